@@ -1,0 +1,131 @@
+package io.fetchbus.api;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.FetchRequest;
+import io.fetchbus.bus.PageQuery;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/** The REST API under {@code /v1}. It holds no state: every route is a composition of bus requests. */
+public final class ApiVerticle extends VerticleBase {
+  /** Local map where the listening port is published, for the startup log and for tests that listen on port 0. */
+  public static final String INFO_MAP = "fetchbus.api";
+
+  private FetchFlow flow;
+  private HttpServer server;
+
+  @Override
+  public Future<?> start() {
+    JsonObject http = config().getJsonObject("http", new JsonObject());
+    int maxRequestBytes = http.getInteger("maxRequestBytes", 65536);
+    flow = new FetchFlow(vertx.eventBus(),
+        config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L),
+        config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
+
+    Problems problems = new Problems(maxRequestBytes);
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes));
+    router.post("/v1/fetch").handler(this::fetch);
+    router.get("/v1/pages").handler(this::listPages);
+    router.get("/v1/pages/:id").handler(this::getPage);
+    router.get("/v1/pages/:id/content").handler(this::getContent);
+    router.get("/v1/cache").handler(this::cacheStats);
+    router.route().failureHandler(problems::handle);
+    router.errorHandler(404, problems::handle);
+    router.errorHandler(405, problems::handle);
+
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(http.getString("host", "127.0.0.1"))
+        .setPort(http.getInteger("port", 8080))
+        .setMaxInitialLineLength(8192)
+        .setMaxHeaderSize(16384));
+    return server.requestHandler(router).listen()
+        .onSuccess(s -> vertx.sharedData().getLocalMap(INFO_MAP).put("port", s.actualPort()));
+  }
+
+  private void fetch(RoutingContext ctx) {
+    FetchRequest req;
+    try {
+      req = FetchRequest.from(jsonBody(ctx));
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    flow.serve(req).onSuccess(served -> {
+      if (served.created()) {
+        ctx.response().setStatusCode(201).putHeader("Location", "/v1/pages/" + served.page().id());
+      }
+      ctx.json(served.page().toJson());
+    }).onFailure(ctx::fail);
+  }
+
+  private void getPage(RoutingContext ctx) {
+    flow.storeRequest(Bus.PAGES_GET, new JsonObject().put("id", ctx.pathParam("id")))
+        .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+
+  private void getContent(RoutingContext ctx) {
+    flow.storeRequest(Bus.PAGES_CONTENT, new JsonObject().put("id", ctx.pathParam("id")))
+        .onSuccess(json -> {
+          String type = json.getString("contentType");
+          ctx.response()
+              .putHeader("Content-Type", type == null ? "application/octet-stream" : type)
+              // Stored pages are someone else's HTML: never let it run scripts in this origin.
+              .putHeader("Content-Security-Policy", "sandbox")
+              .putHeader("X-Content-Type-Options", "nosniff")
+              .end(json.getBuffer("body"));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void listPages(RoutingContext ctx) {
+    JsonObject params = new JsonObject();
+    for (String name : new String[] {"url", "host", "limit", "after"}) {
+      String value = ctx.queryParams().get(name);
+      if (value != null) {
+        params.put(name, value);
+      }
+    }
+    PageQuery query;
+    try {
+      query = PageQuery.from(params);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    flow.storeRequest(Bus.PAGES_FIND, query.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  private void cacheStats(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(Bus.FETCH_CACHE_STATS, new JsonObject())
+        .onSuccess(m -> ctx.json(m.body()))
+        .onFailure(ctx::fail);
+  }
+
+  private static JsonObject jsonBody(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      throw Failure.INVALID.exception("body: a JSON object is required");
+    }
+    Object parsed;
+    try {
+      parsed = Buffer.buffer(body.getBytes()).toJsonValue();
+    } catch (DecodeException e) {
+      throw Failure.INVALID.exception("body: is not valid JSON");
+    }
+    if (!(parsed instanceof JsonObject json)) {
+      throw Failure.INVALID.exception("body: must be a JSON object");
+    }
+    return json;
+  }
+}

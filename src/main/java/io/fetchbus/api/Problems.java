@@ -1,0 +1,98 @@
+package io.fetchbus.api;
+
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Failures;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes every error as RFC 9457 {@code application/problem+json}: {@code type} ({@code /problems/<slug>}),
+ * {@code title}, {@code status}, {@code detail}, and {@code instance} when a resource records the occurrence.
+ * Handlers only call {@code ctx.fail}; this is the one place that turns failures into responses and logs them.
+ */
+final class Problems {
+  static final String MEDIA_TYPE = "application/problem+json";
+  private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
+
+  private final int maxRequestBytes;
+
+  Problems(int maxRequestBytes) {
+    this.maxRequestBytes = maxRequestBytes;
+  }
+
+  void handle(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    String instance = null;
+    if (failure instanceof RecordedFailure rf) {
+      instance = "/v1/pages/" + rf.pageId();
+      failure = rf.getCause();
+    }
+    int status = status(failure, ctx.statusCode());
+    String detail = detail(ctx, failure, status);
+    if (status >= 500) {
+      if (status == 500) {
+        LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      } else {
+        LOG.warn("{} {} -> {}: {}", ctx.request().method(), ctx.request().path(), status, detail);
+      }
+    } else {
+      LOG.debug("{} {} -> {}: {}", ctx.request().method(), ctx.request().path(), status, detail);
+    }
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    Failure kind = Failure.of(status);
+    JsonObject problem = new JsonObject()
+        .put("type", "/problems/" + slug(kind, status))
+        .put("title", kind.code == status ? kind.title : io.netty.handler.codec.http.HttpResponseStatus.valueOf(status).reasonPhrase())
+        .put("status", status)
+        .put("detail", detail);
+    if (instance != null) {
+      problem.put("instance", instance);
+    }
+    if (status == 503 || status == 429) {
+      ctx.response().putHeader("Retry-After", "5");
+    }
+    ctx.response().setStatusCode(status).putHeader("Content-Type", MEDIA_TYPE).end(problem.encode());
+  }
+
+  private static int status(Throwable t, int ctxStatus) {
+    if (t instanceof ReplyException) {
+      return Failures.status(t);
+    }
+    if (t instanceof HttpException he) {
+      return he.getStatusCode();
+    }
+    return ctxStatus > 0 ? ctxStatus : 500;
+  }
+
+  private String detail(RoutingContext ctx, Throwable t, int status) {
+    if (t instanceof ReplyException re) {
+      return switch (re.failureType()) {
+        case RECIPIENT_FAILURE -> re.getMessage();
+        case TIMEOUT -> "an internal request timed out: " + re.getMessage();
+        case NO_HANDLERS -> "a part of the service is not running (" + re.getMessage() + "); retry later";
+        default -> "internal error";
+      };
+    }
+    if (t instanceof HttpException he && he.getPayload() != null) {
+      return he.getPayload();
+    }
+    return switch (status) {
+      case 404 -> "no resource at " + ctx.request().path();
+      case 405 -> ctx.request().method() + " is not allowed on " + ctx.request().path();
+      case 413 -> "the request body is larger than " + maxRequestBytes + " bytes (http.maxRequestBytes)";
+      case 400 -> "the request is malformed";
+      default -> "internal error";
+    };
+  }
+
+  private static String slug(Failure kind, int status) {
+    return kind.code == status ? kind.slug : String.valueOf(status);
+  }
+}

@@ -1,0 +1,15 @@
+package io.fetchbus.api;
+
+/** A failed fetch whose attempt was stored as a page, so the problem can point at it with {@code instance}. */
+final class RecordedFailure extends RuntimeException {
+  private final long pageId;
+
+  RecordedFailure(Throwable cause, long pageId) {
+    super(cause.getMessage(), cause, false, false);
+    this.pageId = pageId;
+  }
+
+  long pageId() {
+    return pageId;
+  }
+}

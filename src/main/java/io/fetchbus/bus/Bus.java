@@ -1,0 +1,27 @@
+package io.fetchbus.bus;
+
+/**
+ * Every event-bus address Fetchbus serves or publishes: the whole contract in one place.
+ * Bodies are {@code JsonObject}s (cluster- and bridge-safe); the records in this package type both ends.
+ * Failures are {@code ReplyException}s whose failure code is the HTTP status, see {@link Failure}.
+ */
+public final class Bus {
+  /** {@link FetchRequest} -> {@link FetchResult} with the body. Fetches only; never stores. */
+  public static final String FETCH = "fetchbus.fetch";
+  /** {} -> {@code {"hits","misses","joins","entries","bytes"}}: the fetch cache of one node. */
+  public static final String FETCH_CACHE_STATS = "fetchbus.fetch.cache.stats";
+  /** {@code {"url","contentType","body"}} -> {@code {"title"}}; runs on worker threads. */
+  public static final String EXTRACT = "fetchbus.extract";
+  /** {@link SavePage} -> {@code {"page": Page, "created": bool}}; idempotent per {@code fetchId}. */
+  public static final String PAGES_SAVE = "fetchbus.pages.save";
+  /** {@code {"id"}} or {@code {"fetchId"}} -> {@link Page}; 404 when there is none. */
+  public static final String PAGES_GET = "fetchbus.pages.get";
+  /** {@code {"id"}} -> {@code {"contentType","body"}}: the stored body, byte for byte; 404 when none. */
+  public static final String PAGES_CONTENT = "fetchbus.pages.content";
+  /** {@link PageQuery} -> {@code {"items": [Page], "next": cursor|null}}, newest first. */
+  public static final String PAGES_FIND = "fetchbus.pages.find";
+  /** Published after every stored page: the {@link Page} record, without the body. */
+  public static final String PAGE_STORED = "fetchbus.page.stored";
+
+  private Bus() {}
+}

@@ -1,0 +1,46 @@
+package io.fetchbus.bus;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+/** Failure codes on the bus; each equals the HTTP status the REST API answers with. */
+public enum Failure {
+  INVALID(400, "invalid-request", "Invalid request"),
+  FORBIDDEN(403, "forbidden", "Destination not allowed"),
+  NOT_FOUND(404, "not-found", "Not found"),
+  TOO_LARGE(413, "too-large", "Too large"),
+  LIMITED(429, "limited", "Too many requests"),
+  INTERNAL(500, "internal", "Internal error"),
+  UPSTREAM(502, "upstream-error", "Upstream error"),
+  UNAVAILABLE(503, "unavailable", "Service unavailable"),
+  UPSTREAM_TIMEOUT(504, "upstream-timeout", "Upstream timeout");
+
+  public final int code;
+  /** The last segment of the problem {@code type} URI, e.g. {@code /problems/upstream-error}. */
+  public final String slug;
+  public final String title;
+
+  Failure(int code, String slug, String title) {
+    this.code = code;
+    this.slug = slug;
+    this.title = title;
+  }
+
+  /** A failure to hand to {@code Message.fail} or to fail a future with; {@code detail} is shown to people. */
+  public ReplyException exception(String detail) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, detail, true);
+  }
+
+  public boolean is(Throwable t) {
+    return t instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE && re.failureCode() == code;
+  }
+
+  public static Failure of(int code) {
+    for (Failure f : values()) {
+      if (f.code == code) {
+        return f;
+      }
+    }
+    return code >= 400 && code < 500 ? INVALID : INTERNAL;
+  }
+}

@@ -1,0 +1,41 @@
+package io.fetchbus.bus;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * {@code {"url", "maxAgeSeconds"?, "onlyIfCached"?}}. With {@code maxAgeSeconds} a cached copy at most that
+ * old answers (with {@code fromCache: true}); without it the URL is fetched, though a request joins a fetch
+ * of the same URL already in flight. {@code onlyIfCached} answers 404 instead of fetching.
+ */
+public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached) {
+  /** Ten years: more than any cache keeps anything. */
+  public static final long MAX_AGE_LIMIT = 315_360_000L;
+
+  public static FetchRequest from(JsonObject json) {
+    if (json == null) {
+      throw Failure.INVALID.exception("body: must be a JSON object");
+    }
+    return new FetchRequest(WebUrl.parse("url", json.getValue("url")),
+        Fields.wholeNumber(json, "maxAgeSeconds", 0, MAX_AGE_LIMIT),
+        Fields.bool(json, "onlyIfCached", false));
+  }
+
+  public FetchRequest onlyIfCached(boolean only) {
+    return new FetchRequest(url, maxAgeSeconds, only);
+  }
+
+  public FetchRequest withoutMaxAge() {
+    return new FetchRequest(url, null, false);
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("url", url.toString());
+    if (maxAgeSeconds != null) {
+      json.put("maxAgeSeconds", maxAgeSeconds);
+    }
+    if (onlyIfCached) {
+      json.put("onlyIfCached", true);
+    }
+    return json;
+  }
+}

@@ -1,0 +1,54 @@
+package io.fetchbus.bus;
+
+import io.vertx.core.json.JsonObject;
+
+/** Reading optional typed fields of a request, with a 400 that names the field when the type is wrong. */
+final class Fields {
+  private Fields() {}
+
+  /** A whole number in [min, max], given as a JSON number or (from query strings) a decimal string. */
+  static Long wholeNumber(JsonObject json, String field, long min, long max) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    long n;
+    if (v instanceof Number num && (num instanceof Integer || num instanceof Long
+        || (num.doubleValue() == Math.rint(num.doubleValue()) && !Double.isInfinite(num.doubleValue())))) {
+      n = num.longValue();
+    } else if (v instanceof String s && s.matches("-?\\d{1,18}")) {
+      n = Long.parseLong(s);
+    } else {
+      throw Failure.INVALID.exception(field + ": must be a whole number between " + min + " and " + max);
+    }
+    if (n < min || n > max) {
+      throw Failure.INVALID.exception(field + ": must be between " + min + " and " + max + ", got " + n);
+    }
+    return n;
+  }
+
+  static boolean bool(JsonObject json, String field, boolean dflt) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return dflt;
+    }
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    throw Failure.INVALID.exception(field + ": must be true or false");
+  }
+
+  static String string(JsonObject json, String field, int maxLength) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw Failure.INVALID.exception(field + ": must be a string");
+    }
+    if (s.length() > maxLength) {
+      throw Failure.INVALID.exception(field + ": is longer than " + maxLength + " characters");
+    }
+    return s;
+  }
+}

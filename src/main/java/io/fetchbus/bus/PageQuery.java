@@ -1,0 +1,51 @@
+package io.fetchbus.bus;
+
+import io.vertx.core.json.JsonObject;
+import java.util.Locale;
+
+/**
+ * {@code {"url"?, "host"?, "after"?, "limit"?, "maxAgeSeconds"?, "succeeded"?}}: pages newest first.
+ * {@code after} is the opaque cursor a previous answer returned as {@code next}; {@code succeeded} keeps only
+ * pages with a body; {@code maxAgeSeconds} keeps only pages fetched at most that long ago.
+ */
+public record PageQuery(WebUrl url, String host, String after, int limit, Long maxAgeSeconds, boolean succeeded) {
+  public static final int DEFAULT_LIMIT = 50;
+  public static final int MAX_LIMIT = 500;
+
+  public static PageQuery from(JsonObject j) {
+    if (j == null) {
+      j = new JsonObject();
+    }
+    WebUrl url = j.getValue("url") == null ? null : WebUrl.parse("url", j.getValue("url"));
+    String host = Fields.string(j, "host", 255);
+    Long limit = Fields.wholeNumber(j, "limit", 1, MAX_LIMIT);
+    return new PageQuery(url, host == null ? null : host.toLowerCase(Locale.ROOT), Fields.string(j, "after", 64),
+        limit == null ? DEFAULT_LIMIT : limit.intValue(),
+        Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT), Fields.bool(j, "succeeded", false));
+  }
+
+  /** The newest page of a URL that has a body and is at most {@code maxAgeSeconds} old. */
+  public static PageQuery freshCopy(WebUrl url, long maxAgeSeconds) {
+    return new PageQuery(url, null, null, 1, maxAgeSeconds, true);
+  }
+
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject().put("limit", limit);
+    if (url != null) {
+      j.put("url", url.toString());
+    }
+    if (host != null) {
+      j.put("host", host);
+    }
+    if (after != null) {
+      j.put("after", after);
+    }
+    if (maxAgeSeconds != null) {
+      j.put("maxAgeSeconds", maxAgeSeconds);
+    }
+    if (succeeded) {
+      j.put("succeeded", true);
+    }
+    return j;
+  }
+}

@@ -1,0 +1,161 @@
+package io.fetchbus.bus;
+
+import java.net.IDN;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * A validated absolute http(s) URL and its canonical key, the dedup key everywhere
+ * (lower-case scheme and host, default port dropped, fragment dropped, percent-encoding normalised).
+ */
+public record WebUrl(URI uri, String key) {
+  public static final int MAX_LENGTH = 2048;
+
+  /**
+   * Validates a client-supplied value. Characters browsers send percent-encoded ({@code |}, {@code {},
+   * non-ASCII) are encoded the same way; anything else that is not a plain absolute http(s) URL is a 400
+   * whose detail names {@code field}.
+   */
+  public static WebUrl parse(String field, Object value) {
+    if (value == null) {
+      throw invalid(field, "is required");
+    }
+    if (!(value instanceof String s)) {
+      throw invalid(field, "must be a string");
+    }
+    if (s.isEmpty()) {
+      throw invalid(field, "must not be empty");
+    }
+    if (s.length() > MAX_LENGTH) {
+      throw invalid(field, "is longer than " + MAX_LENGTH + " characters");
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c)) {
+        throw invalid(field, "contains whitespace or a control character at index " + i);
+      }
+    }
+    URI uri;
+    try {
+      uri = new URI(encodeUnsafe(s));
+    } catch (URISyntaxException e) {
+      throw invalid(field, "is not a valid URL (" + e.getReason() + ")");
+    }
+    String scheme = uri.getScheme();
+    if (!uri.isAbsolute() || scheme == null) {
+      throw invalid(field, "must be an absolute http or https URL");
+    }
+    scheme = scheme.toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw invalid(field, "must use http or https, not '" + scheme + "'");
+    }
+    if (uri.getRawUserInfo() != null) {
+      throw invalid(field, "must not contain user information (user:password@)");
+    }
+    if (uri.getHost() == null || uri.getHost().isEmpty()) {
+      throw invalid(field, "has no valid host");
+    }
+    if (uri.getPort() > 65535) {
+      throw invalid(field, "has an invalid port");
+    }
+    return new WebUrl(uri, canonical(uri));
+  }
+
+  /** Resolves a redirect target against this URL, with the same validation ({@code field} names it in errors). */
+  public WebUrl resolve(String field, String reference) {
+    try {
+      return parse(field, uri.resolve(new URI(encodeUnsafe(reference))).toString());
+    } catch (URISyntaxException e) {
+      throw invalid(field, "is not a valid URL (" + e.getReason() + ")");
+    }
+  }
+
+  public String host() {
+    return uri.getHost().toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public String toString() {
+    return uri.toString();
+  }
+
+  private static String canonical(URI uri) {
+    String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+    String host = uri.getHost().toLowerCase(Locale.ROOT);
+    if (!host.startsWith("[")) {
+      host = IDN.toASCII(host, IDN.ALLOW_UNASSIGNED);
+    }
+    int port = uri.getPort();
+    boolean defaultPort = port == -1 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : normalisePercent(uri.getRawPath());
+    StringBuilder sb = new StringBuilder(scheme).append("://").append(host);
+    if (!defaultPort) {
+      sb.append(':').append(port);
+    }
+    sb.append(path);
+    if (uri.getRawQuery() != null) {
+      sb.append('?').append(normalisePercent(uri.getRawQuery()));
+    }
+    return sb.toString();
+  }
+
+  /** Upper-cases percent-escapes and decodes those of unreserved characters (RFC 3986 section 6.2.2). */
+  private static String normalisePercent(String raw) {
+    if (raw.indexOf('%') < 0) {
+      return raw;
+    }
+    StringBuilder sb = new StringBuilder(raw.length());
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '%' && i + 2 < raw.length() && Character.digit(raw.charAt(i + 1), 16) >= 0
+          && Character.digit(raw.charAt(i + 2), 16) >= 0) {
+        int v = Integer.parseInt(raw.substring(i + 1, i + 3), 16);
+        if (isUnreserved((char) v)) {
+          sb.append((char) v);
+        } else {
+          sb.append('%').append(raw.substring(i + 1, i + 3).toUpperCase(Locale.ROOT));
+        }
+        i += 2;
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static boolean isUnreserved(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || c == '-' || c == '.' || c == '_' || c == '~';
+  }
+
+  /** Percent-encodes (as UTF-8) the characters a browser would encode before sending: non-ASCII and a few symbols. */
+  private static String encodeUnsafe(String s) {
+    StringBuilder sb = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean unsafe = c > 0x7E || "\"<>\\^`{|}".indexOf(c) >= 0;
+      if (unsafe && sb == null) {
+        sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+      }
+      if (sb != null) {
+        if (unsafe) {
+          int cp = s.codePointAt(i);
+          for (byte b : new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8)) {
+            sb.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xF, 16)))
+                .append(Character.toUpperCase(Character.forDigit(b & 0xF, 16)));
+          }
+          i += Character.charCount(cp) - 1;
+        } else {
+          sb.append(c);
+        }
+      }
+    }
+    return sb == null ? s : sb.toString();
+  }
+
+  private static RuntimeException invalid(String field, String problem) {
+    return Failure.INVALID.exception(field + ": " + problem);
+  }
+}

@@ -1,0 +1,60 @@
+package io.fetchbus.fetch;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FetchRequest;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Serves {@link Bus#FETCH}: the cache first, then one upstream GET through this instance's pooled client. */
+public final class FetchVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(FetchVerticle.class);
+
+  private HttpClientAgent client;
+  private HttpFetcher fetcher;
+  private FetchCache cache;
+
+  @Override
+  public Future<?> start() {
+    FetchSettings settings = FetchSettings.from(config());
+    client = vertx.createHttpClient(new HttpClientOptions()
+            .setConnectTimeout(settings.connectTimeoutMs())
+            .setKeepAlive(true)
+            .setDecompressionSupported(true)
+            .setMaxRedirects(0),
+        new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerHost()));
+    fetcher = new HttpFetcher(vertx, client, settings);
+    cache = FetchCache.shared(vertx, settings);
+    return Future.all(
+        vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion(),
+        vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS, msg -> msg.reply(cache.stats())).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return client.close();
+  }
+
+  private void fetch(Message<JsonObject> msg) {
+    FetchRequest req;
+    try {
+      req = FetchRequest.from(msg.body());
+    } catch (RuntimeException e) {
+      Failures.reply(msg, e);
+      return;
+    }
+    cache.get(req, context, () -> fetcher.fetch(req.url()))
+        .onSuccess(result -> msg.reply(result.toJson()))
+        .onFailure(err -> {
+          LOG.debug("fetch {} failed: {}", req.url(), err.getMessage());
+          Failures.reply(msg, err);
+        });
+  }
+}

@@ -1,0 +1,63 @@
+package io.fetchbus.store;
+
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.PageQuery;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/** Turns a {@link PageQuery} into SQL, and page ids into the opaque cursors clients pass back as {@code after}. */
+final class PageFinder {
+  private static final String CURSOR_PREFIX = "p1:";
+
+  private PageFinder() {}
+
+  record Statement(String sql, Tuple params) {}
+
+  static Statement statement(PageQuery q) {
+    List<String> where = new ArrayList<>();
+    Tuple params = Tuple.tuple();
+    if (q.url() != null) {
+      params.addString(q.url().key());
+      where.add("url_key = $" + params.size());
+    }
+    if (q.host() != null) {
+      params.addString(q.host());
+      where.add("host = $" + params.size());
+    }
+    if (q.after() != null) {
+      params.addLong(decode(q.after()));
+      where.add("id < $" + params.size());
+    }
+    if (q.maxAgeSeconds() != null) {
+      params.addLong(q.maxAgeSeconds());
+      where.add("fetched_at >= now() - make_interval(secs => $" + params.size() + ")");
+    }
+    if (q.succeeded()) {
+      where.add("error IS NULL");
+    }
+    // One row more than asked tells whether there is a next page without a count.
+    params.addInteger(q.limit() + 1);
+    String sql = Sql.FIND_PAGES + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
+        + " ORDER BY id DESC LIMIT $" + params.size();
+    return new Statement(sql, params);
+  }
+
+  static String encode(long id) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString((CURSOR_PREFIX + id).getBytes(StandardCharsets.UTF_8));
+  }
+
+  static long decode(String cursor) {
+    try {
+      String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (s.startsWith(CURSOR_PREFIX)) {
+        return Long.parseLong(s.substring(CURSOR_PREFIX.length()));
+      }
+    } catch (IllegalArgumentException ignored) {
+      // falls through to the 400 below
+    }
+    throw Failure.INVALID.exception("after: is not a cursor returned as 'next' by this service");
+  }
+}

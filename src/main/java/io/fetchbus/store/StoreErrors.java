@@ -1,0 +1,30 @@
+package io.fetchbus.store;
+
+import io.fetchbus.bus.Failure;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.pgclient.PgException;
+
+/** Which database failures mean "the store is unavailable" (503, try again) and which are our bug (500). */
+final class StoreErrors {
+  private StoreErrors() {}
+
+  static ReplyException classify(Throwable err) {
+    if (err instanceof ReplyException re) {
+      return re;
+    }
+    if (err instanceof PgException pg) {
+      String state = pg.getSqlState() == null ? "" : pg.getSqlState();
+      // 08: connection exception, 57P: operator intervention (shutdown), 53: insufficient resources.
+      if (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")) {
+        return unavailable();
+      }
+      return Failure.INTERNAL.exception("the store could not run a query (SQLSTATE " + state + ")");
+    }
+    // Everything else comes from the connection or the pool: refused, reset, closed, timed out, queue full.
+    return unavailable();
+  }
+
+  static ReplyException unavailable() {
+    return Failure.UNAVAILABLE.exception("the store is unavailable: PostgreSQL cannot be reached; retry later");
+  }
+}

@@ -1,0 +1,237 @@
+package io.fetchbus.store;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Page;
+import io.fetchbus.bus.PageQuery;
+import io.fetchbus.bus.SavePage;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the Postgres pool and serves the {@code fetchbus.pages.*} addresses. It starts even when Postgres is
+ * down: the schema migration retries in the background and requests answer 503 until it has run, so the
+ * service comes up in any order and recovers by itself.
+ */
+public final class StoreVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
+  private static final long MAX_RETRY_DELAY_MS = 10_000;
+
+  private Pool pool;
+  private PgConnectOptions connect;
+  private boolean ready;
+  private long retryDelayMs = 250;
+  private long retryTimer = -1;
+
+  @Override
+  public Future<?> start() {
+    StoreSettings settings = StoreSettings.from(config());
+    connect = PgConnectOptions.fromUri(settings.url());
+    pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(settings.poolSize()).setMaxWaitQueueSize(settings.maxWaitQueue())
+            .setConnectionTimeout(settings.acquireTimeoutMs()).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+        .with(new NetClientOptions().setConnectTimeout(settings.connectTimeoutMs()))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+    migrate();
+    var bus = vertx.eventBus();
+    return Future.all(
+        bus.<JsonObject>consumer(Bus.PAGES_SAVE, msg -> serve(msg, this::savePage)).completion(),
+        bus.<JsonObject>consumer(Bus.PAGES_GET, msg -> serve(msg, this::getPage)).completion(),
+        bus.<JsonObject>consumer(Bus.PAGES_CONTENT, msg -> serve(msg, this::getContent)).completion(),
+        bus.<JsonObject>consumer(Bus.PAGES_FIND, msg -> serve(msg, this::findPages)).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(retryTimer);
+    return pool.close();
+  }
+
+  /** Flyway speaks JDBC, which blocks: it runs on a worker thread, and retries with backoff until it succeeds. */
+  private void migrate() {
+    vertx.executeBlocking(() -> Migrations.migrate(connect))
+        .onSuccess(applied -> {
+          ready = true;
+          LOG.info("store ready on {}:{}/{} ({} migrations applied)", connect.getHost(), connect.getPort(),
+              connect.getDatabase(), applied);
+        })
+        .onFailure(err -> {
+          LOG.warn("store not ready, PostgreSQL at {}:{} unreachable or failing ({}); retrying in {} ms",
+              connect.getHost(), connect.getPort(), rootMessage(err), retryDelayMs);
+          retryTimer = vertx.setTimer(retryDelayMs, t -> migrate());
+          retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY_DELAY_MS);
+        });
+  }
+
+  private void serve(Message<JsonObject> msg, Function<JsonObject, Future<JsonObject>> operation) {
+    if (!ready) {
+      msg.fail(Failure.UNAVAILABLE.code,
+          "the store is unavailable: PostgreSQL has not been reachable since start (schema not migrated yet); retry later");
+      return;
+    }
+    Future<JsonObject> result;
+    try {
+      result = operation.apply(msg.body() == null ? new JsonObject() : msg.body());
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onSuccess(msg::reply).onFailure(err -> {
+      ReplyException failure = StoreErrors.classify(err);
+      if (failure.failureCode() == Failure.INTERNAL.code) {
+        LOG.error("store operation on {} failed", msg.address(), err);
+      } else {
+        LOG.debug("store operation on {} failed: {}", msg.address(), err.toString());
+      }
+      msg.fail(failure.failureCode(), failure.getMessage());
+    });
+  }
+
+  private Future<JsonObject> savePage(JsonObject json) {
+    SavePage p = SavePage.from(json);
+    WebUrl url = WebUrl.parse("url", p.url());
+    if (p.body() != null && (p.sha256() == null || !p.sha256().matches("[0-9a-f]{64}"))) {
+      throw Failure.INVALID.exception("sha256: a body needs its SHA-256 as 64 lower-case hex digits");
+    }
+    Tuple params = Tuple.tuple()
+        .addValue(p.body() == null ? null : p.sha256())
+        .addValue(p.body())
+        .addValue(p.body() == null ? null : p.body().length())
+        .addValue(p.fetchId() == null ? null : uuid("fetchId", p.fetchId()))
+        .addValue(url.toString())
+        .addValue(url.key())
+        .addValue(url.host())
+        .addValue(p.finalUrl())
+        .addValue(p.status())
+        .addValue(p.contentType())
+        .addValue(p.headers())
+        .addValue(p.title())
+        .addValue(OffsetDateTime.ofInstant(p.fetchedAt(), ZoneOffset.UTC))
+        .addValue(p.elapsedMs() == null ? null : (int) Math.min(Integer.MAX_VALUE, p.elapsedMs()))
+        .addValue(p.error());
+    return pool.preparedQuery(Sql.INSERT_PAGE).execute(params).compose(rows -> {
+      if (rows.size() == 1) {
+        Row r = rows.iterator().next();
+        Page page = new Page(r.getLong("id"), r.getString("fetch_id"), url.toString(), p.finalUrl(), url.host(),
+            p.status(), p.contentType(), p.headers(), p.body() == null ? null : (long) p.body().length(),
+            p.body() == null ? null : p.sha256(), p.title(), p.fetchedAt(), p.elapsedMs(), p.error(), false);
+        vertx.eventBus().publish(Bus.PAGE_STORED, page.toJson());
+        return Future.succeededFuture(new JsonObject().put("page", page.toJson()).put("created", true));
+      }
+      // This fetch was saved before (a cache hit or a joined fetch saving again): answer with that page.
+      return pool.preparedQuery(Sql.PAGE_BY_FETCH_ID).execute(Tuple.of(p.fetchId()))
+          .map(existing -> new JsonObject().put("page", single(existing, "fetch " + p.fetchId()).toJson())
+              .put("created", false));
+    });
+  }
+
+  private Future<JsonObject> getPage(JsonObject req) {
+    if (req.getValue("fetchId") != null) {
+      String fetchId = req.getValue("fetchId").toString();
+      uuid("fetchId", fetchId);
+      return pool.preparedQuery(Sql.PAGE_BY_FETCH_ID).execute(Tuple.of(fetchId))
+          .map(rows -> single(rows, "fetch " + fetchId).toJson());
+    }
+    long id = id(req);
+    return pool.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(id)).map(rows -> single(rows, "page " + id).toJson());
+  }
+
+  private Future<JsonObject> getContent(JsonObject req) {
+    long id = id(req);
+    return pool.preparedQuery(Sql.CONTENT_BY_PAGE_ID).execute(Tuple.of(id)).map(rows -> {
+      if (rows.size() == 0) {
+        throw Failure.NOT_FOUND.exception("there is no page " + id);
+      }
+      Row r = rows.iterator().next();
+      if (r.getBuffer("body") == null) {
+        throw Failure.NOT_FOUND.exception("page " + id + " has no stored body: its fetch failed ("
+            + r.getString("error") + ")");
+      }
+      return new JsonObject().put("contentType", r.getString("content_type")).put("body", r.getBuffer("body"));
+    });
+  }
+
+  private Future<JsonObject> findPages(JsonObject req) {
+    PageQuery query = PageQuery.from(req);
+    PageFinder.Statement st = PageFinder.statement(query);
+    return pool.preparedQuery(st.sql()).execute(st.params()).map(rows -> {
+      JsonArray items = new JsonArray();
+      long lastId = 0;
+      for (Row r : rows) {
+        if (items.size() == query.limit()) {
+          return new JsonObject().put("items", items).put("next", PageFinder.encode(lastId));
+        }
+        Page page = page(r);
+        items.add(page.toJson());
+        lastId = page.id();
+      }
+      return new JsonObject().put("items", items).putNull("next");
+    });
+  }
+
+  private static long id(JsonObject req) {
+    Object v = req.getValue("id");
+    if (v instanceof Number n && n.longValue() > 0 && n.doubleValue() == n.longValue()) {
+      return n.longValue();
+    }
+    if (v instanceof String s && s.matches("\\d{1,18}") && Long.parseLong(s) > 0) {
+      return Long.parseLong(s);
+    }
+    throw Failure.INVALID.exception("id: must be a positive whole number");
+  }
+
+  private static UUID uuid(String field, String value) {
+    try {
+      return UUID.fromString(value);
+    } catch (IllegalArgumentException e) {
+      throw Failure.INVALID.exception(field + ": must be a UUID");
+    }
+  }
+
+  private static Page single(RowSet<Row> rows, String what) {
+    if (rows.size() == 0) {
+      throw Failure.NOT_FOUND.exception("there is no " + what);
+    }
+    return page(rows.iterator().next());
+  }
+
+  private static Page page(Row r) {
+    OffsetDateTime at = r.getOffsetDateTime("fetched_at");
+    Integer bytes = r.getInteger("bytes");
+    Integer elapsed = r.getInteger("elapsed_ms");
+    Object headers = r.getValue("headers");
+    return new Page(r.getLong("id"), r.getString("fetch_id"), r.getString("url"), r.getString("final_url"),
+        r.getString("host"), r.getInteger("status"), r.getString("content_type"),
+        headers instanceof JsonObject h ? h : new JsonObject(), bytes == null ? null : bytes.longValue(),
+        r.getString("content_sha256"), r.getString("title"), at == null ? null : at.toInstant(),
+        elapsed == null ? null : elapsed.longValue(), r.getString("error"), false);
+  }
+
+  private static String rootMessage(Throwable t) {
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  }
+}
