@@ -97,7 +97,7 @@ final class HttpFetcher {
           })
           .onSuccess(resp -> {
             if (promise.future().isComplete()) {
-              resp.request().reset(); // the deadline passed while we were connecting
+              discard(resp); // the deadline passed while we were connecting
             } else if (REDIRECTS.contains(resp.statusCode()) && resp.getHeader(HttpHeaders.LOCATION) != null) {
               redirect(url, resp, redirects);
             } else {
@@ -109,7 +109,7 @@ final class HttpFetcher {
 
     private void redirect(WebUrl from, HttpClientResponse resp, int redirects) {
       // The body of a redirect is not needed: closing the connection is cheaper than reading an unbounded body.
-      resp.request().reset();
+      discard(resp);
       String location = resp.getHeader(HttpHeaders.LOCATION);
       if (redirects >= settings.maxRedirects()) {
         abort(Failure.UPSTREAM.exception("too many redirects: more than " + settings.maxRedirects()
@@ -170,6 +170,12 @@ final class HttpFetcher {
           resp.statusCode(), resp.getHeader(HttpHeaders.CONTENT_TYPE), headers, bytes.length(), body.sha256(),
           elapsedMs, startedAt, false, bytes);
     }
+  }
+
+  /** Abandons a response we do not want: the connection is closed, and the reset it reports is expected. */
+  private static void discard(HttpClientResponse resp) {
+    resp.exceptionHandler(ignored -> { });
+    resp.request().reset();
   }
 
   private static long parseLength(String value) {

@@ -54,9 +54,9 @@ public final class StoreVerticle extends VerticleBase {
         .connectingTo(connect)
         .using(vertx)
         .build();
-    migrate();
     var bus = vertx.eventBus();
-    return Future.all(
+    // With Postgres up, deployment completes once the schema is ready; with it down, the service starts anyway.
+    return Future.all(migrate().otherwiseEmpty(),
         bus.<JsonObject>consumer(Bus.PAGES_SAVE, msg -> serve(msg, this::savePage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_GET, msg -> serve(msg, this::getPage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_CONTENT, msg -> serve(msg, this::getContent)).completion(),
@@ -70,8 +70,8 @@ public final class StoreVerticle extends VerticleBase {
   }
 
   /** Flyway speaks JDBC, which blocks: it runs on a worker thread, and retries with backoff until it succeeds. */
-  private void migrate() {
-    vertx.executeBlocking(() -> Migrations.migrate(connect))
+  private Future<Integer> migrate() {
+    return vertx.executeBlocking(() -> Migrations.migrate(connect))
         .onSuccess(applied -> {
           ready = true;
           LOG.info("store ready on {}:{}/{} ({} migrations applied)", connect.getHost(), connect.getPort(),

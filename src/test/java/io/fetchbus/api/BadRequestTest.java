@@ -1,0 +1,129 @@
+package io.fetchbus.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.Upstream;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class BadRequestTest extends TestBase {
+  private Fetchbus fb;
+  private Upstream up;
+
+  @BeforeEach
+  void deploy(VertxTestContext ctx) {
+    Upstream.start(vertx)
+        .compose(u -> {
+          up = u;
+          return Fetchbus.fresh(vertx, new JsonObject());
+        })
+        .onSuccess(f -> fb = f)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  static Stream<Arguments> invalidFetchBodies() {
+    return Stream.of(
+        Arguments.of("{}", "url: is required"),
+        Arguments.of("{\"url\": 42}", "url: must be a string"),
+        Arguments.of("{\"url\": \"\"}", "url: must not be empty"),
+        Arguments.of("{\"url\": \"/relative/path\"}", "url: must be an absolute http or https URL"),
+        Arguments.of("{\"url\": \"ftp://example.com/file\"}", "url: must use http or https"),
+        Arguments.of("{\"url\": \"javascript:alert(1)\"}", "url: must use http or https"),
+        Arguments.of("{\"url\": \"http://" + "a".repeat(2050) + ".com/\"}", "url: is longer than 2048 characters"),
+        Arguments.of("{\"url\": \"http://user:secret@example.com/\"}", "url: must not contain user information"),
+        Arguments.of("{\"url\": \"http://example.com/a b\"}", "url: contains whitespace or a control character"),
+        Arguments.of("{\"url\": \"http://example.com/a\\tb\"}", "url: contains whitespace or a control character"),
+        Arguments.of("{\"url\": \"http://example.com/\\u0000\"}", "url: contains whitespace or a control character"),
+        Arguments.of("{\"url\": \"http:///path-only\"}", "url: has no valid host"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": -1}", "maxAgeSeconds: must be between"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": \"soon\"}", "maxAgeSeconds: must be a whole number"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": 1.5}", "maxAgeSeconds: must be a whole number"),
+        Arguments.of("not json", "body: is not valid JSON"),
+        Arguments.of("[\"http://example.com/\"]", "body: must be a JSON object"),
+        Arguments.of("", "body: a JSON object is required"));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @MethodSource("invalidFetchBodies")
+  @DisplayName("an invalid POST /v1/fetch body answers 400 problem+json naming the field")
+  void invalidBody(String body, String detail, VertxTestContext ctx) {
+    fb.http.post("/v1/fetch").putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(body))
+        .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
+          assertProblem(resp, 400, "/problems/invalid-request");
+          assertThat(resp.bodyAsJsonObject().getString("detail")).startsWith(detail);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a request body over 64 KiB answers 413 problem+json")
+  void bodyTooLarge(VertxTestContext ctx) {
+    JsonObject big = new JsonObject().put("url", up.url("/page/x")).put("padding", "p".repeat(70_000));
+    fb.postFetch(big).onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
+      assertProblem(resp, 413, "/problems/too-large");
+      assertThat(resp.bodyAsJsonObject().getString("detail")).contains("65536 bytes");
+      assertThat(up.hits("/page/x")).isZero();
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  @DisplayName("unknown JSON fields are ignored")
+  void unknownFieldsIgnored(VertxTestContext ctx) {
+    fb.postFetch(new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue").put("formats", 3))
+        .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
+          assertThat(resp.statusCode()).isEqualTo(201);
+          ctx.completeNow();
+        })));
+  }
+
+  static Stream<Arguments> invalidReads() {
+    return Stream.of(
+        Arguments.of("/v1/pages/abc", 400, "id: must be a positive whole number"),
+        Arguments.of("/v1/pages/0", 400, "id: must be a positive whole number"),
+        Arguments.of("/v1/pages/987654", 404, "there is no page 987654"),
+        Arguments.of("/v1/pages/987654/content", 404, "there is no page 987654"),
+        Arguments.of("/v1/pages?limit=0", 400, "limit: must be between 1 and 500"),
+        Arguments.of("/v1/pages?limit=501", 400, "limit: must be between 1 and 500"),
+        Arguments.of("/v1/pages?limit=ten", 400, "limit: must be a whole number"),
+        Arguments.of("/v1/pages?after=not-a-cursor", 400, "after: is not a cursor"),
+        Arguments.of("/v1/pages?url=ftp://x/", 400, "url: must use http or https"),
+        Arguments.of("/v1/nothing-here", 404, "no resource at /v1/nothing-here"));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @MethodSource("invalidReads")
+  @DisplayName("invalid or unknown reads answer problem+json with a precise detail")
+  void invalidReads(String path, int status, String detail, VertxTestContext ctx) {
+    fb.get(path).onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
+      assertThat(resp.statusCode()).isEqualTo(status);
+      assertThat(resp.getHeader("Content-Type")).isEqualTo("application/problem+json");
+      assertThat(resp.bodyAsJsonObject().getString("detail")).startsWith(detail);
+      ctx.completeNow();
+    })));
+  }
+
+  static void assertProblem(HttpResponse<Buffer> resp, int status, String type) {
+    assertThat(resp.statusCode()).isEqualTo(status);
+    assertThat(resp.getHeader("Content-Type")).isEqualTo("application/problem+json");
+    JsonObject problem = resp.bodyAsJsonObject();
+    assertThat(problem.getString("type")).isEqualTo(type);
+    assertThat(problem.getString("title")).isNotBlank();
+    assertThat(problem.getInteger("status")).isEqualTo(status);
+    assertThat(problem.getString("detail")).isNotBlank();
+  }
+}

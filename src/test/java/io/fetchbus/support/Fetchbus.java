@@ -1,0 +1,55 @@
+package io.fetchbus.support;
+
+import io.fetchbus.MainVerticle;
+import io.fetchbus.api.ApiVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.Map;
+
+/** The whole service, deployed into a test's Vert.x the way the launcher deploys it, on a free port. */
+public final class Fetchbus {
+  public final Vertx vertx;
+  public final int port;
+  public final WebClient http;
+
+  private Fetchbus(Vertx vertx, int port) {
+    this.vertx = vertx;
+    this.port = port;
+    this.http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+  }
+
+  /** Test defaults: the test database, port 0, small instance counts; {@code overrides} win. */
+  public static JsonObject config(JsonObject overrides) {
+    JsonObject base = new JsonObject()
+        .put("http", new JsonObject().put("port", 0).put("instances", 1))
+        .put("pg", new JsonObject().put("url", TestDatabase.url()))
+        .put("fetch", new JsonObject().put("instances", 2))
+        .put("extract", new JsonObject().put("instances", 1));
+    return base.mergeIn(overrides, true);
+  }
+
+  /** Deploys with an empty environment, so the machine's {@code FETCHBUS_*} variables do not leak in. */
+  public static Future<Fetchbus> deploy(Vertx vertx, JsonObject overrides) {
+    return vertx.deployVerticle(new MainVerticle(Map.of()), new DeploymentOptions().setConfig(config(overrides)))
+        .map(id -> new Fetchbus(vertx, (Integer) vertx.sharedData().getLocalMap(ApiVerticle.INFO_MAP).get("port")));
+  }
+
+  /** Deploys (which migrates the schema), then empties the tables, so each test starts from nothing. */
+  public static Future<Fetchbus> fresh(Vertx vertx, JsonObject overrides) {
+    return deploy(vertx, overrides).compose(fb -> TestDatabase.truncate(vertx).map(fb));
+  }
+
+  public Future<HttpResponse<Buffer>> postFetch(JsonObject body) {
+    return http.post("/v1/fetch").sendJsonObject(body);
+  }
+
+  public Future<HttpResponse<Buffer>> get(String path) {
+    return http.get(path).send();
+  }
+}

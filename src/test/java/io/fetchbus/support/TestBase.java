@@ -1,0 +1,32 @@
+package io.fetchbus.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every service test runs in its own Vert.x instance (so caches start empty) that reports blocked event loops,
+ * and fails if any event loop was held longer than {@link TestVertx#MAX_EVENT_LOOP_MS}.
+ */
+@ExtendWith(VertxExtension.class)
+public abstract class TestBase {
+  protected final Vertx vertx;
+
+  protected TestBase() {
+    TestDatabase.url(); // may start the embedded server: here, on the test thread, never on an event loop
+    vertx = TestVertx.create();
+  }
+
+  @AfterEach
+  void closeAndCheckEventLoops(VertxTestContext ctx) {
+    vertx.close().onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      assertThat(TestVertx.blockedEventLoops(vertx)).as("event loops blocked longer than %d ms", TestVertx.MAX_EVENT_LOOP_MS)
+          .isEmpty();
+      ctx.completeNow();
+    })));
+  }
+}

@@ -1,0 +1,68 @@
+package io.fetchbus.support;
+
+import io.fetchbus.store.EmbeddedDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The real PostgreSQL the tests use: the server named by {@code FETCHBUS_PG_URL} (what {@code .ci/run} sets),
+ * otherwise an embedded one started once for the whole test run, so {@code mvn test} works on a bare machine.
+ */
+public final class TestDatabase {
+  private static String url;
+
+  private TestDatabase() {}
+
+  public static synchronized String url() {
+    if (url == null) {
+      String configured = System.getenv("FETCHBUS_PG_URL");
+      if (configured != null && !configured.isBlank()) {
+        url = configured;
+      } else {
+        try {
+          Path dir = Files.createTempDirectory("fetchbus-test-pg");
+          EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0);
+          Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+              db.close();
+            } catch (IOException ignored) {
+              // the process is ending anyway
+            }
+          }));
+          url = db.url();
+        } catch (IOException e) {
+          throw new UncheckedIOException("could not start the embedded PostgreSQL for the tests", e);
+        }
+      }
+    }
+    return url;
+  }
+
+  public static PgConnectOptions connectOptions() {
+    return PgConnectOptions.fromUri(url());
+  }
+
+  /** Empties every table the service writes, so each test starts from nothing. */
+  public static Future<Void> truncate(Vertx vertx) {
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connectOptions()).using(vertx).build();
+    return pool.query("TRUNCATE pages, contents RESTART IDENTITY").execute()
+        .<Void>mapEmpty()
+        .eventually(pool::close);
+  }
+
+  /** Runs one SQL statement and returns the first column of the first row as a long (counts, mostly). */
+  public static Future<Long> count(Vertx vertx, String sql) {
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connectOptions()).using(vertx).build();
+    return pool.query(sql).execute()
+        .map(rows -> rows.iterator().next().getLong(0))
+        .eventually(pool::close);
+  }
+}

@@ -1,0 +1,54 @@
+package io.fetchbus.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.threadchecker.BlockedThreadEvent;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Vert.x instances for tests that report any event loop held longer than {@link #MAX_EVENT_LOOP_MS}: the tests
+ * assert that none was, which is how the suite proves nothing blocks an event loop.
+ */
+public final class TestVertx {
+  /** Far below Vert.x's 2 s default, far above what any handler of ours should take. */
+  public static final long MAX_EVENT_LOOP_MS = 300;
+
+  private static final Map<Vertx, List<String>> BLOCKED = new ConcurrentHashMap<>();
+
+  private TestVertx() {}
+
+  public static Vertx create() {
+    return create(new VertxOptions());
+  }
+
+  public static Vertx create(VertxOptions options) {
+    options.setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+        .setWarningExceptionTime(MAX_EVENT_LOOP_MS).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+    Vertx vertx = Vertx.vertx(options);
+    List<String> blocked = new CopyOnWriteArrayList<>();
+    BLOCKED.put(vertx, blocked);
+    ((VertxInternal) vertx).blockedThreadChecker().setThreadBlockedHandler(event -> record(blocked, event));
+    return vertx;
+  }
+
+  /** Event loops of {@code vertx} reported blocked so far (each report once, at its longest). */
+  public static List<String> blockedEventLoops(Vertx vertx) {
+    return List.copyOf(BLOCKED.getOrDefault(vertx, List.of()));
+  }
+
+  private static void record(List<String> blocked, BlockedThreadEvent event) {
+    if (event.thread().getName().contains("eventloop")) {
+      StringBuilder where = new StringBuilder();
+      for (StackTraceElement e : event.thread().getStackTrace()) {
+        where.append("\n  at ").append(e);
+      }
+      blocked.add(event.thread().getName() + " blocked for " + event.duration() / 1_000_000 + " ms" + where);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package io.fetchbus.support;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real HTTP server on 127.0.0.1 that plays the websites Fetchbus fetches, well-behaved or hostile, and counts
+ * the requests each path received.
+ */
+public final class Upstream {
+  private final Vertx vertx;
+  private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+  private final List<Promise<Void>> gate = new ArrayList<>();
+  private HttpServer server;
+
+  private Upstream(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  public static Future<Upstream> start(Vertx vertx) {
+    Upstream up = new Upstream(vertx);
+    return up.listen().map(up);
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + server.actualPort() + path;
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public int hits(String path) {
+    AtomicInteger n = hits.get(path);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Lets every request held at {@code /gate/*} answer. */
+  public void openGate() {
+    synchronized (gate) {
+      gate.forEach(Promise::tryComplete);
+      gate.clear();
+    }
+  }
+
+  public static String html(String title) {
+    return "<!doctype html><html><head><title>" + title + "</title></head><body><p>" + title + "</p></body></html>";
+  }
+
+  private Future<HttpServer> listen() {
+    Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      hits.computeIfAbsent(ctx.request().path(), k -> new AtomicInteger()).incrementAndGet();
+      ctx.next();
+    });
+    router.get("/page/:name").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
+        .putHeader("ETag", "\"v1\"").end(html("Page " + ctx.pathParam("name"))));
+    // Echoes the query string, so every distinct URL has a distinct body.
+    router.get("/echo").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
+        .end(html("Echo " + ctx.request().query())));
+    router.get("/binary").handler(ctx -> ctx.response().putHeader("Content-Type", "application/octet-stream")
+        .end(binary()));
+    router.get("/missing").handler(ctx -> ctx.response().setStatusCode(404).putHeader("Content-Type", "text/html")
+        .end(html("Not here")));
+    router.get("/redirect/:n").handler(this::redirectChain);
+    router.get("/loop/a").handler(ctx -> redirect(ctx, "/loop/b"));
+    router.get("/loop/b").handler(ctx -> redirect(ctx, "/loop/a"));
+    router.get("/big").handler(this::big);
+    router.get("/hang").handler(ctx -> { /* accepts, never answers */ });
+    router.get("/drip").handler(this::drip);
+    router.get("/gate/:name").handler(this::gated);
+    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").onSuccess(s -> server = s);
+  }
+
+  private void redirectChain(RoutingContext ctx) {
+    int n = Integer.parseInt(ctx.pathParam("n"));
+    redirect(ctx, n <= 1 ? "/page/end" : "/redirect/" + (n - 1));
+  }
+
+  private static void redirect(RoutingContext ctx, String location) {
+    ctx.response().setStatusCode(302).putHeader("Location", location).end();
+  }
+
+  /** {@code ?bytes=N} of body, streamed in 8 KiB chunks; {@code &declare=M} sends a Content-Length of M (a lie). */
+  private void big(RoutingContext ctx) {
+    long bytes = Long.parseLong(ctx.queryParams().get("bytes"));
+    String declared = ctx.queryParams().get("declare");
+    HttpServerResponse resp = ctx.response().putHeader("Content-Type", "text/plain");
+    if (declared != null) {
+      resp.putHeader("Content-Length", declared);
+    } else {
+      resp.setChunked(true);
+    }
+    Buffer chunk = Buffer.buffer("x".repeat(8192));
+    long[] sent = {0};
+    Runnable[] pump = new Runnable[1];
+    pump[0] = () -> {
+      while (sent[0] < bytes && !resp.writeQueueFull() && !resp.closed()) {
+        int n = (int) Math.min(chunk.length(), bytes - sent[0]);
+        resp.write(n == chunk.length() ? chunk : chunk.getBuffer(0, n));
+        sent[0] += n;
+      }
+      if (resp.closed()) {
+        return;
+      }
+      if (sent[0] >= bytes) {
+        resp.end();
+      } else {
+        resp.drainHandler(v -> pump[0].run());
+      }
+    };
+    pump[0].run();
+  }
+
+  /** One byte every 100 ms, forever: never idle long enough for an idle timeout, only a deadline stops it. */
+  private void drip(RoutingContext ctx) {
+    HttpServerResponse resp = ctx.response().setChunked(true).putHeader("Content-Type", "text/plain");
+    long timer = vertx.setPeriodic(100, id -> {
+      if (!resp.closed()) {
+        resp.write("x");
+      }
+    });
+    resp.closeHandler(v -> vertx.cancelTimer(timer));
+  }
+
+  private void gated(RoutingContext ctx) {
+    Promise<Void> open = Promise.promise();
+    synchronized (gate) {
+      gate.add(open);
+    }
+    open.future().onComplete(v -> ctx.response().putHeader("Content-Type", "text/html")
+        .end(html("Gate " + ctx.pathParam("name"))));
+  }
+
+  public static Buffer binary() {
+    Buffer b = Buffer.buffer(512);
+    for (int i = 0; i < 512; i++) {
+      b.appendByte((byte) i);
+    }
+    return b;
+  }
+}
