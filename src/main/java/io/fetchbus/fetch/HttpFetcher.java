@@ -131,6 +131,7 @@ final class HttpFetcher {
     }
 
     private void readBody(WebUrl url, HttpClientResponse resp) {
+      resp.exceptionHandler(err -> abort(UpstreamErrors.classify(url, err, settings)));
       long max = settings.maxBodyBytes();
       String declared = resp.getHeader(HttpHeaders.CONTENT_LENGTH);
       long declaredLength = parseLength(declared);
@@ -147,7 +148,6 @@ final class HttpFetcher {
           body.append(chunk);
         }
       });
-      resp.exceptionHandler(err -> abort(UpstreamErrors.classify(url, err, settings)));
       resp.endHandler(v -> promise.tryComplete(result(url, resp, body)));
     }
 

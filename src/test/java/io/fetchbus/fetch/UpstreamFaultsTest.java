@@ -1,0 +1,156 @@
+package io.fetchbus.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.NxDomainDns;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestVertx;
+import io.fetchbus.support.Upstream;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.dns.AddressResolverOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Hostile and broken upstreams: each answers a precise problem, is recorded as a page, and the service stays up. */
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class UpstreamFaultsTest extends TestBase {
+  private static final JsonObject TIGHT = new JsonObject().put("fetch", new JsonObject()
+      .put("idleTimeoutMs", 400).put("timeoutMs", 1200).put("maxBodyBytes", 100_000).put("maxRedirects", 3));
+
+  private Fetchbus fb;
+  private Upstream up;
+  private Vertx resolving;
+
+  @AfterEach
+  void closeResolving(VertxTestContext ctx) {
+    (resolving == null ? Future.<Void>succeededFuture() : resolving.close()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @BeforeEach
+  void deploy(VertxTestContext ctx) {
+    Upstream.start(vertx)
+        .compose(u -> {
+          up = u;
+          return Fetchbus.fresh(vertx, TIGHT);
+        })
+        .onSuccess(f -> fb = f)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * POSTs {@code url}, checks the problem, checks that the attempt was stored as a page with the error, and that
+   * a good page still fetches afterwards.
+   */
+  private void expectRecordedFailure(Fetchbus service, String url, int status, String type, String detail,
+                                     VertxTestContext ctx) {
+    service.postFetch(new JsonObject().put("url", url))
+        .compose(resp -> {
+          ctx.verify(() -> {
+            assertThat(resp.statusCode()).isEqualTo(status);
+            assertThat(resp.getHeader("Content-Type")).isEqualTo("application/problem+json");
+            assertThat(resp.bodyAsJsonObject().getString("type")).isEqualTo(type);
+            assertThat(resp.bodyAsJsonObject().getString("detail")).contains(detail);
+            assertThat(resp.bodyAsJsonObject().getString("instance")).startsWith("/v1/pages/");
+          });
+          String instance = resp.bodyAsJsonObject().getString("instance");
+          return service.get(instance).compose(page -> service.get(instance + "/content").map(content -> List.of(page, content)));
+        })
+        .compose(recorded -> service.postFetch(new JsonObject().put("url", up.url("/page/after-fault")))
+            .map(after -> {
+              ctx.verify(() -> {
+                JsonObject page = recorded.get(0).bodyAsJsonObject();
+                assertThat(page.getString("url")).isEqualTo(url);
+                assertThat(page.getString("error")).contains(detail);
+                assertThat(page.getValue("status")).isNull();
+                assertThat(page.getValue("sha256")).isNull();
+                assertThat(recorded.get(1).statusCode()).isEqualTo(404);
+                assertThat(after.statusCode()).isEqualTo(201);
+              });
+              return after;
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("connection refused answers 502 and is recorded")
+  void connectionRefused(VertxTestContext ctx) {
+    // A port that was free a moment ago and has no listener now.
+    vertx.createNetServer().connectHandler(socket -> socket.close()).listen(0, "127.0.0.1")
+        .compose(s -> s.close().map(s.actualPort()))
+        .onComplete(ctx.succeeding(port -> expectRecordedFailure(fb, "http://127.0.0.1:" + port + "/",
+            502, "/problems/upstream-error", "could not connect to 127.0.0.1:" + port, ctx)));
+  }
+
+  @Test
+  @DisplayName("a host that does not resolve answers 502 and is recorded")
+  void dnsFailure(VertxTestContext ctx) {
+    // The resolver is fixed when a Vert.x instance is built, so this test builds one (on the test thread).
+    NxDomainDns dns = NxDomainDns.start(vertx).await();
+    resolving = TestVertx.create(new VertxOptions().setAddressResolverOptions(new AddressResolverOptions()
+        .addServer("127.0.0.1:" + dns.port()).setQueryTimeout(2000).setMaxQueries(2).setHostsValue(Buffer.buffer(""))));
+    Fetchbus.deploy(resolving, TIGHT)
+        .onComplete(ctx.succeeding(service -> expectRecordedFailure(service, "http://no-such-host.fetchbus.test/",
+            502, "/problems/upstream-error", "could not resolve host no-such-host.fetchbus.test", ctx)));
+  }
+
+  @Test
+  @DisplayName("a server that accepts and never answers times out with 504 and is recorded")
+  void neverAnswers(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/hang"), 504, "/problems/upstream-timeout", "sent nothing for 400 ms", ctx);
+  }
+
+  @Test
+  @DisplayName("a server dripping one byte at a time cannot extend the overall deadline: 504")
+  void dripCannotExtendDeadline(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/drip"), 504, "/problems/upstream-timeout", "within 1200 ms", ctx);
+  }
+
+  @Test
+  @DisplayName("a body over the limit without Content-Length is cut off while streaming: 413")
+  void bodyOverLimitStreaming(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/big?bytes=50000000"), 413, "/problems/too-large", "exceeds the limit of 100000 bytes", ctx);
+  }
+
+  @Test
+  @DisplayName("a declared Content-Length over the limit is refused before reading: 413")
+  void declaredLengthOverLimit(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/big?bytes=200000&declare=200000"), 413, "/problems/too-large", "exceeds the limit", ctx);
+  }
+
+  @Test
+  @DisplayName("more redirects than fetch.maxRedirects answer 502 and are recorded")
+  void tooManyRedirects(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/redirect/5"), 502, "/problems/upstream-error", "too many redirects", ctx);
+  }
+
+  @Test
+  @DisplayName("a redirect loop answers 502 and is recorded")
+  void redirectLoop(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/loop/a"), 502, "/problems/upstream-error", "redirect loop", ctx);
+  }
+
+  @Test
+  @DisplayName("a body just under the limit is stored whole")
+  void bodyUnderLimit(VertxTestContext ctx) {
+    fb.postFetch(new JsonObject().put("url", up.url("/big?bytes=99000")))
+        .compose(resp -> fb.get(resp.getHeader("Location") + "/content").map(content -> List.of(resp, content)))
+        .onComplete(ctx.succeeding((List<HttpResponse<Buffer>> both) -> ctx.verify(() -> {
+          assertThat(both.get(0).statusCode()).isEqualTo(201);
+          assertThat(both.get(0).bodyAsJsonObject().getLong("bytes")).isEqualTo(99000);
+          assertThat(both.get(1).body().length()).isEqualTo(99000);
+          ctx.completeNow();
+        })));
+  }
+}

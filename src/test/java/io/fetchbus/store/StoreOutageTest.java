@@ -1,0 +1,105 @@
+package io.fetchbus.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.TcpProxy;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.fetchbus.support.Upstream;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.pgclient.PgConnectOptions;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Postgres goes away (its port refuses connections, open connections drop) and comes back, while the service
+ * keeps running: requests that need the store answer 503, and the service recovers by itself.
+ */
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class StoreOutageTest extends TestBase {
+  private Upstream up;
+  private TcpProxy proxy;
+
+  @BeforeEach
+  void start(VertxTestContext ctx) {
+    PgConnectOptions pg = TestDatabase.connectOptions();
+    proxy = new TcpProxy(vertx, pg.getHost(), pg.getPort());
+    Upstream.start(vertx).onSuccess(u -> up = u).compose(u -> proxy.reservePort()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private JsonObject viaProxy() {
+    PgConnectOptions pg = TestDatabase.connectOptions();
+    String auth = pg.getUser() + (pg.getPassword() == null || pg.getPassword().isEmpty() ? "" : ":" + pg.getPassword());
+    String url = "postgresql://" + auth + "@127.0.0.1:" + proxy.port() + "/" + pg.getDatabase();
+    return new JsonObject().put("pg", new JsonObject().put("url", url).put("connectTimeoutMs", 1000)
+        .put("acquireTimeoutMs", 1000));
+  }
+
+  /** POSTs until the answer is 201, every 100 ms: the service must recover without being restarted. */
+  private Future<Integer> fetchUntilCreated(Fetchbus fb, String path) {
+    Promise<Integer> created = Promise.promise();
+    AtomicInteger attempts = new AtomicInteger();
+    vertx.setPeriodic(0, 100, id -> fb.postFetch(new JsonObject().put("url", up.url(path))).onSuccess(resp -> {
+      attempts.incrementAndGet();
+      if (resp.statusCode() == 201 && created.tryComplete(attempts.get())) {
+        vertx.cancelTimer(id);
+      } else if (resp.statusCode() != 503 && resp.statusCode() != 201) {
+        created.tryFail("unexpected status " + resp.statusCode() + ": " + resp.bodyAsString());
+        vertx.cancelTimer(id);
+      }
+    }));
+    return created.future();
+  }
+
+  @Test
+  @DisplayName("Postgres lost while running: POST /v1/fetch answers 503 saying the store is unavailable, then recovers")
+  void outageWhileRunning(VertxTestContext ctx) {
+    proxy.start()
+        .compose(p -> Fetchbus.deploy(vertx, viaProxy()))
+        .compose(fb -> fb.postFetch(new JsonObject().put("url", up.url("/page/before")))
+            .compose(before -> {
+              ctx.verify(() -> assertThat(before.statusCode()).isEqualTo(201));
+              return proxy.stop();
+            })
+            .compose(v -> fb.postFetch(new JsonObject().put("url", up.url("/page/during"))))
+            .compose(during -> {
+              ctx.verify(() -> {
+                assertThat(during.statusCode()).isEqualTo(503);
+                assertThat(during.getHeader("Content-Type")).isEqualTo("application/problem+json");
+                assertThat(during.getHeader("Retry-After")).isNotNull();
+                assertThat(during.bodyAsJsonObject().getString("detail")).contains("store is unavailable");
+              });
+              return fb.get("/v1/pages");
+            })
+            .compose(listing -> {
+              ctx.verify(() -> assertThat(listing.statusCode()).isEqualTo(503));
+              return proxy.start();
+            })
+            .compose(p -> fetchUntilCreated(fb, "/page/after")))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("Postgres down at start: the service starts, answers 503, migrates and serves once Postgres is reachable")
+  void downAtStart(VertxTestContext ctx) {
+    Fetchbus.deploy(vertx, viaProxy())
+        .compose(fb -> fb.postFetch(new JsonObject().put("url", up.url("/page/early")))
+            .compose(early -> {
+              ctx.verify(() -> {
+                assertThat(early.statusCode()).isEqualTo(503);
+                assertThat(early.bodyAsJsonObject().getString("detail")).contains("store is unavailable");
+              });
+              return proxy.start();
+            })
+            .compose(p -> fetchUntilCreated(fb, "/page/late")))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+}
