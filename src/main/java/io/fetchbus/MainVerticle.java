@@ -49,7 +49,9 @@ public final class MainVerticle extends VerticleBase {
           return deploy(StoreVerticle.class.getName(), cfg, cfg.getJsonObject("store").getInteger("instances"), false)
               .compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true))
               .compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false))
-              .compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false));
+              .compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false))
+              .onSuccess(v -> LOG.info("Fetchbus listening on http://{}:{}", cfg.getJsonObject("http").getString("host"),
+                  vertx.sharedData().getLocalMap(ApiVerticle.INFO_MAP).get("port")));
         });
   }
 

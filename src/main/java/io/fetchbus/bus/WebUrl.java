@@ -39,9 +39,9 @@ public record WebUrl(URI uri, String key) {
     }
     URI uri;
     try {
-      uri = new URI(encodeUnsafe(s));
-    } catch (URISyntaxException e) {
-      throw invalid(field, "is not a valid URL (" + e.getReason() + ")");
+      uri = new URI(encodeUnsafe(asciiHost(s)));
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw invalid(field, "is not a valid URL (" + (e instanceof URISyntaxException se ? se.getReason() : e.getMessage()) + ")");
     }
     String scheme = uri.getScheme();
     if (!uri.isAbsolute() || scheme == null) {
@@ -128,6 +128,29 @@ public record WebUrl(URI uri, String key) {
   private static boolean isUnreserved(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
         || c == '-' || c == '.' || c == '_' || c == '~';
+  }
+
+  /** An internationalised host name in its ASCII (punycode) form, as browsers send it: {@code bücher.example -> xn--bcher-kva.example}. */
+  private static String asciiHost(String s) {
+    int start = s.indexOf("://");
+    if (start < 0) {
+      return s;
+    }
+    start += 3;
+    int end = start;
+    while (end < s.length() && "/?#".indexOf(s.charAt(end)) < 0) {
+      end++;
+    }
+    String authority = s.substring(start, end);
+    if (authority.chars().allMatch(c -> c < 0x80)) {
+      return s;
+    }
+    int at = authority.lastIndexOf('@');
+    int colon = authority.lastIndexOf(':');
+    String host = authority.substring(at + 1, colon > at ? colon : authority.length());
+    String rest = colon > at ? authority.substring(colon) : "";
+    return s.substring(0, start) + authority.substring(0, at + 1) + IDN.toASCII(host, IDN.ALLOW_UNASSIGNED) + rest
+        + s.substring(end);
   }
 
   /** Percent-encodes (as UTF-8) the characters a browser would encode before sending: non-ASCII and a few symbols. */

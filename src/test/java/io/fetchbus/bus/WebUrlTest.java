@@ -1,0 +1,50 @@
+package io.fetchbus.bus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.eventbus.ReplyException;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class WebUrlTest {
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(delimiter = ' ', value = {
+      "HTTP://Example.COM/a http://example.com/a",
+      "http://example.com http://example.com/",
+      "http://example.com:80/a http://example.com/a",
+      "https://example.com:443/a https://example.com/a",
+      "https://example.com:8443/a https://example.com:8443/a",
+      "http://example.com/a#frag http://example.com/a",
+      "http://example.com/%7euser/%2f http://example.com/~user/%2F",
+      "http://example.com/?q=%6a%3d http://example.com/?q=j%3D",
+      "http://example.com/caf\u00e9 http://example.com/caf%C3%A9",
+      "http://example.com/a|b http://example.com/a%7Cb",
+      "http://b\u00fccher.example/ http://xn--bcher-kva.example/",
+      "http://[::1]:8080/x http://[::1]:8080/x"})
+  @DisplayName("the canonical key lower-cases scheme and host, drops default ports and fragments, normalises escapes")
+  void canonicalKey(String url, String key) {
+    assertThat(WebUrl.parse("url", url).key()).isEqualTo(key);
+  }
+
+  @Test
+  @DisplayName("a relative redirect resolves against the URL it came from")
+  void resolvesRedirects() {
+    WebUrl base = WebUrl.parse("url", "http://example.com/a/b?x=1");
+    assertThat(base.resolve("Location", "../c").toString()).isEqualTo("http://example.com/c");
+    assertThat(base.resolve("Location", "//other.example/d").host()).isEqualTo("other.example");
+    assertThatThrownBy(() -> base.resolve("Location", "mailto:someone@example.com"))
+        .isInstanceOf(ReplyException.class).hasMessageStartingWith("Location: must use http or https");
+  }
+
+  @Test
+  @DisplayName("validation failures are 400 ReplyExceptions that name the field")
+  void invalidIs400() {
+    assertThatThrownBy(() -> WebUrl.parse("seed", "file:///etc/passwd"))
+        .isInstanceOfSatisfying(ReplyException.class, e -> assertThat(e.failureCode()).isEqualTo(400))
+        .hasMessageStartingWith("seed: must use http or https");
+  }
+}
