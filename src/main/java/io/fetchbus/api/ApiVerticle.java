@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
 
 /** The REST API under {@code /v1}. It holds no state: every route is a composition of bus requests. */
 public final class ApiVerticle extends VerticleBase {
@@ -27,12 +28,14 @@ public final class ApiVerticle extends VerticleBase {
   public Future<?> start() {
     JsonObject http = config().getJsonObject("http", new JsonObject());
     int maxRequestBytes = http.getInteger("maxRequestBytes", 65536);
-    flow = new FetchFlow(vertx.eventBus(),
-        config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L),
+    long fetchTimeoutMs = config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
+    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx), fetchTimeoutMs,
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
     Problems problems = new Problems(maxRequestBytes);
     Router router = Router.router(vertx);
+    // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
+    router.route().handler(TimeoutHandler.create(fetchTimeoutMs + 15_000));
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes));
     router.post("/v1/fetch").handler(this::fetch);
     router.get("/v1/pages").handler(this::listPages);
@@ -46,6 +49,7 @@ public final class ApiVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(http.getString("host", "127.0.0.1"))
         .setPort(http.getInteger("port", 8080))
+        .setIdleTimeout(60)
         .setMaxInitialLineLength(8192)
         .setMaxHeaderSize(16384));
     return server.requestHandler(router).listen()
@@ -55,7 +59,8 @@ public final class ApiVerticle extends VerticleBase {
   private void fetch(RoutingContext ctx) {
     FetchRequest req;
     try {
-      req = FetchRequest.from(jsonBody(ctx));
+      // onlyIfCached is for bus clients; over REST, maxAgeSeconds says how old a copy may be.
+      req = FetchRequest.from(jsonBody(ctx)).onlyIfCached(false);
     } catch (RuntimeException e) {
       ctx.fail(e);
       return;
@@ -119,7 +124,7 @@ public final class ApiVerticle extends VerticleBase {
     }
     Object parsed;
     try {
-      parsed = Buffer.buffer(body.getBytes()).toJsonValue();
+      parsed = body.toJsonValue();
     } catch (DecodeException e) {
       throw Failure.INVALID.exception("body: is not valid JSON");
     }

@@ -1,16 +1,21 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.PageSaves.Served;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Set;
@@ -26,16 +31,17 @@ final class FetchFlow {
   /** Failures that describe the upstream and so are worth recording as a page. */
   private static final Set<Integer> RECORDED = Set.of(403, 413, 502, 504);
 
-  /** A page and whether this request created it. */
-  record Served(Page page, boolean created) {}
-
   private final EventBus bus;
+  private final Context context;
+  private final PageSaves saves;
   private final DeliveryOptions fetchDelivery;
   private final DeliveryOptions extractDelivery;
   private final DeliveryOptions storeDelivery;
 
-  FetchFlow(EventBus bus, long fetchTimeoutMs, long storeTimeoutMs) {
+  FetchFlow(EventBus bus, Context context, PageSaves saves, long fetchTimeoutMs, long storeTimeoutMs) {
     this.bus = bus;
+    this.context = context;
+    this.saves = saves;
     // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up.
     this.fetchDelivery = new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000);
     this.extractDelivery = new DeliveryOptions().setSendTimeout(30_000);
@@ -47,9 +53,9 @@ final class FetchFlow {
       return fetchAndStore(req);
     }
     return fetch(req.onlyIfCached(true))
-        .compose(this::pageFor)
-        .recover(err -> Failure.NOT_FOUND.is(err) ? storedCopy(req) : Future.failedFuture(err))
-        .recover(err -> Failure.NOT_FOUND.is(err) ? fetchAndStore(req.withoutMaxAge()) : Future.failedFuture(err));
+        .compose(this::pageOf)
+        .recover(err -> !Failure.NOT_FOUND.is(err) ? Future.failedFuture(err) : storedCopy(req)
+            .recover(none -> !Failure.NOT_FOUND.is(none) ? Future.failedFuture(none) : fetchAndStore(req.withoutMaxAge())));
   }
 
   Future<JsonObject> storeRequest(String address, JsonObject body) {
@@ -60,21 +66,23 @@ final class FetchFlow {
     Instant startedAt = Instant.now();
     return fetch(req)
         .recover(err -> recordFailure(req, startedAt, err))
-        .compose(this::pageFor);
+        .compose(this::pageOf);
   }
 
   private Future<FetchResult> fetch(FetchRequest req) {
     return bus.<JsonObject>request(Bus.FETCH, req.toJson(), fetchDelivery).map(m -> FetchResult.from(m.body()));
   }
 
-  /** The page of a fetch result: already stored (a cache hit, or a fetch another request started), or stored now. */
-  private Future<Served> pageFor(FetchResult result) {
-    if (!result.fromCache()) {
-      return store(result);
-    }
-    return storeRequest(Bus.PAGES_GET, new JsonObject().put("fetchId", result.fetchId()))
-        .map(json -> new Served(Page.from(json).withFromCache(true), false))
-        .recover(err -> Failure.NOT_FOUND.is(err) ? store(result) : Future.failedFuture(err));
+  /**
+   * The page of a fetch result, stored once whoever asks: a new fetch is stored now; a cache hit or a joined
+   * fetch was usually stored already, else it is stored now (saving is idempotent per fetch id).
+   */
+  private Future<Served> pageOf(FetchResult result) {
+    return saves.once(result.fetchId(), context, () -> !result.fromCache() ? store(result)
+        : storeRequest(Bus.PAGES_GET, new JsonObject().put("fetchId", result.fetchId()))
+            .map(json -> new Served(Page.from(json), false))
+            .recover(err -> Failure.NOT_FOUND.is(err) ? store(result) : Future.failedFuture(err)))
+        .map(served -> new Served(served.page().withFromCache(result.fromCache()), served.created()));
   }
 
   private Future<Served> storedCopy(FetchRequest req) {
@@ -90,12 +98,14 @@ final class FetchFlow {
   private Future<Served> store(FetchResult result) {
     return extractTitle(result)
         .compose(title -> storeRequest(Bus.PAGES_SAVE, SavePage.of(result, title).toJson()))
-        .map(json -> new Served(Page.from(json.getJsonObject("page")).withFromCache(result.fromCache()),
-            json.getBoolean("created")));
+        .map(json -> new Served(Page.from(json.getJsonObject("page")), json.getBoolean("created")));
   }
 
   /** Extraction is best effort: a page whose HTML cannot be read is still stored, without a title. */
   private Future<String> extractTitle(FetchResult result) {
+    if (!MediaTypes.isHtml(result.contentType()) || result.body() == null || result.body().length() == 0) {
+      return Future.succeededFuture(null);
+    }
     JsonObject req = new JsonObject().put("url", result.finalUrl()).put("contentType", result.contentType())
         .put("body", result.body());
     return bus.<JsonObject>request(Bus.EXTRACT, req, extractDelivery)
@@ -106,9 +116,13 @@ final class FetchFlow {
         });
   }
 
-  /** Stores the failed attempt and fails with the original error, pointing at the stored page when that worked. */
+  /**
+   * Stores a failed attempt that the fetch verticle reported about the upstream, then fails with the original
+   * error, pointing at the stored page when that worked. Our own failures (bus timeouts, limits) are not pages.
+   */
   private <T> Future<T> recordFailure(FetchRequest req, Instant startedAt, Throwable err) {
-    if (!RECORDED.contains(Failures.status(err))) {
+    if (!(err instanceof ReplyException re) || re.failureType() != ReplyFailure.RECIPIENT_FAILURE
+        || !RECORDED.contains(Failures.status(err))) {
       return Future.failedFuture(err);
     }
     long elapsedMs = Instant.now().toEpochMilli() - startedAt.toEpochMilli();

@@ -88,6 +88,7 @@ final class Problems {
       case 405 -> ctx.request().method() + " is not allowed on " + ctx.request().path();
       case 413 -> "the request body is larger than " + maxRequestBytes + " bytes (http.maxRequestBytes)";
       case 400 -> "the request is malformed";
+      case 503 -> "the request took too long to complete; retry later";
       default -> "internal error";
     };
   }

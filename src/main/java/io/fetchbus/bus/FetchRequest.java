@@ -5,7 +5,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * {@code {"url", "maxAgeSeconds"?, "onlyIfCached"?}}. With {@code maxAgeSeconds} a cached copy at most that
  * old answers (with {@code fromCache: true}); without it the URL is fetched, though a request joins a fetch
- * of the same URL already in flight. {@code onlyIfCached} answers 404 instead of fetching.
+ * of the same URL already in flight. {@code onlyIfCached} never fetches: it answers with a cached copy (of any
+ * age unless {@code maxAgeSeconds} is given) or a fetch in flight, or fails with 404.
  */
 public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached) {
   /** Ten years: more than any cache keeps anything. */

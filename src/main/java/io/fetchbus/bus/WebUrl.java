@@ -60,15 +60,25 @@ public record WebUrl(URI uri, String key) {
     if (uri.getPort() > 65535) {
       throw invalid(field, "has an invalid port");
     }
-    return new WebUrl(uri, canonical(uri));
+    if (uri.toString().length() > MAX_LENGTH) {
+      throw invalid(field, "is longer than " + MAX_LENGTH + " characters once percent-encoded");
+    }
+    try {
+      return new WebUrl(uri, canonical(uri));
+    } catch (IllegalArgumentException e) {
+      // IDN.toASCII refuses some host names, e.g. a label over 63 characters.
+      throw invalid(field, "has an invalid host name (" + e.getMessage() + ")");
+    }
   }
 
   /** Resolves a redirect target against this URL, with the same validation ({@code field} names it in errors). */
   public WebUrl resolve(String field, String reference) {
     try {
-      return parse(field, uri.resolve(new URI(encodeUnsafe(reference))).toString());
+      return parse(field, uri.resolve(new URI(encodeUnsafe(asciiHost(reference)))).toString());
     } catch (URISyntaxException e) {
       throw invalid(field, "is not a valid URL (" + e.getReason() + ")");
+    } catch (IllegalArgumentException e) {
+      throw invalid(field, "is not a valid URL (" + e.getMessage() + ")");
     }
   }
 
@@ -142,7 +152,7 @@ public record WebUrl(URI uri, String key) {
       end++;
     }
     String authority = s.substring(start, end);
-    if (authority.chars().allMatch(c -> c < 0x80)) {
+    if (authority.chars().allMatch(c -> c < 0x80) || authority.contains("[")) {
       return s;
     }
     int at = authority.lastIndexOf('@');

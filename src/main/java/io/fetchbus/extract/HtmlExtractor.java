@@ -1,11 +1,11 @@
 package io.fetchbus.extract;
 
+import io.fetchbus.bus.MediaTypes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
-import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jsoup.Jsoup;
@@ -18,17 +18,9 @@ final class HtmlExtractor {
 
   private HtmlExtractor() {}
 
-  static boolean isHtml(String contentType) {
-    if (contentType == null) {
-      return false;
-    }
-    String ct = contentType.toLowerCase(Locale.ROOT);
-    return ct.startsWith("text/html") || ct.startsWith("application/xhtml+xml");
-  }
-
   static JsonObject extract(String url, String contentType, Buffer body) throws IOException {
     JsonObject out = new JsonObject().putNull("title");
-    if (body == null || body.length() == 0 || !isHtml(contentType)) {
+    if (body == null || body.length() == 0 || !MediaTypes.isHtml(contentType)) {
       return out;
     }
     Document doc = Jsoup.parse(new ByteArrayInputStream(body.getBytes()), charsetOf(contentType), url == null ? "" : url);

@@ -1,6 +1,7 @@
 package io.fetchbus.fetch;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -31,8 +32,13 @@ final class BodyAccumulator {
     return buffer.length();
   }
 
+  /**
+   * The body. A buffer grown chunk by chunk can hold far more capacity than content (growth steps are up to
+   * 4 MiB); a copy of the exact size keeps what the cache weighs equal to what it holds.
+   */
   Buffer buffer() {
-    return buffer;
+    int capacity = ((BufferInternal) buffer).getByteBuf().capacity();
+    return capacity - buffer.length() > 64 * 1024 ? buffer.copy() : buffer;
   }
 
   String sha256() {

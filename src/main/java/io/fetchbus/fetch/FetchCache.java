@@ -53,9 +53,9 @@ final class FetchCache implements Shareable {
    */
   Future<FetchResult> get(FetchRequest req, Context context, Supplier<Future<FetchResult>> fetch) {
     String key = req.url().key();
-    if (req.maxAgeSeconds() != null) {
+    if (req.maxAgeSeconds() != null || req.onlyIfCached()) {
       FetchResult cached = results.getIfPresent(key);
-      if (cached != null && cached.ageSeconds(Instant.now()) <= req.maxAgeSeconds()) {
+      if (cached != null && (req.maxAgeSeconds() == null || cached.ageSeconds(Instant.now()) <= req.maxAgeSeconds())) {
         hits.increment();
         return Future.succeededFuture(cached.withFromCache(true));
       }
@@ -73,7 +73,13 @@ final class FetchCache implements Shareable {
       return Future.fromCompletionStage(running, context).map(r -> r.withFromCache(true));
     }
     misses.increment();
-    fetch.get().onComplete(ar -> {
+    Future<FetchResult> fetching;
+    try {
+      fetching = fetch.get();
+    } catch (RuntimeException e) {
+      fetching = Future.failedFuture(e);
+    }
+    fetching.onComplete(ar -> {
       if (ar.succeeded()) {
         results.put(key, ar.result());
       }

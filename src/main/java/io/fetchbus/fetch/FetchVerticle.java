@@ -2,7 +2,9 @@ package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
+import io.fetchbus.bus.FetchResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -20,6 +22,7 @@ public final class FetchVerticle extends VerticleBase {
   private HttpClientAgent client;
   private HttpFetcher fetcher;
   private FetchCache cache;
+  private FetchPermits permits;
 
   @Override
   public Future<?> start() {
@@ -29,9 +32,10 @@ public final class FetchVerticle extends VerticleBase {
             .setKeepAlive(true)
             .setDecompressionSupported(true)
             .setMaxRedirects(0),
-        new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerHost()));
+        new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerHost()).setMaxWaitQueueSize(settings.maxInFlight()));
     fetcher = new HttpFetcher(vertx, client, settings);
     cache = FetchCache.shared(vertx, settings);
+    permits = FetchPermits.shared(vertx, settings);
     return Future.all(
         vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion(),
         vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS, msg -> msg.reply(cache.stats())).completion());
@@ -42,6 +46,18 @@ public final class FetchVerticle extends VerticleBase {
     return client.close();
   }
 
+  /** One upstream fetch, if the bound on fetches in flight allows it. */
+  private Future<FetchResult> limited(FetchRequest req) {
+    if (!permits.tryAcquire()) {
+      return Future.failedFuture(Failure.LIMITED.exception(permits.max()
+          + " fetches are already in flight (fetch.maxInFlight); retry later"));
+    }
+    return fetcher.fetch(req.url()).eventually(() -> {
+      permits.release();
+      return Future.succeededFuture();
+    });
+  }
+
   private void fetch(Message<JsonObject> msg) {
     FetchRequest req;
     try {
@@ -50,7 +66,7 @@ public final class FetchVerticle extends VerticleBase {
       Failures.reply(msg, e);
       return;
     }
-    cache.get(req, context, () -> fetcher.fetch(req.url()))
+    cache.get(req, context, () -> limited(req))
         .onSuccess(result -> msg.reply(result.toJson()))
         .onFailure(err -> {
           LOG.debug("fetch {} failed: {}", req.url(), err.getMessage());

@@ -32,6 +32,7 @@ final class HttpFetcher {
   /** The response headers a result keeps: what a client needs to interpret or revalidate the body. */
   static final List<String> KEPT_HEADERS = List.of("content-type", "content-length", "content-language",
       "etag", "last-modified", "cache-control", "expires");
+  static final int MAX_HEADER_VALUE = 1024;
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
   private final Vertx vertx;
@@ -96,12 +97,18 @@ final class HttpFetcher {
             return req.send();
           })
           .onSuccess(resp -> {
-            if (promise.future().isComplete()) {
-              discard(resp); // the deadline passed while we were connecting
-            } else if (REDIRECTS.contains(resp.statusCode()) && resp.getHeader(HttpHeaders.LOCATION) != null) {
-              redirect(url, resp, redirects);
-            } else {
-              readBody(url, resp);
+            try {
+              if (promise.future().isComplete()) {
+                discard(resp); // the deadline passed while we were connecting
+              } else if (REDIRECTS.contains(resp.statusCode()) && resp.getHeader(HttpHeaders.LOCATION) != null) {
+                redirect(url, resp, redirects);
+              } else {
+                readBody(url, resp);
+              }
+            } catch (RuntimeException e) {
+              // Whatever an upstream sends must end this fetch with an answer, never leave it hanging.
+              discard(resp);
+              abort(UpstreamErrors.classify(url, e, settings));
             }
           })
           .onFailure(err -> abort(UpstreamErrors.classify(url, err, settings)));
@@ -148,7 +155,14 @@ final class HttpFetcher {
           body.append(chunk);
         }
       });
-      resp.endHandler(v -> promise.tryComplete(result(url, resp, body)));
+      resp.endHandler(v -> {
+        if (declaredLength >= 0 && body.size() != declaredLength && resp.getHeader(HttpHeaders.CONTENT_ENCODING) == null) {
+          abort(Failure.UPSTREAM.exception(url + " ended its body after " + body.size() + " of the "
+              + declaredLength + " bytes its Content-Length announced"));
+        } else {
+          promise.tryComplete(result(url, resp, body));
+        }
+      });
     }
 
     private ReplyException tooLarge(WebUrl url, long seen) {
@@ -159,7 +173,7 @@ final class HttpFetcher {
     private FetchResult result(WebUrl finalUrl, HttpClientResponse resp, BodyAccumulator body) {
       JsonObject headers = new JsonObject();
       for (String name : KEPT_HEADERS) {
-        String value = resp.getHeader(name);
+        String value = capped(resp.getHeader(name));
         if (value != null) {
           headers.put(name, value);
         }
@@ -167,9 +181,14 @@ final class HttpFetcher {
       long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
       Buffer bytes = body.buffer();
       return new FetchResult(UUID.randomUUID().toString(), original.toString(), finalUrl.toString(),
-          resp.statusCode(), resp.getHeader(HttpHeaders.CONTENT_TYPE), headers, bytes.length(), body.sha256(),
+          resp.statusCode(), capped(resp.getHeader(HttpHeaders.CONTENT_TYPE)), headers, bytes.length(), body.sha256(),
           elapsedMs, startedAt, false, bytes);
     }
+  }
+
+  /** Header values are the upstream's to choose: keep at most {@link #MAX_HEADER_VALUE} characters of each. */
+  private static String capped(String value) {
+    return value == null || value.length() <= MAX_HEADER_VALUE ? value : value.substring(0, MAX_HEADER_VALUE);
   }
 
   /** Abandons a response we do not want: the connection is closed, and the reset it reports is expected. */

@@ -30,6 +30,11 @@ final class UpstreamErrors {
       if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
         return Failure.UPSTREAM.exception("could not connect to " + where + ": " + brief(t));
       }
+      if (t instanceof TimeoutException && String.valueOf(t.getMessage()).contains("getting a connection")) {
+        // Our own connection pool was full for the whole connect timeout: our capacity, not the upstream's fault.
+        return Failure.UNAVAILABLE.exception("every connection to " + where + " stayed busy for "
+            + s.connectTimeoutMs() + " ms; retry later");
+      }
       if (t instanceof TimeoutException) {
         return Failure.UPSTREAM_TIMEOUT.exception(where + " sent nothing for " + s.idleTimeoutMs()
             + " ms (fetch.idleTimeoutMs)");

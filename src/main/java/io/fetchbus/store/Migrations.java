@@ -8,8 +8,9 @@ final class Migrations {
   private Migrations() {}
 
   static int migrate(PgConnectOptions pg) {
-    String jdbcUrl = "jdbc:postgresql://" + pg.getHost() + ":" + pg.getPort() + "/" + pg.getDatabase()
-        + "?connectTimeout=5&socketTimeout=60";
+    String host = pg.getHost().contains(":") ? "[" + pg.getHost() + "]" : pg.getHost();
+    String jdbcUrl = "jdbc:postgresql://" + host + ":" + pg.getPort() + "/" + pg.getDatabase()
+        + "?connectTimeout=5&socketTimeout=60&sslmode=" + pg.getSslMode().value;
     return Flyway.configure()
         .dataSource(jdbcUrl, pg.getUser(), pg.getPassword())
         .locations("classpath:db/migration")

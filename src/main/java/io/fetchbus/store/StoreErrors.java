@@ -2,7 +2,9 @@ package io.fetchbus.store;
 
 import io.fetchbus.bus.Failure;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.DecodeException;
 import io.vertx.pgclient.PgException;
+import java.time.DateTimeException;
 
 /** Which database failures mean "the store is unavailable" (503, try again) and which are our bug (500). */
 final class StoreErrors {
@@ -22,6 +24,18 @@ final class StoreErrors {
     }
     // Everything else comes from the connection or the pool: refused, reset, closed, timed out, queue full.
     return unavailable();
+  }
+
+  /** A request that failed while being read: a wrongly typed field is the sender's fault, anything else ours. */
+  static Throwable invalidRequest(RuntimeException e) {
+    if (e instanceof ReplyException) {
+      return e;
+    }
+    if (e instanceof ClassCastException || e instanceof IllegalArgumentException || e instanceof DecodeException
+        || e instanceof DateTimeException) {
+      return Failure.INVALID.exception("a field has the wrong type or format: " + e.getMessage());
+    }
+    return Failure.INTERNAL.exception(e.toString());
   }
 
   static ReplyException unavailable() {

@@ -95,7 +95,8 @@ public final class StoreVerticle extends VerticleBase {
     try {
       result = operation.apply(msg.body() == null ? new JsonObject() : msg.body());
     } catch (RuntimeException e) {
-      result = Future.failedFuture(e);
+      // Thrown before any query ran: the request itself is at fault, or this code is.
+      result = Future.failedFuture(StoreErrors.invalidRequest(e));
     }
     result.onSuccess(msg::reply).onFailure(err -> {
       ReplyException failure = StoreErrors.classify(err);

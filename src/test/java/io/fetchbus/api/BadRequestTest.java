@@ -49,6 +49,8 @@ class BadRequestTest extends TestBase {
         Arguments.of("{\"url\": \"http://example.com/a\\tb\"}", "url: contains whitespace or a control character"),
         Arguments.of("{\"url\": \"http://example.com/\\u0000\"}", "url: contains whitespace or a control character"),
         Arguments.of("{\"url\": \"http:///path-only\"}", "url: has no valid host"),
+        Arguments.of("{\"url\": \"http://" + "\u00e9".repeat(70) + ".example/\"}", "url: is not a valid URL"),
+        Arguments.of("{\"url\": \"http://example.com/" + "\u0436".repeat(400) + "\"}", "url: is longer than 2048 characters once percent-encoded"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": -1}", "maxAgeSeconds: must be between"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": \"soon\"}", "maxAgeSeconds: must be a whole number"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": 1.5}", "maxAgeSeconds: must be a whole number"),

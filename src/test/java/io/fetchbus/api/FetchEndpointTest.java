@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -164,6 +165,13 @@ class FetchEndpointTest extends TestBase {
   void singleFlight(VertxTestContext ctx) {
     int n = 5;
     JsonObject req = new JsonObject().put("url", up.url("/gate/shared"));
+    AtomicInteger saves = new AtomicInteger();
+    vertx.eventBus().addOutboundInterceptor(dc -> {
+      if (Bus.PAGES_SAVE.equals(dc.message().address())) {
+        saves.incrementAndGet();
+      }
+      dc.next();
+    });
     List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       responses.add(fb.postFetch(req));
@@ -186,6 +194,7 @@ class FetchEndpointTest extends TestBase {
             assertThat(rs).filteredOn(r -> r.statusCode() == 201).hasSize(1);
             assertThat(rs).extracting(r -> r.bodyAsJsonObject().getLong("id")).containsOnly(rs.get(0).bodyAsJsonObject().getLong("id"));
             assertThat(pages).isEqualTo(1);
+            assertThat(saves.get()).as("the body is sent to the store once").isEqualTo(1);
           });
           return pages;
         }))

@@ -118,6 +118,31 @@ class BusContractTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a wrongly typed field on the bus is a 400, not a store outage")
+  void wrongTypeIs400(VertxTestContext ctx) {
+    JsonObject save = new JsonObject().put("url", "http://example.com/").put("error", "x").put("status", "two hundred");
+    vertx.eventBus().request(Bus.PAGES_SAVE, save)
+        .onComplete(ctx.failing(err -> ctx.verify(() -> {
+          assertThat(((ReplyException) err).failureCode()).isEqualTo(Failure.INVALID.code);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("onlyIfCached without maxAgeSeconds answers with a cached copy of any age, without fetching")
+  void onlyIfCachedHit(VertxTestContext ctx) {
+    var bus = vertx.eventBus();
+    JsonObject req = new JsonObject().put("url", up.url("/page/cached-once"));
+    bus.<JsonObject>request(Bus.FETCH, req)
+        .compose(first -> bus.<JsonObject>request(Bus.FETCH, req.copy().put("onlyIfCached", true)))
+        .onComplete(ctx.succeeding(second -> ctx.verify(() -> {
+          assertThat(second.body().getBoolean("fromCache")).isTrue();
+          assertThat(up.hits("/page/cached-once")).isEqualTo(1);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("onlyIfCached answers 404 instead of fetching when there is no cached copy")
   void onlyIfCached(VertxTestContext ctx) {
     vertx.eventBus().request(Bus.FETCH, new JsonObject().put("url", up.url("/page/never")).put("onlyIfCached", true))

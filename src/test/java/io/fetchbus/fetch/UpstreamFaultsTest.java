@@ -8,6 +8,7 @@ import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestVertx;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -31,11 +32,12 @@ class UpstreamFaultsTest extends TestBase {
 
   private Fetchbus fb;
   private Upstream up;
-  private Vertx resolving;
+  /** A second Vert.x instance, for the tests that need other instance-wide settings. */
+  private Vertx other;
 
   @AfterEach
-  void closeResolving(VertxTestContext ctx) {
-    (resolving == null ? Future.<Void>succeededFuture() : resolving.close()).onComplete(ctx.succeedingThenComplete());
+  void closeOther(VertxTestContext ctx) {
+    (other == null ? Future.<Void>succeededFuture() : other.close()).onComplete(ctx.succeedingThenComplete());
   }
 
   @BeforeEach
@@ -98,9 +100,9 @@ class UpstreamFaultsTest extends TestBase {
   void dnsFailure(VertxTestContext ctx) {
     // The resolver is fixed when a Vert.x instance is built, so this test builds one (on the test thread).
     NxDomainDns dns = NxDomainDns.start(vertx).await();
-    resolving = TestVertx.create(new VertxOptions().setAddressResolverOptions(new AddressResolverOptions()
+    other = TestVertx.create(new VertxOptions().setAddressResolverOptions(new AddressResolverOptions()
         .addServer("127.0.0.1:" + dns.port()).setQueryTimeout(2000).setMaxQueries(2).setHostsValue(Buffer.buffer(""))));
-    Fetchbus.deploy(resolving, TIGHT)
+    Fetchbus.deploy(other, TIGHT)
         .onComplete(ctx.succeeding(service -> expectRecordedFailure(service, "http://no-such-host.fetchbus.test/",
             502, "/problems/upstream-error", "could not resolve host no-such-host.fetchbus.test", ctx)));
   }
@@ -139,6 +141,59 @@ class UpstreamFaultsTest extends TestBase {
   @DisplayName("a redirect loop answers 502 and is recorded")
   void redirectLoop(VertxTestContext ctx) {
     expectRecordedFailure(fb, up.url("/loop/a"), 502, "/problems/upstream-error", "redirect loop", ctx);
+  }
+
+  @Test
+  @DisplayName("a connection closed before the announced Content-Length answers 502 and is recorded, not stored")
+  void truncatedBody(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/truncated"), 502, "/problems/upstream-error",
+        "closed the connection before the response was complete", ctx);
+  }
+
+  @Test
+  @DisplayName("an absurdly long upstream header value is cut, and the page is still stored")
+  void longHeaderValue(VertxTestContext ctx) {
+    fb.postFetch(new JsonObject().put("url", up.url("/long-type")))
+        .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
+          assertThat(resp.statusCode()).isEqualTo(201);
+          assertThat(resp.bodyAsJsonObject().getString("contentType")).hasSize(HttpFetcher.MAX_HEADER_VALUE);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("past fetch.maxInFlight a new fetch is refused at once with 429 and Retry-After, and not recorded")
+  void inFlightBound(VertxTestContext ctx) {
+    // The bound is shared by the fetch verticles of a Vert.x instance: a new instance gets the new bound.
+    other = TestVertx.create();
+    Fetchbus.deploy(other, new JsonObject().put("fetch", new JsonObject().put("maxInFlight", 1)))
+        .compose(limited -> {
+          Future<HttpResponse<Buffer>> held = limited.postFetch(new JsonObject().put("url", up.url("/gate/held")));
+          // Once the first fetch holds the only permit, a second one must be refused without waiting.
+          Promise<HttpResponse<Buffer>> refused = Promise.promise();
+          long poll = vertx.setPeriodic(20, id -> {
+            if (up.hits("/gate/held") == 1) {
+              vertx.cancelTimer(id);
+              limited.postFetch(new JsonObject().put("url", up.url("/page/refused"))).onComplete(refused);
+            }
+          });
+          return refused.future().compose(second -> {
+            ctx.verify(() -> {
+              assertThat(second.statusCode()).isEqualTo(429);
+              assertThat(second.getHeader("Retry-After")).isNotNull();
+              assertThat(second.bodyAsJsonObject().getString("type")).isEqualTo("/problems/limited");
+              assertThat(second.bodyAsJsonObject().containsKey("instance")).isFalse();
+              assertThat(up.hits("/page/refused")).isZero();
+            });
+            up.openGate();
+            return held;
+          }).map(first -> {
+            ctx.verify(() -> assertThat(first.statusCode()).isEqualTo(201));
+            vertx.cancelTimer(poll);
+            return first;
+          });
+        })
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

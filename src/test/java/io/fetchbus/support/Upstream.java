@@ -80,6 +80,13 @@ public final class Upstream {
     router.get("/hang").handler(ctx -> { /* accepts, never answers */ });
     router.get("/drip").handler(this::drip);
     router.get("/gate/:name").handler(this::gated);
+    // Announces 1000 bytes, sends 500, then closes the connection.
+    router.get("/truncated").handler(ctx -> {
+      ctx.response().putHeader("Content-Type", "text/plain").putHeader("Content-Length", "1000").write("y".repeat(500))
+          .onComplete(v -> ctx.request().connection().close());
+    });
+    router.get("/long-type").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; x=" + "z".repeat(3000))
+        .end("long type"));
     return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").onSuccess(s -> server = s);
   }
 

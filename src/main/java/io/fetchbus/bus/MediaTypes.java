@@ -1,0 +1,17 @@
+package io.fetchbus.bus;
+
+import java.util.Locale;
+
+/** What a Content-Type says about a body. */
+public final class MediaTypes {
+  private MediaTypes() {}
+
+  /** HTML or XHTML: the only bodies worth parsing for a title, text or links. */
+  public static boolean isHtml(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String ct = contentType.strip().toLowerCase(Locale.ROOT);
+    return ct.startsWith("text/html") || ct.startsWith("application/xhtml+xml");
+  }
+}
