@@ -17,6 +17,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -35,8 +37,13 @@ class UpstreamFaultsTest extends TestBase {
   /** A second Vert.x instance, for the tests that need other instance-wide settings. */
   private Vertx other;
 
+  private Socket refusing;
+
   @AfterEach
-  void closeOther(VertxTestContext ctx) {
+  void closeOther(VertxTestContext ctx) throws Exception {
+    if (refusing != null) {
+      refusing.close();
+    }
     (other == null ? Future.<Void>succeededFuture() : other.close()).onComplete(ctx.succeedingThenComplete());
   }
 
@@ -87,12 +94,13 @@ class UpstreamFaultsTest extends TestBase {
 
   @Test
   @DisplayName("connection refused answers 502 and is recorded")
-  void connectionRefused(VertxTestContext ctx) {
-    // A port that was free a moment ago and has no listener now.
-    vertx.createNetServer().connectHandler(socket -> socket.close()).listen(0, "127.0.0.1")
-        .compose(s -> s.close().map(s.actualPort()))
-        .onComplete(ctx.succeeding(port -> expectRecordedFailure(fb, "http://127.0.0.1:" + port + "/",
-            502, "/problems/upstream-error", "could not connect to 127.0.0.1:" + port, ctx)));
+  void connectionRefused(VertxTestContext ctx) throws Exception {
+    // A port bound by this test but not listening: connections to it are refused, and no one else can take it.
+    refusing = new Socket();
+    refusing.bind(new InetSocketAddress("127.0.0.1", 0));
+    int port = refusing.getLocalPort();
+    expectRecordedFailure(fb, "http://127.0.0.1:" + port + "/", 502, "/problems/upstream-error",
+        "could not connect to 127.0.0.1:" + port, ctx);
   }
 
   @Test

@@ -9,9 +9,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP relay on 127.0.0.1 in front of a real server, which a test can cut ({@link #stop}: the port refuses
- * connections and open ones are closed) and restore ({@link #start}) on the same port: a database outage
- * without stopping the database other tests share.
+ * A TCP relay on 127.0.0.1 in front of a real server, which a test can cut ({@link #cut}: open connections
+ * drop and new ones are closed as soon as they arrive) and restore: a database outage without stopping the
+ * database other tests share. It keeps its port while cut, so no other socket can take it in between.
  */
 public final class TcpProxy {
   private final Vertx vertx;
@@ -19,8 +19,8 @@ public final class TcpProxy {
   private final int targetPort;
   private final NetClient client;
   private final Set<NetSocket> open = ConcurrentHashMap.newKeySet();
+  private volatile boolean cut;
   private NetServer server;
-  private int port;
 
   public TcpProxy(Vertx vertx, String targetHost, int targetPort) {
     this.vertx = vertx;
@@ -29,35 +29,32 @@ public final class TcpProxy {
     this.client = vertx.createNetClient();
   }
 
-  /** Reserves a free port without listening on it yet: connections to it are refused until {@link #start}. */
-  public Future<Integer> reservePort() {
-    return vertx.createNetServer().connectHandler(NetSocket::close).listen(0, "127.0.0.1")
-        .compose(s -> {
-          port = s.actualPort();
-          return s.close();
-        })
-        .map(v -> port);
+  /** Listens on a free port, relaying unless {@code startCut}. */
+  public Future<Integer> start(boolean startCut) {
+    cut = startCut;
+    server = vertx.createNetServer().connectHandler(this::relay);
+    return server.listen(0, "127.0.0.1").map(NetServer::actualPort);
   }
 
   public int port() {
-    return port;
+    return server.actualPort();
   }
 
-  public Future<Integer> start() {
-    server = vertx.createNetServer().connectHandler(this::relay);
-    return server.listen(port, "127.0.0.1").map(s -> {
-      port = s.actualPort();
-      return port;
-    });
-  }
-
-  public Future<Void> stop() {
+  public void cut() {
+    cut = true;
     open.forEach(NetSocket::close);
     open.clear();
-    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  public void restore() {
+    cut = false;
   }
 
   private void relay(NetSocket inbound) {
+    if (cut) {
+      inbound.close();
+      return;
+    }
     inbound.pause();
     open.add(inbound);
     client.connect(targetPort, targetHost).onSuccess(outbound -> {
