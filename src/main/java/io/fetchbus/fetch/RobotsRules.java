@@ -1,0 +1,57 @@
+package io.fetchbus.fetch;
+
+import crawlercommons.robots.BaseRobotRules;
+import crawlercommons.robots.SimpleRobotRules;
+import crawlercommons.robots.SimpleRobotRules.RobotRulesMode;
+import crawlercommons.robots.SimpleRobotRulesParser;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The robots.txt rules (RFC 9309) of one origin for our product token, parsed by crawler-commons. The
+ * outcomes of fetching robots.txt follow the RFC: 2xx parses the body, 4xx allows everything, and a 5xx or
+ * an unreachable server disallows everything.
+ */
+final class RobotsRules {
+  /** RFC 9309 section 2.5: a crawler must parse at least 500 KiB; anything after 512 KiB is ignored. */
+  static final int MAX_BYTES = 512 * 1024;
+
+  private final BaseRobotRules rules;
+
+  private RobotsRules(BaseRobotRules rules) {
+    this.rules = rules;
+  }
+
+  /** Rules from a robots.txt body, for {@code agentToken} (e.g. {@code fetchbus}) or else the {@code *} group. */
+  static RobotsRules parse(String robotsUrl, byte[] body, String contentType, String agentToken) {
+    byte[] content = body.length > MAX_BYTES ? Arrays.copyOf(body, MAX_BYTES) : body;
+    SimpleRobotRulesParser parser = new SimpleRobotRulesParser();
+    return new RobotsRules(parser.parseContent(robotsUrl, content, contentType == null ? "text/plain" : contentType,
+        List.of(agentToken.toLowerCase(Locale.ROOT))));
+  }
+
+  static RobotsRules allowAll() {
+    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL));
+  }
+
+  static RobotsRules disallowAll() {
+    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_NONE));
+  }
+
+  boolean isAllowed(String url) {
+    return rules.isAllowed(url);
+  }
+
+  /** The Crawl-delay for our group in milliseconds, or -1 when robots.txt sets none. */
+  long crawlDelayMs() {
+    long delay = rules.getCrawlDelay();
+    return delay == BaseRobotRules.UNSET_CRAWL_DELAY ? -1 : delay;
+  }
+
+  /** The product token robots.txt groups are matched against: the User-Agent up to its first {@code /} or space. */
+  static String agentToken(String userAgent) {
+    String token = userAgent.strip().split("[/\\s]", 2)[0];
+    return token.isEmpty() ? "fetchbus" : token;
+  }
+}
