@@ -1,6 +1,7 @@
 package io.fetchbus;
 
 import io.fetchbus.api.ApiVerticle;
+import io.fetchbus.bus.Bus;
 import io.fetchbus.config.ConfigLoader;
 import io.fetchbus.config.EnvOverrides;
 import io.fetchbus.config.Secrets;
@@ -51,7 +52,7 @@ public final class MainVerticle extends VerticleBase {
               .compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false))
               .compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false))
               .onSuccess(v -> LOG.info("Fetchbus listening on http://{}:{}", cfg.getJsonObject("http").getString("host"),
-                  vertx.sharedData().getLocalMap(ApiVerticle.INFO_MAP).get("port")));
+                  vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT)));
         });
   }
 

@@ -18,9 +18,6 @@ import io.vertx.ext.web.handler.TimeoutHandler;
 
 /** The REST API under {@code /v1}. It holds no state: every route is a composition of bus requests. */
 public final class ApiVerticle extends VerticleBase {
-  /** Local map where the listening port is published, for the startup log and for tests that listen on port 0. */
-  public static final String INFO_MAP = "fetchbus.api";
-
   private FetchFlow flow;
   private HttpServer server;
 
@@ -53,7 +50,7 @@ public final class ApiVerticle extends VerticleBase {
         .setMaxInitialLineLength(8192)
         .setMaxHeaderSize(16384));
     return server.requestHandler(router).listen()
-        .onSuccess(s -> vertx.sharedData().getLocalMap(INFO_MAP).put("port", s.actualPort()));
+        .onSuccess(s -> vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_HTTP_PORT, s.actualPort()));
   }
 
   private void fetch(RoutingContext ctx) {

@@ -21,7 +21,7 @@ final class PageSaves implements Shareable {
   private final ConcurrentHashMap<String, CompletableFuture<Served>> saving = new ConcurrentHashMap<>();
 
   static PageSaves shared(Vertx vertx) {
-    return vertx.sharedData().<String, PageSaves>getLocalMap(ApiVerticle.INFO_MAP)
+    return vertx.sharedData().<String, PageSaves>getLocalMap("fetchbus.api")
         .computeIfAbsent("saves", k -> new PageSaves());
   }
 

@@ -46,7 +46,8 @@ final class Problems {
       ctx.response().reset();
       return;
     }
-    Failure kind = Failure.of(status);
+    Failure kind = Failure.of(status, detail);
+    detail = Failure.detail(status, detail);
     JsonObject problem = new JsonObject()
         .put("type", "/problems/" + slug(kind, status))
         .put("title", kind.code == status ? kind.title : io.netty.handler.codec.http.HttpResponseStatus.valueOf(status).reasonPhrase())

@@ -23,5 +23,12 @@ public final class Bus {
   /** Published after every stored page: the {@link Page} record, without the body. */
   public static final String PAGE_STORED = "fetchbus.page.stored";
 
+  /**
+   * Not an address: the name of the Vert.x local map where this node publishes facts about itself, such as the
+   * REST port it actually listens on under {@link #NODE_HTTP_PORT} (useful when {@code http.port} is 0).
+   */
+  public static final String NODE_INFO = "fetchbus.node";
+  public static final String NODE_HTTP_PORT = "http.port";
+
   private Bus() {}
 }

@@ -1,10 +1,29 @@
 package io.fetchbus.fetch;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /** The {@code fetch} and {@code cache} parts of the config. */
 record FetchSettings(int connectTimeoutMs, int idleTimeoutMs, int timeoutMs, long maxBodyBytes, int maxRedirects,
-                     int maxConnectionsPerHost, int maxInFlight, String userAgent, long cacheMaxBytes, long cacheTtlSeconds) {
+                     int maxConnectionsPerHost, int maxInFlight, String userAgent, long cacheMaxBytes, long cacheTtlSeconds,
+                     Guard guard, int ownHttpPort) {
+
+  /** {@code fetch.guard}: the destination guard's settings. */
+  record Guard(boolean allowPrivateNetworks, List<Cidr> allow, List<Cidr> deny, Set<Integer> ports) {
+    static Guard from(JsonObject g) {
+      List<Cidr> allow = new ArrayList<>();
+      g.getJsonArray("allow", new JsonArray()).forEach(c -> allow.add(Cidr.parse(c.toString())));
+      List<Cidr> deny = new ArrayList<>();
+      g.getJsonArray("deny", new JsonArray()).forEach(c -> deny.add(Cidr.parse(c.toString())));
+      Set<Integer> ports = new HashSet<>();
+      g.getJsonArray("ports", new JsonArray()).forEach(p -> ports.add(Integer.parseInt(p.toString())));
+      return new Guard(g.getBoolean("allowPrivateNetworks", false), List.copyOf(allow), List.copyOf(deny), Set.copyOf(ports));
+    }
+  }
 
   static FetchSettings from(JsonObject config) {
     JsonObject f = config.getJsonObject("fetch", new JsonObject());
@@ -12,7 +31,9 @@ record FetchSettings(int connectTimeoutMs, int idleTimeoutMs, int timeoutMs, lon
     FetchSettings s = new FetchSettings(f.getInteger("connectTimeoutMs", 5000), f.getInteger("idleTimeoutMs", 15000),
         f.getInteger("timeoutMs", 30000), f.getLong("maxBodyBytes", 10L << 20), f.getInteger("maxRedirects", 5),
         f.getInteger("maxConnectionsPerHost", 8), f.getInteger("maxInFlight", 256), f.getString("userAgent", "Fetchbus"),
-        c.getLong("maxBytes", 64L << 20), c.getLong("ttlSeconds", 3600L));
+        c.getLong("maxBytes", 64L << 20), c.getLong("ttlSeconds", 3600L),
+        Guard.from(f.getJsonObject("guard", new JsonObject())),
+        config.getJsonObject("http", new JsonObject()).getInteger("port", 8080));
     if (s.maxBodyBytes <= 0 || s.maxBodyBytes > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("fetch.maxBodyBytes must be between 1 and " + (Integer.MAX_VALUE - 8));
     }

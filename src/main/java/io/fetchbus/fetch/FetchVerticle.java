@@ -12,6 +12,12 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,22 +29,42 @@ public final class FetchVerticle extends VerticleBase {
   private HttpFetcher fetcher;
   private FetchCache cache;
   private FetchPermits permits;
+  private FetchSettings settings;
 
   @Override
   public Future<?> start() {
-    FetchSettings settings = FetchSettings.from(config());
+    settings = FetchSettings.from(config());
     client = vertx.createHttpClient(new HttpClientOptions()
             .setConnectTimeout(settings.connectTimeoutMs())
             .setKeepAlive(true)
             .setDecompressionSupported(true)
             .setMaxRedirects(0),
         new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerHost()).setMaxWaitQueueSize(settings.maxInFlight()));
-    fetcher = new HttpFetcher(vertx, client, settings);
     cache = FetchCache.shared(vertx, settings);
     permits = FetchPermits.shared(vertx, settings);
-    return Future.all(
+    FetchSettings.Guard g = settings.guard();
+    AddressPolicy policy = new AddressPolicy(g.allowPrivateNetworks(), g.allow(), g.deny());
+    return vertx.executeBlocking(FetchVerticle::localAddresses) // enumerating interfaces is a blocking system call
+        .onSuccess(own -> fetcher = new HttpFetcher(vertx, client, settings,
+            new DestinationGuard(vertx, policy, g.ports(), this::ownHttpPort, own)))
+        .compose(own -> Future.all(
         vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion(),
-        vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS, msg -> msg.reply(cache.stats())).completion());
+        vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS, msg -> msg.reply(cache.stats())).completion()));
+  }
+
+  /** The port this node's REST API listens on: configured, or the one it picked for port 0. */
+  private int ownHttpPort() {
+    Object published = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT);
+    return published instanceof Integer p ? p : settings.ownHttpPort();
+  }
+
+  /** The addresses of this machine, so the guard can refuse fetching the service itself on any of them. */
+  private static Set<InetAddress> localAddresses() throws SocketException {
+    Set<InetAddress> out = new HashSet<>();
+    for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      out.addAll(Collections.list(nif.getInetAddresses()));
+    }
+    return out;
   }
 
   @Override

@@ -38,11 +38,13 @@ final class HttpFetcher {
   private final Vertx vertx;
   private final HttpClient client;
   private final FetchSettings settings;
+  private final DestinationGuard guard;
 
-  HttpFetcher(Vertx vertx, HttpClient client, FetchSettings settings) {
+  HttpFetcher(Vertx vertx, HttpClient client, FetchSettings settings, DestinationGuard guard) {
     this.vertx = vertx;
     this.client = client;
     this.settings = settings;
+    this.guard = guard;
   }
 
   Future<FetchResult> fetch(WebUrl url) {
@@ -91,7 +93,9 @@ final class HttpFetcher {
           .setIdleTimeout(settings.idleTimeoutMs())
           .putHeader(HttpHeaders.USER_AGENT, settings.userAgent())
           .putHeader(HttpHeaders.ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
-      client.request(options)
+      // Every hop, redirects included, goes to an address the guard checked, and only there.
+      guard.check(url)
+          .compose(server -> client.request(options.setServer(server)))
           .compose(req -> {
             current = req;
             return req.send();

@@ -3,7 +3,7 @@ package io.fetchbus.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.NxDomainDns;
+import io.fetchbus.support.TestDns;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestVertx;
 import io.fetchbus.support.Upstream;
@@ -20,6 +20,7 @@ import io.vertx.junit5.VertxTestContext;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -107,7 +108,7 @@ class UpstreamFaultsTest extends TestBase {
   @DisplayName("a host that does not resolve answers 502 and is recorded")
   void dnsFailure(VertxTestContext ctx) {
     // The resolver is fixed when a Vert.x instance is built, so this test builds one (on the test thread).
-    NxDomainDns dns = NxDomainDns.start(vertx).await();
+    TestDns dns = TestDns.start(vertx, Map.of()).await();
     other = TestVertx.create(new VertxOptions().setAddressResolverOptions(new AddressResolverOptions()
         .addServer("127.0.0.1:" + dns.port()).setQueryTimeout(2000).setMaxQueries(2).setHostsValue(Buffer.buffer(""))));
     Fetchbus.deploy(other, TIGHT)

@@ -1,7 +1,7 @@
 package io.fetchbus.support;
 
 import io.fetchbus.MainVerticle;
-import io.fetchbus.api.ApiVerticle;
+import io.fetchbus.bus.Bus;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,7 +29,8 @@ public final class Fetchbus {
     JsonObject base = new JsonObject()
         .put("http", new JsonObject().put("port", 0).put("instances", 1))
         .put("pg", new JsonObject().put("url", TestDatabase.url()))
-        .put("fetch", new JsonObject().put("instances", 2))
+        // The upstreams of the tests live on 127.0.0.1, which the guard refuses by default.
+        .put("fetch", new JsonObject().put("instances", 2).put("guard", new JsonObject().put("allowPrivateNetworks", true)))
         .put("extract", new JsonObject().put("instances", 1));
     return base.mergeIn(overrides, true);
   }
@@ -37,7 +38,7 @@ public final class Fetchbus {
   /** Deploys with an empty environment, so the machine's {@code FETCHBUS_*} variables do not leak in. */
   public static Future<Fetchbus> deploy(Vertx vertx, JsonObject overrides) {
     return vertx.deployVerticle(new MainVerticle(Map.of()), new DeploymentOptions().setConfig(config(overrides)))
-        .map(id -> new Fetchbus(vertx, (Integer) vertx.sharedData().getLocalMap(ApiVerticle.INFO_MAP).get("port")));
+        .map(id -> new Fetchbus(vertx, (Integer) vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT)));
   }
 
   /** Deploys (which migrates the schema), then empties the tables, so each test starts from nothing. */

@@ -74,6 +74,7 @@ public final class Upstream {
     router.get("/missing").handler(ctx -> ctx.response().setStatusCode(404).putHeader("Content-Type", "text/html")
         .end(html("Not here")));
     router.get("/redirect/:n").handler(this::redirectChain);
+    router.get("/redirect-to").handler(ctx -> redirect(ctx, ctx.queryParams().get("target")));
     router.get("/loop/a").handler(ctx -> redirect(ctx, "/loop/b"));
     router.get("/loop/b").handler(ctx -> redirect(ctx, "/loop/a"));
     router.get("/big").handler(this::big);

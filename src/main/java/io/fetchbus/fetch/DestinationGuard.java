@@ -1,0 +1,112 @@
+package io.fetchbus.fetch;
+
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.net.SocketAddress;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.IntSupplier;
+import java.util.regex.Pattern;
+
+/**
+ * Decides whether a URL may be fetched at all, so that Fetchbus cannot be turned on the network it runs in
+ * (SSRF). The host is resolved here, asynchronously, and refused if <em>any</em> of its addresses is refused;
+ * the fetch then connects to the address that was checked, so a second DNS answer cannot swap it (rebinding).
+ */
+final class DestinationGuard {
+  /** Host names made only of numbers, dots and hex: an IP address spelled some way a parser may accept. */
+  private static final Pattern NUMERIC_HOST = Pattern.compile("(?i)^(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]*))*$");
+  private static final Pattern DOTTED_QUAD = Pattern.compile("^(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}$");
+
+  private final Vertx vertx;
+  private final AddressPolicy policy;
+  private final Set<Integer> allowedPorts;
+  private final IntSupplier ownPort;
+  private final Set<InetAddress> ownAddresses;
+
+  /**
+   * @param allowedPorts ports that may be fetched; empty means all
+   * @param ownPort the service's own HTTP port (as it listens now), never fetched on {@code ownAddresses}
+   */
+  DestinationGuard(Vertx vertx, AddressPolicy policy, Set<Integer> allowedPorts, IntSupplier ownPort,
+                   Set<InetAddress> ownAddresses) {
+    this.vertx = vertx;
+    this.policy = policy;
+    this.allowedPorts = allowedPorts;
+    this.ownPort = ownPort;
+    this.ownAddresses = ownAddresses;
+  }
+
+  /** The address to connect to for {@code url}, or a 403 that says why the destination is refused. */
+  Future<SocketAddress> check(WebUrl url) {
+    String host = url.uri().getHost();
+    int port = url.uri().getPort() > 0 ? url.uri().getPort() : (url.uri().getScheme().equalsIgnoreCase("https") ? 443 : 80);
+    if (!allowedPorts.isEmpty() && !allowedPorts.contains(port)) {
+      return refuse(url, "port " + port + " is not in fetch.guard.ports");
+    }
+    String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    if (!literal.contains(":") && NUMERIC_HOST.matcher(literal).matches() && !DOTTED_QUAD.matcher(literal).matches()) {
+      return refuse(url, "host " + host + " is an unusual spelling of an IP address");
+    }
+    return addresses(literal).transform(ar -> {
+      if (ar.failed()) {
+        return Future.failedFuture(ar.cause() instanceof UnknownHostException || hasCause(ar.cause(), UnknownHostException.class)
+            ? Failure.UPSTREAM.exception("could not resolve host " + host + " (DNS lookup failed)")
+            : Failure.UPSTREAM.exception("could not resolve host " + host + ": " + ar.cause().getMessage()));
+      }
+      List<InetAddress> all = ar.result();
+      for (InetAddress address : all) {
+        Optional<String> refusal = policy.refusal(address);
+        if (refusal.isPresent()) {
+          return refuse(url, host + " resolves to " + refusal.get());
+        }
+        if (port == ownPort.getAsInt() && (address.isLoopbackAddress() || address.isAnyLocalAddress() || ownAddresses.contains(address))) {
+          return refuse(url, host + ":" + port + " is this service itself");
+        }
+      }
+      return Future.succeededFuture(SocketAddress.inetSocketAddress(port, all.get(0).getHostAddress()));
+    });
+  }
+
+  /** Literal addresses are parsed (never looked up); names go through Vert.x's asynchronous resolver. */
+  private Future<List<InetAddress>> addresses(String host) {
+    if (host.contains(":") || DOTTED_QUAD.matcher(host).matches()) {
+      try {
+        return Future.succeededFuture(List.of(InetAddress.getByName(host)));
+      } catch (UnknownHostException e) {
+        return Future.failedFuture(e);
+      }
+    }
+    Promise<List<InetSocketAddress>> promise = Promise.promise();
+    ((VertxInternal) vertx).nameResolver().resolveAll(host, promise::handle);
+    return promise.future().map(list -> {
+      List<InetAddress> out = new ArrayList<>(list.size());
+      list.forEach(a -> out.add(a.getAddress()));
+      return out;
+    });
+  }
+
+  private static <T> Future<T> refuse(WebUrl url, String why) {
+    ReplyException e = Failure.DESTINATION_NOT_ALLOWED.exception("fetching " + url + " is not allowed: " + why);
+    return Future.failedFuture(e);
+  }
+
+  private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
