@@ -3,7 +3,13 @@ package io.fetchbus.bus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 
-/** Failure codes on the bus; each equals the HTTP status the REST API answers with. */
+/**
+ * Failure kinds on the bus. The code of each equals the HTTP status the REST API answers, and its slug is the
+ * last segment of the problem {@code type} ({@code /problems/<slug>}) and the {@code errorClass} of a failed
+ * page. The first kind listed for a code is its general kind; the others refine it, and their messages start
+ * with {@code "<slug>: "} so that the kind survives the bus, a cluster and the TCP bridge, which carry only a
+ * code and a message.
+ */
 public enum Failure {
   INVALID(400, "invalid-request", "Invalid request"),
   DESTINATION_NOT_ALLOWED(403, "destination-not-allowed", "Destination not allowed"),
@@ -13,11 +19,19 @@ public enum Failure {
   LIMITED(429, "limited", "Too many requests"),
   INTERNAL(500, "internal", "Internal error"),
   UPSTREAM(502, "upstream-error", "Upstream error"),
+  DNS_FAILURE(502, "dns-failure", "Host name not resolved"),
+  CONNECT_FAILED(502, "connect-failed", "Connection failed"),
+  TLS_FAILURE(502, "tls-failure", "TLS handshake failed"),
+  CONNECTION_CLOSED(502, "connection-closed", "Connection closed early"),
+  BAD_RESPONSE(502, "bad-response", "Malformed upstream response"),
+  TOO_MANY_REDIRECTS(502, "too-many-redirects", "Too many redirects"),
+  REDIRECT_LOOP(502, "redirect-loop", "Redirect loop"),
   UNAVAILABLE(503, "unavailable", "Service unavailable"),
-  UPSTREAM_TIMEOUT(504, "upstream-timeout", "Upstream timeout");
+  UPSTREAM_TIMEOUT(504, "upstream-timeout", "Upstream timeout"),
+  CONNECT_TIMEOUT(504, "connect-timeout", "Connect timeout"),
+  IDLE_TIMEOUT(504, "idle-timeout", "Upstream went silent");
 
   public final int code;
-  /** The last segment of the problem {@code type} URI, e.g. {@code /problems/upstream-error}. */
   public final String slug;
   public final String title;
 
@@ -27,48 +41,53 @@ public enum Failure {
     this.title = title;
   }
 
-  /**
-   * A failure to hand to {@code Message.fail} or to fail a future with; {@code detail} is shown to people. Where
-   * several kinds share a status (403), the message starts with the kind's slug and a colon, so the kind
-   * survives the bus, the cluster and the bridge, which carry only a code and a message.
-   */
+  /** A failure to hand to {@code Message.fail} or to fail a future with; {@code detail} is shown to people. */
   public ReplyException exception(String detail) {
-    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, shared() ? slug + ": " + detail : detail, true);
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, general() ? detail : slug + ": " + detail, true);
   }
 
-  /** The kind of failure a code and message stand for (see {@link #exception}). */
+  /** Whether {@code t} is a failure of exactly this kind. */
+  public boolean is(Throwable t) {
+    return t instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        && of(re.failureCode(), re.getMessage()) == this;
+  }
+
+  /** The kind a code and message stand for: a refinement named by the message's prefix, else the code's general kind. */
   public static Failure of(int code, String message) {
+    Failure general = null;
     for (Failure f : values()) {
-      if (f.code == code && f.shared() && message != null && message.startsWith(f.slug + ": ")) {
+      if (f.code != code) {
+        continue;
+      }
+      if (f.general()) {
+        general = f;
+      } else if (message != null && message.startsWith(f.slug + ": ")) {
         return f;
       }
     }
-    return of(code);
-  }
-
-  /** The message without the slug prefix that {@link #exception} adds for shared codes. */
-  public static String detail(int code, String message) {
-    Failure f = of(code, message);
-    return f.shared() && message != null && message.startsWith(f.slug + ": ") ? message.substring(f.slug.length() + 2) : message;
-  }
-
-  private boolean shared() {
-    return code == 403;
-  }
-
-  public boolean is(Throwable t) {
-    return t instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE && re.failureCode() == code;
+    if (general != null) {
+      return general;
+    }
+    return code >= 400 && code < 500 ? INVALID : INTERNAL;
   }
 
   public static Failure of(int code) {
+    return of(code, null);
+  }
+
+  /** The message without the kind prefix that {@link #exception} adds to refined kinds. */
+  public static String detail(int code, String message) {
+    Failure f = of(code, message);
+    return !f.general() && message.startsWith(f.slug + ": ") ? message.substring(f.slug.length() + 2) : message;
+  }
+
+  /** The first kind declared for its code. */
+  private boolean general() {
     for (Failure f : values()) {
-      if (f.shared()) {
-        continue; // only reached through of(code, message)
-      }
       if (f.code == code) {
-        return f;
+        return f == this;
       }
     }
-    return code >= 400 && code < 500 ? INVALID : INTERNAL;
+    return true;
   }
 }

@@ -6,9 +6,11 @@ import io.vertx.core.json.JsonObject;
  * {@code {"url", "maxAgeSeconds"?, "onlyIfCached"?}}. With {@code maxAgeSeconds} a cached copy at most that
  * old answers (with {@code fromCache: true}); without it the URL is fetched, though a request joins a fetch
  * of the same URL already in flight. {@code onlyIfCached} never fetches: it answers with a cached copy (of any
- * age unless {@code maxAgeSeconds} is given) or a fetch in flight, or fails with 404.
+ * age unless {@code maxAgeSeconds} is given) or a fetch in flight, or fails with 404. {@code obeyRobots}
+ * (default true) checks robots.txt first; {@code maxConcurrency} lowers the per-host limit for this request.
  */
-public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached) {
+public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached, boolean obeyRobots,
+                           Integer maxConcurrency) {
   /** Ten years: more than any cache keeps anything. */
   public static final long MAX_AGE_LIMIT = 315_360_000L;
 
@@ -16,17 +18,19 @@ public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached)
     if (json == null) {
       throw Failure.INVALID.exception("body: must be a JSON object");
     }
+    Long maxConcurrency = Fields.wholeNumber(json, "maxConcurrency", 1, 1000);
     return new FetchRequest(WebUrl.parse("url", json.getValue("url")),
         Fields.wholeNumber(json, "maxAgeSeconds", 0, MAX_AGE_LIMIT),
-        Fields.bool(json, "onlyIfCached", false));
+        Fields.bool(json, "onlyIfCached", false), Fields.bool(json, "obeyRobots", true),
+        maxConcurrency == null ? null : maxConcurrency.intValue());
   }
 
   public FetchRequest onlyIfCached(boolean only) {
-    return new FetchRequest(url, maxAgeSeconds, only);
+    return new FetchRequest(url, maxAgeSeconds, only, obeyRobots, maxConcurrency);
   }
 
   public FetchRequest withoutMaxAge() {
-    return new FetchRequest(url, null, false);
+    return new FetchRequest(url, null, false, obeyRobots, maxConcurrency);
   }
 
   public JsonObject toJson() {
@@ -36,6 +40,12 @@ public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached)
     }
     if (onlyIfCached) {
       json.put("onlyIfCached", true);
+    }
+    if (!obeyRobots) {
+      json.put("obeyRobots", false);
+    }
+    if (maxConcurrency != null) {
+      json.put("maxConcurrency", maxConcurrency);
     }
     return json;
   }

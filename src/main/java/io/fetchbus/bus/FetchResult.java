@@ -5,17 +5,18 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * One completed upstream response. {@code fetchId} identifies the upstream fetch, so that every request
+ * One completed upstream response. {@code timing} holds {@code dnsMs}, {@code ttfbMs} (of the last hop) and
+ * {@code totalMs}; {@code retries} counts the attempts after the first. {@code fetchId} identifies the upstream fetch, so that every request
  * served from it (cache hits, joined in-flight requests) stores it at most once. The body travels as a
  * {@code Buffer} inside the JSON (base64 on the wire).
  */
 public record FetchResult(String fetchId, String url, String finalUrl, int status, String contentType,
                           JsonObject headers, long bytes, String sha256, long elapsedMs, Instant fetchedAt,
-                          boolean fromCache, Buffer body) {
+                          boolean fromCache, JsonObject timing, int retries, Buffer body) {
 
   public FetchResult withFromCache(boolean cached) {
     return cached == fromCache ? this : new FetchResult(fetchId, url, finalUrl, status, contentType, headers, bytes,
-        sha256, elapsedMs, fetchedAt, cached, body);
+        sha256, elapsedMs, fetchedAt, cached, timing, retries, body);
   }
 
   public long ageSeconds(Instant now) {
@@ -35,6 +36,8 @@ public record FetchResult(String fetchId, String url, String finalUrl, int statu
         .put("elapsedMs", elapsedMs)
         .put("fetchedAt", fetchedAt)
         .put("fromCache", fromCache)
+        .put("timing", timing)
+        .put("retries", retries)
         .put("body", body);
   }
 
@@ -42,6 +45,7 @@ public record FetchResult(String fetchId, String url, String finalUrl, int statu
     return new FetchResult(j.getString("fetchId"), j.getString("url"), j.getString("finalUrl"),
         j.getInteger("status"), j.getString("contentType"), j.getJsonObject("headers", new JsonObject()),
         j.getLong("bytes"), j.getString("sha256"), j.getLong("elapsedMs"), j.getInstant("fetchedAt"),
-        j.getBoolean("fromCache", false), j.getBuffer("body"));
+        j.getBoolean("fromCache", false), j.getJsonObject("timing", new JsonObject()), j.getInteger("retries", 0),
+        j.getBuffer("body"));
   }
 }

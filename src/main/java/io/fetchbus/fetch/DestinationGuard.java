@@ -61,8 +61,8 @@ final class DestinationGuard {
     return addresses(literal).transform(ar -> {
       if (ar.failed()) {
         return Future.failedFuture(ar.cause() instanceof UnknownHostException || hasCause(ar.cause(), UnknownHostException.class)
-            ? Failure.UPSTREAM.exception("could not resolve host " + host + " (DNS lookup failed)")
-            : Failure.UPSTREAM.exception("could not resolve host " + host + ": " + ar.cause().getMessage()));
+            ? Failure.DNS_FAILURE.exception("could not resolve host " + host)
+            : Failure.DNS_FAILURE.exception("could not resolve host " + host + ": " + ar.cause().getMessage()));
       }
       List<InetAddress> all = ar.result();
       for (InetAddress address : all) {

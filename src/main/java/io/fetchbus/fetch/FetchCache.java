@@ -52,7 +52,8 @@ final class FetchCache implements Shareable {
    * flight), otherwise runs {@code fetch}. The future completes on {@code context}, whichever event loop fetched.
    */
   Future<FetchResult> get(FetchRequest req, Context context, Supplier<Future<FetchResult>> fetch) {
-    String key = req.url().key();
+    // A copy fetched without looking at robots.txt must not answer a request that obeys it.
+    String key = req.obeyRobots() ? req.url().key() : req.url().key() + " (robots ignored)";
     if (req.maxAgeSeconds() != null || req.onlyIfCached()) {
       FetchResult cached = results.getIfPresent(key);
       if (cached != null && (req.maxAgeSeconds() == null || cached.ageSeconds(Instant.now()) <= req.maxAgeSeconds())) {

@@ -7,10 +7,26 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** The {@code fetch} and {@code cache} parts of the config. */
-record FetchSettings(int connectTimeoutMs, int idleTimeoutMs, int timeoutMs, long maxBodyBytes, int maxRedirects,
-                     int maxConnectionsPerHost, int maxInFlight, String userAgent, long cacheMaxBytes, long cacheTtlSeconds,
-                     Guard guard, int ownHttpPort) {
+/** The {@code fetch} and {@code cache} parts of the config, checked once at start. */
+record FetchSettings(int connectTimeoutMs, int firstByteTimeoutMs, int idleTimeoutMs, int timeoutMs, long maxBodyBytes,
+                     int maxRedirects, int maxConnectionsPerHost, int maxInFlight, int maxQueued,
+                     int perHostConcurrency, int perHostQueue, long perHostDelayMs, String userAgent,
+                     long cacheMaxBytes, long cacheTtlSeconds, Retry retry, Robots robots, Guard guard, int ownHttpPort) {
+
+  /** {@code fetch.retry}: attempts after the first, and the backoff between them. */
+  record Retry(int max, long baseDelayMs, long maxDelayMs) {
+    static Retry from(JsonObject r) {
+      return new Retry(r.getInteger("max", 2), r.getLong("baseDelayMs", 500L), r.getLong("maxDelayMs", 10_000L));
+    }
+  }
+
+  /** {@code fetch.robots}: the robots.txt cache, and the cap on a Crawl-delay we honour. */
+  record Robots(long maxOrigins, long ttlSeconds, long errorTtlSeconds, long maxCrawlDelayMs) {
+    static Robots from(JsonObject r) {
+      return new Robots(r.getLong("maxOrigins", 10_000L), r.getLong("ttlSeconds", 86_400L),
+          r.getLong("errorTtlSeconds", 300L), r.getLong("maxCrawlDelayMs", 10_000L));
+    }
+  }
 
   /** {@code fetch.guard}: the destination guard's settings. */
   record Guard(boolean allowPrivateNetworks, List<Cidr> allow, List<Cidr> deny, Set<Integer> ports) {
@@ -28,20 +44,27 @@ record FetchSettings(int connectTimeoutMs, int idleTimeoutMs, int timeoutMs, lon
   static FetchSettings from(JsonObject config) {
     JsonObject f = config.getJsonObject("fetch", new JsonObject());
     JsonObject c = config.getJsonObject("cache", new JsonObject());
-    FetchSettings s = new FetchSettings(f.getInteger("connectTimeoutMs", 5000), f.getInteger("idleTimeoutMs", 15000),
-        f.getInteger("timeoutMs", 30000), f.getLong("maxBodyBytes", 10L << 20), f.getInteger("maxRedirects", 5),
-        f.getInteger("maxConnectionsPerHost", 8), f.getInteger("maxInFlight", 256), f.getString("userAgent", "Fetchbus"),
+    FetchSettings s = new FetchSettings(f.getInteger("connectTimeoutMs", 5000), f.getInteger("firstByteTimeoutMs", 15000),
+        f.getInteger("idleTimeoutMs", 15000), f.getInteger("timeoutMs", 30000), f.getLong("maxBodyBytes", 10L << 20),
+        f.getInteger("maxRedirects", 5), f.getInteger("maxConnectionsPerHost", 8), f.getInteger("maxInFlight", 256),
+        f.getInteger("maxQueued", 4096), f.getInteger("perHostConcurrency", 4), f.getInteger("perHostQueue", 256),
+        f.getLong("perHostDelayMs", 0L), f.getString("userAgent", "Fetchbus"),
         c.getLong("maxBytes", 64L << 20), c.getLong("ttlSeconds", 3600L),
+        Retry.from(f.getJsonObject("retry", new JsonObject())), Robots.from(f.getJsonObject("robots", new JsonObject())),
         Guard.from(f.getJsonObject("guard", new JsonObject())),
         config.getJsonObject("http", new JsonObject()).getInteger("port", 8080));
     if (s.maxBodyBytes <= 0 || s.maxBodyBytes > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("fetch.maxBodyBytes must be between 1 and " + (Integer.MAX_VALUE - 8));
     }
-    if (s.maxInFlight <= 0 || s.maxConnectionsPerHost <= 0) {
-      throw new IllegalArgumentException("fetch.maxInFlight and fetch.maxConnectionsPerHost must be positive");
+    if (s.maxInFlight <= 0 || s.maxConnectionsPerHost <= 0 || s.perHostConcurrency <= 0 || s.perHostQueue <= 0
+        || s.maxQueued <= 0) {
+      throw new IllegalArgumentException("fetch.maxInFlight, maxQueued, maxConnectionsPerHost, perHostConcurrency "
+          + "and perHostQueue must be positive");
     }
-    if (s.maxRedirects < 0 || s.timeoutMs <= 0 || s.connectTimeoutMs <= 0 || s.idleTimeoutMs <= 0) {
-      throw new IllegalArgumentException("fetch timeouts must be positive and fetch.maxRedirects not negative");
+    if (s.maxRedirects < 0 || s.timeoutMs <= 0 || s.connectTimeoutMs <= 0 || s.idleTimeoutMs <= 0
+        || s.firstByteTimeoutMs <= 0 || s.perHostDelayMs < 0 || s.retry.max < 0) {
+      throw new IllegalArgumentException("fetch timeouts must be positive; maxRedirects, perHostDelayMs and "
+          + "retry.max not negative");
     }
     return s;
   }

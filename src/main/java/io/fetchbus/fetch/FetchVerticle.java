@@ -2,9 +2,7 @@ package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failures;
-import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
-import io.fetchbus.bus.FetchResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -21,14 +19,17 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Serves {@link Bus#FETCH}: the cache first, then one upstream GET through this instance's pooled client. */
+/**
+ * Serves {@link Bus#FETCH}: the cache first, then one upstream fetch through this instance's pooled client,
+ * behind the destination guard, robots.txt and the politeness limiter shared by every instance.
+ */
 public final class FetchVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FetchVerticle.class);
 
   private HttpClientAgent client;
   private HttpFetcher fetcher;
   private FetchCache cache;
-  private FetchPermits permits;
+  private HostLimiter limiter;
   private FetchSettings settings;
 
   @Override
@@ -41,15 +42,38 @@ public final class FetchVerticle extends VerticleBase {
             .setMaxRedirects(0),
         new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerHost()).setMaxWaitQueueSize(settings.maxInFlight()));
     cache = FetchCache.shared(vertx, settings);
-    permits = FetchPermits.shared(vertx, settings);
+    limiter = HostLimiter.shared(vertx, settings);
+    RobotsCache robots = RobotsCache.shared(vertx, settings);
     FetchSettings.Guard g = settings.guard();
     AddressPolicy policy = new AddressPolicy(g.allowPrivateNetworks(), g.allow(), g.deny());
     return vertx.executeBlocking(FetchVerticle::localAddresses) // enumerating interfaces is a blocking system call
-        .onSuccess(own -> fetcher = new HttpFetcher(vertx, client, settings,
-            new DestinationGuard(vertx, policy, g.ports(), this::ownHttpPort, own)))
+        .onSuccess(own -> fetcher = new HttpFetcher(vertx, context, client, settings,
+            new DestinationGuard(vertx, policy, g.ports(), this::ownHttpPort, own), limiter, robots))
         .compose(own -> Future.all(
-        vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion(),
-        vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS, msg -> msg.reply(cache.stats())).completion()));
+            vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion(),
+            vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
+                msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return client.close();
+  }
+
+  private void fetch(Message<JsonObject> msg) {
+    FetchRequest req;
+    try {
+      req = FetchRequest.from(msg.body());
+    } catch (RuntimeException e) {
+      Failures.reply(msg, e);
+      return;
+    }
+    cache.get(req, context, () -> fetcher.fetch(req.url(), fetcher.defaults(req.obeyRobots(), req.maxConcurrency())))
+        .onSuccess(result -> msg.reply(result.toJson()))
+        .onFailure(err -> {
+          LOG.debug("fetch {} failed: {}", req.url(), err.getMessage());
+          Failures.reply(msg, err);
+        });
   }
 
   /** The port this node's REST API listens on: configured, or the one it picked for port 0. */
@@ -65,38 +89,5 @@ public final class FetchVerticle extends VerticleBase {
       out.addAll(Collections.list(nif.getInetAddresses()));
     }
     return out;
-  }
-
-  @Override
-  public Future<?> stop() {
-    return client.close();
-  }
-
-  /** One upstream fetch, if the bound on fetches in flight allows it. */
-  private Future<FetchResult> limited(FetchRequest req) {
-    if (!permits.tryAcquire()) {
-      return Future.failedFuture(Failure.LIMITED.exception(permits.max()
-          + " fetches are already in flight (fetch.maxInFlight); retry later"));
-    }
-    return fetcher.fetch(req.url()).eventually(() -> {
-      permits.release();
-      return Future.succeededFuture();
-    });
-  }
-
-  private void fetch(Message<JsonObject> msg) {
-    FetchRequest req;
-    try {
-      req = FetchRequest.from(msg.body());
-    } catch (RuntimeException e) {
-      Failures.reply(msg, e);
-      return;
-    }
-    cache.get(req, context, () -> limited(req))
-        .onSuccess(result -> msg.reply(result.toJson()))
-        .onFailure(err -> {
-          LOG.debug("fetch {} failed: {}", req.url(), err.getMessage());
-          Failures.reply(msg, err);
-        });
   }
 }

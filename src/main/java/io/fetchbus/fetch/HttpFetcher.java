@@ -3,10 +3,10 @@ package io.fetchbus.fetch;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.WebUrl;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -15,163 +15,326 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * One upstream GET: redirects followed by hand (each hop validated, loops detected, hops limited), the body
- * read as it streams in and cut off at the size limit, the whole exchange bounded by one deadline that a slow
- * server cannot extend. Uses the core HTTP client rather than the Web Client because only the core client can
- * abort a response in the middle of its body (the Web Client drains it to the end).
+ * One logical upstream GET. Each hop (redirects are followed by hand) passes the destination guard, robots.txt
+ * (unless told otherwise) and the politeness limiter, then connects to the address the guard checked. The body
+ * is read as it streams in and cut off at the size limit; connect errors, timeouts and 429/502/503/504 answers
+ * are retried with exponential backoff and jitter (honouring Retry-After); one deadline bounds all of it, so a
+ * slow or dripping server cannot extend it.
+ * <p>
+ * Uses the core HTTP client rather than the Web Client because only the core client can abort a response in
+ * the middle of its body (the Web Client drains it to the end).
  */
 final class HttpFetcher {
   /** The response headers a result keeps: what a client needs to interpret or revalidate the body. */
   static final List<String> KEPT_HEADERS = List.of("content-type", "content-length", "content-language",
-      "etag", "last-modified", "cache-control", "expires");
+      "etag", "last-modified", "cache-control", "expires", "retry-after");
   static final int MAX_HEADER_VALUE = 1024;
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+  private static final Set<Integer> RETRY_STATUSES = Set.of(429, 502, 503, 504);
+
+  /** How one fetch may behave; robots.txt itself is fetched without robots and with a truncating size limit. */
+  record Options(long maxBodyBytes, boolean truncateBody, boolean obeyRobots, int perHost, int maxRetries) {}
 
   private final Vertx vertx;
+  private final Context context;
   private final HttpClient client;
   private final FetchSettings settings;
   private final DestinationGuard guard;
+  private final HostLimiter limiter;
+  private final RobotsCache robots;
+  private final String agentToken;
 
-  HttpFetcher(Vertx vertx, HttpClient client, FetchSettings settings, DestinationGuard guard) {
+  HttpFetcher(Vertx vertx, Context context, HttpClient client, FetchSettings settings, DestinationGuard guard,
+              HostLimiter limiter, RobotsCache robots) {
     this.vertx = vertx;
+    this.context = context;
     this.client = client;
     this.settings = settings;
     this.guard = guard;
+    this.limiter = limiter;
+    this.robots = robots;
+    this.agentToken = RobotsRules.agentToken(settings.userAgent());
   }
 
-  Future<FetchResult> fetch(WebUrl url) {
-    return new Exchange(url).run();
+  Options defaults(boolean obeyRobots, Integer maxConcurrency) {
+    int perHost = maxConcurrency == null ? settings.perHostConcurrency() : Math.min(maxConcurrency, settings.perHostConcurrency());
+    return new Options(settings.maxBodyBytes(), false, obeyRobots, perHost, settings.retry().max());
   }
 
-  /** The state of one fetch across its redirect hops. */
-  private final class Exchange {
+  Future<FetchResult> fetch(WebUrl url, Options options) {
+    return new Fetch(url, options).run();
+  }
+
+  /** A hop's answer: a redirect to follow, or the final response. */
+  private record Hop(WebUrl location, FetchResult result) {}
+
+  /** The state of one fetch across its attempts and redirect hops. */
+  private final class Fetch {
     private final WebUrl original;
+    private final Options options;
     private final Instant startedAt = Instant.now().truncatedTo(ChronoUnit.MICROS); // what Postgres keeps
     private final long startNanos = System.nanoTime();
     private final Promise<FetchResult> promise = Promise.promise();
-    private final Set<String> visited = new HashSet<>();
     private HttpClientRequest current;
+    private String waitingOrigin;
+    private Future<HostLimiter.Permit> waitingPermit;
+    private int retries;
+    private long dnsMs;
+    private long ttfbMs;
 
-    Exchange(WebUrl original) {
+    Fetch(WebUrl original, Options options) {
       this.original = original;
+      this.options = options;
     }
 
     Future<FetchResult> run() {
       long timer = vertx.setTimer(settings.timeoutMs(), t -> abort(Failure.UPSTREAM_TIMEOUT.exception(
           "no complete response from " + original.host() + " within " + settings.timeoutMs() + " ms (fetch.timeoutMs)")));
-      hop(original, 0);
+      attempt();
       return promise.future().eventually(() -> {
         vertx.cancelTimer(timer);
         return Future.succeededFuture();
       });
     }
 
+    private long elapsedMs() {
+      return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
     private void abort(ReplyException failure) {
-      if (promise.tryFail(failure) && current != null) {
-        current.reset();
+      if (promise.tryFail(failure)) {
+        if (current != null) {
+          current.reset();
+        }
+        if (waitingPermit != null) {
+          limiter.cancel(waitingOrigin, waitingPermit);
+        }
       }
     }
 
-    private void hop(WebUrl url, int redirects) {
-      if (promise.future().isComplete()) {
+    private void attempt() {
+      follow(original, 0, new HashSet<>()).onComplete(ar -> {
+        if (promise.future().isComplete()) {
+          return;
+        }
+        if (ar.succeeded()) {
+          promise.tryComplete(ar.result());
+        } else if (ar.cause() instanceof RetryLater later) {
+          retryAfter(later.delayMs, Failure.UPSTREAM.exception(original.host() + " kept asking to retry later"));
+        } else if (UpstreamErrors.retryable(ar.cause()) && retries < options.maxRetries()) {
+          retryAfter(backoff(retries), ar.cause());
+        } else {
+          promise.tryFail(ar.cause());
+        }
+      });
+    }
+
+    /** Waits {@code delayMs} and tries again, unless that would pass the deadline: then {@code err} is final. */
+    private void retryAfter(long delayMs, Throwable err) {
+      if (elapsedMs() + delayMs >= settings.timeoutMs()) {
+        promise.tryFail(err);
         return;
       }
+      retries++;
+      vertx.setTimer(Math.max(1, delayMs), t -> {
+        if (!promise.future().isComplete()) {
+          attempt();
+        }
+      });
+    }
+
+    private long backoff(int attempt) {
+      long base = settings.retry().baseDelayMs() << Math.min(attempt, 10);
+      double jitter = 0.5 + ThreadLocalRandom.current().nextDouble(); // 0.5x to 1.5x, so retries do not align
+      return Math.min(settings.retry().maxDelayMs(), (long) (base * jitter));
+    }
+
+    private Future<FetchResult> follow(WebUrl url, int redirects, Set<String> visited) {
       visited.add(url.key());
-      RequestOptions options = new RequestOptions()
+      return hop(url).compose(h -> {
+        if (h.result() != null) {
+          return Future.succeededFuture(h.result());
+        }
+        if (redirects >= settings.maxRedirects()) {
+          return Future.failedFuture(Failure.TOO_MANY_REDIRECTS.exception("more than " + settings.maxRedirects()
+              + " redirects starting at " + original + " (fetch.maxRedirects)"));
+        }
+        if (visited.contains(h.location().key())) {
+          return Future.failedFuture(Failure.REDIRECT_LOOP.exception(url + " redirects back to " + h.location()));
+        }
+        return follow(h.location(), redirects + 1, visited);
+      });
+    }
+
+    /** One request: guard, robots, a politeness slot, then the exchange; the slot is freed whatever happens. */
+    private Future<Hop> hop(WebUrl url) {
+      long resolving = System.nanoTime();
+      return guard.check(url)
+          .compose(server -> {
+            dnsMs = (System.nanoTime() - resolving) / 1_000_000;
+            return allowedByRobots(url).map(delay -> new Object[] {server, delay});
+          })
+          .compose(sd -> slot(url, (Long) sd[1])
+              .compose(permit -> exchange(url, (SocketAddress) sd[0]).eventually(() -> {
+                permit.release();
+                return Future.succeededFuture();
+              })));
+    }
+
+    /** The Crawl-delay to keep for this origin (0 when none), or a 403 when robots.txt disallows the URL. */
+    private Future<Long> allowedByRobots(WebUrl url) {
+      if (!options.obeyRobots() || "/robots.txt".equals(url.uri().getRawPath())) {
+        return Future.succeededFuture(settings.perHostDelayMs());
+      }
+      return robots.rules(url, context, robotsUrl -> fetch(robotsUrl, new Options(RobotsRules.MAX_BYTES, true, false,
+              options.perHost(), 0)), agentToken)
+          .compose(rules -> {
+            if (rules.networkFailure() != null) {
+              return Future.failedFuture(rules.networkFailure());
+            }
+            if (!rules.isAllowed(url.toString())) {
+              return Future.failedFuture(Failure.ROBOTS_DISALLOWED.exception("robots.txt of " + url.host()
+                  + (rules.reachable() ? " disallows " + url + " for " + agentToken
+                  : " could not be fetched, so every URL of it is disallowed for now")));
+            }
+            long crawlDelay = Math.min(Math.max(rules.crawlDelayMs(), 0), settings.robots().maxCrawlDelayMs());
+            return Future.succeededFuture(Math.max(settings.perHostDelayMs(), crawlDelay));
+          });
+    }
+
+    private Future<HostLimiter.Permit> slot(WebUrl url, long delayMs) {
+      String origin = url.uri().getScheme() + "://" + url.host() + ":" + url.uri().getPort();
+      Future<HostLimiter.Permit> pending = limiter.acquire(origin, options.perHost(), delayMs, context);
+      if (!pending.isComplete()) {
+        waitingOrigin = origin;
+        waitingPermit = pending;
+      }
+      return pending.onComplete(ar -> waitingPermit = null);
+    }
+
+    private Future<Hop> exchange(WebUrl url, SocketAddress server) {
+      Promise<Hop> hop = Promise.promise();
+      if (promise.future().isComplete()) {
+        hop.fail(promise.future().cause());
+        return hop.future();
+      }
+      RequestOptions request = new RequestOptions()
           .setMethod(HttpMethod.GET)
           .setAbsoluteURI(url.uri().toString())
+          .setServer(server) // the address the guard checked, and no other
           .setFollowRedirects(false)
           .setConnectTimeout(settings.connectTimeoutMs())
-          .setIdleTimeout(settings.idleTimeoutMs())
+          // Until the response head arrives the first-byte timer below rules; then idleTimeoutMs between bytes.
+          .setIdleTimeout(Math.max(settings.idleTimeoutMs(), settings.firstByteTimeoutMs() + 1000L))
           .putHeader(HttpHeaders.USER_AGENT, settings.userAgent())
           .putHeader(HttpHeaders.ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
-      // Every hop, redirects included, goes to an address the guard checked, and only there.
-      guard.check(url)
-          .compose(server -> client.request(options.setServer(server)))
+      long[] firstByteTimer = {-1};
+      client.request(request)
           .compose(req -> {
             current = req;
-            return req.send();
+            long sent = System.nanoTime();
+            firstByteTimer[0] = vertx.setTimer(settings.firstByteTimeoutMs(), t -> {
+              hop.tryFail(Failure.IDLE_TIMEOUT.exception(url.host() + " sent no response within "
+                  + settings.firstByteTimeoutMs() + " ms (fetch.firstByteTimeoutMs)"));
+              req.reset();
+            });
+            return req.send().onSuccess(resp -> {
+              ttfbMs = (System.nanoTime() - sent) / 1_000_000;
+              req.idleTimeout(settings.idleTimeoutMs());
+            });
           })
+          .onComplete(ar -> vertx.cancelTimer(firstByteTimer[0]))
           .onSuccess(resp -> {
             try {
-              if (promise.future().isComplete()) {
-                discard(resp); // the deadline passed while we were connecting
-              } else if (REDIRECTS.contains(resp.statusCode()) && resp.getHeader(HttpHeaders.LOCATION) != null) {
-                redirect(url, resp, redirects);
-              } else {
-                readBody(url, resp);
-              }
+              respond(url, resp, hop);
             } catch (RuntimeException e) {
-              // Whatever an upstream sends must end this fetch with an answer, never leave it hanging.
+              // Whatever an upstream sends must end this hop with an answer, never leave it hanging.
               discard(resp);
-              abort(UpstreamErrors.classify(url, e, settings));
+              hop.tryFail(UpstreamErrors.classify(url, e, settings));
             }
           })
-          .onFailure(err -> abort(UpstreamErrors.classify(url, err, settings)));
+          .onFailure(err -> hop.tryFail(UpstreamErrors.classify(url, err, settings)));
+      // The fetch's deadline ends the hop too, so its slot is freed.
+      promise.future().onFailure(hop::tryFail);
+      return hop.future();
     }
 
-    private void redirect(WebUrl from, HttpClientResponse resp, int redirects) {
-      // The body of a redirect is not needed: closing the connection is cheaper than reading an unbounded body.
-      discard(resp);
-      String location = resp.getHeader(HttpHeaders.LOCATION);
-      if (redirects >= settings.maxRedirects()) {
-        abort(Failure.UPSTREAM.exception("too many redirects: more than " + settings.maxRedirects()
-            + " starting at " + original + " (fetch.maxRedirects)"));
+    private void respond(WebUrl url, HttpClientResponse resp, Promise<Hop> hop) {
+      if (promise.future().isComplete()) {
+        discard(resp); // the deadline passed while we were connecting
+        hop.tryFail(promise.future().cause());
         return;
       }
-      WebUrl next;
-      try {
-        next = from.resolve("redirect Location", location);
-      } catch (ReplyException e) {
-        abort(Failure.UPSTREAM.exception(from + " redirected to an unusable location: " + e.getMessage()));
+      int status = resp.statusCode();
+      if (REDIRECTS.contains(status) && resp.getHeader(HttpHeaders.LOCATION) != null) {
+        // The body of a redirect is not needed: closing the connection is cheaper than reading an unbounded body.
+        discard(resp);
+        try {
+          hop.tryComplete(new Hop(url.resolve("redirect Location", resp.getHeader(HttpHeaders.LOCATION)), null));
+        } catch (ReplyException e) {
+          hop.tryFail(Failure.UPSTREAM.exception(url + " redirected to an unusable location: " + e.getMessage()));
+        }
         return;
       }
-      if (visited.contains(next.key())) {
-        abort(Failure.UPSTREAM.exception("redirect loop: " + from + " redirects back to " + next));
-        return;
+      if (RETRY_STATUSES.contains(status) && retries < options.maxRetries()) {
+        long delay = retryDelay(resp.getHeader(HttpHeaders.RETRY_AFTER));
+        if (delay >= 0 && elapsedMs() + delay < settings.timeoutMs()) {
+          discard(resp);
+          hop.tryFail(new RetryLater(delay));
+          return;
+        }
       }
-      hop(next, redirects + 1);
+      readBody(url, resp, hop);
     }
 
-    private void readBody(WebUrl url, HttpClientResponse resp) {
-      resp.exceptionHandler(err -> abort(UpstreamErrors.classify(url, err, settings)));
-      long max = settings.maxBodyBytes();
-      String declared = resp.getHeader(HttpHeaders.CONTENT_LENGTH);
-      long declaredLength = parseLength(declared);
+    /** Retry-After in seconds or as a date, capped; -1 when it asks for longer than we are willing to wait. */
+    private long retryDelay(String retryAfter) {
+      long asked = RetryAfter.millis(retryAfter, System.currentTimeMillis());
+      if (asked < 0) {
+        return backoff(retries);
+      }
+      return asked > settings.retry().maxDelayMs() ? -1 : asked;
+    }
+
+    private void readBody(WebUrl url, HttpClientResponse resp, Promise<Hop> hop) {
+      resp.exceptionHandler(err -> hop.tryFail(UpstreamErrors.classify(url, err, settings)));
+      long max = options.maxBodyBytes();
+      long declaredLength = parseLength(resp.getHeader(HttpHeaders.CONTENT_LENGTH));
       // A declared length over the limit is refused up front; a lying or missing one is caught while streaming.
-      if (declaredLength > max) {
-        abort(tooLarge(url, declaredLength));
+      if (declaredLength > max && !options.truncateBody()) {
+        discard(resp);
+        hop.tryFail(tooLarge(url, declaredLength));
         return;
       }
-      BodyAccumulator body = new BodyAccumulator(declaredLength > 0 ? (int) declaredLength : 16 * 1024);
+      BodyAccumulator body = new BodyAccumulator(declaredLength > 0 ? (int) Math.min(declaredLength, max) : 16 * 1024);
       resp.handler(chunk -> {
-        if (body.size() + chunk.length() > max) {
-          abort(tooLarge(url, body.size() + chunk.length()));
-        } else {
+        if (body.size() + chunk.length() <= max) {
           body.append(chunk);
-        }
-      });
-      resp.endHandler(v -> {
-        if (declaredLength >= 0 && body.size() != declaredLength && resp.getHeader(HttpHeaders.CONTENT_ENCODING) == null) {
-          abort(Failure.UPSTREAM.exception(url + " ended its body after " + body.size() + " of the "
-              + declaredLength + " bytes its Content-Length announced"));
+        } else if (options.truncateBody()) {
+          body.append(chunk.getBuffer(0, (int) (max - body.size())));
+          discard(resp);
+          hop.tryComplete(new Hop(null, result(url, resp, body)));
         } else {
-          promise.tryComplete(result(url, resp, body));
+          discard(resp);
+          hop.tryFail(tooLarge(url, body.size() + chunk.length()));
         }
       });
+      resp.endHandler(v -> hop.tryComplete(new Hop(null, result(url, resp, body))));
     }
 
     private ReplyException tooLarge(WebUrl url, long seen) {
       return Failure.TOO_LARGE.exception("response body of " + url + " exceeds the limit of "
-          + settings.maxBodyBytes() + " bytes (fetch.maxBodyBytes); at least " + seen + " bytes were sent");
+          + options.maxBodyBytes() + " bytes (fetch.maxBodyBytes); at least " + seen + " bytes were sent");
     }
 
     private FetchResult result(WebUrl finalUrl, HttpClientResponse resp, BodyAccumulator body) {
@@ -182,11 +345,22 @@ final class HttpFetcher {
           headers.put(name, value);
         }
       }
-      long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
-      Buffer bytes = body.buffer();
+      long totalMs = elapsedMs();
+      JsonObject timing = new JsonObject().put("dnsMs", dnsMs).put("ttfbMs", ttfbMs).put("totalMs", totalMs);
+      var bytes = body.buffer();
       return new FetchResult(UUID.randomUUID().toString(), original.toString(), finalUrl.toString(),
           resp.statusCode(), capped(resp.getHeader(HttpHeaders.CONTENT_TYPE)), headers, bytes.length(), body.sha256(),
-          elapsedMs, startedAt, false, bytes);
+          totalMs, startedAt, false, timing, retries, bytes);
+    }
+  }
+
+  /** Not a failure of the fetch: the upstream asked for another attempt after {@code delayMs}. */
+  private static final class RetryLater extends RuntimeException {
+    final long delayMs;
+
+    RetryLater(long delayMs) {
+      super("retry after " + delayMs + " ms", null, false, false);
+      this.delayMs = delayMs;
     }
   }
 
@@ -198,6 +372,7 @@ final class HttpFetcher {
   /** Abandons a response we do not want: the connection is closed, and the reset it reports is expected. */
   private static void discard(HttpClientResponse resp) {
     resp.exceptionHandler(ignored -> { });
+    resp.handler(null);
     resp.request().reset();
   }
 

@@ -4,6 +4,7 @@ import crawlercommons.robots.BaseRobotRules;
 import crawlercommons.robots.SimpleRobotRules;
 import crawlercommons.robots.SimpleRobotRules.RobotRulesMode;
 import crawlercommons.robots.SimpleRobotRulesParser;
+import io.vertx.core.eventbus.ReplyException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -18,9 +19,13 @@ final class RobotsRules {
   static final int MAX_BYTES = 512 * 1024;
 
   private final BaseRobotRules rules;
+  private final boolean reachable;
+  private final ReplyException networkFailure;
 
-  private RobotsRules(BaseRobotRules rules) {
+  private RobotsRules(BaseRobotRules rules, boolean reachable, ReplyException networkFailure) {
     this.rules = rules;
+    this.reachable = reachable;
+    this.networkFailure = networkFailure;
   }
 
   /** Rules from a robots.txt body, for {@code agentToken} (e.g. {@code fetchbus}) or else the {@code *} group. */
@@ -28,15 +33,35 @@ final class RobotsRules {
     byte[] content = body.length > MAX_BYTES ? Arrays.copyOf(body, MAX_BYTES) : body;
     SimpleRobotRulesParser parser = new SimpleRobotRulesParser();
     return new RobotsRules(parser.parseContent(robotsUrl, content, contentType == null ? "text/plain" : contentType,
-        List.of(agentToken.toLowerCase(Locale.ROOT))));
+        List.of(agentToken.toLowerCase(Locale.ROOT))), true, null);
   }
 
+  /** robots.txt is unavailable (4xx): everything is allowed. */
   static RobotsRules allowAll() {
-    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL));
+    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL), true, null);
   }
 
-  static RobotsRules disallowAll() {
-    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_NONE));
+  /** robots.txt is unreachable (5xx, timeout, connection or DNS failure): everything is disallowed, for a while. */
+  static RobotsRules unreachable() {
+    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_NONE), false, null);
+  }
+
+  /**
+   * The server could not be reached at all (DNS, connect, timeout): everything is disallowed, and the fetch that
+   * asked reports that network failure, which says more than "disallowed" and is equally final.
+   */
+  static RobotsRules unreachable(ReplyException networkFailure) {
+    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_NONE), false, networkFailure);
+  }
+
+  /** The network failure that made robots.txt unreachable, or null. */
+  ReplyException networkFailure() {
+    return networkFailure;
+  }
+
+  /** False when the rules stand for an unreachable robots.txt, which is cached for a shorter time. */
+  boolean reachable() {
+    return reachable;
   }
 
   boolean isAllowed(String url) {

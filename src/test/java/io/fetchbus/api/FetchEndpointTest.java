@@ -179,7 +179,7 @@ class FetchEndpointTest extends TestBase {
     // Open the gate only once every request has reached the fetch cache: one miss, the rest joined it.
     long poll = vertx.setPeriodic(20, id -> vertx.eventBus().<JsonObject>request(Bus.FETCH_CACHE_STATS, new JsonObject())
         .onSuccess(stats -> {
-          if (stats.body().getLong("misses") + stats.body().getLong("joins") == n) {
+          if (stats.body().getLong("misses") + stats.body().getLong("joins") == n && up.hits("/gate/shared") == 1) {
             vertx.cancelTimer(id);
             up.openGate();
           }

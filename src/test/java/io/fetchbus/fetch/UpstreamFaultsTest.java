@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class UpstreamFaultsTest extends TestBase {
   private static final JsonObject TIGHT = new JsonObject().put("fetch", new JsonObject()
-      .put("idleTimeoutMs", 400).put("timeoutMs", 1200).put("maxBodyBytes", 100_000).put("maxRedirects", 3));
+      .put("idleTimeoutMs", 400).put("firstByteTimeoutMs", 400).put("timeoutMs", 1200).put("maxBodyBytes", 100_000).put("maxRedirects", 3)
+      .put("retry", new JsonObject().put("max", 0)));
 
   private Fetchbus fb;
   private Upstream up;
@@ -100,7 +101,7 @@ class UpstreamFaultsTest extends TestBase {
     refusing = new Socket();
     refusing.bind(new InetSocketAddress("127.0.0.1", 0));
     int port = refusing.getLocalPort();
-    expectRecordedFailure(fb, "http://127.0.0.1:" + port + "/", 502, "/problems/upstream-error",
+    expectRecordedFailure(fb, "http://127.0.0.1:" + port + "/", 502, "/problems/connect-failed",
         "could not connect to 127.0.0.1:" + port, ctx);
   }
 
@@ -113,13 +114,13 @@ class UpstreamFaultsTest extends TestBase {
         .addServer("127.0.0.1:" + dns.port()).setQueryTimeout(2000).setMaxQueries(2).setHostsValue(Buffer.buffer(""))));
     Fetchbus.deploy(other, TIGHT)
         .onComplete(ctx.succeeding(service -> expectRecordedFailure(service, "http://no-such-host.fetchbus.test/",
-            502, "/problems/upstream-error", "could not resolve host no-such-host.fetchbus.test", ctx)));
+            502, "/problems/dns-failure", "could not resolve host no-such-host.fetchbus.test", ctx)));
   }
 
   @Test
   @DisplayName("a server that accepts and never answers times out with 504 and is recorded")
   void neverAnswers(VertxTestContext ctx) {
-    expectRecordedFailure(fb, up.url("/hang"), 504, "/problems/upstream-timeout", "sent nothing for 400 ms", ctx);
+    expectRecordedFailure(fb, up.url("/hang"), 504, "/problems/idle-timeout", "sent no response within 400 ms", ctx);
   }
 
   @Test
@@ -143,19 +144,19 @@ class UpstreamFaultsTest extends TestBase {
   @Test
   @DisplayName("more redirects than fetch.maxRedirects answer 502 and are recorded")
   void tooManyRedirects(VertxTestContext ctx) {
-    expectRecordedFailure(fb, up.url("/redirect/5"), 502, "/problems/upstream-error", "too many redirects", ctx);
+    expectRecordedFailure(fb, up.url("/redirect/5"), 502, "/problems/too-many-redirects", "more than 3 redirects", ctx);
   }
 
   @Test
   @DisplayName("a redirect loop answers 502 and is recorded")
   void redirectLoop(VertxTestContext ctx) {
-    expectRecordedFailure(fb, up.url("/loop/a"), 502, "/problems/upstream-error", "redirect loop", ctx);
+    expectRecordedFailure(fb, up.url("/loop/a"), 502, "/problems/redirect-loop", "redirects back to", ctx);
   }
 
   @Test
   @DisplayName("a connection closed before the announced Content-Length answers 502 and is recorded, not stored")
   void truncatedBody(VertxTestContext ctx) {
-    expectRecordedFailure(fb, up.url("/truncated"), 502, "/problems/upstream-error",
+    expectRecordedFailure(fb, up.url("/truncated"), 502, "/problems/connection-closed",
         "closed the connection before the response was complete", ctx);
   }
 
@@ -171,19 +172,27 @@ class UpstreamFaultsTest extends TestBase {
   }
 
   @Test
-  @DisplayName("past fetch.maxInFlight a new fetch is refused at once with 429 and Retry-After, and not recorded")
+  @DisplayName("past fetch.maxInFlight fetches wait in a bounded queue; when it is full a fetch is refused at once with 429")
   void inFlightBound(VertxTestContext ctx) {
     // The bound is shared by the fetch verticles of a Vert.x instance: a new instance gets the new bound.
     other = TestVertx.create();
-    Fetchbus.deploy(other, new JsonObject().put("fetch", new JsonObject().put("maxInFlight", 1)))
+    Fetchbus.deploy(other, new JsonObject().put("fetch", new JsonObject().put("maxInFlight", 1).put("perHostQueue", 1)))
         .compose(limited -> {
           Future<HttpResponse<Buffer>> held = limited.postFetch(new JsonObject().put("url", up.url("/gate/held")));
-          // Once the first fetch holds the only permit, a second one must be refused without waiting.
+          // Once the first fetch holds the only slot and a second waits in the queue, a third must be refused.
           Promise<HttpResponse<Buffer>> refused = Promise.promise();
+          List<Future<HttpResponse<Buffer>>> queued = new java.util.ArrayList<>();
           long poll = vertx.setPeriodic(20, id -> {
-            if (up.hits("/gate/held") == 1) {
-              vertx.cancelTimer(id);
-              limited.postFetch(new JsonObject().put("url", up.url("/page/refused"))).onComplete(refused);
+            if (up.hits("/gate/held") == 1 && queued.isEmpty()) {
+              queued.add(limited.postFetch(new JsonObject().put("url", up.url("/gate/queued"))));
+              vertx.setPeriodic(20, id2 -> limited.vertx.eventBus().<JsonObject>request("fetchbus.fetch.cache.stats", new JsonObject())
+                  .onSuccess(stats -> {
+                    if (stats.body().getLong("misses") == 2 && !refused.future().isComplete()) {
+                      vertx.cancelTimer(id2);
+                      vertx.cancelTimer(id);
+                      limited.postFetch(new JsonObject().put("url", up.url("/page/refused"))).onComplete(refused);
+                    }
+                  }));
             }
           });
           return refused.future().compose(second -> {
@@ -196,10 +205,22 @@ class UpstreamFaultsTest extends TestBase {
             });
             up.openGate();
             return held;
-          }).map(first -> {
-            ctx.verify(() -> assertThat(first.statusCode()).isEqualTo(201));
-            vertx.cancelTimer(poll);
-            return first;
+          }).compose(first -> {
+            // The queued fetch starts once the first one frees the slot, and reaches the gate.
+            vertx.setPeriodic(20, id -> {
+              if (up.hits("/gate/queued") == 1) {
+                vertx.cancelTimer(id);
+                up.openGate();
+              }
+            });
+            return queued.get(0).map(second -> {
+              ctx.verify(() -> {
+                assertThat(first.statusCode()).isEqualTo(201);
+                assertThat(second.statusCode()).isEqualTo(201);
+              });
+              vertx.cancelTimer(poll);
+              return second;
+            });
           });
         })
         .onComplete(ctx.succeedingThenComplete());
