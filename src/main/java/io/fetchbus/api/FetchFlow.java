@@ -121,12 +121,13 @@ final class FetchFlow {
    * error, pointing at the stored page when that worked. Our own failures (bus timeouts, limits) are not pages.
    */
   private <T> Future<T> recordFailure(FetchRequest req, Instant startedAt, Throwable err) {
-    if (!(err instanceof ReplyException re) || re.failureType() != ReplyFailure.RECIPIENT_FAILURE
+    if (!(err instanceof ReplyException reply) || reply.failureType() != ReplyFailure.RECIPIENT_FAILURE
         || !RECORDED.contains(Failures.status(err))) {
       return Future.failedFuture(err);
     }
     long elapsedMs = Instant.now().toEpochMilli() - startedAt.toEpochMilli();
-    SavePage failed = SavePage.failed(req.url().toString(), startedAt, elapsedMs, err.getMessage());
+    SavePage failed = SavePage.failed(req.url().toString(), startedAt, elapsedMs,
+        Failure.detail(reply.failureCode(), reply.getMessage()), Failure.of(reply.failureCode(), reply.getMessage()).slug);
     return storeRequest(Bus.PAGES_SAVE, failed.toJson())
         .transform(saved -> saved.succeeded()
             ? Future.failedFuture(new RecordedFailure(err, saved.result().getJsonObject("page").getLong("id")))

@@ -4,16 +4,18 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * A stored page: one fetch attempt of a URL. A failed attempt has an {@code error}, and no status or body.
+ * A stored page: one fetch attempt of a URL. A failed attempt has an {@code error} and an {@code errorClass}
+ * (the problem type's slug, e.g. {@code dns-failure}), and no status or body.
  * {@code fromCache} says whether this answer came from an earlier fetch instead of a new one.
  */
 public record Page(long id, String fetchId, String url, String finalUrl, String host, Integer status,
                    String contentType, JsonObject headers, Long bytes, String sha256, String title,
-                   Instant fetchedAt, Long elapsedMs, String error, boolean fromCache) {
+                   Instant fetchedAt, Long elapsedMs, JsonObject timing, int retries, String error, String errorClass,
+                   boolean fromCache) {
 
   public Page withFromCache(boolean cached) {
     return new Page(id, fetchId, url, finalUrl, host, status, contentType, headers, bytes, sha256, title,
-        fetchedAt, elapsedMs, error, cached);
+        fetchedAt, elapsedMs, timing, retries, error, errorClass, cached);
   }
 
   public JsonObject toJson() {
@@ -31,7 +33,10 @@ public record Page(long id, String fetchId, String url, String finalUrl, String 
         .put("title", title)
         .put("fetchedAt", fetchedAt)
         .put("elapsedMs", elapsedMs)
+        .put("timing", timing)
+        .put("retries", retries)
         .put("error", error)
+        .put("errorClass", errorClass)
         .put("fromCache", fromCache);
   }
 
@@ -39,6 +44,7 @@ public record Page(long id, String fetchId, String url, String finalUrl, String 
     return new Page(j.getLong("id"), j.getString("fetchId"), j.getString("url"), j.getString("finalUrl"),
         j.getString("host"), j.getInteger("status"), j.getString("contentType"), j.getJsonObject("headers"),
         j.getLong("bytes"), j.getString("sha256"), j.getString("title"), j.getInstant("fetchedAt"),
-        j.getLong("elapsedMs"), j.getString("error"), j.getBoolean("fromCache", false));
+        j.getLong("elapsedMs"), j.getJsonObject("timing", new JsonObject()), j.getInteger("retries", 0),
+        j.getString("error"), j.getString("errorClass"), j.getBoolean("fromCache", false));
   }
 }

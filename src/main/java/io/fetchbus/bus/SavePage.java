@@ -10,15 +10,16 @@ import java.time.Instant;
  */
 public record SavePage(String fetchId, String url, String finalUrl, Integer status, String contentType,
                        JsonObject headers, String sha256, Buffer body, String title, Instant fetchedAt,
-                       Long elapsedMs, String error) {
+                       Long elapsedMs, JsonObject timing, int retries, String error, String errorClass) {
 
   public static SavePage of(FetchResult r, String title) {
     return new SavePage(r.fetchId(), r.url(), r.finalUrl(), r.status(), r.contentType(), r.headers(), r.sha256(),
-        r.body(), title, r.fetchedAt(), r.elapsedMs(), null);
+        r.body(), title, r.fetchedAt(), r.elapsedMs(), r.timing(), r.retries(), null, null);
   }
 
-  public static SavePage failed(String url, Instant at, long elapsedMs, String error) {
-    return new SavePage(null, url, null, null, null, new JsonObject(), null, null, null, at, elapsedMs, error);
+  public static SavePage failed(String url, Instant at, long elapsedMs, String error, String errorClass) {
+    return new SavePage(null, url, null, null, null, new JsonObject(), null, null, null, at, elapsedMs,
+        new JsonObject().put("totalMs", elapsedMs), 0, error, errorClass);
   }
 
   public JsonObject toJson() {
@@ -34,7 +35,10 @@ public record SavePage(String fetchId, String url, String finalUrl, Integer stat
         .put("title", title)
         .put("fetchedAt", fetchedAt)
         .put("elapsedMs", elapsedMs)
-        .put("error", error);
+        .put("timing", timing)
+        .put("retries", retries)
+        .put("error", error)
+        .put("errorClass", errorClass);
   }
 
   public static SavePage from(JsonObject j) {
@@ -50,6 +54,7 @@ public record SavePage(String fetchId, String url, String finalUrl, Integer stat
     }
     return new SavePage(Fields.string(j, "fetchId", 64), j.getString("url"), Fields.string(j, "finalUrl", 8192),
         j.getInteger("status"), Fields.string(j, "contentType", 1024), j.getJsonObject("headers", new JsonObject()),
-        Fields.string(j, "sha256", 64), body, Fields.string(j, "title", 100_000), at, j.getLong("elapsedMs"), error);
+        Fields.string(j, "sha256", 64), body, Fields.string(j, "title", 100_000), at, j.getLong("elapsedMs"),
+        j.getJsonObject("timing", new JsonObject()), j.getInteger("retries", 0), error, Fields.string(j, "errorClass", 64));
   }
 }

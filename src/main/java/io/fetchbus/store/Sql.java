@@ -5,7 +5,7 @@ final class Sql {
   private Sql() {}
 
   static final String PAGE_COLUMNS = "id, fetch_id::text AS fetch_id, url, final_url, host, status, content_type, "
-      + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, error";
+      + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, retries, timing, error, error_class";
 
   /**
    * Stores the body once (by hash) and the page once (by fetch id) in one round trip. $1..$3 describe the body
@@ -18,8 +18,8 @@ final class Sql {
         ON CONFLICT (sha256) DO NOTHING
       )
       INSERT INTO pages (fetch_id, url, url_key, host, final_url, status, content_type, headers, bytes,
-                         content_sha256, title, fetched_at, elapsed_ms, error)
-      VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15)
+                         content_sha256, title, fetched_at, elapsed_ms, error, retries, timing, error_class)
+      VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15, $16, $17, $18)
       ON CONFLICT (fetch_id) DO NOTHING
       RETURNING id, fetch_id::text AS fetch_id
       """;

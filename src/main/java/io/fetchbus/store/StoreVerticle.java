@@ -130,13 +130,17 @@ public final class StoreVerticle extends VerticleBase {
         .addValue(p.title())
         .addValue(OffsetDateTime.ofInstant(p.fetchedAt(), ZoneOffset.UTC))
         .addValue(p.elapsedMs() == null ? null : (int) Math.min(Integer.MAX_VALUE, p.elapsedMs()))
-        .addValue(p.error());
+        .addValue(p.error())
+        .addValue(p.retries())
+        .addValue(p.timing())
+        .addValue(p.errorClass());
     return pool.preparedQuery(Sql.INSERT_PAGE).execute(params).compose(rows -> {
       if (rows.size() == 1) {
         Row r = rows.iterator().next();
         Page page = new Page(r.getLong("id"), r.getString("fetch_id"), url.toString(), p.finalUrl(), url.host(),
             p.status(), p.contentType(), p.headers(), p.body() == null ? null : (long) p.body().length(),
-            p.body() == null ? null : p.sha256(), p.title(), p.fetchedAt(), p.elapsedMs(), p.error(), false);
+            p.body() == null ? null : p.sha256(), p.title(), p.fetchedAt(), p.elapsedMs(), p.timing(), p.retries(),
+            p.error(), p.errorClass(), false);
         vertx.eventBus().publish(Bus.PAGE_STORED, page.toJson());
         return Future.succeededFuture(new JsonObject().put("page", page.toJson()).put("created", true));
       }
@@ -226,7 +230,8 @@ public final class StoreVerticle extends VerticleBase {
         r.getString("host"), r.getInteger("status"), r.getString("content_type"),
         headers instanceof JsonObject h ? h : new JsonObject(), bytes == null ? null : bytes.longValue(),
         r.getString("content_sha256"), r.getString("title"), at == null ? null : at.toInstant(),
-        elapsed == null ? null : elapsed.longValue(), r.getString("error"), false);
+        elapsed == null ? null : elapsed.longValue(), r.getValue("timing") instanceof JsonObject t ? t : new JsonObject(),
+        r.getInteger("retries"), r.getString("error"), r.getString("error_class"), false);
   }
 
   private static String rootMessage(Throwable t) {

@@ -5,6 +5,7 @@ import io.fetchbus.bus.Bus;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
@@ -21,7 +22,9 @@ public final class Fetchbus {
   private Fetchbus(Vertx vertx, int port) {
     this.vertx = vertx;
     this.port = port;
-    this.http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    // Enough connections that requests a test holds open never queue the test's other requests behind them.
+    this.http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
+        new PoolOptions().setHttp1MaxSize(64));
   }
 
   /** Test defaults: the test database, port 0, small instance counts; {@code overrides} win. */

@@ -23,6 +23,11 @@ public final class Upstream {
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
   private final List<Promise<Void>> gate = new ArrayList<>();
   private HttpServer server;
+  private volatile int robotsStatus = 404;
+  private volatile String robotsBody = "";
+  private final AtomicInteger concurrent = new AtomicInteger();
+  private final AtomicInteger maxConcurrent = new AtomicInteger();
+  private final List<Long> arrivals = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private Upstream(Vertx vertx) {
     this.vertx = vertx;
@@ -44,6 +49,22 @@ public final class Upstream {
   public int hits(String path) {
     AtomicInteger n = hits.get(path);
     return n == null ? 0 : n.get();
+  }
+
+  /** What {@code /robots.txt} answers from now on (404, empty, by default; a negative status never answers). */
+  public void robots(int status, String body) {
+    robotsStatus = status;
+    robotsBody = body;
+  }
+
+  /** The most requests {@code /slow/*} had in progress at once. */
+  public int maxConcurrent() {
+    return maxConcurrent.get();
+  }
+
+  /** When each request to {@code /slow/*} arrived, in milliseconds. */
+  public List<Long> arrivals() {
+    return List.copyOf(arrivals);
   }
 
   /** Lets every request held at {@code /gate/*} answer. */
@@ -81,6 +102,39 @@ public final class Upstream {
     router.get("/hang").handler(ctx -> { /* accepts, never answers */ });
     router.get("/drip").handler(this::drip);
     router.get("/gate/:name").handler(this::gated);
+    router.get("/robots.txt").handler(ctx -> {
+      if (robotsStatus > 0) { // a negative status: accept and never answer
+        ctx.response().setStatusCode(robotsStatus).putHeader("Content-Type", "text/plain").end(robotsBody);
+      }
+    });
+    // Answers after 150 ms, counting how many requests are in progress at once.
+    router.get("/slow/:name").handler(ctx -> {
+      arrivals.add(System.currentTimeMillis());
+      int now = concurrent.incrementAndGet();
+      maxConcurrent.accumulateAndGet(now, Math::max);
+      vertx.setTimer(150, t -> {
+        concurrent.decrementAndGet();
+        ctx.response().putHeader("Content-Type", "text/html").end(html("Slow " + ctx.pathParam("name")));
+      });
+    });
+    // 503 for the first ?fail=N requests of a path, then 200.
+    router.get("/flaky/:name").handler(ctx -> {
+      int n = hits(ctx.request().path());
+      int fail = Integer.parseInt(ctx.queryParams().get("fail"));
+      if (n <= fail) {
+        ctx.response().setStatusCode(503).end("try again");
+      } else {
+        ctx.response().putHeader("Content-Type", "text/html").end(html("Flaky " + ctx.pathParam("name")));
+      }
+    });
+    // 429 with Retry-After: 1 on the first request, then 200.
+    router.get("/busy").handler(ctx -> {
+      if (hits("/busy") == 1) {
+        ctx.response().setStatusCode(429).putHeader("Retry-After", "1").end("slow down");
+      } else {
+        ctx.response().putHeader("Content-Type", "text/html").end(html("Busy no more"));
+      }
+    });
     // Announces 1000 bytes, sends 500, then closes the connection.
     router.get("/truncated").handler(ctx -> {
       ctx.response().putHeader("Content-Type", "text/plain").putHeader("Content-Length", "1000").write("y".repeat(500))
