@@ -99,7 +99,7 @@ public record WebUrl(URI uri, String key) {
     }
     int port = uri.getPort();
     boolean defaultPort = port == -1 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
-    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : normalisePercent(uri.getRawPath());
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : normalisePercent(dotSegmentsRemoved(uri));
     StringBuilder sb = new StringBuilder(scheme).append("://").append(host);
     if (!defaultPort) {
       sb.append(':').append(port);
@@ -109,6 +109,15 @@ public record WebUrl(URI uri, String key) {
       sb.append('?').append(normalisePercent(uri.getRawQuery()));
     }
     return sb.toString();
+  }
+
+  /** The path with {@code .} and {@code ..} segments resolved (RFC 3986 5.2.4); {@code ..} never climbs above the root. */
+  private static String dotSegmentsRemoved(URI uri) {
+    String path = uri.normalize().getRawPath();
+    while (path.startsWith("/../")) {
+      path = path.substring(3);
+    }
+    return path.equals("/..") ? "/" : path;
   }
 
   /** Upper-cases percent-escapes and decodes those of unreserved characters (RFC 3986 section 6.2.2). */

@@ -52,7 +52,9 @@ final class UpstreamErrors {
       if (t instanceof SSLException) {
         return Failure.TLS_FAILURE.exception("TLS handshake with " + where + " failed: " + brief(t));
       }
-      if (t instanceof TooLongFrameException || t instanceof DecoderException) {
+      // Netty's HTTP decoder reports what it cannot parse (a status of "2xx", a chunk size of "ZZ") as the
+      // IllegalArgumentException it caught; here it can only come from decoding the upstream's bytes.
+      if (t instanceof TooLongFrameException || t instanceof DecoderException || t instanceof IllegalArgumentException) {
         return Failure.BAD_RESPONSE.exception(where + " sent a malformed HTTP response: " + brief(t));
       }
       if (t instanceof HttpClosedException || t instanceof StreamResetException) {

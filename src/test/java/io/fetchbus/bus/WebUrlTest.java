@@ -24,8 +24,13 @@ class WebUrlTest {
       "http://example.com/caf\u00e9 http://example.com/caf%C3%A9",
       "http://example.com/a|b http://example.com/a%7Cb",
       "http://b\u00fccher.example/ http://xn--bcher-kva.example/",
-      "http://[::1]:8080/x http://[::1]:8080/x"})
-  @DisplayName("the canonical key lower-cases scheme and host, drops default ports and fragments, normalises escapes")
+      "http://[::1]:8080/x http://[::1]:8080/x",
+      "http://example.com/a/./b/../c http://example.com/a/c",
+      "http://example.com/a/b/.. http://example.com/a/",
+      "http://example.com/../../x http://example.com/x",
+      "http://example.com/a//b http://example.com/a//b",
+      "http://example.com/?b=2&a=1 http://example.com/?b=2&a=1"})
+  @DisplayName("the canonical key lower-cases scheme and host, drops default ports and fragments, normalises escapes and dot segments")
   void canonicalKey(String url, String key) {
     assertThat(WebUrl.parse("url", url).key()).isEqualTo(key);
   }

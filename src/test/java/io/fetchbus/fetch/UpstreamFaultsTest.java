@@ -3,6 +3,7 @@ package io.fetchbus.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.RawUpstream;
 import io.fetchbus.support.TestDns;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestVertx;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Hostile and broken upstreams: each answers a precise problem, is recorded as a page, and the service stays up. */
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
@@ -224,6 +227,36 @@ class UpstreamFaultsTest extends TestBase {
           });
         })
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a gzip bomb is decompressed as it streams and cut at the limit on decompressed bytes: 413")
+  void gzipBomb(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/gzip-bomb"), 413, "/problems/too-large", "exceeds the limit of 100000 bytes", ctx);
+  }
+
+  @Test
+  @DisplayName("a gzip-compressed page is stored decompressed")
+  void gzipped(VertxTestContext ctx) {
+    fb.postFetch(new JsonObject().put("url", up.url("/gzipped")))
+        .compose(resp -> fb.get(resp.getHeader("Location") + "/content").map(content -> List.of(resp, content)))
+        .onComplete(ctx.succeeding((List<HttpResponse<Buffer>> both) -> ctx.verify(() -> {
+          assertThat(both.get(0).bodyAsJsonObject().getString("title")).isEqualTo("Compressed");
+          assertThat(both.get(1).bodyAsString()).isEqualTo(Upstream.html("Compressed"));
+          ctx.completeNow();
+        })));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource({
+      "/bad-status, /problems/bad-response",
+      "/huge-header, /problems/bad-response",
+      "/bad-chunked, /problems/bad-response",
+      "/cut-chunked, /problems/connection-closed"})
+  @DisplayName("malformed HTTP is a classified 502, recorded on the page")
+  void malformedHttp(String path, String type, VertxTestContext ctx) {
+    RawUpstream.start(vertx).onComplete(ctx.succeeding(raw ->
+        expectRecordedFailure(fb, raw.url(path), 502, type, "", ctx)));
   }
 
   @Test

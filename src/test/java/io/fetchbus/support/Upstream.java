@@ -102,6 +102,10 @@ public final class Upstream {
     router.get("/hang").handler(ctx -> { /* accepts, never answers */ });
     router.get("/drip").handler(this::drip);
     router.get("/gate/:name").handler(this::gated);
+    router.get("/gzip-bomb").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain")
+        .putHeader("Content-Encoding", "gzip").end(GZIP_BOMB));
+    router.get("/gzipped").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
+        .putHeader("Content-Encoding", "gzip").end(gzip(html("Compressed"))));
     router.get("/robots.txt").handler(ctx -> {
       if (robotsStatus > 0) { // a negative status: accept and never answer
         ctx.response().setStatusCode(robotsStatus).putHeader("Content-Type", "text/plain").end(robotsBody);
@@ -203,6 +207,32 @@ public final class Upstream {
     }
     open.future().onComplete(v -> ctx.response().putHeader("Content-Type", "text/html")
         .end(html("Gate " + ctx.pathParam("name"))));
+  }
+
+  /** 10 MB of zeros, gzip-compressed to about 10 KB; built once, on the thread that first loads this class. */
+  private static final Buffer GZIP_BOMB = gzipOfZeros(10 << 20);
+
+  private static Buffer gzipOfZeros(int size) {
+    var out = new java.io.ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(out)) {
+      byte[] zeros = new byte[64 * 1024];
+      for (int written = 0; written < size; written += zeros.length) {
+        gzip.write(zeros);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return Buffer.buffer(out.toByteArray());
+  }
+
+  private static Buffer gzip(String text) {
+    var out = new java.io.ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(out)) {
+      gzip.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return Buffer.buffer(out.toByteArray());
   }
 
   public static Buffer binary() {
