@@ -113,11 +113,30 @@ public record WebUrl(URI uri, String key) {
 
   /** The path with {@code .} and {@code ..} segments resolved (RFC 3986 5.2.4); {@code ..} never climbs above the root. */
   private static String dotSegmentsRemoved(URI uri) {
-    String path = uri.normalize().getRawPath();
-    while (path.startsWith("/../")) {
-      path = path.substring(3);
+    String path = uri.getRawPath();
+    if (!path.contains(".")) {
+      return path;
     }
-    return path.equals("/..") ? "/" : path;
+    // Segment by segment, keeping empty segments: "a//b" is not "a/b" (java.net.URI.normalize merges them).
+    String[] segments = path.split("/", -1);
+    java.util.ArrayDeque<String> out = new java.util.ArrayDeque<>();
+    for (int i = 1; i < segments.length; i++) {
+      String s = segments[i];
+      boolean last = i == segments.length - 1;
+      if (s.equals(".")) {
+        if (last) {
+          out.addLast("");
+        }
+      } else if (s.equals("..")) {
+        out.pollLast();
+        if (last) {
+          out.addLast("");
+        }
+      } else {
+        out.addLast(s);
+      }
+    }
+    return "/" + String.join("/", out);
   }
 
   /** Upper-cases percent-escapes and decodes those of unreserved characters (RFC 3986 section 6.2.2). */
