@@ -66,7 +66,11 @@ public final class ApiVerticle extends VerticleBase {
       if (served.created()) {
         ctx.response().setStatusCode(201).putHeader("Location", "/v1/pages/" + served.page().id());
       }
-      ctx.json(served.page().toJson());
+      JsonObject page = served.page().toJson();
+      if (served.revalidated()) {
+        page.put("revalidated", true);
+      }
+      ctx.json(page);
     }).onFailure(ctx::fail);
   }
 

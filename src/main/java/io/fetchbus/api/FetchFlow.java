@@ -55,7 +55,29 @@ final class FetchFlow {
     return fetch(req.onlyIfCached(true))
         .compose(this::pageOf)
         .recover(err -> !Failure.NOT_FOUND.is(err) ? Future.failedFuture(err) : storedCopy(req)
-            .recover(none -> !Failure.NOT_FOUND.is(none) ? Future.failedFuture(none) : fetchAndStore(req.withoutMaxAge())));
+            .recover(none -> !Failure.NOT_FOUND.is(none) ? Future.failedFuture(none) : revalidateOrFetch(req)));
+  }
+
+  /**
+   * No copy is fresh enough: when the newest stored copy has an ETag or Last-Modified, ask the upstream whether
+   * it changed. A 304 makes that copy current again without moving its body; anything else is a new page.
+   */
+  private Future<Served> revalidateOrFetch(FetchRequest req) {
+    return storeRequest(Bus.PAGES_FIND, PageQuery.newestCopy(req.url()).toJson()).compose(json -> {
+      var items = json.getJsonArray("items");
+      Page stale = items.isEmpty() ? null : Page.from(items.getJsonObject(0));
+      String etag = stale == null || stale.headers() == null ? null : stale.headers().getString("etag");
+      String lastModified = stale == null || stale.headers() == null ? null : stale.headers().getString("last-modified");
+      if (etag == null && lastModified == null) {
+        return fetchAndStore(req.withoutMaxAge());
+      }
+      Instant startedAt = Instant.now();
+      return fetch(req.revalidating(etag, lastModified))
+          .recover(err -> recordFailure(req, startedAt, err))
+          .compose(result -> result.status() != 304 ? pageOf(result)
+              : storeRequest(Bus.PAGES_REVALIDATED, new JsonObject().put("id", stale.id()))
+                  .map(page -> new Served(Page.from(page).withFromCache(true), false, true)));
+    });
   }
 
   Future<JsonObject> storeRequest(String address, JsonObject body) {

@@ -15,8 +15,12 @@ import java.util.function.Supplier;
  * one Vert.x instance; an entry lives only while its page is being stored.
  */
 final class PageSaves implements Shareable {
-  /** A page and whether this request created it. */
-  record Served(Page page, boolean created) {}
+  /** A page, whether this request created it, and whether a conditional fetch confirmed it unchanged. */
+  record Served(Page page, boolean created, boolean revalidated) {
+    Served(Page page, boolean created) {
+      this(page, created, false);
+    }
+  }
 
   private final ConcurrentHashMap<String, CompletableFuture<Served>> saving = new ConcurrentHashMap<>();
 

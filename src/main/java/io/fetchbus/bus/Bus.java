@@ -18,6 +18,8 @@ public final class Bus {
   public static final String PAGES_GET = "fetchbus.pages.get";
   /** {@code {"id"}} -> {@code {"contentType","body"}}: the stored body, byte for byte; 404 when none. */
   public static final String PAGES_CONTENT = "fetchbus.pages.content";
+  /** {@code {"id"}} -> {@link Page}: a conditional fetch found the page unchanged (304), so it counts as fetched now. */
+  public static final String PAGES_REVALIDATED = "fetchbus.pages.revalidated";
   /** {@link PageQuery} -> {@code {"items": [Page], "next": cursor|null}}, newest first. */
   public static final String PAGES_FIND = "fetchbus.pages.find";
   /** Published after every stored page: the {@link Page} record, without the body. */

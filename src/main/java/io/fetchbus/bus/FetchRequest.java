@@ -8,9 +8,11 @@ import io.vertx.core.json.JsonObject;
  * of the same URL already in flight. {@code onlyIfCached} never fetches: it answers with a cached copy (of any
  * age unless {@code maxAgeSeconds} is given) or a fetch in flight, or fails with 404. {@code obeyRobots}
  * (default true) checks robots.txt first; {@code maxConcurrency} lowers the per-host limit for this request.
+ * {@code ifNoneMatch} / {@code ifModifiedSince} make it conditional: never cached or joined, and a 304 result
+ * (without a body) says the copy those validators came from is current.
  */
 public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached, boolean obeyRobots,
-                           Integer maxConcurrency) {
+                           Integer maxConcurrency, String ifNoneMatch, String ifModifiedSince) {
   /** Ten years: more than any cache keeps anything. */
   public static final long MAX_AGE_LIMIT = 315_360_000L;
 
@@ -22,15 +24,25 @@ public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached,
     return new FetchRequest(WebUrl.parse("url", json.getValue("url")),
         Fields.wholeNumber(json, "maxAgeSeconds", 0, MAX_AGE_LIMIT),
         Fields.bool(json, "onlyIfCached", false), Fields.bool(json, "obeyRobots", true),
-        maxConcurrency == null ? null : maxConcurrency.intValue());
+        maxConcurrency == null ? null : maxConcurrency.intValue(), Fields.string(json, "ifNoneMatch", 1024),
+        Fields.string(json, "ifModifiedSince", 128));
   }
 
   public FetchRequest onlyIfCached(boolean only) {
-    return new FetchRequest(url, maxAgeSeconds, only, obeyRobots, maxConcurrency);
+    return new FetchRequest(url, maxAgeSeconds, only, obeyRobots, maxConcurrency, ifNoneMatch, ifModifiedSince);
   }
 
   public FetchRequest withoutMaxAge() {
-    return new FetchRequest(url, null, false, obeyRobots, maxConcurrency);
+    return new FetchRequest(url, null, false, obeyRobots, maxConcurrency, null, null);
+  }
+
+  /** A conditional fetch of a stored copy: a 304 answer (no body) means the copy is still current. */
+  public FetchRequest revalidating(String etag, String lastModified) {
+    return new FetchRequest(url, null, false, obeyRobots, maxConcurrency, etag, lastModified);
+  }
+
+  public boolean conditional() {
+    return ifNoneMatch != null || ifModifiedSince != null;
   }
 
   public JsonObject toJson() {
@@ -46,6 +58,12 @@ public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached,
     }
     if (maxConcurrency != null) {
       json.put("maxConcurrency", maxConcurrency);
+    }
+    if (ifNoneMatch != null) {
+      json.put("ifNoneMatch", ifNoneMatch);
+    }
+    if (ifModifiedSince != null) {
+      json.put("ifModifiedSince", ifModifiedSince);
     }
     return json;
   }

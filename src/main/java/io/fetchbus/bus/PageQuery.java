@@ -24,6 +24,11 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
         Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT), Fields.bool(j, "succeeded", false));
   }
 
+  /** The newest page of a URL that has a body, of any age. */
+  public static PageQuery newestCopy(WebUrl url) {
+    return new PageQuery(url, null, null, 1, null, true);
+  }
+
   /** The newest page of a URL that has a body and is at most {@code maxAgeSeconds} old. */
   public static PageQuery freshCopy(WebUrl url, long maxAgeSeconds) {
     return new PageQuery(url, null, null, 1, maxAgeSeconds, true);

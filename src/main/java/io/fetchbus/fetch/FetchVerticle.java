@@ -3,6 +3,7 @@ package io.fetchbus.fetch;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchRequest;
+import io.fetchbus.bus.FetchResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -68,7 +69,12 @@ public final class FetchVerticle extends VerticleBase {
       Failures.reply(msg, e);
       return;
     }
-    cache.get(req, context, () -> fetcher.fetch(req.url(), fetcher.defaults(req.obeyRobots(), req.maxConcurrency())))
+    HttpFetcher.Options options = fetcher.defaults(req.obeyRobots(), req.maxConcurrency());
+    // A conditional fetch answers for one stored copy: it is neither served from nor kept in the cache.
+    Future<FetchResult> fetched = req.conditional()
+        ? fetcher.fetch(req.url(), options.conditional(req.ifNoneMatch(), req.ifModifiedSince()))
+        : cache.get(req, context, () -> fetcher.fetch(req.url(), options));
+    fetched
         .onSuccess(result -> msg.reply(result.toJson()))
         .onFailure(err -> {
           LOG.debug("fetch {} failed: {}", req.url(), err.getMessage());

@@ -43,7 +43,13 @@ final class HttpFetcher {
   private static final Set<Integer> RETRY_STATUSES = Set.of(429, 502, 503, 504);
 
   /** How one fetch may behave; robots.txt itself is fetched without robots and with a truncating size limit. */
-  record Options(long maxBodyBytes, boolean truncateBody, boolean obeyRobots, int perHost, int maxRetries) {}
+  record Options(long maxBodyBytes, boolean truncateBody, boolean obeyRobots, int perHost, int maxRetries,
+                 String ifNoneMatch, String ifModifiedSince) {
+
+    Options conditional(String etag, String lastModified) {
+      return new Options(maxBodyBytes, truncateBody, obeyRobots, perHost, maxRetries, etag, lastModified);
+    }
+  }
 
   private final Vertx vertx;
   private final Context context;
@@ -68,7 +74,7 @@ final class HttpFetcher {
 
   Options defaults(boolean obeyRobots, Integer maxConcurrency) {
     int perHost = maxConcurrency == null ? settings.perHostConcurrency() : Math.min(maxConcurrency, settings.perHostConcurrency());
-    return new Options(settings.maxBodyBytes(), false, obeyRobots, perHost, settings.retry().max());
+    return new Options(settings.maxBodyBytes(), false, obeyRobots, perHost, settings.retry().max(), null, null);
   }
 
   Future<FetchResult> fetch(WebUrl url, Options options) {
@@ -197,7 +203,7 @@ final class HttpFetcher {
         return Future.succeededFuture(settings.perHostDelayMs());
       }
       return robots.rules(url, context, robotsUrl -> fetch(robotsUrl, new Options(RobotsRules.MAX_BYTES, true, false,
-              options.perHost(), 0)), agentToken)
+              options.perHost(), 0, null, null)), agentToken)
           .compose(rules -> {
             if (rules.networkFailure() != null) {
               return Future.failedFuture(rules.networkFailure());
@@ -238,6 +244,12 @@ final class HttpFetcher {
           .setIdleTimeout(Math.max(settings.idleTimeoutMs(), settings.firstByteTimeoutMs() + 1000L))
           .putHeader(HttpHeaders.USER_AGENT, settings.userAgent())
           .putHeader(HttpHeaders.ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+      if (options.ifNoneMatch() != null) {
+        request.putHeader(HttpHeaders.IF_NONE_MATCH, options.ifNoneMatch());
+      }
+      if (options.ifModifiedSince() != null) {
+        request.putHeader(HttpHeaders.IF_MODIFIED_SINCE, options.ifModifiedSince());
+      }
       long[] firstByteTimer = {-1};
       client.request(request)
           .compose(req -> {

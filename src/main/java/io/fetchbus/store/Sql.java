@@ -5,7 +5,7 @@ final class Sql {
   private Sql() {}
 
   static final String PAGE_COLUMNS = "id, fetch_id::text AS fetch_id, url, final_url, host, status, content_type, "
-      + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, retries, timing, error, error_class";
+      + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, retries, timing, error, error_class, revalidated_at";
 
   /**
    * Stores the body once (by hash) and the page once (by fetch id) in one round trip. $1..$3 describe the body
@@ -23,6 +23,9 @@ final class Sql {
       ON CONFLICT (fetch_id) DO NOTHING
       RETURNING id, fetch_id::text AS fetch_id
       """;
+
+  static final String REVALIDATE_PAGE = "UPDATE pages SET fetched_at = now(), revalidated_at = now() "
+      + "WHERE id = $1 AND error IS NULL RETURNING " + PAGE_COLUMNS;
 
   static final String PAGE_BY_ID = "SELECT " + PAGE_COLUMNS + " FROM pages WHERE id = $1";
   static final String PAGE_BY_FETCH_ID = "SELECT " + PAGE_COLUMNS + " FROM pages WHERE fetch_id = $1::uuid";

@@ -60,7 +60,8 @@ public final class StoreVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Bus.PAGES_SAVE, msg -> serve(msg, this::savePage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_GET, msg -> serve(msg, this::getPage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_CONTENT, msg -> serve(msg, this::getContent)).completion(),
-        bus.<JsonObject>consumer(Bus.PAGES_FIND, msg -> serve(msg, this::findPages)).completion());
+        bus.<JsonObject>consumer(Bus.PAGES_FIND, msg -> serve(msg, this::findPages)).completion(),
+        bus.<JsonObject>consumer(Bus.PAGES_REVALIDATED, msg -> serve(msg, this::revalidated)).completion());
   }
 
   @Override
@@ -140,7 +141,7 @@ public final class StoreVerticle extends VerticleBase {
         Page page = new Page(r.getLong("id"), r.getString("fetch_id"), url.toString(), p.finalUrl(), url.host(),
             p.status(), p.contentType(), p.headers(), p.body() == null ? null : (long) p.body().length(),
             p.body() == null ? null : p.sha256(), p.title(), p.fetchedAt(), p.elapsedMs(), p.timing(), p.retries(),
-            p.error(), p.errorClass(), false);
+            p.error(), p.errorClass(), null, false);
         vertx.eventBus().publish(Bus.PAGE_STORED, page.toJson());
         return Future.succeededFuture(new JsonObject().put("page", page.toJson()).put("created", true));
       }
@@ -160,6 +161,12 @@ public final class StoreVerticle extends VerticleBase {
     }
     long id = id(req);
     return pool.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(id)).map(rows -> single(rows, "page " + id).toJson());
+  }
+
+  private Future<JsonObject> revalidated(JsonObject req) {
+    long id = id(req);
+    return pool.preparedQuery(Sql.REVALIDATE_PAGE).execute(Tuple.of(id))
+        .map(rows -> single(rows, "stored copy with id " + id).toJson());
   }
 
   private Future<JsonObject> getContent(JsonObject req) {
@@ -231,7 +238,8 @@ public final class StoreVerticle extends VerticleBase {
         headers instanceof JsonObject h ? h : new JsonObject(), bytes == null ? null : bytes.longValue(),
         r.getString("content_sha256"), r.getString("title"), at == null ? null : at.toInstant(),
         elapsed == null ? null : elapsed.longValue(), r.getValue("timing") instanceof JsonObject t ? t : new JsonObject(),
-        r.getInteger("retries"), r.getString("error"), r.getString("error_class"), false);
+        r.getInteger("retries"), r.getString("error"), r.getString("error_class"),
+        r.getOffsetDateTime("revalidated_at") == null ? null : r.getOffsetDateTime("revalidated_at").toInstant(), false);
   }
 
   private static String rootMessage(Throwable t) {

@@ -102,6 +102,23 @@ public final class Upstream {
     router.get("/hang").handler(ctx -> { /* accepts, never answers */ });
     router.get("/drip").handler(this::drip);
     router.get("/gate/:name").handler(this::gated);
+    // Conditional GET: 304 when If-None-Match carries the current ETag or If-Modified-Since its date.
+    router.get("/validated/:name").handler(ctx -> {
+      String etag = "\"" + ctx.pathParam("name") + "-v1\"";
+      String date = "Tue, 01 Sep 2026 10:00:00 GMT";
+      boolean etagMatch = etag.equals(ctx.request().getHeader("If-None-Match"));
+      boolean dateMatch = date.equals(ctx.request().getHeader("If-Modified-Since"));
+      if (etagMatch || dateMatch) {
+        hits.computeIfAbsent("304 " + ctx.request().path(), k -> new AtomicInteger()).incrementAndGet();
+        ctx.response().setStatusCode(304).end();
+        return;
+      }
+      var resp = ctx.response().putHeader("Content-Type", "text/html");
+      if (!ctx.pathParam("name").startsWith("dated")) {
+        resp.putHeader("ETag", etag);
+      }
+      resp.putHeader("Last-Modified", date).end(html("Validated " + ctx.pathParam("name")));
+    });
     router.get("/gzip-bomb").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain")
         .putHeader("Content-Encoding", "gzip").end(GZIP_BOMB));
     router.get("/gzipped").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")

@@ -1,0 +1,90 @@
+package io.fetchbus.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.fetchbus.support.TestVertx;
+import io.fetchbus.support.Upstream;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** A stored copy older than maxAgeSeconds is revalidated with a conditional GET instead of fetched again. */
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class RevalidationTest extends TestBase {
+  /** A second node with an empty memory cache, so that only the stored copy can answer. */
+  private final Vertx cold = TestVertx.create();
+  private Fetchbus fb;
+  private Upstream up;
+
+  @BeforeEach
+  void deploy(VertxTestContext ctx) {
+    Upstream.start(vertx)
+        .compose(u -> {
+          up = u;
+          return Fetchbus.fresh(vertx, new JsonObject());
+        })
+        .onSuccess(f -> fb = f)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void closeCold(VertxTestContext ctx) {
+    cold.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"tagged", "dated"})
+  @DisplayName("a 304 refreshes the stored copy's fetch time without storing the body again: revalidated true")
+  void notModified(String name, VertxTestContext ctx) {
+    String path = "/validated/" + name;
+    JsonObject req = new JsonObject().put("url", up.url(path));
+    fb.postFetch(req)
+        .compose(first -> Fetchbus.deploy(cold, new JsonObject())
+            .compose(c -> c.postFetch(req.copy().put("maxAgeSeconds", 0)))
+            .map(second -> List.of(first.bodyAsJsonObject(), second.bodyAsJsonObject().put("httpStatus", second.statusCode()))))
+        .compose(r -> TestDatabase.count(vertx, "SELECT count(*) FROM pages").compose(pages ->
+            TestDatabase.count(vertx, "SELECT count(*) FROM contents").map(contents -> {
+              ctx.verify(() -> {
+                JsonObject first = r.get(0);
+                JsonObject second = r.get(1);
+                assertThat(second.getInteger("httpStatus")).isEqualTo(200);
+                assertThat(second.getBoolean("revalidated")).isTrue();
+                assertThat(second.getLong("id")).isEqualTo(first.getLong("id"));
+                assertThat(second.getInstant("fetchedAt")).isAfter(first.getInstant("fetchedAt"));
+                assertThat(second.getInstant("revalidatedAt")).isNotNull();
+                assertThat(up.hits("304 " + path)).isEqualTo(1);
+                assertThat(up.hits(path)).isEqualTo(2);
+                assertThat(pages).isEqualTo(1);
+                assertThat(contents).isEqualTo(1);
+              });
+              return contents;
+            })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a copy without validators is simply fetched again")
+  void noValidators(VertxTestContext ctx) {
+    JsonObject req = new JsonObject().put("url", up.url("/page/plain"));
+    fb.postFetch(req)
+        .compose(first -> Fetchbus.deploy(cold, new JsonObject()).compose(c -> c.postFetch(req.copy().put("maxAgeSeconds", 0))))
+        .onComplete(ctx.succeeding(second -> ctx.verify(() -> {
+          assertThat(second.statusCode()).isEqualTo(201);
+          assertThat(second.bodyAsJsonObject().containsKey("revalidated")).isFalse();
+          assertThat(up.hits("/page/plain")).isEqualTo(2);
+          ctx.completeNow();
+        })));
+  }
+}
