@@ -68,7 +68,8 @@ final class DestinationGuard {
       for (InetAddress address : all) {
         Optional<String> refusal = policy.refusal(address);
         if (refusal.isPresent()) {
-          return refuse(url, host + " resolves to " + refusal.get());
+          return refuse(url, literal.equals(address.getHostAddress()) || !Character.isLetter(literal.charAt(0))
+              ? refusal.get() : host + " resolves to a refused address: " + refusal.get());
         }
         if (port == ownPort.getAsInt() && (address.isLoopbackAddress() || address.isAnyLocalAddress() || ownAddresses.contains(address))) {
           return refuse(url, host + ":" + port + " is this service itself");

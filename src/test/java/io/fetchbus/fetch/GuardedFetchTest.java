@@ -65,7 +65,7 @@ class GuardedFetchTest extends TestBase {
   void privateDestinationRefused(VertxTestContext ctx) {
     Fetchbus.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", false)))
         .onComplete(ctx.succeeding(fb -> expectRefused(fb, "http://internal.test:" + up.port() + "/page/secret",
-            "internal.test resolves to 127.0.0.1 is not a public address", ctx)));
+            "internal.test resolves to a refused address: 127.0.0.1 is not a public address", ctx)));
   }
 
   @Test
