@@ -236,6 +236,22 @@ class UpstreamFaultsTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a brotli bomb is cut at the limit on decompressed bytes too: 413")
+  void brotliBomb(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/brotli-bomb"), 413, "/problems/too-large", "exceeds the limit of 100000 bytes", ctx);
+  }
+
+  @Test
+  @DisplayName("a brotli-compressed page is stored decompressed")
+  void brotlied(VertxTestContext ctx) {
+    fb.postFetch(new JsonObject().put("url", up.url("/brotlied")))
+        .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
+          assertThat(resp.bodyAsJsonObject().getString("title")).isEqualTo("Brotli");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("a gzip-compressed page is stored decompressed")
   void gzipped(VertxTestContext ctx) {
     fb.postFetch(new JsonObject().put("url", up.url("/gzipped")))

@@ -121,6 +121,10 @@ public final class Upstream {
     });
     router.get("/gzip-bomb").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain")
         .putHeader("Content-Encoding", "gzip").end(GZIP_BOMB));
+    router.get("/brotli-bomb").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain")
+        .putHeader("Content-Encoding", "br").end(BROTLI_BOMB));
+    router.get("/brotlied").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
+        .putHeader("Content-Encoding", "br").end(brotli(html("Brotli").getBytes(java.nio.charset.StandardCharsets.UTF_8))));
     router.get("/gzipped").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
         .putHeader("Content-Encoding", "gzip").end(gzip(html("Compressed"))));
     router.get("/robots.txt").handler(ctx -> {
@@ -228,6 +232,18 @@ public final class Upstream {
 
   /** 10 MB of zeros, gzip-compressed to about 10 KB; built once, on the thread that first loads this class. */
   private static final Buffer GZIP_BOMB = gzipOfZeros(10 << 20);
+
+  /** 10 MB of zeros, brotli-compressed to a few bytes. */
+  private static final Buffer BROTLI_BOMB = brotli(new byte[10 << 20]);
+
+  private static Buffer brotli(byte[] data) {
+    try {
+      com.aayushatharva.brotli4j.Brotli4jLoader.ensureAvailability();
+      return Buffer.buffer(com.aayushatharva.brotli4j.encoder.Encoder.compress(data));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   private static Buffer gzipOfZeros(int size) {
     var out = new java.io.ByteArrayOutputStream();
