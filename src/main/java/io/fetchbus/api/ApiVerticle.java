@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
+import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.PageQuery;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -10,7 +11,10 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Set;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -55,27 +59,46 @@ public final class ApiVerticle extends VerticleBase {
 
   private void fetch(RoutingContext ctx) {
     FetchRequest req;
+    Set<String> formats;
     try {
+      JsonObject body = jsonBody(ctx);
       // onlyIfCached is for bus clients; over REST, maxAgeSeconds says how old a copy may be.
-      req = FetchRequest.from(jsonBody(ctx)).onlyIfCached(false);
+      req = FetchRequest.from(body).onlyIfCached(false);
+      formats = Formats.from(body);
     } catch (RuntimeException e) {
       ctx.fail(e);
       return;
     }
-    flow.serve(req).onSuccess(served -> {
-      if (served.created()) {
-        ctx.response().setStatusCode(201).putHeader("Location", "/v1/pages/" + served.page().id());
-      }
-      JsonObject page = served.page().toJson();
-      if (served.revalidated()) {
-        page.put("revalidated", true);
-      }
-      ctx.json(page);
-    }).onFailure(ctx::fail);
+    flow.serve(req)
+        .compose(served -> withFormats(served.page().toJson(), formats).map(page -> {
+          if (served.created()) {
+            ctx.response().setStatusCode(201).putHeader("Location", "/v1/pages/" + served.page().id());
+          }
+          if (served.revalidated()) {
+            page.put("revalidated", true);
+          }
+          return page;
+        }))
+        .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+
+  /** The page record with the formats asked beyond metadata, read from the store (they were extracted when stored). */
+  private Future<JsonObject> withFormats(JsonObject page, Set<String> formats) {
+    if (formats.equals(Formats.DEFAULT)) {
+      return Future.succeededFuture(page);
+    }
+    return flow.storeRequest(Bus.PAGES_GET, new JsonObject().put("id", page.getLong("id"))
+            .put("formats", new JsonArray(List.copyOf(formats))))
+        .map(full -> full.put("fromCache", page.getBoolean("fromCache")));
   }
 
   private void getPage(RoutingContext ctx) {
-    flow.storeRequest(Bus.PAGES_GET, new JsonObject().put("id", ctx.pathParam("id")))
+    JsonObject req = new JsonObject().put("id", ctx.pathParam("id"));
+    if (ctx.queryParams().get("formats") != null) {
+      req.put("formats", ctx.queryParams().get("formats"));
+    }
+    flow.storeRequest(Bus.PAGES_GET, req)
         .onSuccess(ctx::json)
         .onFailure(ctx::fail);
   }

@@ -4,6 +4,7 @@ import io.fetchbus.api.PageSaves.Served;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.MediaTypes;
@@ -16,6 +17,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Set;
@@ -118,23 +120,27 @@ final class FetchFlow {
   }
 
   private Future<Served> store(FetchResult result) {
-    return extractTitle(result)
-        .compose(title -> storeRequest(Bus.PAGES_SAVE, SavePage.of(result, title).toJson()))
+    return extract(result)
+        .compose(extracted -> storeRequest(Bus.PAGES_SAVE, SavePage.of(result, extracted).toJson()))
         .map(json -> new Served(Page.from(json.getJsonObject("page")), json.getBoolean("created")));
   }
 
-  /** Extraction is best effort: a page whose HTML cannot be read is still stored, without a title. */
-  private Future<String> extractTitle(FetchResult result) {
-    if (!MediaTypes.isHtml(result.contentType()) || result.body() == null || result.body().length() == 0) {
-      return Future.succeededFuture(null);
+  /**
+   * Every format is extracted once, when the page is stored, so that any later read of any format costs no
+   * parsing. Best effort: a page that cannot be read is still stored, without what could not be extracted.
+   */
+  private Future<JsonObject> extract(FetchResult result) {
+    boolean readable = MediaTypes.isHtml(result.contentType()) || MediaTypes.isText(result.contentType());
+    if (!readable || result.body() == null || result.body().length() == 0) {
+      return Future.succeededFuture(new JsonObject());
     }
     JsonObject req = new JsonObject().put("url", result.finalUrl()).put("contentType", result.contentType())
-        .put("body", result.body());
+        .put("body", result.body()).put("formats", new JsonArray(Formats.EXTRACTED));
     return bus.<JsonObject>request(Bus.EXTRACT, req, extractDelivery)
-        .map(m -> m.body().getString("title"))
+        .map(m -> m.body())
         .otherwise(err -> {
-          LOG.warn("extracting {} failed, storing it without a title: {}", result.finalUrl(), err.getMessage());
-          return null;
+          LOG.warn("extracting {} failed, storing it without extracted formats: {}", result.finalUrl(), err.getMessage());
+          return new JsonObject();
         });
   }
 

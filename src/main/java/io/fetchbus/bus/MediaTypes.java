@@ -6,6 +6,11 @@ import java.util.Locale;
 public final class MediaTypes {
   private MediaTypes() {}
 
+  /** Plain text of any kind ({@code text/*}): stored as it is, and its text is itself. */
+  public static boolean isText(String contentType) {
+    return contentType != null && contentType.strip().toLowerCase(Locale.ROOT).startsWith("text/");
+  }
+
   /** HTML or XHTML: the only bodies worth parsing for a title, text or links. */
   public static boolean isHtml(String contentType) {
     if (contentType == null) {

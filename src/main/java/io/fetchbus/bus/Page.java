@@ -11,11 +11,11 @@ import java.time.Instant;
 public record Page(long id, String fetchId, String url, String finalUrl, String host, Integer status,
                    String contentType, JsonObject headers, Long bytes, String sha256, String title,
                    Instant fetchedAt, Long elapsedMs, JsonObject timing, int retries, String error, String errorClass,
-                   Instant revalidatedAt, boolean fromCache) {
+                   Instant revalidatedAt, JsonObject metadata, boolean fromCache) {
 
   public Page withFromCache(boolean cached) {
     return new Page(id, fetchId, url, finalUrl, host, status, contentType, headers, bytes, sha256, title,
-        fetchedAt, elapsedMs, timing, retries, error, errorClass, revalidatedAt, cached);
+        fetchedAt, elapsedMs, timing, retries, error, errorClass, revalidatedAt, metadata, cached);
   }
 
   public JsonObject toJson() {
@@ -38,6 +38,7 @@ public record Page(long id, String fetchId, String url, String finalUrl, String 
         .put("error", error)
         .put("errorClass", errorClass)
         .put("revalidatedAt", revalidatedAt)
+        .put("metadata", metadata)
         .put("fromCache", fromCache);
   }
 
@@ -46,6 +47,6 @@ public record Page(long id, String fetchId, String url, String finalUrl, String 
         j.getString("host"), j.getInteger("status"), j.getString("contentType"), j.getJsonObject("headers"),
         j.getLong("bytes"), j.getString("sha256"), j.getString("title"), j.getInstant("fetchedAt"),
         j.getLong("elapsedMs"), j.getJsonObject("timing", new JsonObject()), j.getInteger("retries", 0),
-        j.getString("error"), j.getString("errorClass"), j.getInstant("revalidatedAt"), j.getBoolean("fromCache", false));
+        j.getString("error"), j.getString("errorClass"), j.getInstant("revalidatedAt"), j.getJsonObject("metadata"), j.getBoolean("fromCache", false));
   }
 }

@@ -10,16 +10,23 @@ import java.time.Instant;
  */
 public record SavePage(String fetchId, String url, String finalUrl, Integer status, String contentType,
                        JsonObject headers, String sha256, Buffer body, String title, Instant fetchedAt,
-                       Long elapsedMs, JsonObject timing, int retries, String error, String errorClass) {
+                       Long elapsedMs, JsonObject timing, int retries, String error, String errorClass,
+                       JsonObject extracted) {
 
   public static SavePage of(FetchResult r, String title) {
+    return of(r, new JsonObject().put("title", title));
+  }
+
+  /** A fetched page with what {@link Bus#EXTRACT} read from it: title, metadata, text, markdown, links. */
+  public static SavePage of(FetchResult r, JsonObject extracted) {
     return new SavePage(r.fetchId(), r.url(), r.finalUrl(), r.status(), r.contentType(), r.headers(), r.sha256(),
-        r.body(), title, r.fetchedAt(), r.elapsedMs(), r.timing(), r.retries(), null, null);
+        r.body(), extracted.getString("title"), r.fetchedAt(), r.elapsedMs(), r.timing(), r.retries(), null, null,
+        extracted);
   }
 
   public static SavePage failed(String url, Instant at, long elapsedMs, String error, String errorClass) {
     return new SavePage(null, url, null, null, null, new JsonObject(), null, null, null, at, elapsedMs,
-        new JsonObject().put("totalMs", elapsedMs), 0, error, errorClass);
+        new JsonObject().put("totalMs", elapsedMs), 0, error, errorClass, new JsonObject());
   }
 
   public JsonObject toJson() {
@@ -38,7 +45,8 @@ public record SavePage(String fetchId, String url, String finalUrl, Integer stat
         .put("timing", timing)
         .put("retries", retries)
         .put("error", error)
-        .put("errorClass", errorClass);
+        .put("errorClass", errorClass)
+        .put("extracted", extracted);
   }
 
   public static SavePage from(JsonObject j) {
@@ -55,6 +63,7 @@ public record SavePage(String fetchId, String url, String finalUrl, Integer stat
     return new SavePage(Fields.string(j, "fetchId", 64), j.getString("url"), Fields.string(j, "finalUrl", 8192),
         j.getInteger("status"), Fields.string(j, "contentType", 1024), j.getJsonObject("headers", new JsonObject()),
         Fields.string(j, "sha256", 64), body, Fields.string(j, "title", 100_000), at, j.getLong("elapsedMs"),
-        j.getJsonObject("timing", new JsonObject()), j.getInteger("retries", 0), error, Fields.string(j, "errorClass", 64));
+        j.getJsonObject("timing", new JsonObject()), j.getInteger("retries", 0), error, Fields.string(j, "errorClass", 64),
+        j.getJsonObject("extracted", new JsonObject()));
   }
 }

@@ -5,7 +5,7 @@ final class Sql {
   private Sql() {}
 
   static final String PAGE_COLUMNS = "id, fetch_id::text AS fetch_id, url, final_url, host, status, content_type, "
-      + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, retries, timing, error, error_class, revalidated_at";
+      + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, retries, timing, error, error_class, revalidated_at, metadata";
 
   /**
    * Stores the body once (by hash) and the page once (by fetch id) in one round trip. $1..$3 describe the body
@@ -18,8 +18,10 @@ final class Sql {
         ON CONFLICT (sha256) DO NOTHING
       )
       INSERT INTO pages (fetch_id, url, url_key, host, final_url, status, content_type, headers, bytes,
-                         content_sha256, title, fetched_at, elapsed_ms, error, retries, timing, error_class)
-      VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15, $16, $17, $18)
+                         content_sha256, title, fetched_at, elapsed_ms, error, retries, timing, error_class,
+                         metadata, text, markdown, links)
+      VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15, $16, $17, $18,
+              $19, $20, $21, $22)
       ON CONFLICT (fetch_id) DO NOTHING
       RETURNING id, fetch_id::text AS fetch_id
       """;
@@ -29,6 +31,11 @@ final class Sql {
 
   static final String PAGE_BY_ID = "SELECT " + PAGE_COLUMNS + " FROM pages WHERE id = $1";
   static final String PAGE_BY_FETCH_ID = "SELECT " + PAGE_COLUMNS + " FROM pages WHERE fetch_id = $1::uuid";
+
+  /** The stored formats of a page; the body only when {@code html} is asked for ($2). */
+  static final String FORMATS_BY_PAGE_ID = "SELECT p.text, p.markdown, p.links, p.content_type, "
+      + "CASE WHEN $2 THEN c.body END AS body FROM pages p LEFT JOIN contents c ON c.sha256 = p.content_sha256 "
+      + "WHERE p.id = $1";
 
   static final String CONTENT_BY_PAGE_ID = """
       SELECT p.content_type, p.error, c.body

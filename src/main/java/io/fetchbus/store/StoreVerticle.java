@@ -2,12 +2,14 @@ package io.fetchbus.store;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -22,6 +24,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -134,14 +137,18 @@ public final class StoreVerticle extends VerticleBase {
         .addValue(p.error())
         .addValue(p.retries())
         .addValue(p.timing())
-        .addValue(p.errorClass());
+        .addValue(p.errorClass())
+        .addValue(p.extracted().getJsonObject("metadata"))
+        .addValue(p.extracted().getString("text"))
+        .addValue(p.extracted().getString("markdown"))
+        .addValue(p.extracted().getJsonArray("links"));
     return pool.preparedQuery(Sql.INSERT_PAGE).execute(params).compose(rows -> {
       if (rows.size() == 1) {
         Row r = rows.iterator().next();
         Page page = new Page(r.getLong("id"), r.getString("fetch_id"), url.toString(), p.finalUrl(), url.host(),
             p.status(), p.contentType(), p.headers(), p.body() == null ? null : (long) p.body().length(),
             p.body() == null ? null : p.sha256(), p.title(), p.fetchedAt(), p.elapsedMs(), p.timing(), p.retries(),
-            p.error(), p.errorClass(), null, false);
+            p.error(), p.errorClass(), null, p.extracted().getJsonObject("metadata"), false);
         vertx.eventBus().publish(Bus.PAGE_STORED, page.toJson());
         return Future.succeededFuture(new JsonObject().put("page", page.toJson()).put("created", true));
       }
@@ -153,6 +160,15 @@ public final class StoreVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> getPage(JsonObject req) {
+    Set<String> formats = Formats.from(req);
+    if (!formats.equals(Formats.DEFAULT)) {
+      long id = id(req);
+      return pool.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(id)).compose(rows -> {
+        JsonObject page = single(rows, "page " + id).toJson();
+        return pool.preparedQuery(Sql.FORMATS_BY_PAGE_ID).execute(Tuple.of(id, formats.contains("html")))
+            .map(f -> withFormats(page, f.iterator().next(), formats));
+      });
+    }
     if (req.getValue("fetchId") != null) {
       String fetchId = req.getValue("fetchId").toString();
       uuid("fetchId", fetchId);
@@ -202,6 +218,24 @@ public final class StoreVerticle extends VerticleBase {
     });
   }
 
+  /** Adds the asked formats to a page record; {@code metadata} is always in it. */
+  private static JsonObject withFormats(JsonObject page, Row r, Set<String> formats) {
+    if (formats.contains("text")) {
+      page.put("text", r.getString("text"));
+    }
+    if (formats.contains("markdown")) {
+      page.put("markdown", r.getString("markdown"));
+    }
+    if (formats.contains("links")) {
+      page.put("links", r.getValue("links") instanceof JsonArray a ? a : null);
+    }
+    if (formats.contains("html")) {
+      Buffer body = r.getBuffer("body");
+      page.put("html", body == null ? null : body.toString(Charsets.of(r.getString("content_type"))));
+    }
+    return page;
+  }
+
   private static long id(JsonObject req) {
     Object v = req.getValue("id");
     if (v instanceof Number n && n.longValue() > 0 && n.doubleValue() == n.longValue()) {
@@ -239,7 +273,8 @@ public final class StoreVerticle extends VerticleBase {
         r.getString("content_sha256"), r.getString("title"), at == null ? null : at.toInstant(),
         elapsed == null ? null : elapsed.longValue(), r.getValue("timing") instanceof JsonObject t ? t : new JsonObject(),
         r.getInteger("retries"), r.getString("error"), r.getString("error_class"),
-        r.getOffsetDateTime("revalidated_at") == null ? null : r.getOffsetDateTime("revalidated_at").toInstant(), false);
+        r.getOffsetDateTime("revalidated_at") == null ? null : r.getOffsetDateTime("revalidated_at").toInstant(),
+        r.getValue("metadata") instanceof JsonObject m ? m : null, false);
   }
 
   private static String rootMessage(Throwable t) {

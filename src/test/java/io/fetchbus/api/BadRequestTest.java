@@ -54,6 +54,10 @@ class BadRequestTest extends TestBase {
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": -1}", "maxAgeSeconds: must be between"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": \"soon\"}", "maxAgeSeconds: must be a whole number"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": 1.5}", "maxAgeSeconds: must be a whole number"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"formats\": [\"pdf\"]}", "formats: unknown format 'pdf'"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"formats\": 3}", "formats: must be an array"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"obeyRobots\": \"no\"}", "obeyRobots: must be true or false"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"maxConcurrency\": 0}", "maxConcurrency: must be between 1"),
         Arguments.of("not json", "body: is not valid JSON"),
         Arguments.of("[\"http://example.com/\"]", "body: must be a JSON object"),
         Arguments.of("", "body: a JSON object is required"));
@@ -86,7 +90,7 @@ class BadRequestTest extends TestBase {
   @Test
   @DisplayName("unknown JSON fields are ignored")
   void unknownFieldsIgnored(VertxTestContext ctx) {
-    fb.postFetch(new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue").put("formats", 3))
+    fb.postFetch(new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue").put("depth", 3))
         .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
           assertThat(resp.statusCode()).isEqualTo(201);
           ctx.completeNow();

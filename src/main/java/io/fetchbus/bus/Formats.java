@@ -1,0 +1,48 @@
+package io.fetchbus.bus;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The content formats a client can ask for: {@code html} (the stored body), {@code text}, {@code markdown},
+ * {@code links} and {@code metadata} (title, description, canonical URL, language, Open Graph).
+ */
+public final class Formats {
+  public static final List<String> ALL = List.of("html", "text", "markdown", "links", "metadata");
+  /** Extracted from every HTML page and stored with it. */
+  public static final List<String> EXTRACTED = List.of("metadata", "text", "markdown", "links");
+  public static final Set<String> DEFAULT = Set.of("metadata");
+
+  private Formats() {}
+
+  /** {@code formats} of a request: an array of known names, or a comma-separated string (query parameters). */
+  public static Set<String> from(JsonObject json) {
+    Object v = json.getValue("formats");
+    if (v == null) {
+      return DEFAULT;
+    }
+    List<?> names;
+    if (v instanceof JsonArray a) {
+      names = a.getList();
+    } else if (v instanceof String s) {
+      names = List.of(s.split(","));
+    } else {
+      throw Failure.INVALID.exception("formats: must be an array of format names");
+    }
+    if (names.size() > ALL.size() * 2) {
+      throw Failure.INVALID.exception("formats: too many entries");
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (Object name : names) {
+      String n = String.valueOf(name).strip();
+      if (!ALL.contains(n)) {
+        throw Failure.INVALID.exception("formats: unknown format '" + n + "'; use " + String.join(", ", ALL));
+      }
+      out.add(n);
+    }
+    return out;
+  }
+}
