@@ -21,18 +21,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class BadRequestTest extends TestBase {
-  private Fetchbus fb;
-  private Upstream up;
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Upstream.start(vertx)
-        .compose(u -> {
-          up = u;
-          return Fetchbus.fresh(vertx, new JsonObject());
-        })
-        .onSuccess(f -> fb = f)
-        .onComplete(ctx.succeedingThenComplete());
+    deployWithUpstream(new JsonObject()).onComplete(ctx.succeedingThenComplete());
   }
 
   static Stream<Arguments> invalidFetchBodies() {

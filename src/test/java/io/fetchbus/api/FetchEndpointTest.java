@@ -27,18 +27,10 @@ import org.junit.jupiter.api.Test;
 
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class FetchEndpointTest extends TestBase {
-  private Fetchbus fb;
-  private Upstream up;
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Upstream.start(vertx)
-        .compose(u -> {
-          up = u;
-          return Fetchbus.fresh(vertx, new JsonObject());
-        })
-        .onSuccess(f -> fb = f)
-        .onComplete(ctx.succeedingThenComplete());
+    deployWithUpstream(new JsonObject()).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

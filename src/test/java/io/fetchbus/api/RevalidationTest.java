@@ -25,18 +25,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RevalidationTest extends TestBase {
   /** A second node with an empty memory cache, so that only the stored copy can answer. */
   private final Vertx cold = TestVertx.create();
-  private Fetchbus fb;
-  private Upstream up;
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Upstream.start(vertx)
-        .compose(u -> {
-          up = u;
-          return Fetchbus.fresh(vertx, new JsonObject());
-        })
-        .onSuccess(f -> fb = f)
-        .onComplete(ctx.succeedingThenComplete());
+    deployWithUpstream(new JsonObject()).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach

@@ -20,16 +20,9 @@ import org.junit.jupiter.api.Test;
 /** Another verticle using Fetchbus the way the README shows: only through the event bus. */
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class BusContractTest extends TestBase {
-  private Upstream up;
-
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Upstream.start(vertx)
-        .compose(u -> {
-          up = u;
-          return Fetchbus.fresh(vertx, new JsonObject());
-        })
-        .onComplete(ctx.succeedingThenComplete());
+    deployWithUpstream(new JsonObject()).onComplete(ctx.succeedingThenComplete());
   }
 
   /** Fetches a URL, saves it, reads it back, and hands the three answers to the test. */
@@ -83,7 +76,7 @@ class BusContractTest extends TestBase {
   void saveIsIdempotentPerFetch(VertxTestContext ctx) {
     var bus = vertx.eventBus();
     bus.<JsonObject>request(Bus.FETCH, new JsonObject().put("url", up.url("/page/twice")))
-        .map(msg -> SavePage.of(FetchResult.from(msg.body()), null).toJson())
+        .map(msg -> SavePage.of(FetchResult.from(msg.body()), (String) null).toJson())
         .compose(save -> bus.<JsonObject>request(Bus.PAGES_SAVE, save)
             .compose(first -> bus.<JsonObject>request(Bus.PAGES_SAVE, save).map(second -> new JsonObject()
                 .put("first", first.body()).put("second", second.body()))))

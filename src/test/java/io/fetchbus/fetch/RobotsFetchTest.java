@@ -18,19 +18,11 @@ import org.junit.jupiter.api.Test;
 /** robots.txt as a real server serves it: its outcomes (RFC 9309 2.3.1), its cache, and obeyRobots. */
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class RobotsFetchTest extends TestBase {
-  private Fetchbus fb;
-  private Upstream up;
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Upstream.start(vertx)
-        .compose(u -> {
-          up = u;
-          return Fetchbus.fresh(vertx, new JsonObject().put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0))
-              .put("timeoutMs", 5000).put("firstByteTimeoutMs", 500)));
-        })
-        .onSuccess(f -> fb = f)
-        .onComplete(ctx.succeedingThenComplete());
+    deployWithUpstream(new JsonObject().put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0))
+              .put("timeoutMs", 5000).put("firstByteTimeoutMs", 500))).onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<JsonObject> fetch(String path, boolean obeyRobots) {

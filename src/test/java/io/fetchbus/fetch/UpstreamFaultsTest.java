@@ -37,8 +37,6 @@ class UpstreamFaultsTest extends TestBase {
       .put("idleTimeoutMs", 400).put("firstByteTimeoutMs", 400).put("timeoutMs", 1200).put("maxBodyBytes", 100_000).put("maxRedirects", 3)
       .put("retry", new JsonObject().put("max", 0)));
 
-  private Fetchbus fb;
-  private Upstream up;
   /** A second Vert.x instance, for the tests that need other instance-wide settings. */
   private Vertx other;
 
@@ -54,13 +52,7 @@ class UpstreamFaultsTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Upstream.start(vertx)
-        .compose(u -> {
-          up = u;
-          return Fetchbus.fresh(vertx, TIGHT);
-        })
-        .onSuccess(f -> fb = f)
-        .onComplete(ctx.succeedingThenComplete());
+    deployWithUpstream(TIGHT).onComplete(ctx.succeedingThenComplete());
   }
 
   /**

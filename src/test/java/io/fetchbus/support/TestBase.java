@@ -2,7 +2,9 @@ package io.fetchbus.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
@@ -15,10 +17,24 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 public abstract class TestBase {
   protected final Vertx vertx;
+  /** The service and an upstream, once {@link #deployWithUpstream} has run. */
+  protected Fetchbus fb;
+  protected Upstream up;
 
   protected TestBase() {
     TestDatabase.url(); // may start the embedded server: here, on the test thread, never on an event loop
     vertx = TestVertx.create();
+  }
+
+  /** Starts an upstream, then deploys the service with {@code overrides} on an emptied database. */
+  protected Future<Void> deployWithUpstream(JsonObject overrides) {
+    return Upstream.start(vertx)
+        .compose(u -> {
+          up = u;
+          return Fetchbus.fresh(vertx, overrides);
+        })
+        .onSuccess(f -> fb = f)
+        .mapEmpty();
   }
 
   @AfterEach
