@@ -10,7 +10,10 @@ public final class Bus {
   public static final String FETCH = "fetchbus.fetch";
   /** {} -> {@code {"hits","misses","joins","entries","bytes"}}: the fetch cache of one node. */
   public static final String FETCH_CACHE_STATS = "fetchbus.fetch.cache.stats";
-  /** {@code {"url","contentType","body"}} -> {@code {"title"}}; runs on worker threads. */
+  /**
+   * {@code {"url","contentType","body","formats"?}} -> {@code {"title"}} plus one key per requested format
+   * ({@link Formats}); 400 for an unknown format. Runs on worker threads.
+   */
   public static final String EXTRACT = "fetchbus.extract";
   /** {@link SavePage} -> {@code {"page": Page, "created": bool}}; idempotent per {@code fetchId}. */
   public static final String PAGES_SAVE = "fetchbus.pages.save";

@@ -15,6 +15,7 @@ public final class Formats {
   /** Extracted from every HTML page and stored with it. */
   public static final List<String> EXTRACTED = List.of("metadata", "text", "markdown", "links");
   public static final Set<String> DEFAULT = Set.of("metadata");
+  private static final String KNOWN = "use html, text, markdown, links or metadata";
 
   private Formats() {}
 
@@ -30,7 +31,7 @@ public final class Formats {
     } else if (v instanceof String s) {
       names = List.of(s.split(","));
     } else {
-      throw Failure.INVALID.exception("formats: must be an array of format names");
+      throw Failure.INVALID.exception("formats: must be an array of format names; " + KNOWN);
     }
     if (names.size() > ALL.size() * 2) {
       throw Failure.INVALID.exception("formats: too many entries");
@@ -39,7 +40,7 @@ public final class Formats {
     for (Object name : names) {
       String n = String.valueOf(name).strip();
       if (!ALL.contains(n)) {
-        throw Failure.INVALID.exception("formats: unknown format '" + n + "'; use " + String.join(", ", ALL));
+        throw Failure.INVALID.exception("formats: unknown format '" + n + "'; " + KNOWN);
       }
       out.add(n);
     }

@@ -75,6 +75,18 @@ public final class Upstream {
     }
   }
 
+  /** A page with metadata, navigation, an article and links, for the content formats. */
+  public static final String RICH = """
+      <!doctype html><html lang="en"><head><title>Rich page</title>
+      <meta name="description" content="A page with everything">
+      <meta property="og:title" content="Rich OG"><link rel="canonical" href="/rich">
+      <script>var tracking = 1;</script><style>p { color: red }</style></head>
+      <body><nav><a href="/home">Home menu</a></nav>
+      <main><h1>Main heading</h1><p>First paragraph with <a href="/page/one#part">a link</a>.</p>
+      <p>Second paragraph.</p></main>
+      <footer>Footer text <a href="mailto:x@example.com">mail</a></footer></body></html>
+      """;
+
   public static String html(String title) {
     return "<!doctype html><html><head><title>" + title + "</title></head><body><p>" + title + "</p></body></html>";
   }
@@ -119,6 +131,11 @@ public final class Upstream {
       }
       resp.putHeader("Last-Modified", date).end(html("Validated " + ctx.pathParam("name")));
     });
+    router.get("/rich").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(RICH));
+    // windows-1252 bytes, announced only by the meta tag.
+    router.get("/latin").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
+        .end(Buffer.buffer("<html><head><meta charset=\"windows-1252\"><title>Caf\u00e9 \u2013 cr\u00e8me</title></head><body><p>\u00e9t\u00e9</p></body></html>"
+            .getBytes(java.nio.charset.Charset.forName("windows-1252")))));
     router.get("/gzip-bomb").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain")
         .putHeader("Content-Encoding", "gzip").end(GZIP_BOMB));
     router.get("/brotli-bomb").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain")

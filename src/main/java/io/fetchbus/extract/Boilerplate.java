@@ -1,0 +1,44 @@
+package io.fetchbus.extract;
+
+import java.util.Set;
+import org.jsoup.nodes.Document;
+import org.jsoup.nodes.Element;
+import org.jsoup.select.Elements;
+
+/** Strips what is not the page's own content (scripts, menus, banners, forms) from a copy of the page. */
+final class Boilerplate {
+  private static final String NEVER_CONTENT = "script, style, noscript, template, svg, iframe, nav, aside, form, "
+      + "[role=navigation], [role=banner], [role=contentinfo], [role=complementary], [role=search]";
+  /**
+   * A header or footer inside these belongs to that part (an article's title and byline), not to the page;
+   * HTML gives only the page-level ones the banner and contentinfo roles.
+   */
+  private static final Set<String> SECTIONING = Set.of("article", "main", "section");
+
+  private Boilerplate() {}
+
+  /** The page's body without boilerplate, on a clone so that metadata and links still see the whole page. */
+  static Element stripped(Document page) {
+    Document copy = page.clone();
+    copy.select(NEVER_CONTENT).remove();
+    for (Element el : copy.select("header, footer")) {
+      if (el.parents().stream().noneMatch(p -> SECTIONING.contains(p.normalName()))) {
+        el.remove();
+      }
+    }
+    return copy.body();
+  }
+
+  /**
+   * The main content of a stripped body: its {@code <main>}, else its only outermost {@code <article>}, else all
+   * of it (several articles side by side are a listing, where none is the content on its own).
+   */
+  static Element mainContent(Element body) {
+    Element main = body.selectFirst("main");
+    if (main != null) {
+      return main;
+    }
+    Elements outermost = body.select("article:not(article article)");
+    return outermost.size() == 1 ? outermost.first() : body;
+  }
+}
