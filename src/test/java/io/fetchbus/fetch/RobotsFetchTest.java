@@ -109,6 +109,25 @@ class RobotsFetchTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a cross-origin redirect is followed, and the robots.txt of the new origin is obeyed too")
+  void crossOriginRedirect(VertxTestContext ctx) {
+    Upstream.start(vertx).onComplete(ctx.succeeding(other -> {
+      other.robots(200, "User-agent: *\nDisallow: /page/closed\n");
+      fetch("/redirect-to?target=" + other.url("/page/open"), true)
+          .compose(open -> fetch("/redirect-to?target=" + other.url("/page/closed"), true).map(closed -> List.of(open, closed)))
+          .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+            assertThat(r.get(0).getInteger("httpStatus")).isEqualTo(201);
+            assertThat(r.get(0).getString("finalUrl")).isEqualTo(other.url("/page/open"));
+            assertThat(r.get(1).getInteger("httpStatus")).isEqualTo(403);
+            assertThat(r.get(1).getString("type")).isEqualTo("/problems/robots-disallowed");
+            assertThat(other.hits("/page/closed")).isZero();
+            assertThat(other.hits("/robots.txt")).isEqualTo(1);
+            ctx.completeNow();
+          })));
+    }));
+  }
+
+  @Test
   @DisplayName("a Crawl-delay in robots.txt spaces the requests to that origin")
   void crawlDelay(VertxTestContext ctx) {
     up.robots(200, "User-agent: *\nCrawl-delay: 1\n");
