@@ -62,8 +62,8 @@ public final class ApiVerticle extends VerticleBase {
     Set<String> formats;
     try {
       JsonObject body = jsonBody(ctx);
-      // onlyIfCached is for bus clients; over REST, maxAgeSeconds says how old a copy may be.
-      req = FetchRequest.from(body).onlyIfCached(false);
+      // onlyIfCached and validators are for bus clients; over REST, maxAgeSeconds says how old a copy may be.
+      req = FetchRequest.from(body).withoutBusOptions();
       formats = Formats.from(body);
     } catch (RuntimeException e) {
       ctx.fail(e);

@@ -70,13 +70,16 @@ final class FetchFlow {
       Page stale = items.isEmpty() ? null : Page.from(items.getJsonObject(0));
       String etag = stale == null || stale.headers() == null ? null : stale.headers().getString("etag");
       String lastModified = stale == null || stale.headers() == null ? null : stale.headers().getString("last-modified");
+      etag = FetchRequest.usableValidator(etag) ? etag : null;
+      lastModified = FetchRequest.usableValidator(lastModified) ? lastModified : null;
       if (etag == null && lastModified == null) {
         return fetchAndStore(req.withoutMaxAge());
       }
       Instant startedAt = Instant.now();
       return fetch(req.revalidating(etag, lastModified))
           .recover(err -> recordFailure(req, startedAt, err))
-          .compose(result -> result.status() != 304 ? pageOf(result)
+          // A 304 counts only from the URL itself: validators are never sent to a redirect target.
+          .compose(result -> result.status() != 304 || !result.finalUrl().equals(result.url()) ? pageOf(result)
               : storeRequest(Bus.PAGES_REVALIDATED, new JsonObject().put("id", stale.id()))
                   .map(page -> new Served(Page.from(page).withFromCache(true), false, true)));
     });

@@ -24,8 +24,26 @@ public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached,
     return new FetchRequest(WebUrl.parse("url", json.getValue("url")),
         Fields.wholeNumber(json, "maxAgeSeconds", 0, MAX_AGE_LIMIT),
         Fields.bool(json, "onlyIfCached", false), Fields.bool(json, "obeyRobots", true),
-        maxConcurrency == null ? null : maxConcurrency.intValue(), Fields.string(json, "ifNoneMatch", 1024),
-        Fields.string(json, "ifModifiedSince", 128));
+        maxConcurrency == null ? null : maxConcurrency.intValue(), validator(json, "ifNoneMatch"),
+        validator(json, "ifModifiedSince"));
+  }
+
+  /** A header value we may send upstream: at most 1024 visible characters, no control characters. */
+  public static boolean usableValidator(String value) {
+    return value != null && value.length() <= 1024 && value.chars().allMatch(c -> c >= 0x20 && c != 0x7F);
+  }
+
+  private static String validator(JsonObject json, String field) {
+    String value = Fields.string(json, field, 1024);
+    if (value != null && !usableValidator(value)) {
+      throw Failure.INVALID.exception(field + ": must not contain control characters");
+    }
+    return value;
+  }
+
+  /** What a REST client may ask: {@code onlyIfCached} and the validators are for bus clients only. */
+  public FetchRequest withoutBusOptions() {
+    return new FetchRequest(url, maxAgeSeconds, false, obeyRobots, maxConcurrency, null, null);
   }
 
   public FetchRequest onlyIfCached(boolean only) {

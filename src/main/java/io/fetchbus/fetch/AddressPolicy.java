@@ -28,6 +28,8 @@ final class AddressPolicy {
 
   private static final Cidr V4_COMPATIBLE = Cidr.parse("::/96");
   private static final Cidr NAT64 = Cidr.parse("64:ff9b::/96");
+  /** IPv4-translated addresses (SIIT, RFC 6052 / RFC 7915). */
+  private static final Cidr TRANSLATED = Cidr.parse("::ffff:0:0:0/96");
   private static final Cidr SIX_TO_FOUR = Cidr.parse("2002::/16");
   private static final Cidr TEREDO = Cidr.parse("2001::/32");
 
@@ -81,7 +83,7 @@ final class AddressPolicy {
     }
     byte[] b = address.getAddress();
     byte[] v4 = null;
-    if (NAT64.contains(b) || (V4_COMPATIBLE.contains(b) && !isZeroOrOne(b))) {
+    if (NAT64.contains(b) || TRANSLATED.contains(b) || (V4_COMPATIBLE.contains(b) && !isZeroOrOne(b))) {
       v4 = new byte[] {b[12], b[13], b[14], b[15]};
     } else if (SIX_TO_FOUR.contains(b)) {
       v4 = new byte[] {b[2], b[3], b[4], b[5]};

@@ -37,14 +37,13 @@ final class HostLimiter implements Shareable {
   private final LinkedHashSet<Host> waiting = new LinkedHashSet<>();
   private int inFlight;
   private int queued;
+  private long lastSweep = System.currentTimeMillis();
 
   HostLimiter(Vertx vertx, int maxInFlight, int maxQueuedPerHost, int maxQueued) {
     this.vertx = vertx;
     this.maxInFlight = maxInFlight;
     this.maxQueuedPerHost = maxQueuedPerHost;
     this.maxQueued = maxQueued;
-    // Origins that are idle and past their delay are forgotten, so the map is bounded by recent traffic.
-    vertx.setPeriodic(30_000, t -> sweep());
   }
 
   static HostLimiter shared(Vertx vertx, FetchSettings s) {
@@ -62,8 +61,17 @@ final class HostLimiter implements Shareable {
     Waiter waiter = new Waiter(Math.max(1, perHost), Math.max(0, delayMs), promise, context);
     String refusal;
     synchronized (this) {
-      Host host = hosts.computeIfAbsent(origin, Host::new);
+      sweepNowAndThen();
+      // An origin is remembered only once a request to it starts or waits, never for a refusal.
+      Host host = hosts.get(origin);
+      boolean fresh = host == null;
+      if (fresh) {
+        host = new Host(origin);
+      }
       if (host.queue.isEmpty() && canStart(host, waiter)) {
+        if (fresh) {
+          hosts.put(origin, host);
+        }
         start(host, waiter);
         return promise.future();
       }
@@ -72,6 +80,9 @@ final class HostLimiter implements Shareable {
       } else if (queued >= maxQueued) {
         refusal = maxQueued + " requests are already waiting for a fetch slot (fetch.maxQueued)";
       } else {
+        if (fresh) {
+          hosts.put(origin, host);
+        }
         host.queue.add(waiter);
         queued++;
         waiting.add(host);
@@ -93,6 +104,7 @@ final class HostLimiter implements Shareable {
       if (host.queue.isEmpty()) {
         waiting.remove(host);
       }
+      dispatch(); // the waiter that gave up may have been the one holding up the others
     }
   }
 
@@ -100,8 +112,13 @@ final class HostLimiter implements Shareable {
     return hosts.size();
   }
 
-  private synchronized void sweep() {
-    hosts.values().removeIf(this::idle);
+  /** Under the lock: at most every 30 s, forgets origins that are idle and past their delay. */
+  private void sweepNowAndThen() {
+    long now = System.currentTimeMillis();
+    if (now - lastSweep >= 30_000) {
+      lastSweep = now;
+      hosts.values().removeIf(this::idle);
+    }
   }
 
   synchronized int inFlight() {
@@ -117,7 +134,8 @@ final class HostLimiter implements Shareable {
     inFlight++;
     host.active++;
     host.lastStart = System.currentTimeMillis();
-    host.lastDelay = w.delayMs;
+    // The longest delay asked recently is kept, so a request without one cannot make the origin forget it.
+    host.lastDelay = Math.max(host.lastDelay, w.delayMs);
     Permit permit = new Permit() {
       private boolean released;
 

@@ -191,8 +191,8 @@ final class HttpFetcher {
             return allowedByRobots(url).map(delay -> new Object[] {server, delay});
           })
           .compose(sd -> slot(url, (Long) sd[1])
-              .compose(permit -> exchange(url, (SocketAddress) sd[0]).eventually(() -> {
-                permit.release();
+              .compose(permit -> safely(() -> exchange(url, (SocketAddress) sd[0])).eventually(() -> {
+                permit.release(); // on every path: the slot is the origin's, not ours to keep
                 return Future.succeededFuture();
               })));
     }
@@ -219,7 +219,10 @@ final class HttpFetcher {
     }
 
     private Future<HostLimiter.Permit> slot(WebUrl url, long delayMs) {
-      String origin = url.uri().getScheme() + "://" + url.host() + ":" + url.uri().getPort();
+      if (promise.future().isComplete()) {
+        return Future.failedFuture(promise.future().cause()); // expired while resolving or reading robots.txt
+      }
+      String origin = origin(url);
       Future<HostLimiter.Permit> pending = limiter.acquire(origin, options.perHost(), delayMs, context);
       if (!pending.isComplete()) {
         waitingOrigin = origin;
@@ -244,15 +247,20 @@ final class HttpFetcher {
           .setIdleTimeout(Math.max(settings.idleTimeoutMs(), settings.firstByteTimeoutMs() + 1000L))
           .putHeader(HttpHeaders.USER_AGENT, settings.userAgent())
           .putHeader(HttpHeaders.ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
-      if (options.ifNoneMatch() != null) {
+      // Validators belong to the stored copy of the original URL: never sent to a redirect target.
+      if (url == original && options.ifNoneMatch() != null) {
         request.putHeader(HttpHeaders.IF_NONE_MATCH, options.ifNoneMatch());
       }
-      if (options.ifModifiedSince() != null) {
+      if (url == original && options.ifModifiedSince() != null) {
         request.putHeader(HttpHeaders.IF_MODIFIED_SINCE, options.ifModifiedSince());
       }
       long[] firstByteTimer = {-1};
       client.request(request)
           .compose(req -> {
+            if (hop.future().isComplete()) {
+              req.reset(); // the deadline passed while connecting: nothing more goes to this origin
+              return Future.failedFuture(hop.future().cause());
+            }
             current = req;
             long sent = System.nanoTime();
             firstByteTimer[0] = vertx.setTimer(settings.firstByteTimeoutMs(), t -> {
@@ -363,6 +371,23 @@ final class HttpFetcher {
       return new FetchResult(UUID.randomUUID().toString(), original.toString(), finalUrl.toString(),
           resp.statusCode(), capped(resp.getHeader(HttpHeaders.CONTENT_TYPE)), headers, bytes.length(), body.sha256(),
           totalMs, startedAt, false, timing, retries, bytes);
+    }
+  }
+
+  /** The politeness key of a URL: lower-case scheme, host without a trailing dot, and the effective port. */
+  static String origin(WebUrl url) {
+    String scheme = url.uri().getScheme().toLowerCase(java.util.Locale.ROOT);
+    String host = url.host().endsWith(".") ? url.host().substring(0, url.host().length() - 1) : url.host();
+    int port = url.uri().getPort() > 0 ? url.uri().getPort() : (scheme.equals("https") ? 443 : 80);
+    return scheme + "://" + host + ":" + port;
+  }
+
+  /** Runs {@code step}; an exception it throws becomes a failed future, so callers' cleanup always runs. */
+  private static <T> Future<T> safely(java.util.function.Supplier<Future<T>> step) {
+    try {
+      return step.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
     }
   }
 

@@ -27,8 +27,8 @@ final class RobotsCache implements Shareable {
   private RobotsCache(FetchSettings.Robots s) {
     cache = Caffeine.newBuilder()
         .maximumSize(s.maxOrigins())
-        .expireAfter(Expiry.creating((String origin, RobotsRules rules) ->
-            Duration.ofSeconds(rules.reachable() ? s.ttlSeconds() : s.errorTtlSeconds())))
+        .expireAfter(Expiry.creating((String origin, RobotsRules rules) -> rules.transientFailure() ? Duration.ZERO
+            : Duration.ofSeconds(rules.reachable() ? s.ttlSeconds() : s.errorTtlSeconds())))
         .buildAsync();
   }
 
@@ -68,6 +68,9 @@ final class RobotsCache implements Shareable {
   private static RobotsRules failure(Throwable err) {
     if (Failure.TOO_MANY_REDIRECTS.is(err) || Failure.REDIRECT_LOOP.is(err)) {
       return RobotsRules.allowAll();
+    }
+    if (Failure.LIMITED.is(err) || Failure.UNAVAILABLE.is(err) || Failure.UPSTREAM_TIMEOUT.is(err)) {
+      return RobotsRules.notFetched((ReplyException) err);
     }
     if (err instanceof ReplyException re && re.failureCode() >= 500) {
       return RobotsRules.unreachable(re);

@@ -21,11 +21,30 @@ final class RobotsRules {
   private final BaseRobotRules rules;
   private final boolean reachable;
   private final ReplyException networkFailure;
+  private final boolean transientFailure;
 
   private RobotsRules(BaseRobotRules rules, boolean reachable, ReplyException networkFailure) {
+    this(rules, reachable, networkFailure, false);
+  }
+
+  private RobotsRules(BaseRobotRules rules, boolean reachable, ReplyException networkFailure, boolean transientFailure) {
     this.rules = rules;
     this.reachable = reachable;
     this.networkFailure = networkFailure;
+    this.transientFailure = transientFailure;
+  }
+
+  /**
+   * robots.txt could not be fetched for a reason of ours (our queues were full, our deadline passed while
+   * waiting): the fetch that asked fails with that reason, and nothing is remembered about the origin.
+   */
+  static RobotsRules notFetched(ReplyException ours) {
+    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_NONE), false, ours, true);
+  }
+
+  /** True for {@link #notFetched}: not to be cached. */
+  boolean transientFailure() {
+    return transientFailure;
   }
 
   /** Rules from a robots.txt body, for {@code agentToken} (e.g. {@code fetchbus}) or else the {@code *} group. */

@@ -36,7 +36,7 @@ final class PageFinder {
       where.add("fetched_at >= now() - make_interval(secs => $" + params.size() + ")");
     }
     if (q.succeeded()) {
-      where.add("error IS NULL");
+      where.add("error IS NULL AND status IS DISTINCT FROM 304"); // a page with its body
     }
     // One row more than asked tells whether there is a next page without a count.
     params.addInteger(q.limit() + 1);

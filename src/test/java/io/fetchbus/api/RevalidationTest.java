@@ -67,6 +67,18 @@ class RevalidationTest extends TestBase {
   }
 
   @Test
+  @DisplayName("validators are not a REST option: a client's ifNoneMatch is ignored and the page stored whole")
+  void restIgnoresValidators(VertxTestContext ctx) {
+    fb.postFetch(new JsonObject().put("url", up.url("/validated/client")).put("ifNoneMatch", "\"client-v1\""))
+        .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
+          assertThat(resp.statusCode()).isEqualTo(201);
+          assertThat(resp.bodyAsJsonObject().getInteger("status")).isEqualTo(200);
+          assertThat(up.hits("304 /validated/client")).isZero();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("a copy without validators is simply fetched again")
   void noValidators(VertxTestContext ctx) {
     JsonObject req = new JsonObject().put("url", up.url("/page/plain"));

@@ -111,6 +111,21 @@ class BusContractTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a validator with a control character is a 400, and no fetch slot is left taken")
+  void badValidator(VertxTestContext ctx) {
+    var bus = vertx.eventBus();
+    bus.request(Bus.FETCH, new JsonObject().put("url", up.url("/page/v")).put("ifNoneMatch", "x\u0001y"))
+        .onComplete(ctx.failing(err -> bus.<JsonObject>request(Bus.FETCH_CACHE_STATS, new JsonObject())
+            .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
+              assertThat(((ReplyException) err).failureCode()).isEqualTo(Failure.INVALID.code);
+              assertThat(err.getMessage()).startsWith("ifNoneMatch: must not contain control characters");
+              assertThat(stats.body().getInteger("upstreamInFlight")).isZero();
+              assertThat(up.hits("/page/v")).isZero();
+              ctx.completeNow();
+            })))));
+  }
+
+  @Test
   @DisplayName("a wrongly typed field on the bus is a 400, not a store outage")
   void wrongTypeIs400(VertxTestContext ctx) {
     JsonObject save = new JsonObject().put("url", "http://example.com/").put("error", "x").put("status", "two hundred");

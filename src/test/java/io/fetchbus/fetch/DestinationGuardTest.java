@@ -79,7 +79,7 @@ class DestinationGuardTest {
         Arguments.of("http://[::ffff:169.254.169.254]/", false), Arguments.of("http://[::127.0.0.1]/", false),
         Arguments.of("http://[64:ff9b::7f00:1]/", false), Arguments.of("http://[64:ff9b::a9fe:a9fe]/", false),
         Arguments.of("http://[2002:7f00:1::]/", false), Arguments.of("http://[2002:c0a8:101::1]/", false),
-        Arguments.of("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", false),
+        Arguments.of("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", false), Arguments.of("http://[::ffff:0:7f00:1]/", false),
         // odd spellings of IPv4 addresses
         Arguments.of("http://2130706433/", false), Arguments.of("http://0x7f.1/", false),
         Arguments.of("http://0177.0.0.1/", false), Arguments.of("http://017700000001/", false),

@@ -60,6 +60,24 @@ class PolitenessAndRetryTest extends TestBase {
   }
 
   @Test
+  @DisplayName("respelling a URL (scheme case, explicit default port) does not make another origin for the limit")
+  void originIsCanonical(VertxTestContext ctx) {
+    List<Future<HttpResponse<Buffer>>> all = new ArrayList<>();
+    String plain = up.url("/slow/");
+    String shouting = plain.replace("http://", "HTTP://");
+    String mixed = plain.replace("http://", "Http://");
+    for (int i = 0; i < 3; i++) {
+      all.add(fetch(plain + "p" + i));
+      all.add(fetch(shouting + "s" + i));
+      all.add(fetch(mixed + "m" + i));
+    }
+    Future.all(all).onComplete(ctx.succeeding(done -> ctx.verify(() -> {
+      assertThat(up.maxConcurrent()).isEqualTo(2);
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   @DisplayName("a request's maxConcurrency lowers the per-host limit for it")
   void requestLowersLimit(VertxTestContext ctx) {
     List<Future<HttpResponse<Buffer>>> all = new ArrayList<>();
