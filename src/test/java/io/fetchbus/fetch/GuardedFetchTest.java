@@ -78,6 +78,18 @@ class GuardedFetchTest extends TestBase {
   }
 
   @Test
+  @DisplayName("the fetch connects to the address the guard checked but keeps the URL's host in the Host header")
+  void hostHeaderKept(VertxTestContext ctx) {
+    Fetchbus.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", true)))
+        .compose(fb -> fb.postFetch(new JsonObject().put("url", "http://internal.test:" + up.port() + "/host")))
+        .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
+          assertThat(resp.statusCode()).isEqualTo(201);
+          assertThat(resp.bodyAsJsonObject().getString("title")).isEqualTo("internal.test:" + up.port());
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("the service never fetches itself, even when private networks are allowed")
   void ownPortRefused(VertxTestContext ctx) {
     Fetchbus.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", true)))

@@ -131,6 +131,9 @@ public final class Upstream {
       }
       resp.putHeader("Last-Modified", date).end(html("Validated " + ctx.pathParam("name")));
     });
+    // The Host header the request arrived with, as the page title.
+    router.get("/host").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
+        .end(html(ctx.request().getHeader("Host"))));
     router.get("/rich").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(RICH));
     // windows-1252 bytes, announced only by the meta tag.
     router.get("/latin").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
