@@ -1,12 +1,11 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Page;
+import io.fetchbus.bus.SingleFlight;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -22,7 +21,7 @@ final class PageSaves implements Shareable {
     }
   }
 
-  private final ConcurrentHashMap<String, CompletableFuture<Served>> saving = new ConcurrentHashMap<>();
+  private final SingleFlight<String, Served> saving = new SingleFlight<>();
 
   static PageSaves shared(Vertx vertx) {
     return vertx.sharedData().<String, PageSaves>getLocalMap("fetchbus.api")
@@ -31,25 +30,7 @@ final class PageSaves implements Shareable {
 
   /** Runs {@code save} unless the same fetch is being saved already, in which case this joins it. */
   Future<Served> once(String fetchId, Context context, Supplier<Future<Served>> save) {
-    CompletableFuture<Served> mine = new CompletableFuture<>();
-    CompletableFuture<Served> running = saving.putIfAbsent(fetchId, mine);
-    if (running != null) {
-      return Future.fromCompletionStage(running, context).map(s -> new Served(s.page(), false));
-    }
-    Future<Served> saved;
-    try {
-      saved = save.get();
-    } catch (RuntimeException e) {
-      saved = Future.failedFuture(e);
-    }
-    saved.onComplete(ar -> {
-      saving.remove(fetchId, mine);
-      if (ar.succeeded()) {
-        mine.complete(ar.result());
-      } else {
-        mine.completeExceptionally(ar.cause());
-      }
-    });
-    return Future.fromCompletionStage(mine, context);
+    SingleFlight.Flight<Served> flight = saving.run(fetchId, context, save, s -> { });
+    return flight.joined() ? flight.result().map(s -> new Served(s.page(), false, s.revalidated())) : flight.result();
   }
 }

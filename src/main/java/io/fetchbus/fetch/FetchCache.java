@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.SingleFlight;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -12,8 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -27,8 +26,8 @@ final class FetchCache implements Shareable {
   private static final int ENTRY_OVERHEAD = 1024;
 
   private final Cache<String, FetchResult> results;
-  /** At most one entry per URL being fetched; bounded by the fetches in flight. */
-  private final ConcurrentHashMap<String, CompletableFuture<FetchResult>> inFlight = new ConcurrentHashMap<>();
+  /** The fetches in flight, one per URL; bounded by the fetches in flight. */
+  private final SingleFlight<String, FetchResult> inFlight = new SingleFlight<>();
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
   private final LongAdder joins = new LongAdder();
@@ -61,37 +60,15 @@ final class FetchCache implements Shareable {
         return Future.succeededFuture(cached.withFromCache(true));
       }
     }
-    CompletableFuture<FetchResult> running = inFlight.get(key);
-    if (running == null && req.onlyIfCached()) {
+    if (req.onlyIfCached() && !inFlight.isRunning(key)) {
       misses.increment();
       return Future.failedFuture(Failure.NOT_FOUND.exception("no cached copy of " + req.url()
           + (req.maxAgeSeconds() == null ? "" : " at most " + req.maxAgeSeconds() + " s old")));
     }
-    CompletableFuture<FetchResult> mine = new CompletableFuture<>();
-    running = running != null ? running : inFlight.putIfAbsent(key, mine);
-    if (running != null) {
-      joins.increment();
-      return Future.fromCompletionStage(running, context).map(r -> r.withFromCache(true));
-    }
-    misses.increment();
-    Future<FetchResult> fetching;
-    try {
-      fetching = fetch.get();
-    } catch (RuntimeException e) {
-      fetching = Future.failedFuture(e);
-    }
-    fetching.onComplete(ar -> {
-      if (ar.succeeded()) {
-        results.put(key, ar.result());
-      }
-      inFlight.remove(key, mine);
-      if (ar.succeeded()) {
-        mine.complete(ar.result());
-      } else {
-        mine.completeExceptionally(ar.cause());
-      }
-    });
-    return Future.fromCompletionStage(mine, context);
+    // Cached before anyone sees the result, so no request can fall between the fetch and the cache.
+    SingleFlight.Flight<FetchResult> flight = inFlight.run(key, context, fetch, result -> results.put(key, result));
+    (flight.joined() ? joins : misses).increment();
+    return flight.joined() ? flight.result().map(r -> r.withFromCache(true)) : flight.result();
   }
 
   JsonObject stats() {
