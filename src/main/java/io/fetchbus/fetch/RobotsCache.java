@@ -44,7 +44,8 @@ final class RobotsCache implements Shareable {
     CompletableFuture<RobotsRules> rules = cache.get(origin, (k, executor) -> {
       CompletableFuture<RobotsRules> cf = new CompletableFuture<>();
       fetch.apply(robotsUrl)
-          .map(result -> outcome(robotsUrl, result, agent))
+          // Parsing up to 512 KiB of rules is CPU work: a worker thread does it, not the event loop.
+          .compose(result -> context.owner().executeBlocking(() -> outcome(robotsUrl, result, agent), false))
           .otherwise(RobotsCache::failure)
           .onComplete(ar -> cf.complete(ar.succeeded() ? ar.result() : RobotsRules.unreachable()));
       return cf;
