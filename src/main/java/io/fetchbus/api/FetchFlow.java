@@ -56,18 +56,21 @@ final class FetchFlow {
     }
     return fetch(req.onlyIfCached(true))
         .compose(this::pageOf)
-        .recover(err -> !Failure.NOT_FOUND.is(err) ? Future.failedFuture(err) : storedCopy(req)
-            .recover(none -> !Failure.NOT_FOUND.is(none) ? Future.failedFuture(none) : revalidateOrFetch(req)));
+        .recover(err -> !Failure.NOT_FOUND.is(err) ? Future.failedFuture(err) : fromStore(req));
   }
 
   /**
-   * No copy is fresh enough: when the newest stored copy has an ETag or Last-Modified, ask the upstream whether
-   * it changed. A 304 makes that copy current again without moving its body; anything else is a new page.
+   * The memory cache had nothing: the newest stored copy answers if it is fresh enough. If it is not but has an
+   * ETag or Last-Modified, the upstream is asked whether it changed: a 304 makes that copy current again without
+   * moving its body, anything else is a new page. One query serves both questions.
    */
-  private Future<Served> revalidateOrFetch(FetchRequest req) {
+  private Future<Served> fromStore(FetchRequest req) {
     return storeRequest(Bus.PAGES_FIND, PageQuery.newestCopy(req.url()).toJson()).compose(json -> {
       var items = json.getJsonArray("items");
       Page stale = items.isEmpty() ? null : Page.from(items.getJsonObject(0));
+      if (stale != null && !stale.fetchedAt().plusSeconds(req.maxAgeSeconds()).isBefore(Instant.now())) {
+        return Future.succeededFuture(new Served(stale.withFromCache(true), false));
+      }
       String etag = stale == null || stale.headers() == null ? null : stale.headers().getString("etag");
       String lastModified = stale == null || stale.headers() == null ? null : stale.headers().getString("last-modified");
       etag = FetchRequest.usableValidator(etag) ? etag : null;
@@ -110,16 +113,6 @@ final class FetchFlow {
             .map(json -> new Served(Page.from(json), false))
             .recover(err -> Failure.NOT_FOUND.is(err) ? store(result) : Future.failedFuture(err)))
         .map(served -> new Served(served.page().withFromCache(result.fromCache()), served.created()));
-  }
-
-  private Future<Served> storedCopy(FetchRequest req) {
-    return storeRequest(Bus.PAGES_FIND, PageQuery.freshCopy(req.url(), req.maxAgeSeconds()).toJson()).compose(json -> {
-      var items = json.getJsonArray("items");
-      if (items.isEmpty()) {
-        return Future.failedFuture(Failure.NOT_FOUND.exception("no stored copy of " + req.url()));
-      }
-      return Future.succeededFuture(new Served(Page.from(items.getJsonObject(0)).withFromCache(true), false));
-    });
   }
 
   private Future<Served> store(FetchResult result) {

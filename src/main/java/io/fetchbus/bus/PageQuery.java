@@ -29,11 +29,6 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     return new PageQuery(url, null, null, 1, null, true);
   }
 
-  /** The newest page of a URL that has a body and is at most {@code maxAgeSeconds} old. */
-  public static PageQuery freshCopy(WebUrl url, long maxAgeSeconds) {
-    return new PageQuery(url, null, null, 1, maxAgeSeconds, true);
-  }
-
   public JsonObject toJson() {
     JsonObject j = new JsonObject().put("limit", limit);
     if (url != null) {

@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -123,6 +124,25 @@ class BusContractTest extends TestBase {
               assertThat(up.hits("/page/v")).isZero();
               ctx.completeNow();
             })))));
+  }
+
+  @Test
+  @DisplayName("fetchbus.pages.find filters by URL, age and success")
+  void findFilters(VertxTestContext ctx) {
+    var bus = vertx.eventBus();
+    String url = up.url("/page/findable");
+    fb.postFetch(new JsonObject().put("url", url))
+        .compose(created -> bus.<JsonObject>request(Bus.PAGES_FIND, new JsonObject().put("url", url).put("maxAgeSeconds", 3600))
+            .compose(recent -> bus.<JsonObject>request(Bus.PAGES_FIND, new JsonObject().put("url", url).put("maxAgeSeconds", 0))
+                .compose(none -> bus.<JsonObject>request(Bus.PAGES_FIND, new JsonObject().put("url", up.url("/page/other"))
+                        .put("succeeded", true))
+                    .map(other -> List.of(recent.body(), none.body(), other.body())))))
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          assertThat(r.get(0).getJsonArray("items")).hasSize(1);
+          assertThat(r.get(1).getJsonArray("items")).isEmpty();
+          assertThat(r.get(2).getJsonArray("items")).isEmpty();
+          ctx.completeNow();
+        })));
   }
 
   @Test
