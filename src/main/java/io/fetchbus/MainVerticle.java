@@ -51,13 +51,17 @@ public final class MainVerticle extends VerticleBase {
               .compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true))
               .compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false))
               .compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false))
-              .onSuccess(v -> LOG.info("Fetchbus listening on http://{}:{}", cfg.getJsonObject("http").getString("host"),
-                  vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT)));
+              .onSuccess(v -> {
+                vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_DEPLOYED, true);
+                LOG.info("Fetchbus listening on http://{}:{}", cfg.getJsonObject("http").getString("host"),
+                    vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT));
+              });
         });
   }
 
   @Override
   public Future<?> stop() {
+    vertx.sharedData().getLocalMap(Bus.NODE_INFO).remove(Bus.NODE_DEPLOYED);
     // Child verticles are undeployed before this runs, so nothing uses the database any more.
     if (embedded == null) {
       return Future.succeededFuture();

@@ -17,7 +17,11 @@ import java.util.List;
 import java.util.Set;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 
 /** The REST API under {@code /v1}. It holds no state: every route is a composition of bus requests. */
@@ -43,6 +47,9 @@ public final class ApiVerticle extends VerticleBase {
     router.get("/v1/pages/:id").handler(this::getPage);
     router.get("/v1/pages/:id/content").handler(this::getContent);
     router.get("/v1/cache").handler(this::cacheStats);
+    router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(
+        HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
+    router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
     router.route().failureHandler(problems::handle);
     router.errorHandler(404, problems::handle);
     router.errorHandler(405, problems::handle);
@@ -55,6 +62,17 @@ public final class ApiVerticle extends VerticleBase {
         .setMaxHeaderSize(16384));
     return server.requestHandler(router).listen()
         .onSuccess(s -> vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_HTTP_PORT, s.actualPort()));
+  }
+
+  /** Ready when every verticle of this node is deployed and the store can reach PostgreSQL. */
+  private HealthChecks readiness() {
+    return HealthChecks.create(vertx)
+        .register("deployed", promise -> promise.complete(
+            Boolean.TRUE.equals(vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_DEPLOYED)) ? Status.OK() : Status.KO()))
+        .register("store", 3_000, promise -> vertx.eventBus().request(Bus.STORE_PING, new JsonObject(),
+                new DeliveryOptions().setSendTimeout(2_500))
+            .onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
+                : Status.KO(new JsonObject().put("detail", ar.cause().getMessage())))));
   }
 
   private void fetch(RoutingContext ctx) {

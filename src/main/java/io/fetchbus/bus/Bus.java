@@ -25,6 +25,8 @@ public final class Bus {
   public static final String PAGES_REVALIDATED = "fetchbus.pages.revalidated";
   /** {@link PageQuery} -> {@code {"items": [Page], "next": cursor|null}}, newest first. */
   public static final String PAGES_FIND = "fetchbus.pages.find";
+  /** {} -> {}: the store can run a query now; 503 when PostgreSQL cannot be reached (the readiness check). */
+  public static final String STORE_PING = "fetchbus.store.ping";
   /** Published after every stored page: the {@link Page} record, without the body. */
   public static final String PAGE_STORED = "fetchbus.page.stored";
 
@@ -34,6 +36,8 @@ public final class Bus {
    */
   public static final String NODE_INFO = "fetchbus.node";
   public static final String NODE_HTTP_PORT = "http.port";
+  /** True in {@link #NODE_INFO} once every verticle of this node is deployed. */
+  public static final String NODE_DEPLOYED = "deployed";
 
   private Bus() {}
 }

@@ -24,6 +24,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -59,12 +60,14 @@ public final class StoreVerticle extends VerticleBase {
         .build();
     var bus = vertx.eventBus();
     // With Postgres up, deployment completes once the schema is ready; with it down, the service starts anyway.
-    return Future.all(migrate().otherwiseEmpty(),
+    return Future.all(List.of(migrate().otherwiseEmpty(),
         bus.<JsonObject>consumer(Bus.PAGES_SAVE, msg -> serve(msg, this::savePage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_GET, msg -> serve(msg, this::getPage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_CONTENT, msg -> serve(msg, this::getContent)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_FIND, msg -> serve(msg, this::findPages)).completion(),
-        bus.<JsonObject>consumer(Bus.PAGES_REVALIDATED, msg -> serve(msg, this::revalidated)).completion());
+        bus.<JsonObject>consumer(Bus.PAGES_REVALIDATED, msg -> serve(msg, this::revalidated)).completion(),
+        bus.<JsonObject>consumer(Bus.STORE_PING, msg -> serve(msg,
+            req -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))).completion()));
   }
 
   @Override

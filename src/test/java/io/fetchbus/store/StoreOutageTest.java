@@ -87,6 +87,41 @@ class StoreOutageTest extends TestBase {
         .onComplete(ctx.succeedingThenComplete());
   }
 
+  /** Polls {@code path} every 100 ms until it answers {@code status}. */
+  private Future<JsonObject> pollUntil(Fetchbus fb, String path, int status) {
+    Promise<JsonObject> reached = Promise.promise();
+    vertx.setPeriodic(0, 100, id -> fb.get(path).onSuccess(resp -> {
+      if (resp.statusCode() == status && reached.tryComplete(resp.bodyAsJsonObject())) {
+        vertx.cancelTimer(id);
+      }
+    }));
+    return reached.future();
+  }
+
+  @Test
+  @DisplayName("/health stays up while /ready turns red when Postgres is lost and green again when it is back")
+  void readiness(VertxTestContext ctx) {
+    proxy.start(false)
+        .compose(p -> Fetchbus.deploy(vertx, viaProxy()))
+        .compose(fb -> pollUntil(fb, "/ready", 200)
+            .compose(up -> {
+              ctx.verify(() -> assertThat(up.getString("status")).isEqualTo("UP"));
+              proxy.cut();
+              return pollUntil(fb, "/ready", 503);
+            })
+            .compose(down -> fb.get("/health").map(health -> {
+              ctx.verify(() -> {
+                assertThat(down.getString("status")).isEqualTo("DOWN");
+                assertThat(down.encode()).contains("store");
+                assertThat(health.statusCode()).isEqualTo(200);
+              });
+              proxy.restore();
+              return health;
+            }))
+            .compose(h -> pollUntil(fb, "/ready", 200)))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
   @Test
   @DisplayName("Postgres down at start: the service starts, answers 503, migrates and serves once Postgres is reachable")
   void downAtStart(VertxTestContext ctx) {
