@@ -15,6 +15,9 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.JsonArray;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -43,6 +46,10 @@ public final class MainVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     return ConfigLoader.load(vertx, config(), env)
+        .compose(cfg -> {
+          String refusal = refuseOpenExposure(cfg);
+          return refusal == null ? Future.succeededFuture(cfg) : Future.failedFuture(new IllegalStateException(refusal));
+        })
         .compose(this::withDatabase)
         .compose(cfg -> {
           LOG.info("effective configuration: {}", Secrets.mask(cfg).encode());
@@ -70,6 +77,37 @@ public final class MainVerticle extends VerticleBase {
       embedded.close();
       return null;
     });
+  }
+
+  /**
+   * Safe by default: without API keys the service may only listen on a loopback address, unless open access is
+   * chosen explicitly. Returns why it must not start, or null.
+   */
+  static String refuseOpenExposure(JsonObject cfg) {
+    JsonObject auth = cfg.getJsonObject("auth", new JsonObject());
+    String host = cfg.getJsonObject("http").getString("host", "127.0.0.1");
+    boolean hasKeys = !auth.getJsonArray("keys", new JsonArray()).isEmpty() || !auth.getString("keysFile", "").isBlank();
+    if (hasKeys || auth.getBoolean("disabled", false) || isLoopback(host)) {
+      return null;
+    }
+    return "http.host is " + host + ", which is not a loopback address, and no API keys are configured. Either "
+        + "configure keys (auth.keys, e.g. FETCHBUS_AUTH_KEYS=name:secret, or auth.keysFile), or set "
+        + "auth.disabled=true (FETCHBUS_AUTH_DISABLED=true) to serve without access control on purpose.";
+  }
+
+  /** Loopback by name or literal address; never a DNS lookup. */
+  private static boolean isLoopback(String host) {
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    if (!host.matches("[0-9a-fA-F:.\\[\\]]+")) {
+      return false;
+    }
+    try {
+      return InetAddress.getByName(host.replace("[", "").replace("]", "")).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   /** With no {@code pg.url}, starts the embedded server (blocking work, so on a worker thread) and points at it. */

@@ -38,9 +38,32 @@ public final class ApiVerticle extends VerticleBase {
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
     Problems problems = new Problems(maxRequestBytes);
+    JsonObject auth = config().getJsonObject("auth", new JsonObject());
+    return loadKeys(auth).compose(keys -> listen(http, maxRequestBytes, fetchTimeoutMs, problems,
+        auth.getBoolean("disabled", false) ? ApiKeys.of(new JsonArray()) : keys));
+  }
+
+  /** The keys of {@code auth.keys} and of the file {@code auth.keysFile} (one {@code name:secret} per line). */
+  private Future<ApiKeys> loadKeys(JsonObject auth) {
+    JsonArray keys = auth.getJsonArray("keys", new JsonArray()).copy();
+    String file = auth.getString("keysFile", "");
+    if (file.isBlank()) {
+      return Future.succeededFuture(ApiKeys.of(keys));
+    }
+    return vertx.fileSystem().readFile(file).map(content -> {
+      content.toString().lines().forEach(keys::add);
+      return ApiKeys.of(keys);
+    });
+  }
+
+  private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Problems problems,
+                                    ApiKeys keys) {
     Router router = Router.router(vertx);
     // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
     router.route().handler(TimeoutHandler.create(fetchTimeoutMs + 15_000));
+    if (!keys.isEmpty()) {
+      router.route("/v1/*").handler(keys); // the probes (/health, /ready) stay open
+    }
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes));
     router.post("/v1/fetch").handler(this::fetch);
     router.get("/v1/pages").handler(this::listPages);

@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.ReplyFailure;
  */
 public enum Failure {
   INVALID(400, "invalid-request", "Invalid request"),
+  UNAUTHORIZED(401, "unauthorized", "Unauthorized"),
   DESTINATION_NOT_ALLOWED(403, "destination-not-allowed", "Destination not allowed"),
   ROBOTS_DISALLOWED(403, "robots-disallowed", "Disallowed by robots.txt"),
   NOT_FOUND(404, "not-found", "Not found"),

@@ -1,0 +1,88 @@
+package io.fetchbus.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.Upstream;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** API keys, and the safe default: open only on loopback unless chosen explicitly. */
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class AuthTest extends TestBase {
+
+  @BeforeEach
+  void start(VertxTestContext ctx) {
+    Upstream.start(vertx).onSuccess(u -> up = u).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<List<Integer>> statuses(Fetchbus service, String key) {
+    var post = service.http.post("/v1/fetch");
+    var list = service.http.get("/v1/pages");
+    if (key != null) {
+      post.putHeader("Authorization", "Bearer " + key);
+      list.putHeader("Authorization", "Bearer " + key);
+    }
+    return post.sendJsonObject(new JsonObject().put("url", up.url("/page/auth")))
+        .compose(p -> list.send().map(l -> List.of(p.statusCode(), l.statusCode())));
+  }
+
+  @Test
+  @DisplayName("with keys configured, /v1 needs a valid Bearer key (401 problem+json otherwise); the probes stay open")
+  void keysRequired(VertxTestContext ctx) {
+    Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ci:s3cret-key"))))
+        .compose(service -> service.http.post("/v1/fetch").sendJsonObject(new JsonObject().put("url", up.url("/page/auth")))
+            .compose(none -> statuses(service, "wrong").compose(wrong -> statuses(service, "s3cret-key")
+                .compose(right -> service.get("/health").map(health -> {
+                  ctx.verify(() -> {
+                    assertThat(none.statusCode()).isEqualTo(401);
+                    assertThat(none.getHeader("WWW-Authenticate")).isEqualTo("Bearer realm=\"fetchbus\"");
+                    assertThat(none.getHeader("Content-Type")).isEqualTo("application/problem+json");
+                    assertThat(none.bodyAsJsonObject().getString("type")).isEqualTo("/problems/unauthorized");
+                    assertThat(wrong).containsExactly(401, 401);
+                    assertThat(right).containsExactly(201, 200);
+                    assertThat(health.statusCode()).isEqualTo(200);
+                    assertThat(up.hits("/page/auth")).isEqualTo(1);
+                  });
+                  return health;
+                })))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("keys can come from a file of name:secret lines")
+  void keysFile(VertxTestContext ctx) throws Exception {
+    Path file = Files.createTempFile("fetchbus-keys", ".txt");
+    Files.writeString(file, "# one key per line\nops:from-a-file\n");
+    Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keysFile", file.toString())))
+        .compose(service -> statuses(service, "from-a-file"))
+        .onComplete(ctx.succeeding(s -> ctx.verify(() -> {
+          assertThat(s).containsExactly(201, 200);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("without keys the service refuses to listen beyond loopback, unless auth.disabled says so")
+  void safeDefault(VertxTestContext ctx) {
+    JsonObject exposed = new JsonObject().put("http", new JsonObject().put("host", "0.0.0.0"));
+    Fetchbus.deploy(vertx, exposed)
+        .onComplete(ctx.failing(refused -> ctx.verify(() -> {
+          assertThat(refused.getMessage()).contains("not a loopback address").contains("FETCHBUS_AUTH_KEYS")
+              .contains("FETCHBUS_AUTH_DISABLED");
+          Fetchbus.deploy(vertx, exposed.copy().put("auth", new JsonObject().put("disabled", true)))
+              .onComplete(ctx.succeeding(open -> ctx.completeNow()));
+        })));
+  }
+}
