@@ -59,6 +59,7 @@ public final class ApiVerticle extends VerticleBase {
   private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Problems problems,
                                     ApiKeys keys) {
     Router router = Router.router(vertx);
+    router.route().handler(new RequestLog());
     // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
     router.route().handler(TimeoutHandler.create(fetchTimeoutMs + 15_000));
     if (!keys.isEmpty()) {
@@ -87,6 +88,10 @@ public final class ApiVerticle extends VerticleBase {
         .onSuccess(s -> vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_HTTP_PORT, s.actualPort()));
   }
 
+  private FetchFlow flow(RoutingContext ctx) {
+    return flow.forRequest(ctx.get(RequestLog.REQUEST_ID));
+  }
+
   /** Ready when every verticle of this node is deployed and the store can reach PostgreSQL. */
   private HealthChecks readiness() {
     return HealthChecks.create(vertx)
@@ -110,8 +115,8 @@ public final class ApiVerticle extends VerticleBase {
       ctx.fail(e);
       return;
     }
-    flow.serve(req)
-        .compose(served -> withFormats(served.page().toJson(), formats).map(page -> {
+    flow(ctx).serve(req)
+        .compose(served -> withFormats(ctx, served.page().toJson(), formats).map(page -> {
           if (served.created()) {
             ctx.response().setStatusCode(201).putHeader("Location", "/v1/pages/" + served.page().id());
           }
@@ -125,11 +130,11 @@ public final class ApiVerticle extends VerticleBase {
   }
 
   /** The page record with the formats asked beyond metadata, read from the store (they were extracted when stored). */
-  private Future<JsonObject> withFormats(JsonObject page, Set<String> formats) {
+  private Future<JsonObject> withFormats(RoutingContext ctx, JsonObject page, Set<String> formats) {
     if (formats.equals(Formats.DEFAULT)) {
       return Future.succeededFuture(page);
     }
-    return flow.storeRequest(Bus.PAGES_GET, new JsonObject().put("id", page.getLong("id"))
+    return flow(ctx).storeRequest(Bus.PAGES_GET, new JsonObject().put("id", page.getLong("id"))
             .put("formats", new JsonArray(List.copyOf(formats))))
         .map(full -> full.put("fromCache", page.getBoolean("fromCache")));
   }
@@ -139,13 +144,13 @@ public final class ApiVerticle extends VerticleBase {
     if (ctx.queryParams().get("formats") != null) {
       req.put("formats", ctx.queryParams().get("formats"));
     }
-    flow.storeRequest(Bus.PAGES_GET, req)
+    flow(ctx).storeRequest(Bus.PAGES_GET, req)
         .onSuccess(ctx::json)
         .onFailure(ctx::fail);
   }
 
   private void getContent(RoutingContext ctx) {
-    flow.storeRequest(Bus.PAGES_CONTENT, new JsonObject().put("id", ctx.pathParam("id")))
+    flow(ctx).storeRequest(Bus.PAGES_CONTENT, new JsonObject().put("id", ctx.pathParam("id")))
         .onSuccess(json -> {
           String type = json.getString("contentType");
           ctx.response()
@@ -173,7 +178,7 @@ public final class ApiVerticle extends VerticleBase {
       ctx.fail(e);
       return;
     }
-    flow.storeRequest(Bus.PAGES_FIND, query.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
+    flow(ctx).storeRequest(Bus.PAGES_FIND, query.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
   }
 
   private void cacheStats(RoutingContext ctx) {

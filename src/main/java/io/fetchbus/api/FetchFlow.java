@@ -41,13 +41,29 @@ final class FetchFlow {
   private final DeliveryOptions storeDelivery;
 
   FetchFlow(EventBus bus, Context context, PageSaves saves, long fetchTimeoutMs, long storeTimeoutMs) {
+    // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up.
+    this(bus, context, saves, new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000),
+        new DeliveryOptions().setSendTimeout(30_000), new DeliveryOptions().setSendTimeout(storeTimeoutMs));
+  }
+
+  private FetchFlow(EventBus bus, Context context, PageSaves saves, DeliveryOptions fetchDelivery,
+                    DeliveryOptions extractDelivery, DeliveryOptions storeDelivery) {
     this.bus = bus;
     this.context = context;
     this.saves = saves;
-    // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up.
-    this.fetchDelivery = new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000);
-    this.extractDelivery = new DeliveryOptions().setSendTimeout(30_000);
-    this.storeDelivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
+    this.fetchDelivery = fetchDelivery;
+    this.extractDelivery = extractDelivery;
+    this.storeDelivery = storeDelivery;
+  }
+
+  /** The same flow, with every bus message it sends carrying {@code requestId} for the verticles' logs. */
+  FetchFlow forRequest(String requestId) {
+    return new FetchFlow(bus, context, saves, tagged(fetchDelivery, requestId), tagged(extractDelivery, requestId),
+        tagged(storeDelivery, requestId));
+  }
+
+  private static DeliveryOptions tagged(DeliveryOptions options, String requestId) {
+    return new DeliveryOptions(options).addHeader(Bus.REQUEST_ID, requestId);
   }
 
   Future<Served> serve(FetchRequest req) {

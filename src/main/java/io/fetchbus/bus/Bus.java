@@ -31,6 +31,12 @@ public final class Bus {
   public static final String PAGE_STORED = "fetchbus.page.stored";
 
   /**
+   * Message header carrying the id of the REST request (its {@code X-Request-Id}) a message does work for, so
+   * the verticles that do the work can log it.
+   */
+  public static final String REQUEST_ID = "x-request-id";
+
+  /**
    * Not an address: the name of the Vert.x local map where this node publishes facts about itself, such as the
    * REST port it actually listens on under {@link #NODE_HTTP_PORT} (useful when {@code http.port} is 0).
    */

@@ -74,10 +74,15 @@ public final class FetchVerticle extends VerticleBase {
     Future<FetchResult> fetched = req.conditional()
         ? fetcher.fetch(req.url(), options.conditional(req.ifNoneMatch(), req.ifModifiedSince()))
         : cache.get(req, context, () -> fetcher.fetch(req.url(), options));
+    String requestId = msg.headers().get(Bus.REQUEST_ID);
     fetched
-        .onSuccess(result -> msg.reply(result.toJson()))
+        .onSuccess(result -> {
+          LOG.debug("fetched {} -> {} {} bytes in {} ms{} [request {}]", req.url(), result.status(), result.bytes(),
+              result.elapsedMs(), result.fromCache() ? " (from cache)" : "", requestId);
+          msg.reply(result.toJson());
+        })
         .onFailure(err -> {
-          LOG.debug("fetch {} failed: {}", req.url(), err.getMessage());
+          LOG.debug("fetch {} failed: {} [request {}]", req.url(), err.getMessage(), requestId);
           Failures.reply(msg, err);
         });
   }

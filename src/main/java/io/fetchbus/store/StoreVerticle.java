@@ -105,12 +105,16 @@ public final class StoreVerticle extends VerticleBase {
       // Thrown before any query ran: the request itself is at fault, or this code is.
       result = Future.failedFuture(StoreErrors.invalidRequest(e));
     }
-    result.onSuccess(msg::reply).onFailure(err -> {
+    String requestId = msg.headers().get(Bus.REQUEST_ID);
+    result.onSuccess(reply -> {
+      LOG.debug("{} done [request {}]", msg.address(), requestId);
+      msg.reply(reply);
+    }).onFailure(err -> {
       ReplyException failure = StoreErrors.classify(err);
       if (failure.failureCode() == Failure.INTERNAL.code) {
-        LOG.error("store operation on {} failed", msg.address(), err);
+        LOG.error("store operation on {} failed [request {}]", msg.address(), requestId, err);
       } else {
-        LOG.debug("store operation on {} failed: {}", msg.address(), err.toString());
+        LOG.debug("store operation on {} failed: {} [request {}]", msg.address(), err.toString(), requestId);
       }
       msg.fail(failure.failureCode(), failure.getMessage());
     });

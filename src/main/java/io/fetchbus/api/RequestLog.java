@@ -1,0 +1,35 @@
+package io.fetchbus.api;
+
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gives every request an id (the client's {@code X-Request-Id} when it is sane, else a new one), returns it,
+ * and logs one line per request when the response is done: method, route, status, duration, key name, id.
+ */
+final class RequestLog implements Handler<RoutingContext> {
+  static final String REQUEST_ID = "fetchbus.requestId";
+  private static final Logger ACCESS = LoggerFactory.getLogger("io.fetchbus.access");
+  /** Client ids are echoed into headers and logs: short, and only characters that cannot forge either. */
+  private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String given = ctx.request().getHeader("X-Request-Id");
+    String id = given != null && SANE.matcher(given).matches() ? given : UUID.randomUUID().toString();
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader("X-Request-Id", id);
+    long start = System.nanoTime();
+    ctx.addEndHandler(done -> {
+      String route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null
+          ? ctx.request().path() : ctx.currentRoute().getPath();
+      ACCESS.info("{} {} {} {} ms key={} id={}", ctx.request().method(), route, ctx.response().getStatusCode(),
+          (System.nanoTime() - start) / 1_000_000, ctx.get(ApiKeys.KEY_NAME, "-"), id);
+    });
+    ctx.next();
+  }
+}
