@@ -65,6 +65,7 @@ public final class ApiVerticle extends VerticleBase {
     if (!keys.isEmpty()) {
       router.route("/v1/*").handler(keys); // the probes (/health, /ready) stay open
     }
+    router.route("/v1/*").handler(Admission.shared(vertx, config().getJsonObject("limits", new JsonObject())));
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes));
     router.post("/v1/fetch").handler(this::fetch);
     router.get("/v1/pages").handler(this::listPages);

@@ -90,6 +90,7 @@ final class Problems {
       case 413 -> "the request body is larger than " + maxRequestBytes + " bytes (http.maxRequestBytes)";
       case 400 -> "the request is malformed";
       case 503 -> "the request took too long to complete; retry later";
+      case 429 -> "too many requests; retry later";
       default -> "internal error";
     };
   }

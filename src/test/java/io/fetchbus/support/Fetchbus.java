@@ -34,7 +34,9 @@ public final class Fetchbus {
         .put("pg", new JsonObject().put("url", TestDatabase.url()))
         // The upstreams of the tests live on 127.0.0.1, which the guard refuses by default.
         .put("fetch", new JsonObject().put("instances", 2).put("guard", new JsonObject().put("allowPrivateNetworks", true)))
-        .put("extract", new JsonObject().put("instances", 1));
+        .put("extract", new JsonObject().put("instances", 1))
+        // Tests fire requests in bursts; AdmissionTest sets its own limits.
+        .put("limits", new JsonObject().put("ratePerSecond", 10_000.0).put("burst", 10_000));
     return base.mergeIn(overrides, true);
   }
 
