@@ -16,6 +16,8 @@ import java.util.Set;
  */
 public final class EnvOverrides {
   public static final String PREFIX = "FETCHBUS_";
+  /** Variables read outside the config: the config file's path (ConfigLoader) and the log level (logback.xml). */
+  private static final Set<String> OUTSIDE_CONFIG = Set.of("FETCHBUS_CONFIG", "FETCHBUS_LOG_LEVEL");
 
   private EnvOverrides() {}
 
@@ -32,7 +34,7 @@ public final class EnvOverrides {
     collect(config, "", known);
     List<String> out = new ArrayList<>();
     for (String name : env.keySet()) {
-      if (name.startsWith(PREFIX) && !known.contains(name) && !name.equals("FETCHBUS_CONFIG")) {
+      if (name.startsWith(PREFIX) && !known.contains(name) && !OUTSIDE_CONFIG.contains(name)) {
         out.add(name);
       }
     }

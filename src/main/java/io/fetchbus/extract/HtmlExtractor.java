@@ -8,10 +8,7 @@ import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
-import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
@@ -23,7 +20,6 @@ import org.jsoup.nodes.Element;
  */
 final class HtmlExtractor {
   static final int MAX_TEXT = 1_000_000;
-  private static final Pattern CHARSET = Pattern.compile("charset\\s*=\\s*\"?([\\w.:-]+)", Pattern.CASE_INSENSITIVE);
   private static final int MAX_TITLE = 1000;
 
   private HtmlExtractor() {}
@@ -39,7 +35,7 @@ final class HtmlExtractor {
       return extractNonHtml(contentType, bytes, formats);
     }
     // Parsed once; every format is derived from this tree, the text ones from a stripped clone of it.
-    Document page = Jsoup.parse(new ByteArrayInputStream(bytes), charsetOf(contentType), url == null ? "" : url);
+    Document page = Jsoup.parse(new ByteArrayInputStream(bytes), MediaTypes.charset(contentType), url == null ? "" : url);
     String title = Texts.cap(page.title().strip(), MAX_TITLE);
     JsonObject out = new JsonObject().put("title", title.isEmpty() ? null : title);
     if (formats.contains(Format.METADATA)) {
@@ -63,31 +59,11 @@ final class HtmlExtractor {
   /** Nothing to parse: only a text/* body, as it is, and only when text was asked for. */
   private static JsonObject extractNonHtml(String contentType, byte[] bytes, Set<Format> formats) {
     JsonObject out = new JsonObject().putNull("title");
-    if (formats.contains(Format.TEXT) && isText(contentType)) {
-      String charset = charsetOf(contentType);
+    if (formats.contains(Format.TEXT) && MediaTypes.isText(contentType)) {
+      String charset = MediaTypes.charset(contentType);
       String text = new String(bytes, charset == null ? StandardCharsets.UTF_8 : Charset.forName(charset));
       out.put("text", Texts.cap(text.startsWith("\uFEFF") ? text.substring(1) : text, MAX_TEXT));
     }
     return out;
-  }
-
-  private static boolean isText(String contentType) {
-    return contentType != null && contentType.strip().toLowerCase(Locale.ROOT).startsWith("text/");
-  }
-
-  /** The charset named by the Content-Type, when the JVM knows it; otherwise jsoup sniffs the BOM and meta tags. */
-  private static String charsetOf(String contentType) {
-    Matcher m = CHARSET.matcher(contentType == null ? "" : contentType);
-    if (m.find()) {
-      String name = m.group(1);
-      try {
-        if (Charset.isSupported(name)) {
-          return name;
-        }
-      } catch (IllegalArgumentException ignored) {
-        // an illegal charset name from a server: let jsoup sniff instead
-      }
-    }
-    return null;
   }
 }

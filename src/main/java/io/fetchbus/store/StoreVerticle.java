@@ -3,6 +3,7 @@ package io.fetchbus.store;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
@@ -25,6 +26,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -238,7 +240,8 @@ public final class StoreVerticle extends VerticleBase {
     }
     if (formats.contains("html")) {
       Buffer body = r.getBuffer("body");
-      page.put("html", body == null ? null : body.toString(Charsets.of(r.getString("content_type"))));
+      page.put("html", body == null ? null : body.toString(Objects.requireNonNullElse(
+          MediaTypes.charset(r.getString("content_type")), "UTF-8")));
     }
     return page;
   }

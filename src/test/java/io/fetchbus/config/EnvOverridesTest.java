@@ -62,7 +62,8 @@ class EnvOverridesTest {
   @Test
   @DisplayName("variables that name no key are reported, so typos can be warned about")
   void unknownReported() {
-    assertThat(EnvOverrides.unknown(DEFAULTS, Map.of("FETCHBUS_HTTP_PROT", "1", "FETCHBUS_HTTP_PORT", "2", "HOME", "/")))
+    assertThat(EnvOverrides.unknown(DEFAULTS, Map.of("FETCHBUS_HTTP_PROT", "1", "FETCHBUS_HTTP_PORT", "2", "HOME", "/",
+        "FETCHBUS_LOG_LEVEL", "DEBUG", "FETCHBUS_CONFIG", "conf/other.json")))
         .containsExactly("FETCHBUS_HTTP_PROT");
   }
 
