@@ -1,6 +1,7 @@
 package io.fetchbus;
 
 import io.fetchbus.api.ApiVerticle;
+import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.config.ConfigLoader;
 import io.fetchbus.config.EnvOverrides;
@@ -57,6 +58,8 @@ public final class MainVerticle extends VerticleBase {
           return deploy(StoreVerticle.class.getName(), cfg, cfg.getJsonObject("store").getInteger("instances"), false)
               .compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true))
               .compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false))
+              // One crawl verticle per node is plenty: it only coordinates; the fetch and extract verticles do the work.
+              .compose(v -> deploy(CrawlVerticle.class.getName(), cfg, cfg.getJsonObject("crawl").getInteger("instances", 1), false))
               .compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false))
               .onSuccess(v -> {
                 vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_DEPLOYED, true);

@@ -53,7 +53,7 @@ CREATE TABLE frontier (
 CREATE INDEX frontier_due ON frontier (job_id, host, depth, next_at) WHERE state = 'queued';
 CREATE INDEX frontier_leases ON frontier (lease_until) WHERE state = 'leased';
 CREATE INDEX frontier_owner ON frontier (lease_owner) WHERE state = 'leased';
-CREATE INDEX frontier_errors ON frontier (job_id, updated_at, url_key) WHERE state IN ('failed', 'robots');
+CREATE INDEX frontier_errors ON frontier (job_id, url_key) WHERE state IN ('failed', 'robots');
 
 -- The hosts of a job, so that claims rotate over hosts instead of draining one host at a time.
 CREATE TABLE crawl_hosts (

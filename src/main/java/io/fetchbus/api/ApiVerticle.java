@@ -72,6 +72,8 @@ public final class ApiVerticle extends VerticleBase {
     router.get("/v1/pages/:id").handler(this::getPage);
     router.get("/v1/pages/:id/content").handler(this::getContent);
     router.get("/v1/cache").handler(this::cacheStats);
+    new CrawlRoutes(vertx.eventBus(), config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
+        ApiVerticle::jsonBody).mount(router);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));

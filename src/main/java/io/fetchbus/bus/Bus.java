@@ -31,6 +31,35 @@ public final class Bus {
   public static final String PAGE_STORED = "fetchbus.page.stored";
 
   /**
+   * Crawl and batch jobs. {@code {"kind": "crawl"|"batch", "spec": {...}, "idempotencyKey"?, "keyName"?}} ->
+   * {@link CrawlJob} plus {@code "created": bool}; 400 names the invalid field of the spec.
+   */
+  public static final String CRAWL_SUBMIT = "fetchbus.crawl.submit";
+  /** {@code {"id"}} -> {@link CrawlJob}; 404 for an unknown id. */
+  public static final String CRAWL_STATUS = "fetchbus.crawl.status";
+  /** {@code {"id"}} -> {@link CrawlJob}: no new fetch starts for it, what was stored stays. Idempotent. */
+  public static final String CRAWL_CANCEL = "fetchbus.crawl.cancel";
+  /** {@code {"status"?, "limit"?, "after"?}} -> {@code {"items": [CrawlJob], "next": cursor|null}}, newest first. */
+  public static final String CRAWL_LIST = "fetchbus.crawl.list";
+  /** {@code {"id", "after"?, "limit"?}} -> {@code {"items": [{"url","state","attempts","error","errorClass"}], "next"}}. */
+  public static final String CRAWL_ERRORS = "fetchbus.crawl.errors";
+  /** Published at most once a second per job while it runs, and on every change of state: a {@link CrawlJob}. */
+  public static final String CRAWL_PROGRESS = "fetchbus.crawl.progress";
+
+  /**
+   * The frontier, served by the store for the crawl verticles of every node (not for other clients):
+   * claim leases due entries, complete stores a page and its links under a valid lease, retry gives an entry
+   * back (or ends it), renew extends leases, release returns a node's leases, reap returns expired ones.
+   */
+  public static final String JOBS_CREATE = "fetchbus.jobs.create";
+  public static final String FRONTIER_CLAIM = "fetchbus.frontier.claim";
+  public static final String FRONTIER_COMPLETE = "fetchbus.frontier.complete";
+  public static final String FRONTIER_RETRY = "fetchbus.frontier.retry";
+  public static final String FRONTIER_RENEW = "fetchbus.frontier.renew";
+  public static final String FRONTIER_RELEASE = "fetchbus.frontier.release";
+  public static final String FRONTIER_REAP = "fetchbus.frontier.reap";
+
+  /**
    * Message header carrying the id of the REST request (its {@code X-Request-Id}) a message does work for, so
    * the verticles that do the work can log it.
    */

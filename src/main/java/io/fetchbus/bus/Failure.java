@@ -16,6 +16,8 @@ public enum Failure {
   DESTINATION_NOT_ALLOWED(403, "destination-not-allowed", "Destination not allowed"),
   ROBOTS_DISALLOWED(403, "robots-disallowed", "Disallowed by robots.txt"),
   NOT_FOUND(404, "not-found", "Not found"),
+  CONFLICT(409, "conflict", "Conflict"),
+  LEASE_LOST(409, "lease-lost", "Lease lost"),
   TOO_LARGE(413, "too-large", "Too large"),
   LIMITED(429, "limited", "Too many requests"),
   INTERNAL(500, "internal", "Internal error"),

@@ -4,11 +4,13 @@ import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 
 /**
- * {@code {"url"?, "host"?, "after"?, "limit"?, "maxAgeSeconds"?, "succeeded"?}}: pages newest first.
+ * {@code {"url"?, "host"?, "jobId"?, "after"?, "limit"?, "maxAgeSeconds"?, "succeeded"?}}: pages newest first.
+ * {@code jobId} keeps the pages a crawl or batch job stored.
  * {@code after} is the opaque cursor a previous answer returned as {@code next}; {@code succeeded} keeps only
  * pages with a body; {@code maxAgeSeconds} keeps only pages fetched at most that long ago.
  */
-public record PageQuery(WebUrl url, String host, String after, int limit, Long maxAgeSeconds, boolean succeeded) {
+public record PageQuery(WebUrl url, String host, String after, int limit, Long maxAgeSeconds, boolean succeeded,
+                        String jobId) {
   public static final int DEFAULT_LIMIT = 50;
   public static final int MAX_LIMIT = 500;
 
@@ -21,12 +23,21 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     Long limit = Fields.wholeNumber(j, "limit", 1, MAX_LIMIT);
     return new PageQuery(url, host == null ? null : host.toLowerCase(Locale.ROOT), Fields.string(j, "after", 64),
         limit == null ? DEFAULT_LIMIT : limit.intValue(),
-        Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT), Fields.bool(j, "succeeded", false));
+        Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT), Fields.bool(j, "succeeded", false),
+        jobId(j));
+  }
+
+  private static String jobId(JsonObject j) {
+    String id = Fields.string(j, "jobId", 64);
+    if (id != null && !id.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+      throw Failure.INVALID.exception("jobId: must be a job id (a UUID)");
+    }
+    return id == null ? null : id.toLowerCase(Locale.ROOT);
   }
 
   /** The newest page of a URL that has a body, of any age. */
   public static PageQuery newestCopy(WebUrl url) {
-    return new PageQuery(url, null, null, 1, null, true);
+    return new PageQuery(url, null, null, 1, null, true, null);
   }
 
   public JsonObject toJson() {
@@ -45,6 +56,9 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     }
     if (succeeded) {
       j.put("succeeded", true);
+    }
+    if (jobId != null) {
+      j.put("jobId", jobId);
     }
     return j;
   }

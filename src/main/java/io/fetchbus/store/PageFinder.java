@@ -27,6 +27,10 @@ final class PageFinder {
       params.addString(q.host());
       where.add("host = $" + params.size());
     }
+    if (q.jobId() != null) {
+      params.addString(q.jobId());
+      where.add("job_id = $" + params.size() + "::uuid");
+    }
     if (q.after() != null) {
       params.addLong(decode(q.after()));
       where.add("id < $" + params.size());

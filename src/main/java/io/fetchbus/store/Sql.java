@@ -19,9 +19,9 @@ final class Sql {
       )
       INSERT INTO pages (fetch_id, url, url_key, host, final_url, status, content_type, headers, bytes,
                          content_sha256, title, fetched_at, elapsed_ms, error, retries, timing, error_class,
-                         metadata, text, markdown, links)
+                         metadata, text, markdown, links, job_id)
       VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15, $16, $17, $18,
-              $19, $20, $21, $22)
+              $19, $20, $21, $22, $23)
       ON CONFLICT (fetch_id) DO NOTHING
       RETURNING id, fetch_id::text AS fetch_id
       """;

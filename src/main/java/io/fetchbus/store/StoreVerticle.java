@@ -61,6 +61,8 @@ public final class StoreVerticle extends VerticleBase {
         .using(vertx)
         .build();
     var bus = vertx.eventBus();
+    Jobs jobs = new Jobs(pool, bus);
+    Frontier frontier = new Frontier(pool, bus);
     // With Postgres up, deployment completes once the schema is ready; with it down, the service starts anyway.
     return Future.all(List.of(migrate().otherwiseEmpty(),
         bus.<JsonObject>consumer(Bus.PAGES_SAVE, msg -> serve(msg, this::savePage)).completion(),
@@ -68,6 +70,17 @@ public final class StoreVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Bus.PAGES_CONTENT, msg -> serve(msg, this::getContent)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_FIND, msg -> serve(msg, this::findPages)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_REVALIDATED, msg -> serve(msg, this::revalidated)).completion(),
+        consume(Bus.JOBS_CREATE, jobs::create),
+        consume(Bus.CRAWL_STATUS, jobs::status),
+        consume(Bus.CRAWL_LIST, jobs::list),
+        consume(Bus.CRAWL_CANCEL, jobs::cancel),
+        consume(Bus.CRAWL_ERRORS, jobs::errors),
+        consume(Bus.FRONTIER_CLAIM, frontier::claim),
+        consume(Bus.FRONTIER_COMPLETE, frontier::complete),
+        consume(Bus.FRONTIER_RETRY, frontier::retry),
+        consume(Bus.FRONTIER_RENEW, frontier::renew),
+        consume(Bus.FRONTIER_RELEASE, frontier::release),
+        consume(Bus.FRONTIER_REAP, frontier::reap),
         bus.<JsonObject>consumer(Bus.STORE_PING, msg -> serve(msg,
             req -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))).completion()));
   }
@@ -76,6 +89,10 @@ public final class StoreVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(retryTimer);
     return pool.close();
+  }
+
+  private Future<Void> consume(String address, Function<JsonObject, Future<JsonObject>> operation) {
+    return vertx.eventBus().<JsonObject>consumer(address, msg -> serve(msg, operation)).completion();
   }
 
   /** Flyway speaks JDBC, which blocks: it runs on a worker thread, and retries with backoff until it succeeds. */
@@ -128,29 +145,7 @@ public final class StoreVerticle extends VerticleBase {
     if (p.body() != null && (p.sha256() == null || !p.sha256().matches("[0-9a-f]{64}"))) {
       throw Failure.INVALID.exception("sha256: a body needs its SHA-256 as 64 lower-case hex digits");
     }
-    Tuple params = Tuple.tuple()
-        .addValue(p.body() == null ? null : p.sha256())
-        .addValue(p.body())
-        .addValue(p.body() == null ? null : p.body().length())
-        .addValue(p.fetchId() == null ? null : uuid("fetchId", p.fetchId()))
-        .addValue(url.toString())
-        .addValue(url.key())
-        .addValue(url.host())
-        .addValue(p.finalUrl())
-        .addValue(p.status())
-        .addValue(p.contentType())
-        .addValue(p.headers())
-        .addValue(p.title())
-        .addValue(OffsetDateTime.ofInstant(p.fetchedAt(), ZoneOffset.UTC))
-        .addValue(p.elapsedMs() == null ? null : (int) Math.min(Integer.MAX_VALUE, p.elapsedMs()))
-        .addValue(p.error())
-        .addValue(p.retries())
-        .addValue(p.timing())
-        .addValue(p.errorClass())
-        .addValue(p.extracted().getJsonObject("metadata"))
-        .addValue(p.extracted().getString("text"))
-        .addValue(p.extracted().getString("markdown"))
-        .addValue(p.extracted().getJsonArray("links"));
+    Tuple params = PageRows.insertParams(p, url, null);
     return pool.preparedQuery(Sql.INSERT_PAGE).execute(params).compose(rows -> {
       if (rows.size() == 1) {
         Row r = rows.iterator().next();
@@ -219,7 +214,7 @@ public final class StoreVerticle extends VerticleBase {
         if (items.size() == query.limit()) {
           return new JsonObject().put("items", items).put("next", PageFinder.encode(lastId));
         }
-        Page page = page(r);
+        Page page = PageRows.page(r);
         items.add(page.toJson());
         lastId = page.id();
       }
@@ -257,7 +252,7 @@ public final class StoreVerticle extends VerticleBase {
     throw Failure.INVALID.exception("id: must be a positive whole number");
   }
 
-  private static UUID uuid(String field, String value) {
+  static UUID uuid(String field, String value) {
     try {
       return UUID.fromString(value);
     } catch (IllegalArgumentException e) {
@@ -269,22 +264,7 @@ public final class StoreVerticle extends VerticleBase {
     if (rows.size() == 0) {
       throw Failure.NOT_FOUND.exception("there is no " + what);
     }
-    return page(rows.iterator().next());
-  }
-
-  private static Page page(Row r) {
-    OffsetDateTime at = r.getOffsetDateTime("fetched_at");
-    Integer bytes = r.getInteger("bytes");
-    Integer elapsed = r.getInteger("elapsed_ms");
-    Object headers = r.getValue("headers");
-    return new Page(r.getLong("id"), r.getString("fetch_id"), r.getString("url"), r.getString("final_url"),
-        r.getString("host"), r.getInteger("status"), r.getString("content_type"),
-        headers instanceof JsonObject h ? h : new JsonObject(), bytes == null ? null : bytes.longValue(),
-        r.getString("content_sha256"), r.getString("title"), at == null ? null : at.toInstant(),
-        elapsed == null ? null : elapsed.longValue(), r.getValue("timing") instanceof JsonObject t ? t : new JsonObject(),
-        r.getInteger("retries"), r.getString("error"), r.getString("error_class"),
-        r.getOffsetDateTime("revalidated_at") == null ? null : r.getOffsetDateTime("revalidated_at").toInstant(),
-        r.getValue("metadata") instanceof JsonObject m ? m : null, false);
+    return PageRows.page(rows.iterator().next());
   }
 
   private static String rootMessage(Throwable t) {

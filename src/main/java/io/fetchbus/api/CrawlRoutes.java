@@ -1,0 +1,122 @@
+package io.fetchbus.api;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.PageQuery;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.Function;
+
+/**
+ * The job routes: {@code /v1/crawls} and {@code /v1/batches} share every route but the submission, since a
+ * batch is a crawl of depth 0 over a list of URLs. Each route is one or two bus requests.
+ */
+final class CrawlRoutes {
+  private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+  private final EventBus bus;
+  private final DeliveryOptions delivery;
+  private final Function<RoutingContext, JsonObject> jsonBody;
+
+  CrawlRoutes(EventBus bus, long storeTimeoutMs, Function<RoutingContext, JsonObject> jsonBody) {
+    this.bus = bus;
+    this.delivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
+    this.jsonBody = jsonBody;
+  }
+
+  void mount(Router router) {
+    router.post("/v1/crawls").handler(ctx -> submit(ctx, "crawl"));
+    router.post("/v1/batches").handler(ctx -> submit(ctx, "batch"));
+    for (String kind : new String[] {"crawls", "batches"}) {
+      String base = "/v1/" + kind;
+      router.get(base).handler(ctx -> list(ctx, kind.equals("crawls") ? "crawl" : "batch"));
+      router.get(base + "/:id").handler(this::status);
+      router.delete(base + "/:id").handler(this::cancel);
+      router.get(base + "/:id/pages").handler(this::pages);
+      router.get(base + "/:id/errors").handler(this::errors);
+    }
+  }
+
+  /** 202 with the job and its Location; a retried submission with the same Idempotency-Key gets the same job. */
+  private void submit(RoutingContext ctx, String kind) {
+    JsonObject req;
+    try {
+      req = new JsonObject().put("kind", kind).put("spec", jsonBody.apply(ctx))
+          .put("keyName", ctx.<String>get(ApiKeys.KEY_NAME)).put("idempotencyKey", idempotencyKey(ctx));
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    request(ctx, Bus.CRAWL_SUBMIT, req).onSuccess(job -> ctx.response().setStatusCode(202)
+        .putHeader("Location", job.getString("statusUrl")).end(job.encode()));
+  }
+
+  private static String idempotencyKey(RoutingContext ctx) {
+    String key = ctx.request().getHeader(IDEMPOTENCY_KEY);
+    if (key != null && !key.matches("[\\x21-\\x7E]{1,255}")) {
+      throw Failure.INVALID.exception(IDEMPOTENCY_KEY + ": must be 1 to 255 visible ASCII characters");
+    }
+    return key;
+  }
+
+  private void list(RoutingContext ctx, String kind) {
+    JsonObject req = new JsonObject().put("kind", kind);
+    for (String name : new String[] {"status", "limit", "after"}) {
+      if (ctx.queryParams().get(name) != null) {
+        req.put(name, ctx.queryParams().get(name));
+      }
+    }
+    request(ctx, Bus.CRAWL_LIST, req).onSuccess(list -> ctx.json(list));
+  }
+
+  private void status(RoutingContext ctx) {
+    request(ctx, Bus.CRAWL_STATUS, new JsonObject().put("id", ctx.pathParam("id"))).onSuccess(job -> ctx.json(job));
+  }
+
+  private void cancel(RoutingContext ctx) {
+    request(ctx, Bus.CRAWL_CANCEL, new JsonObject().put("id", ctx.pathParam("id"))).onSuccess(job -> ctx.json(job));
+  }
+
+  /** The pages the job stored, newest first; 404 for an unknown job rather than an empty list. */
+  private void pages(RoutingContext ctx) {
+    JsonObject query = new JsonObject();
+    for (String name : new String[] {"limit", "after"}) {
+      if (ctx.queryParams().get(name) != null) {
+        query.put(name, ctx.queryParams().get(name));
+      }
+    }
+    PageQuery pageQuery;
+    try {
+      pageQuery = PageQuery.from(query);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    request(ctx, Bus.CRAWL_STATUS, new JsonObject().put("id", ctx.pathParam("id")))
+        .compose(job -> request(ctx, Bus.PAGES_FIND, pageQuery.toJson().put("jobId", job.getString("id"))))
+        .onSuccess(pages -> ctx.json(pages));
+  }
+
+  private void errors(RoutingContext ctx) {
+    JsonObject req = new JsonObject().put("id", ctx.pathParam("id"));
+    for (String name : new String[] {"limit", "after"}) {
+      if (ctx.queryParams().get(name) != null) {
+        req.put(name, ctx.queryParams().get(name));
+      }
+    }
+    request(ctx, Bus.CRAWL_ERRORS, req).onSuccess(errors -> ctx.json(errors));
+  }
+
+  /** A bus request for this HTTP request, tagged with its request id; a failure goes to the problem handler. */
+  private Future<JsonObject> request(RoutingContext ctx, String address, JsonObject body) {
+    return bus.<JsonObject>request(address, body, new DeliveryOptions(delivery)
+            .addHeader(Bus.REQUEST_ID, ctx.<String>get(RequestLog.REQUEST_ID)))
+        .map(Message::body)
+        .onFailure(ctx::fail);
+  }
+}

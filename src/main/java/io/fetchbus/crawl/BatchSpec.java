@@ -1,0 +1,61 @@
+package io.fetchbus.crawl;
+
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A batch: a list of URLs fetched once each (depth 0, no link following). A URL that is not valid is reported
+ * with its index and reason and left out; it does not fail the batch. The same URL twice is fetched once.
+ */
+record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, List<String> formats,
+                 JsonObject webhook) {
+  static final int MAX_URLS = 10_000;
+  private static final Set<String> FIELDS = Set.of("urls", "obeyRobots", "formats", "webhook");
+
+  static BatchSpec from(JsonObject j) {
+    Specs.onlyKnownFields(j, FIELDS, "batch option");
+    Object v = j.getValue("urls");
+    if (!(v instanceof JsonArray a) || a.isEmpty()) {
+      throw Failure.INVALID.exception("urls: must be a non-empty array of URLs");
+    }
+    if (a.size() > MAX_URLS) {
+      throw Failure.INVALID.exception("urls: at most " + MAX_URLS + " URLs per batch, got " + a.size());
+    }
+    Map<String, WebUrl> valid = new LinkedHashMap<>();
+    JsonArray invalid = new JsonArray();
+    for (int i = 0; i < a.size(); i++) {
+      try {
+        WebUrl url = WebUrl.parse("urls[" + i + "]", a.getValue(i));
+        valid.putIfAbsent(url.key(), url);
+      } catch (ReplyException e) {
+        Object raw = a.getValue(i);
+        invalid.add(new JsonObject().put("index", i)
+            .put("url", raw instanceof String s ? (s.length() > 200 ? s.substring(0, 200) + "…" : s) : String.valueOf(raw))
+            .put("detail", e.getMessage()));
+      }
+    }
+    return new BatchSpec(new ArrayList<>(valid.values()), invalid, Specs.bool(j, "obeyRobots", true),
+        List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")));
+  }
+
+  /** What is stored as the job's spec: the URLs themselves live in the frontier. */
+  JsonObject toJson() {
+    return new JsonObject()
+        .put("urls", urls.size())
+        .put("invalidUrls", invalidUrls)
+        .put("maxDepth", 0)
+        .put("limit", urls.size())
+        .put("obeyRobots", obeyRobots)
+        .put("formats", new JsonArray(formats))
+        .put("webhook", webhook);
+  }
+}

@@ -1,0 +1,94 @@
+package io.fetchbus.crawl;
+
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * A crawl as a client asks for it, validated field by field (a 400 names the field), with every default
+ * filled in. {@code maxDepth}: the seed has depth 0 and a page linked from a depth-d page has depth d+1; pages
+ * deeper than {@code maxDepth} are never fetched. {@code limit} caps the pages stored.
+ */
+record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths, List<String> excludePaths,
+                 boolean regexOnFullURL, boolean allowSubdomains, boolean allowExternalLinks,
+                 boolean ignoreQueryParameters, String sitemap, boolean obeyRobots, List<String> formats,
+                 JsonObject webhook) {
+  static final int MAX_DEPTH = 100;
+  static final int MAX_PATTERNS = 100;
+  static final int MAX_PATTERN_LENGTH = 1000;
+  static final Set<String> SITEMAP_MODES = Set.of("include", "skip", "only");
+  private static final Set<String> FIELDS = Set.of("url", "maxDepth", "limit", "includePaths", "excludePaths",
+      "regexOnFullURL", "allowSubdomains", "allowExternalLinks", "ignoreQueryParameters", "sitemap", "obeyRobots",
+      "formats", "webhook");
+
+  static CrawlSpec from(JsonObject j, int maxLimit) {
+    Specs.onlyKnownFields(j, FIELDS, "crawl option");
+    WebUrl url = WebUrl.parse("url", j.getValue("url"));
+    String sitemap = j.getValue("sitemap") == null ? "include" : Specs.string(j, "sitemap", 16);
+    if (!SITEMAP_MODES.contains(sitemap)) {
+      throw Failure.INVALID.exception("sitemap: must be one of include, skip, only; got '" + sitemap + "'");
+    }
+    return new CrawlSpec(url, Specs.whole(j, "maxDepth", 0, MAX_DEPTH, 2), Specs.whole(j, "limit", 1, maxLimit, 1000),
+        patterns(j, "includePaths"), patterns(j, "excludePaths"), Specs.bool(j, "regexOnFullURL", false),
+        Specs.bool(j, "allowSubdomains", false), Specs.bool(j, "allowExternalLinks", false),
+        Specs.bool(j, "ignoreQueryParameters", false), sitemap, Specs.bool(j, "obeyRobots", true),
+        List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")));
+  }
+
+  static CrawlSpec from(JsonObject stored) {
+    return from(stored, Integer.MAX_VALUE);
+  }
+
+  /** Regular expressions, each compiled here so that a broken one is a 400 now rather than a surprise later. */
+  private static List<String> patterns(JsonObject j, String field) {
+    Object v = j.getValue(field);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray a)) {
+      throw Failure.INVALID.exception(field + ": must be an array of regular expressions");
+    }
+    if (a.size() > MAX_PATTERNS) {
+      throw Failure.INVALID.exception(field + ": at most " + MAX_PATTERNS + " patterns, got " + a.size());
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      if (!(a.getValue(i) instanceof String p) || p.isEmpty() || p.length() > MAX_PATTERN_LENGTH) {
+        throw Failure.INVALID.exception(field + "[" + i + "]: must be a non-empty string of at most "
+            + MAX_PATTERN_LENGTH + " characters");
+      }
+      try {
+        Pattern.compile(p);
+      } catch (PatternSyntaxException e) {
+        throw Failure.INVALID.exception(field + "[" + i + "]: is not a valid regular expression: "
+            + e.getDescription() + " near index " + e.getIndex());
+      }
+      out.add(p);
+    }
+    return out;
+  }
+
+  JsonObject toJson() {
+    return new JsonObject()
+        .put("url", url.toString())
+        .put("maxDepth", maxDepth)
+        .put("limit", limit)
+        .put("includePaths", new JsonArray(includePaths))
+        .put("excludePaths", new JsonArray(excludePaths))
+        .put("regexOnFullURL", regexOnFullURL)
+        .put("allowSubdomains", allowSubdomains)
+        .put("allowExternalLinks", allowExternalLinks)
+        .put("ignoreQueryParameters", ignoreQueryParameters)
+        .put("sitemap", sitemap)
+        .put("obeyRobots", obeyRobots)
+        .put("formats", new JsonArray(formats))
+        .put("webhook", webhook);
+  }
+}

@@ -1,0 +1,350 @@
+package io.fetchbus.crawl;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.CrawlJob;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.MediaTypes;
+import io.fetchbus.bus.SavePage;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Works the crawl frontier of every job: leases due entries from the store, fetches, extracts and hands each
+ * page back with its links, under the lease. It keeps no job state of its own beyond the entries leased right
+ * now (at most {@code crawl.maxInFlight}), so any number of nodes can work one job and a node can die at any
+ * moment: its leases expire and another node's reaper gives the entries back.
+ */
+public final class CrawlVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(CrawlVerticle.class);
+  private static final int MAX_PLANS = 256;
+  private static final long PROGRESS_EVERY_MS = 1_000;
+
+  private final String owner = "node-" + UUID.randomUUID();
+  private final Map<String, Lease> inFlight = new HashMap<>();
+  private final Map<String, Integer> perHost = new HashMap<>();
+  private final Set<String> dirty = new HashSet<>();
+  private final Map<String, Future<JobPlan>> plans = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Future<JobPlan>> eldest) {
+      return size() > MAX_PLANS;
+    }
+  };
+  private CrawlSettings settings;
+  private DeliveryOptions fetchDelivery;
+  private DeliveryOptions storeDelivery;
+  private boolean claiming;
+  private boolean stopping;
+
+  @Override
+  public Future<?> start() {
+    settings = CrawlSettings.from(config());
+    fetchDelivery = new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000);
+    storeDelivery = new DeliveryOptions().setSendTimeout(config().getJsonObject("pg", new JsonObject())
+        .getLong("requestTimeoutMs", 10_000L));
+    vertx.setPeriodic(settings.pollMs(), t -> pump());
+    vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew());
+    // Every node reaps: whichever is alive returns the leases of one that died.
+    vertx.setPeriodic(Math.max(1, settings.leaseMs() / 2), t -> reap());
+    vertx.setPeriodic(PROGRESS_EVERY_MS, t -> publishProgress());
+    return vertx.eventBus().<JsonObject>consumer(Bus.CRAWL_SUBMIT, this::submit).completion();
+  }
+
+  /** Gives this node's leases back at once, so the work goes on elsewhere (or after a restart) without waiting. */
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    return vertx.eventBus().<JsonObject>request(Bus.FRONTIER_RELEASE, new JsonObject().put("owner", owner), storeDelivery)
+        .onSuccess(m -> LOG.info("released {} crawl leases of {}", m.body().getInteger("released"), owner))
+        .onFailure(err -> LOG.warn("could not release the crawl leases of {}: {}; they expire in {} ms", owner,
+            err.getMessage(), settings.leaseMs()))
+        .otherwiseEmpty();
+  }
+
+  private void submit(Message<JsonObject> msg) {
+    JsonObject create;
+    try {
+      create = newJob(msg.body() == null ? new JsonObject() : msg.body());
+    } catch (ReplyException e) {
+      Failures.reply(msg, e);
+      return;
+    }
+    JsonArray invalid = create.remove("invalidUrls") instanceof JsonArray a ? a : null;
+    store(Bus.JOBS_CREATE, create).onSuccess(created -> {
+      JsonObject job = created.getJsonObject("job").put("created", created.getBoolean("created"));
+      if (invalid != null) {
+        job.put("invalidUrls", invalid);
+      }
+      msg.reply(job);
+      pump();
+    }).onFailure(err -> Failures.reply(msg, err));
+  }
+
+  /** The {@link Bus#JOBS_CREATE} request for a submission: its validated spec, limit and seeds. */
+  private JsonObject newJob(JsonObject req) {
+    String kind = req.getString("kind", "crawl");
+    if (!(req.getValue("spec") instanceof JsonObject spec)) {
+      throw Failure.INVALID.exception("spec: must be a JSON object");
+    }
+    JsonObject create = new JsonObject().put("kind", kind)
+        .put("keyName", req.getString("keyName"))
+        .put("idempotencyKey", req.getString("idempotencyKey"));
+    JsonArray seeds = new JsonArray();
+    switch (kind) {
+      case "crawl" -> {
+        CrawlSpec crawl = CrawlSpec.from(spec, settings.maxLimit());
+        seeds.add(seed(crawl.url()));
+        create.put("spec", crawl.toJson()).put("limit", crawl.limit());
+      }
+      case "batch" -> {
+        BatchSpec batch = BatchSpec.from(spec);
+        batch.urls().forEach(u -> seeds.add(seed(u)));
+        create.put("spec", batch.toJson()).put("limit", Math.max(1, batch.urls().size()))
+            .put("invalidUrls", batch.invalidUrls());
+      }
+      default -> throw Failure.INVALID.exception("kind: must be crawl or batch");
+    }
+    return create.put("seeds", seeds);
+  }
+
+  private static JsonObject seed(WebUrl url) {
+    return new JsonObject().put("url", url.toString()).put("key", url.key()).put("host", url.host());
+  }
+
+  /**
+   * Leases as many due entries as this node has room for. Runs on a timer and whenever a good share of the
+   * room frees up, so a busy node claims in batches rather than one entry per finished page.
+   */
+  private void pump() {
+    int room = settings.maxInFlight() - inFlight.size();
+    if (claiming || stopping || room <= 0) {
+      return;
+    }
+    claiming = true;
+    JsonObject req = new JsonObject().put("owner", owner).put("max", room).put("leaseMs", settings.leaseMs())
+        .put("perHost", settings.perHostInFlight()).put("busyHosts", busyHosts());
+    store(Bus.FRONTIER_CLAIM, req).onComplete(ar -> {
+      claiming = false;
+      if (ar.failed()) {
+        LOG.debug("claiming crawl work failed: {}", ar.cause().getMessage());
+        return;
+      }
+      JsonArray entries = ar.result().getJsonArray("entries");
+      for (int i = 0; i < entries.size(); i++) {
+        work(Lease.from(entries.getJsonObject(i)));
+      }
+      ar.result().getJsonArray("changed").forEach(id -> progress((String) id));
+      if (!entries.isEmpty() && entries.size() == room) {
+        pump(); // there may be more due right now
+      }
+    });
+  }
+
+  /** Per job, the hosts this node already has its share of in flight: the next claim skips them. */
+  private JsonObject busyHosts() {
+    JsonObject busy = new JsonObject();
+    perHost.forEach((key, n) -> {
+      if (n >= settings.perHostInFlight()) {
+        int space = key.indexOf(' ');
+        String job = key.substring(0, space);
+        JsonArray hosts = busy.getJsonArray(job);
+        if (hosts == null) {
+          hosts = new JsonArray();
+          busy.put(job, hosts);
+        }
+        hosts.add(key.substring(space + 1));
+      }
+    });
+    return busy;
+  }
+
+  private void work(Lease lease) {
+    inFlight.put(lease.token(), lease);
+    perHost.merge(lease.hostKey(), 1, Integer::sum);
+    plan(lease.jobId())
+        .compose(plan -> fetch(lease, plan)
+            .compose(result -> extract(result).compose(extracted -> complete(lease, plan, result, extracted)),
+                err -> giveBack(lease, err)))
+        .onFailure(err -> {
+          if (!Failure.LEASE_LOST.is(err)) {
+            LOG.warn("crawl entry {} of job {} not finished here ({}); its lease will expire", lease.url(),
+                lease.jobId(), err.getMessage());
+          }
+        })
+        .onComplete(ar -> done(lease));
+  }
+
+  private void done(Lease lease) {
+    inFlight.remove(lease.token());
+    perHost.computeIfPresent(lease.hostKey(), (k, n) -> n == 1 ? null : n - 1);
+    dirty.add(lease.jobId());
+    if (inFlight.size() <= settings.maxInFlight() * 3 / 4) {
+      pump();
+    }
+  }
+
+  private Future<JobPlan> plan(String jobId) {
+    Future<JobPlan> plan = plans.get(jobId);
+    if (plan == null) {
+      // Compiling up to 200 patterns, and the public suffix list on first use, is work for a worker thread.
+      plan = store(Bus.CRAWL_STATUS, new JsonObject().put("id", jobId))
+          .compose(json -> vertx.executeBlocking(() -> JobPlan.of(CrawlJob.from(json)), false));
+      plans.put(jobId, plan);
+      plan.onFailure(err -> plans.remove(jobId));
+    }
+    return plan;
+  }
+
+  private Future<FetchResult> fetch(Lease lease, JobPlan plan) {
+    JsonObject req = new JsonObject().put("url", lease.url());
+    if (!plan.obeyRobots()) {
+      req.put("obeyRobots", false);
+    }
+    return vertx.eventBus().<JsonObject>request(Bus.FETCH, req, fetchDelivery).map(m -> FetchResult.from(m.body()));
+  }
+
+  /** Every format is extracted once, when the page is stored; a page that cannot be read is stored without them. */
+  private Future<JsonObject> extract(FetchResult result) {
+    boolean readable = MediaTypes.isHtml(result.contentType()) || MediaTypes.isText(result.contentType());
+    if (!readable || result.body() == null || result.body().length() == 0) {
+      return Future.succeededFuture(new JsonObject());
+    }
+    JsonObject req = new JsonObject().put("url", result.finalUrl()).put("contentType", result.contentType())
+        .put("body", result.body()).put("formats", new JsonArray(Formats.EXTRACTED));
+    return vertx.eventBus().<JsonObject>request(Bus.EXTRACT, req, new DeliveryOptions().setSendTimeout(30_000))
+        .map(Message::body)
+        .otherwise(err -> {
+          LOG.warn("extracting {} failed, storing it without extracted formats: {}", result.finalUrl(), err.getMessage());
+          return new JsonObject();
+        });
+  }
+
+  /** Stores the page with the links the job follows from it, one level deeper, unless that is past maxDepth. */
+  private Future<Void> complete(Lease lease, JobPlan plan, FetchResult result, JsonObject extracted) {
+    JsonArray links = new JsonArray();
+    if (plan.scope() != null && lease.depth() < plan.maxDepth()) {
+      Set<String> seen = new HashSet<>();
+      JsonArray found = extracted.getJsonArray("links", new JsonArray());
+      for (int i = 0; i < found.size() && links.size() < settings.maxLinksPerPage(); i++) {
+        WebUrl url = plan.scope().follow(found.getJsonObject(i).getString("url"));
+        if (url != null && seen.add(url.key())) {
+          links.add(seed(url));
+        }
+      }
+    }
+    // A crawl stores a page per fetch of its own: the fetch id of a fetch joined by another caller is not ours.
+    SavePage page = SavePage.of(result, extracted);
+    JsonObject json = page.toJson().put("fetchId", (String) null);
+    JsonObject req = lease.ref().put("page", json).put("links", links).put("linkDepth", lease.depth() + 1);
+    return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs()).mapEmpty();
+  }
+
+  /**
+   * A fetch that did not give a page: robots.txt said no, the destination is refused, the upstream failed (tried
+   * again later, with backoff, until maxAttempts), or this node was too busy (tried again soon, not counted).
+   */
+  private Future<Void> giveBack(Lease lease, Throwable err) {
+    int status = Failures.status(err);
+    Failure kind = err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        ? Failure.of(re.failureCode(), re.getMessage()) : null;
+    String outcome;
+    long delayMs = 0;
+    if (kind == Failure.ROBOTS_DISALLOWED) {
+      outcome = "robots";
+    } else if (status == 429 || status == 503) {
+      outcome = "requeue";
+      delayMs = 1_000;
+    } else if (status == 502 || status == 504) {
+      outcome = "retry";
+      delayMs = backoff(lease.attempts());
+    } else {
+      outcome = "failed"; // refused destination, too large, or not a URL we can fetch: trying again changes nothing
+    }
+    String errorClass = kind != null ? kind.slug : (status == 504 ? Failure.UPSTREAM_TIMEOUT.slug : Failure.of(status).slug);
+    JsonObject req = lease.ref().put("outcome", outcome).put("delayMs", delayMs)
+        .put("error", Failure.detail(status, err.getMessage())).put("errorClass", errorClass)
+        .put("maxAttempts", settings.maxAttempts());
+    return storeUntilLeaseEnds(Bus.FRONTIER_RETRY, req, System.currentTimeMillis() + settings.leaseMs()).mapEmpty();
+  }
+
+  /** Exponential backoff with full jitter on its upper half: base * 2^(attempt-1), capped, times 0.5..1. */
+  private long backoff(int attempts) {
+    long exp = settings.retryBaseMs() << Math.min(20, Math.max(0, attempts - 1));
+    long capped = Math.min(settings.retryMaxMs(), exp);
+    return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+  }
+
+  /**
+   * Writes a result back, trying again while the store is unreachable (Postgres restarting, say) for as long as
+   * the lease lasts: after that the entry is someone else's and the result is dropped.
+   */
+  private Future<JsonObject> storeUntilLeaseEnds(String address, JsonObject req, long deadline) {
+    return store(address, req).recover(err -> {
+      int status = Failures.status(err);
+      boolean transientFailure = status == 503 || status == 504 || status == 500;
+      if (!transientFailure || stopping || System.currentTimeMillis() + 1_000 > deadline) {
+        return Future.failedFuture(err);
+      }
+      return vertx.timer(1_000).compose(t -> storeUntilLeaseEnds(address, req, deadline));
+    });
+  }
+
+  private void renew() {
+    if (inFlight.isEmpty()) {
+      return;
+    }
+    JsonObject req = new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs())
+        .put("tokens", new JsonArray(List.copyOf(inFlight.keySet())));
+    store(Bus.FRONTIER_RENEW, req).onFailure(err -> LOG.debug("renewing leases failed: {}", err.getMessage()));
+  }
+
+  private void reap() {
+    store(Bus.FRONTIER_REAP, new JsonObject().put("maxAttempts", settings.maxAttempts()))
+        .onSuccess(r -> {
+          if (r.getInteger("reaped") > 0) {
+            LOG.info("returned {} expired crawl leases to the frontier", r.getInteger("reaped"));
+            pump();
+          }
+        })
+        .onFailure(err -> LOG.debug("reaping expired leases failed: {}", err.getMessage()));
+  }
+
+  /** Progress of the jobs this node worked on in the last second. */
+  private void publishProgress() {
+    List<String> jobs = List.copyOf(dirty);
+    dirty.clear();
+    jobs.forEach(this::progress);
+  }
+
+  private void progress(String jobId) {
+    store(Bus.CRAWL_STATUS, new JsonObject().put("id", jobId)).onSuccess(job -> {
+      vertx.eventBus().publish(Bus.CRAWL_PROGRESS, job);
+      if (CrawlJob.from(job).finished()) {
+        plans.remove(jobId);
+      }
+    });
+  }
+
+  private Future<JsonObject> store(String address, JsonObject body) {
+    return vertx.eventBus().<JsonObject>request(address, body, storeDelivery).map(Message::body);
+  }
+}

@@ -1,0 +1,77 @@
+package io.fetchbus.crawl;
+
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Set;
+
+/**
+ * A job's webhook: {@code {"url", "headers"?, "events"?, "secret"?}}. Every delivery is a POST of JSON; with a
+ * secret it carries an HMAC-SHA256 signature of the body. The target goes through the destination guard, as
+ * fetches do.
+ */
+final class Webhook {
+  static final Set<String> EVENTS = Set.of("started", "page", "completed", "failed");
+  private static final Set<String> FIELDS = Set.of("url", "headers", "events", "secret");
+  private static final int MAX_HEADERS = 20;
+
+  private Webhook() {}
+
+  /** The webhook with its defaults (every event), or null when there is none; 400 naming the bad field. */
+  static JsonObject validate(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof JsonObject j)) {
+      throw Failure.INVALID.exception("webhook: must be an object with a url");
+    }
+    for (String name : j.fieldNames()) {
+      if (!FIELDS.contains(name)) {
+        throw Failure.INVALID.exception("webhook." + name + ": is not a webhook option (known: events, headers, secret, url)");
+      }
+    }
+    WebUrl url = WebUrl.parse("webhook.url", j.getValue("url"));
+    JsonObject headers = new JsonObject();
+    Object h = j.getValue("headers");
+    if (h != null) {
+      if (!(h instanceof JsonObject given) || given.size() > MAX_HEADERS) {
+        throw Failure.INVALID.exception("webhook.headers: must be an object of at most " + MAX_HEADERS + " string values");
+      }
+      for (String name : given.fieldNames()) {
+        Object v = given.getValue(name);
+        if (!name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}") || !(v instanceof String s) || s.length() > 4096
+            || s.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7F)) {
+          throw Failure.INVALID.exception("webhook.headers." + name + ": must be a header name with a string value "
+              + "of at most 4096 characters without control characters");
+        }
+        headers.put(name, s);
+      }
+    }
+    JsonArray events = new JsonArray();
+    Object e = j.getValue("events");
+    if (e == null) {
+      EVENTS.stream().sorted().forEach(events::add);
+    } else if (e instanceof JsonArray given && !given.isEmpty()) {
+      for (int i = 0; i < given.size(); i++) {
+        if (!(given.getValue(i) instanceof String ev) || !EVENTS.contains(ev)) {
+          throw Failure.INVALID.exception("webhook.events[" + i + "]: must be one of completed, failed, page, started");
+        }
+        if (!events.contains(ev)) {
+          events.add(ev);
+        }
+      }
+    } else {
+      throw Failure.INVALID.exception("webhook.events: must be a non-empty array of event names");
+    }
+    Object secret = j.getValue("secret");
+    if (secret != null && (!(secret instanceof String s) || s.isEmpty() || s.length() > 256)) {
+      throw Failure.INVALID.exception("webhook.secret: must be a string of 1 to 256 characters");
+    }
+    JsonObject out = new JsonObject().put("url", url.toString()).put("headers", headers).put("events", events);
+    if (secret != null) {
+      out.put("secret", secret);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,170 @@
+package io.fetchbus.store;
+
+/** The SQL of crawl jobs and their frontier. Counters on crawl_jobs are kept by triggers (V5__crawl.sql). */
+final class CrawlSql {
+  private CrawlSql() {}
+
+  static final String JOB_COLUMNS = "id::text AS id, kind, state, spec, queued, leased, done, failed, robots, "
+      + "skipped, created_at, started_at, finished_at";
+
+  /** Returns no row when a job with this idempotency key exists already. */
+  static final String INSERT_JOB = """
+      INSERT INTO crawl_jobs (kind, spec, page_limit, key_name, idempotency_key)
+      VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (COALESCE(key_name, ''), idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING id::text AS id
+      """;
+
+  static final String JOB_BY_IDEMPOTENCY_KEY = "SELECT " + JOB_COLUMNS
+      + " FROM crawl_jobs WHERE COALESCE(key_name, '') = COALESCE($1, '') AND idempotency_key = $2";
+
+  static final String JOB_BY_ID = "SELECT " + JOB_COLUMNS + " FROM crawl_jobs WHERE id = $1::uuid";
+
+  /** Newest first; $1/$2 is the keyset cursor (created_at, id) or nulls, $3 a status or null, $5 a kind or null. */
+  static final String LIST_JOBS = "SELECT " + JOB_COLUMNS + """
+       FROM crawl_jobs
+      WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid))
+        AND ($3::text IS NULL OR state = $3)
+        AND ($5::text IS NULL OR kind = $5)
+      ORDER BY created_at DESC, id DESC LIMIT $4
+      """;
+
+  /**
+   * New URLs of a job at one depth, and their hosts; URLs it has already are left as they are, and a job that
+   * has ended (a page in flight when it was cancelled) takes no more.
+   */
+  static final String ADD_URLS = """
+      WITH links AS (
+        SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS l (url_key, url, host)
+        WHERE EXISTS (SELECT 1 FROM crawl_jobs WHERE id = $1::uuid AND state IN ('queued', 'running'))
+      ),
+      hosts AS (
+        INSERT INTO crawl_hosts (job_id, host) SELECT DISTINCT $1::uuid, host FROM links ON CONFLICT DO NOTHING
+      )
+      INSERT INTO frontier (job_id, url_key, url, host, depth)
+      SELECT $1::uuid, url_key, url, host, $5 FROM links
+      ON CONFLICT DO NOTHING
+      """;
+
+  /** Live jobs, the one served longest ago first, so that jobs take turns. */
+  static final String LIVE_JOBS = """
+      SELECT id::text AS id FROM crawl_jobs WHERE state IN ('queued', 'running')
+      ORDER BY claimed_at NULLS FIRST LIMIT $1
+      """;
+
+  /** Locks the job for the claim, so that two nodes claiming at once cannot both fill its last free places. */
+  static final String LOCK_JOB = """
+      SELECT state, page_limit - done - leased AS room, queued, leased FROM crawl_jobs
+      WHERE id = $1::uuid AND state IN ('queued', 'running') FOR UPDATE
+      """;
+
+  /**
+   * Leases up to $3 due entries of a job, at most $4 per host, from the $5 hosts served longest ago, skipping
+   * the hosts in $7 (this node has enough of them in flight). Those hosts go to the back of the line.
+   */
+  static final String CLAIM = """
+      WITH hosts AS (
+        SELECT host FROM crawl_hosts WHERE job_id = $1::uuid AND host <> ALL ($7::text[])
+        ORDER BY claimed_at NULLS FIRST, host LIMIT $5
+      ), picked AS (
+        SELECT p.url_key FROM hosts h CROSS JOIN LATERAL (
+          SELECT f.url_key, f.depth, f.next_at FROM frontier f
+          WHERE f.job_id = $1::uuid AND f.host = h.host AND f.state = 'queued' AND f.next_at <= now()
+          ORDER BY f.depth, f.next_at LIMIT $4
+          FOR UPDATE SKIP LOCKED) p
+        ORDER BY p.depth, p.next_at LIMIT $3
+      ), rotated AS (
+        UPDATE crawl_hosts c SET claimed_at = clock_timestamp() FROM hosts h
+        WHERE c.job_id = $1::uuid AND c.host = h.host
+      )
+      UPDATE frontier f SET state = 'leased', lease_owner = $2, lease_token = gen_random_uuid(),
+        lease_until = now() + make_interval(secs => $6 / 1000.0), attempts = f.attempts + 1, updated_at = now()
+      FROM picked p WHERE f.job_id = $1::uuid AND f.url_key = p.url_key
+      RETURNING f.url_key, f.url, f.host, f.depth, f.attempts, f.lease_token::text AS token
+      """;
+
+  static final String MARK_CLAIMED = """
+      UPDATE crawl_jobs SET claimed_at = clock_timestamp(),
+        started_at = COALESCE(started_at, now()),
+        state = CASE WHEN state = 'queued' AND $2 THEN 'running' ELSE state END
+      WHERE id = $1::uuid RETURNING state
+      """;
+
+  /** Whatever is still queued when a job ends is skipped, with the reason. */
+  static final String SKIP_QUEUED = """
+      UPDATE frontier SET state = 'skipped', error = $2, updated_at = now()
+      WHERE job_id = $1::uuid AND state = 'queued'
+      """;
+
+  static final String FINISH_JOB = """
+      UPDATE crawl_jobs SET state = $2, finished_at = now(), started_at = COALESCE(started_at, now())
+      WHERE id = $1::uuid AND state IN ('queued', 'running')
+      RETURNING id
+      """;
+
+  /** The lease check that fences a completion: only the holder of the current token may finish the entry. */
+  static final String LOCK_LEASE = """
+      SELECT depth FROM frontier
+      WHERE job_id = $1::uuid AND url_key = $2 AND lease_token = $3::uuid AND state = 'leased'
+      FOR UPDATE
+      """;
+
+  static final String MARK_DONE = """
+      UPDATE frontier SET state = 'done', page_id = $3, lease_owner = NULL, lease_token = NULL, lease_until = NULL,
+        error = NULL, error_class = NULL, updated_at = now()
+      WHERE job_id = $1::uuid AND url_key = $2
+      """;
+
+  /**
+   * Gives a leased entry back or ends it. $4 is the outcome: {@code retry} (queued again after $5 ms, or failed
+   * once it had $8 attempts), {@code requeue} (queued again without counting the attempt: our own back-pressure,
+   * not the URL's fault), {@code failed} or {@code robots} (final).
+   */
+  static final String RETRY = """
+      UPDATE frontier SET
+        state = CASE WHEN $4 IN ('failed', 'robots') THEN $4
+                     WHEN $4 = 'retry' AND attempts >= $8 THEN 'failed' ELSE 'queued' END,
+        attempts = CASE WHEN $4 = 'requeue' THEN greatest(attempts - 1, 0) ELSE attempts END,
+        next_at = now() + make_interval(secs => $5 / 1000.0),
+        lease_owner = NULL, lease_token = NULL, lease_until = NULL,
+        error = $6, error_class = $7, updated_at = now()
+      WHERE job_id = $1::uuid AND url_key = $2 AND lease_token = $3::uuid AND state = 'leased'
+      RETURNING state
+      """;
+
+  static final String RENEW = """
+      UPDATE frontier SET lease_until = now() + make_interval(secs => $3 / 1000.0)
+      WHERE state = 'leased' AND lease_owner = $1 AND lease_token = ANY ($2::uuid[])
+      """;
+
+  /** A node stopping gives its leases back at once, without counting the attempt, rather than let them expire. */
+  static final String RELEASE = """
+      UPDATE frontier SET state = 'queued', attempts = greatest(attempts - 1, 0), next_at = now(),
+        lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = now()
+      WHERE state = 'leased' AND lease_owner = $1
+      """;
+
+  /** Leases whose node died or paused past them go back to the queue, or end the entry after $1 attempts. */
+  static final String REAP = """
+      WITH expired AS (
+        SELECT job_id, url_key FROM frontier WHERE state = 'leased' AND lease_until < now()
+        ORDER BY job_id LIMIT 1000 FOR UPDATE SKIP LOCKED
+      )
+      UPDATE frontier f SET state = CASE WHEN f.attempts >= $1 THEN 'failed' ELSE 'queued' END,
+        error = 'lease expired: the node fetching it stopped or stalled', error_class = 'lease-expired',
+        lease_owner = NULL, lease_token = NULL, lease_until = NULL, next_at = now(), updated_at = now()
+      FROM expired e WHERE f.job_id = e.job_id AND f.url_key = e.url_key
+      """;
+
+  static final String CANCEL_JOB = """
+      UPDATE crawl_jobs SET state = 'cancelled', finished_at = now()
+      WHERE id = $1::uuid AND state IN ('queued', 'running') RETURNING id
+      """;
+
+  /** The URLs of a job that failed for good or that robots.txt disallowed, in URL order after $2. */
+  static final String JOB_ERRORS = """
+      SELECT url_key, url, state, attempts, error, error_class, updated_at FROM frontier
+      WHERE job_id = $1::uuid AND state IN ('failed', 'robots') AND ($2::text IS NULL OR url_key > $2)
+      ORDER BY url_key LIMIT $3
+      """;
+}

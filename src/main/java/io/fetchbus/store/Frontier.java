@@ -1,0 +1,186 @@
+package io.fetchbus.store;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Page;
+import io.fetchbus.bus.SavePage;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The crawl frontier's operations for the crawl verticles: leases that fence every completion, so an entry is
+ * stored once even when a node pauses past its lease and another node fetches it again.
+ */
+final class Frontier {
+  private static final Set<String> OUTCOMES = Set.of("retry", "requeue", "failed", "robots");
+  /** Live jobs looked at per claim. */
+  private static final int JOBS_PER_CLAIM = 4;
+
+  private final Pool pool;
+  private final EventBus bus;
+
+  Frontier(Pool pool, EventBus bus) {
+    this.pool = pool;
+    this.bus = bus;
+  }
+
+  /**
+   * {@code {"owner","max","leaseMs","perHost","busyHosts":{jobId:[host]}}} -> {@code {"entries":[{"jobId","urlKey",
+   * "url","host","depth","attempts","token"}], "changed":[jobId]}}. Jobs take turns; each is locked while it is
+   * claimed from, so its limit holds across nodes. A job with nothing queued or leased, or that reached its limit
+   * with nothing leased, completes here; {@code changed} lists jobs that started or finished.
+   */
+  Future<JsonObject> claim(JsonObject req) {
+    String owner = req.getString("owner");
+    int max = req.getInteger("max", 16);
+    long leaseMs = req.getLong("leaseMs", 60_000L);
+    int perHost = req.getInteger("perHost", 4);
+    JsonObject busy = req.getJsonObject("busyHosts", new JsonObject());
+    JsonObject reply = new JsonObject().put("entries", new JsonArray()).put("changed", new JsonArray());
+    return pool.preparedQuery(CrawlSql.LIVE_JOBS).execute(Tuple.of(JOBS_PER_CLAIM)).compose(jobs -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (Row job : jobs) {
+        String jobId = job.getString("id");
+        chain = chain.compose(v -> {
+          int room = max - reply.getJsonArray("entries").size();
+          if (room <= 0) {
+            return Future.succeededFuture();
+          }
+          List<String> busyHosts = busy.getJsonArray(jobId, new JsonArray()).stream().map(Object::toString).toList();
+          return pool.withTransaction(tx -> claimFrom(tx, jobId, owner, room, leaseMs, perHost, busyHosts, reply));
+        });
+      }
+      return chain.map(reply);
+    });
+  }
+
+  private Future<Void> claimFrom(SqlConnection tx, String jobId, String owner, int max, long leaseMs, int perHost,
+                                 List<String> busyHosts, JsonObject reply) {
+    return tx.preparedQuery(CrawlSql.LOCK_JOB).execute(Tuple.of(jobId)).compose(locked -> {
+      if (locked.size() == 0) {
+        return Future.succeededFuture(); // finished or cancelled since it was listed
+      }
+      Row job = locked.iterator().next();
+      int room = Math.min(max, job.getInteger("room"));
+      int hosts = Math.max(1, (room + perHost - 1) / perHost) * 2;
+      Future<Integer> claimed = room <= 0 ? Future.succeededFuture(0)
+          : tx.preparedQuery(CrawlSql.CLAIM).execute(Tuple.of(jobId, owner, room, perHost, hosts, leaseMs,
+              busyHosts.toArray(String[]::new))).map(rows -> {
+                for (Row r : rows) {
+                  reply.getJsonArray("entries").add(new JsonObject().put("jobId", jobId)
+                      .put("urlKey", r.getString("url_key")).put("url", r.getString("url"))
+                      .put("host", r.getString("host")).put("depth", r.getInteger("depth"))
+                      .put("attempts", r.getInteger("attempts")).put("token", r.getString("token")));
+                }
+                return rows.rowCount();
+              });
+      return claimed.compose(n -> {
+        boolean started = n > 0 && "queued".equals(job.getString("state"));
+        if (started) {
+          reply.getJsonArray("changed").add(jobId);
+        }
+        if (n == 0 && job.getInteger("leased") == 0 && (job.getInteger("queued") == 0 || job.getInteger("room") <= 0)) {
+          return finish(tx, jobId, job.getInteger("queued") > 0, reply);
+        }
+        return tx.preparedQuery(CrawlSql.MARK_CLAIMED).execute(Tuple.of(jobId, n > 0)).mapEmpty();
+      });
+    });
+  }
+
+  /** Nothing left to fetch: the job is completed, and what it still had queued past its limit is skipped. */
+  private Future<Void> finish(SqlConnection tx, String jobId, boolean limitReached, JsonObject reply) {
+    Future<?> skip = !limitReached ? Future.succeededFuture()
+        : tx.preparedQuery(CrawlSql.SKIP_QUEUED).execute(Tuple.of(jobId, "not fetched: the job reached its limit"));
+    return skip.compose(v -> tx.preparedQuery(CrawlSql.FINISH_JOB).execute(Tuple.of(jobId, "completed")))
+        .map(rows -> {
+          if (rows.size() > 0) {
+            reply.getJsonArray("changed").add(jobId);
+          }
+          return null;
+        });
+  }
+
+  /**
+   * {@code {"jobId","urlKey","token","page": SavePage, "links":[{"url","key","host"}], "linkDepth"}} -> {@code
+   * {"page"}}: stores the page, marks the entry done and adds its links, all in one transaction and only under
+   * the current lease (409 {@code lease-lost} otherwise, and nothing is written).
+   */
+  Future<JsonObject> complete(JsonObject req) {
+    String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
+    String urlKey = req.getString("urlKey");
+    String token = req.getString("token");
+    StoreVerticle.uuid("token", token);
+    SavePage save = SavePage.from(req.getJsonObject("page"));
+    WebUrl url = WebUrl.parse("page.url", save.url());
+    JsonArray links = req.getJsonArray("links", new JsonArray());
+    Future<Page> stored = pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.LOCK_LEASE)
+        .execute(Tuple.of(jobId, urlKey, token))
+        .compose(lease -> {
+          if (lease.size() == 0) {
+            throw Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped");
+          }
+          return tx.preparedQuery(Sql.INSERT_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId)));
+        })
+        .compose(rows -> {
+          long pageId = rows.iterator().next().getLong("id");
+          return tx.preparedQuery(CrawlSql.MARK_DONE).execute(Tuple.of(jobId, urlKey, pageId))
+              .compose(v -> links.isEmpty() ? Future.succeededFuture()
+                  : Jobs.addUrls(tx, jobId, links, req.getInteger("linkDepth")))
+              .compose(v -> tx.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(pageId)))
+              .map(page -> PageRows.page(page.iterator().next()));
+        }));
+    return stored.map(page -> {
+      bus.publish(Bus.PAGE_STORED, page.toJson());
+      return new JsonObject().put("page", page.toJson());
+    });
+  }
+
+  /** {@code {"jobId","urlKey","token","outcome","delayMs","error","errorClass","maxAttempts"}} -> {@code {"state"}}. */
+  Future<JsonObject> retry(JsonObject req) {
+    String outcome = req.getString("outcome");
+    if (!OUTCOMES.contains(outcome)) {
+      throw Failure.INVALID.exception("outcome: must be one of " + OUTCOMES);
+    }
+    String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
+    StoreVerticle.uuid("token", req.getString("token"));
+    return pool.preparedQuery(CrawlSql.RETRY).execute(Tuple.tuple().addValue(jobId).addValue(req.getString("urlKey"))
+            .addValue(req.getString("token")).addValue(outcome).addValue(req.getLong("delayMs", 0L))
+            .addValue(req.getString("error")).addValue(req.getString("errorClass"))
+            .addValue(req.getInteger("maxAttempts", 3)))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw Failure.LEASE_LOST.exception("the lease on " + req.getString("urlKey") + " expired or was taken over");
+          }
+          return new JsonObject().put("state", rows.iterator().next().getString("state"));
+        });
+  }
+
+  /** {@code {"owner","tokens":[...],"leaseMs"}} -> {@code {"renewed": n}}. */
+  Future<JsonObject> renew(JsonObject req) {
+    String[] tokens = req.getJsonArray("tokens", new JsonArray()).stream().map(Object::toString).toArray(String[]::new);
+    return pool.preparedQuery(CrawlSql.RENEW).execute(Tuple.of(req.getString("owner"), tokens, req.getLong("leaseMs")))
+        .map(rows -> new JsonObject().put("renewed", rows.rowCount()));
+  }
+
+  /** {@code {"owner"}} -> {@code {"released": n}}. */
+  Future<JsonObject> release(JsonObject req) {
+    return pool.preparedQuery(CrawlSql.RELEASE).execute(Tuple.of(req.getString("owner")))
+        .map(rows -> new JsonObject().put("released", rows.rowCount()));
+  }
+
+  /** {@code {"maxAttempts"}} -> {@code {"reaped": n}}. */
+  Future<JsonObject> reap(JsonObject req) {
+    return pool.preparedQuery(CrawlSql.REAP).execute(Tuple.of(req.getInteger("maxAttempts", 3)))
+        .map(rows -> new JsonObject().put("reaped", rows.rowCount()));
+  }
+}

@@ -1,0 +1,225 @@
+package io.fetchbus.store;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.CrawlJob;
+import io.fetchbus.bus.Failure;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+
+/** Crawl and batch jobs: creating them with their seeds, reading, listing and cancelling them. */
+final class Jobs {
+  static final Set<String> STATES = Set.of(CrawlJob.QUEUED, CrawlJob.RUNNING, CrawlJob.COMPLETED,
+      CrawlJob.CANCELLED, CrawlJob.FAILED);
+  private static final int MAX_LIST = 100;
+
+  private final Pool pool;
+  private final EventBus bus;
+
+  Jobs(Pool pool, EventBus bus) {
+    this.pool = pool;
+    this.bus = bus;
+  }
+
+  /**
+   * {@code {"kind","spec","limit","keyName"?,"idempotencyKey"?,"seeds":[{"url","key","host"}]}} -> {@code {"job",
+   * "created"}}. The job and its seeds are one transaction; the same idempotency key finds the first job.
+   */
+  Future<JsonObject> create(JsonObject req) {
+    String keyName = req.getString("keyName");
+    String idempotencyKey = req.getString("idempotencyKey");
+    JsonArray seeds = req.getJsonArray("seeds", new JsonArray());
+    return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.INSERT_JOB)
+        .execute(Tuple.of(req.getString("kind"), req.getJsonObject("spec"), req.getInteger("limit"), keyName,
+            idempotencyKey))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture((String) null);
+          }
+          String id = rows.iterator().next().getString("id");
+          return addUrls(tx, id, seeds, 0).map(id);
+        }))
+        .compose(id -> id == null
+            ? pool.preparedQuery(CrawlSql.JOB_BY_IDEMPOTENCY_KEY).execute(Tuple.of(keyName, idempotencyKey))
+                .map(rows -> new JsonObject().put("job", single(rows, "job").toJson()).put("created", false))
+            : get(id).map(job -> new JsonObject().put("job", job).put("created", true)));
+  }
+
+  /** Inserts {@code [{"url","key","host"}]} at {@code depth}, leaving URLs the job has already alone. */
+  static Future<RowSet<Row>> addUrls(SqlClient client, String jobId, JsonArray urls, int depth) {
+    List<String> keys = new ArrayList<>(urls.size());
+    List<String> plain = new ArrayList<>(urls.size());
+    List<String> hosts = new ArrayList<>(urls.size());
+    for (int i = 0; i < urls.size(); i++) {
+      JsonObject u = urls.getJsonObject(i);
+      keys.add(u.getString("key"));
+      plain.add(u.getString("url"));
+      hosts.add(u.getString("host"));
+    }
+    return client.preparedQuery(CrawlSql.ADD_URLS).execute(Tuple.of(jobId, keys.toArray(String[]::new),
+        plain.toArray(String[]::new), hosts.toArray(String[]::new), depth));
+  }
+
+  Future<JsonObject> status(JsonObject req) {
+    return get(jobId(req));
+  }
+
+  private Future<JsonObject> get(String id) {
+    return pool.preparedQuery(CrawlSql.JOB_BY_ID).execute(Tuple.of(id)).map(rows -> single(rows, "job " + id).toJson());
+  }
+
+  Future<JsonObject> list(JsonObject req) {
+    String status = req.getString("status");
+    if (status != null && !STATES.contains(status)) {
+      throw Failure.INVALID.exception("status: must be one of " + String.join(", ", STATES.stream().sorted().toList()));
+    }
+    int limit = limit(req, 20);
+    OffsetDateTime afterAt = null;
+    String afterId = null;
+    if (req.getString("after") != null) {
+      String[] cursor = decode(req.getString("after"), "j1:").split("\\|", 2);
+      try {
+        afterAt = OffsetDateTime.parse(cursor[0]);
+        afterId = cursor[1];
+        StoreVerticle.uuid("after", afterId);
+      } catch (RuntimeException e) {
+        throw Failure.INVALID.exception("after: is not a cursor returned as 'next' by this service");
+      }
+    }
+    String kind = req.getString("kind");
+    if (kind != null && !kind.equals("crawl") && !kind.equals("batch")) {
+      throw Failure.INVALID.exception("kind: must be crawl or batch");
+    }
+    return pool.preparedQuery(CrawlSql.LIST_JOBS).execute(Tuple.of(afterAt, afterId, status, limit + 1, kind)).map(rows -> {
+      JsonArray items = new JsonArray();
+      String next = null;
+      OffsetDateTime lastAt = null;
+      String lastId = null;
+      for (Row r : rows) {
+        if (items.size() == limit) {
+          next = encode("j1:" + lastAt + "|" + lastId);
+          break;
+        }
+        CrawlJob job = job(r);
+        items.add(job.toJson());
+        lastAt = r.getOffsetDateTime("created_at");
+        lastId = job.id();
+      }
+      return new JsonObject().put("items", items).put("next", next);
+    });
+  }
+
+  /** Ends a queued or running job: what is still queued is skipped, in-flight fetches may still finish. */
+  Future<JsonObject> cancel(JsonObject req) {
+    String id = jobId(req);
+    return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.CANCEL_JOB).execute(Tuple.of(id))
+            .compose(rows -> rows.size() == 0 ? Future.succeededFuture()
+                : tx.preparedQuery(CrawlSql.SKIP_QUEUED).execute(Tuple.of(id, "not fetched: the job was cancelled"))
+                    .map(r -> true)))
+        .compose(cancelled -> get(id).onSuccess(job -> {
+          if (Boolean.TRUE.equals(cancelled)) {
+            bus.publish(Bus.CRAWL_PROGRESS, job);
+          }
+        }));
+  }
+
+  /** The URLs that failed for good or that robots.txt disallowed, with the reason, in URL order. */
+  Future<JsonObject> errors(JsonObject req) {
+    String id = jobId(req);
+    int limit = limit(req, 50);
+    String after = req.getString("after") == null ? null : decode(req.getString("after"), "e1:");
+    return get(id).compose(job -> pool.preparedQuery(CrawlSql.JOB_ERRORS).execute(Tuple.of(id, after, limit + 1)))
+        .map(rows -> {
+          JsonArray items = new JsonArray();
+          String next = null;
+          String lastKey = null;
+          for (Row r : rows) {
+            if (items.size() == limit) {
+              next = encode("e1:" + lastKey);
+              break;
+            }
+            lastKey = r.getString("url_key");
+            items.add(new JsonObject()
+                .put("url", r.getString("url"))
+                .put("state", r.getString("state"))
+                .put("attempts", r.getInteger("attempts"))
+                .put("error", r.getString("error"))
+                .put("errorClass", r.getString("error_class"))
+                .put("at", r.getOffsetDateTime("updated_at").toInstant()));
+          }
+          return new JsonObject().put("items", items).put("next", next);
+        });
+  }
+
+  static CrawlJob job(Row r) {
+    return new CrawlJob(r.getString("id"), r.getString("kind"), r.getString("state"),
+        r.getValue("spec") instanceof JsonObject spec ? spec : new JsonObject(), r.getInteger("queued"),
+        r.getInteger("leased"), r.getInteger("done"), r.getInteger("failed"), r.getInteger("robots"),
+        r.getInteger("skipped"), instant(r, "created_at"), instant(r, "started_at"), instant(r, "finished_at"));
+  }
+
+  private static java.time.Instant instant(Row r, String column) {
+    OffsetDateTime t = r.getOffsetDateTime(column);
+    return t == null ? null : t.toInstant();
+  }
+
+  private static CrawlJob single(RowSet<Row> rows, String what) {
+    if (rows.size() == 0) {
+      throw Failure.NOT_FOUND.exception("there is no " + what);
+    }
+    return job(rows.iterator().next());
+  }
+
+  static String jobId(JsonObject req) {
+    Object id = req.getValue("id");
+    if (!(id instanceof String s)) {
+      throw Failure.INVALID.exception("id: must be a job id (a UUID)");
+    }
+    try {
+      return StoreVerticle.uuid("id", s).toString();
+    } catch (RuntimeException e) {
+      // An id that is not even a UUID names no job: the same answer as an unknown one.
+      throw Failure.NOT_FOUND.exception("there is no job " + s);
+    }
+  }
+
+  private static int limit(JsonObject req, int dflt) {
+    Object v = req.getValue("limit");
+    if (v == null) {
+      return dflt;
+    }
+    String s = v.toString();
+    if (!s.matches("\\d{1,4}") || Integer.parseInt(s) < 1 || Integer.parseInt(s) > MAX_LIST) {
+      throw Failure.INVALID.exception("limit: must be a whole number between 1 and " + MAX_LIST);
+    }
+    return Integer.parseInt(s);
+  }
+
+  private static String encode(String cursor) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(cursor.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String decode(String cursor, String prefix) {
+    try {
+      String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (s.startsWith(prefix)) {
+        return s.substring(prefix.length());
+      }
+    } catch (IllegalArgumentException ignored) {
+      // falls through to the 400 below
+    }
+    throw Failure.INVALID.exception("after: is not a cursor returned as 'next' by this service");
+  }
+}

@@ -1,0 +1,60 @@
+package io.fetchbus.store;
+
+import io.fetchbus.bus.Page;
+import io.fetchbus.bus.SavePage;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+
+/** Pages to and from rows: the parameters of {@link Sql#INSERT_PAGE} and the {@link Page} of a row. */
+final class PageRows {
+  private PageRows() {}
+
+  /** The parameters of {@link Sql#INSERT_PAGE}; {@code jobId} is null for a page not stored by a job. */
+  static Tuple insertParams(SavePage p, WebUrl url, UUID jobId) {
+    return Tuple.tuple()
+        .addValue(p.body() == null ? null : p.sha256())
+        .addValue(p.body())
+        .addValue(p.body() == null ? null : p.body().length())
+        .addValue(p.fetchId() == null ? null : StoreVerticle.uuid("fetchId", p.fetchId()))
+        .addValue(url.toString())
+        .addValue(url.key())
+        .addValue(url.host())
+        .addValue(p.finalUrl())
+        .addValue(p.status())
+        .addValue(p.contentType())
+        .addValue(p.headers())
+        .addValue(p.title())
+        .addValue(OffsetDateTime.ofInstant(p.fetchedAt(), ZoneOffset.UTC))
+        .addValue(p.elapsedMs() == null ? null : (int) Math.min(Integer.MAX_VALUE, p.elapsedMs()))
+        .addValue(p.error())
+        .addValue(p.retries())
+        .addValue(p.timing())
+        .addValue(p.errorClass())
+        .addValue(p.extracted().getJsonObject("metadata"))
+        .addValue(p.extracted().getString("text"))
+        .addValue(p.extracted().getString("markdown"))
+        .addValue(p.extracted().getJsonArray("links"))
+        .addValue(jobId);
+  }
+
+  static Page page(Row r) {
+    OffsetDateTime at = r.getOffsetDateTime("fetched_at");
+    Integer bytes = r.getInteger("bytes");
+    Integer elapsed = r.getInteger("elapsed_ms");
+    Object headers = r.getValue("headers");
+    return new Page(r.getLong("id"), r.getString("fetch_id"), r.getString("url"), r.getString("final_url"),
+        r.getString("host"), r.getInteger("status"), r.getString("content_type"),
+        headers instanceof JsonObject h ? h : new JsonObject(), bytes == null ? null : bytes.longValue(),
+        r.getString("content_sha256"), r.getString("title"), at == null ? null : at.toInstant(),
+        elapsed == null ? null : elapsed.longValue(), r.getValue("timing") instanceof JsonObject t ? t : new JsonObject(),
+        r.getInteger("retries"), r.getString("error"), r.getString("error_class"),
+        r.getOffsetDateTime("revalidated_at") == null ? null : r.getOffsetDateTime("revalidated_at").toInstant(),
+        r.getValue("metadata") instanceof JsonObject m ? m : null, false);
+  }
+
+}

@@ -1,0 +1,223 @@
+package io.fetchbus.crawl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Jobs;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.fetchbus.support.TestSite;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class CrawlTest extends TestBase {
+  private TestSite site;
+
+  /** Quick retries and polls, so that the tests run in seconds; no fetch-level retries, so attempts are the crawl's. */
+  static JsonObject config() {
+    return new JsonObject()
+        .put("crawl", new JsonObject().put("pollMs", 50).put("retryBaseMs", 20).put("retryMaxMs", 100)
+            .put("maxAttempts", 2).put("maxInFlight", 16).put("perHostInFlight", 4))
+        .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
+  }
+
+  @BeforeEach
+  void deploy(VertxTestContext ctx) {
+    TestSite.start(vertx, 120)
+        .compose(s -> {
+          site = s;
+          return Fetchbus.fresh(vertx, config());
+        })
+        .onSuccess(f -> fb = f)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static Set<String> paths(List<JsonObject> pages) {
+    return pages.stream().map(p -> URI.create(p.getString("url")).getPath()).collect(Collectors.toSet());
+  }
+
+  @Test
+  @DisplayName("a crawl of depth 2 stores exactly the pages within two links of the seed, once each, and reports robots blocks")
+  void exactPageSet(VertxTestContext ctx) {
+    Map<String, Integer> reachable = site.reachable(2, link -> true);
+    Set<String> expectedPages = TestSite.pages(reachable);
+    Set<String> expectedPrivate = reachable.keySet().stream().filter(p -> p.startsWith("/private/")).collect(Collectors.toSet());
+    Set<String> expectedFailing = reachable.keySet().stream().filter(p -> p.startsWith("/fail/")).collect(Collectors.toSet());
+    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 2))
+        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages")
+                .compose(pages -> Jobs.all(fb, "/v1/crawls/" + id + "/errors")
+                    .compose(errors -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + id + "'")
+                        .map(rows -> {
+                          ctx.verify(() -> {
+                            assertThat(job.getString("status")).isEqualTo("completed");
+                            assertThat(paths(pages)).isEqualTo(expectedPages);
+                            assertThat(pages).hasSize(expectedPages.size());
+                            assertThat(rows).isEqualTo(expectedPages.size());
+                            assertThat(job.getInteger("completed")).isEqualTo(expectedPages.size());
+                            assertThat(job.getInteger("robotsBlocked")).isEqualTo(expectedPrivate.size());
+                            assertThat(job.getInteger("failed")).isEqualTo(expectedFailing.size());
+                            assertThat(job.getInteger("total")).isEqualTo(reachable.size());
+                            assertThat(job.getInteger("queued") + job.getInteger("inProgress")).isZero();
+                            assertThat(job.getString("finishedAt")).isNotNull();
+                            // Each page fetched once; robots-disallowed pages never; the other host never.
+                            expectedPages.forEach(p -> assertThat(site.hits(p)).as(p).isEqualTo(1));
+                            expectedPrivate.forEach(p -> assertThat(site.hits(p)).as(p).isZero());
+                            assertThat(errors).extracting(e -> URI.create(e.getString("url")).getPath())
+                                .containsExactlyInAnyOrderElementsOf(union(expectedPrivate, expectedFailing));
+                            assertThat(errors).filteredOn(e -> e.getString("state").equals("robots"))
+                                .allSatisfy(e -> assertThat(e.getString("errorClass")).isEqualTo("robots-disallowed"));
+                            // A URL whose connection is always cut is discarded after maxAttempts, with its error.
+                            assertThat(errors).filteredOn(e -> e.getString("state").equals("failed"))
+                                .allSatisfy(e -> {
+                                  assertThat(e.getInteger("attempts")).isEqualTo(2);
+                                  assertThat(e.getString("error")).isNotBlank();
+                                });
+                          });
+                          return null;
+                        })))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> u = new java.util.HashSet<>(a);
+    u.addAll(b);
+    return u;
+  }
+
+  @Test
+  @DisplayName("the job's counters equal its frontier rows, state by state")
+  void countersAgreeWithRows(VertxTestContext ctx) {
+    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 3).put("limit", 20))
+        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id).compose(job -> Future.all(List.of(
+                TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'done'"),
+                TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'skipped'"),
+                TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'robots'"),
+                TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'failed'"),
+                TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "'")))
+            .map(counts -> {
+              ctx.verify(() -> {
+                assertThat(job.getInteger("completed")).isEqualTo(20);
+                assertThat(counts.<Long>resultAt(0)).isEqualTo(20);
+                assertThat(job.getInteger("skipped")).isEqualTo(counts.<Long>resultAt(1).intValue()).isPositive();
+                assertThat(job.getInteger("robotsBlocked")).isEqualTo(counts.<Long>resultAt(2).intValue());
+                assertThat(job.getInteger("failed")).isEqualTo(counts.<Long>resultAt(3).intValue());
+                assertThat(job.getInteger("total")).isEqualTo(counts.<Long>resultAt(4).intValue());
+              });
+              return null;
+            })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("the limit is a hard cap on pages stored and fetched, even with many fetches in flight")
+  void limitUnderConcurrency(VertxTestContext ctx) {
+    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 10).put("limit", 9))
+        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + id + "'")
+                .map(rows -> {
+                  ctx.verify(() -> {
+                    assertThat(job.getString("status")).isEqualTo("completed");
+                    assertThat(rows).isEqualTo(9);
+                    assertThat(job.getInteger("completed")).isEqualTo(9);
+                    long pagesFetched = site.requested().stream().filter(p -> p.startsWith("/p/")).count();
+                    assertThat(pagesFetched).isEqualTo(9);
+                  });
+                  return null;
+                })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("excludePaths and includePaths select the links followed; the seed is always fetched")
+  void patterns(VertxTestContext ctx) {
+    // Pages whose number ends in 1 are excluded; only /p/ pages are included (so /private/ and /fail/ are not queued).
+    Map<String, Integer> reachable = site.reachable(3, link -> link.startsWith("/p/") && !link.endsWith("1"));
+    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 3)
+            .put("excludePaths", new JsonArray().add("1$")).put("includePaths", new JsonArray().add("^/p/")))
+        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+              ctx.verify(() -> {
+                assertThat(paths(pages)).isEqualTo(TestSite.pages(reachable));
+                assertThat(job.getInteger("robotsBlocked")).isZero();
+                assertThat(job.getInteger("total")).isEqualTo(reachable.size());
+              });
+              return null;
+            })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("allowExternalLinks follows links to another host; by default they are not followed")
+  void externalLinks(VertxTestContext ctx) {
+    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 1).put("allowExternalLinks", true)
+            .put("excludePaths", new JsonArray().add("^/(private|fail)/")))
+        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+              ctx.verify(() -> assertThat(pages).extracting(p -> URI.create(p.getString("url")).getHost())
+                  .contains("localhost", "127.0.0.1"));
+              return null;
+            })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a retried submission with the same Idempotency-Key returns the same job")
+  void idempotencyKey(VertxTestContext ctx) {
+    JsonObject spec = new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 0);
+    Future<JsonObject> first = fb.http.post("/v1/crawls").putHeader("Idempotency-Key", "abc-123").sendJsonObject(spec)
+        .map(r -> r.bodyAsJsonObject());
+    first.compose(a -> fb.http.post("/v1/crawls").putHeader("Idempotency-Key", "abc-123").sendJsonObject(spec)
+            .compose(b -> TestDatabase.count(vertx, "SELECT count(*) FROM crawl_jobs").map(jobs -> {
+              ctx.verify(() -> {
+                assertThat(b.statusCode()).isEqualTo(202);
+                assertThat(b.bodyAsJsonObject().getString("id")).isEqualTo(a.getString("id"));
+                assertThat(b.bodyAsJsonObject().getBoolean("created")).isFalse();
+                assertThat(a.getBoolean("created")).isTrue();
+                assertThat(jobs).isEqualTo(1);
+              });
+              return null;
+            })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("cancelling a running crawl starts no new fetch; it ends cancelled and keeps the pages it stored")
+  void cancel(VertxTestContext ctx) {
+    site.hold();
+    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 5))
+        .compose(id -> Jobs.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1 && job.getInteger("inProgress") >= 1)
+            .compose(running -> fb.http.delete("/v1/crawls/" + id).send())
+            .compose(cancelled -> {
+              int requestedAtCancel = site.requested().size();
+              site.release();
+              return Jobs.await(fb, "/v1/crawls/" + id, job -> job.getInteger("inProgress") == 0)
+                  .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+                    ctx.verify(() -> {
+                      assertThat(cancelled.statusCode()).isEqualTo(200);
+                      assertThat(cancelled.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
+                      assertThat(job.getString("status")).isEqualTo("cancelled");
+                      // Only what was in flight at the cancel was fetched: the seed, and no page after it.
+                      assertThat(site.requested()).hasSize(requestedAtCancel);
+                      assertThat(paths(pages)).containsExactly("/p/0");
+                      assertThat(job.getInteger("queued")).isZero();
+                    });
+                    return null;
+                  }));
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+}

@@ -1,0 +1,196 @@
+package io.fetchbus.support;
+
+import io.vertx.core.Future;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * A generated website on 127.0.0.1 with a known link graph, so a test can compute exactly which pages a crawl
+ * must store. Page {@code /p/i} (0 <= i < size) links to {@code /p/2i+1}, {@code /p/2i+2} (a binary tree, so
+ * every page is reachable from {@code /p/0}), to {@code /p/(7i+3) mod size}, to {@code /private/i} when i is a
+ * multiple of 5 (disallowed by robots.txt), to the same page on the host name {@code localhost} (another
+ * host), to itself with a fragment, and to {@code /fail/i} when i is a multiple of 8 (the connection is always
+ * cut). It counts every request by path, and can hold requests until released.
+ */
+public final class TestSite {
+  public final int size;
+  private final Vertx vertx;
+  private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+  private final List<String> requested = new CopyOnWriteArrayList<>();
+  private final List<Runnable> held = new ArrayList<>();
+  private final AtomicInteger inProgress = new AtomicInteger();
+  private final AtomicInteger maxInProgress = new AtomicInteger();
+  private volatile boolean holding;
+  private HttpServer server;
+
+  private TestSite(Vertx vertx, int size) {
+    this.vertx = vertx;
+    this.size = size;
+  }
+
+  public static Future<TestSite> start(Vertx vertx, int size) {
+    TestSite site = new TestSite(vertx, size);
+    Router router = Router.router(vertx);
+    router.route().handler(site::count);
+    router.get("/robots.txt").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain")
+        .end("User-agent: *\nDisallow: /private/\n"));
+    router.get("/p/:i").handler(site::page);
+    router.get("/private/:i").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
+        .end("<html><head><title>Private</title></head><body>secret</body></html>"));
+    router.get("/fail/:i").handler(ctx -> ctx.request().connection().close());
+    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
+        .map(s -> {
+          site.server = s;
+          return site;
+        });
+  }
+
+  private void count(RoutingContext ctx) {
+    String path = ctx.request().path();
+    hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+    requested.add(path);
+    int now = inProgress.incrementAndGet();
+    maxInProgress.accumulateAndGet(now, Math::max);
+    ctx.addEndHandler(v -> inProgress.decrementAndGet());
+    if (!holding || path.equals("/robots.txt")) {
+      ctx.next();
+      return;
+    }
+    Context context = vertx.getOrCreateContext();
+    synchronized (held) {
+      held.add(() -> context.runOnContext(v -> ctx.next()));
+    }
+  }
+
+  private void page(RoutingContext ctx) {
+    int i;
+    try {
+      i = Integer.parseInt(ctx.pathParam("i"));
+    } catch (NumberFormatException e) {
+      ctx.response().setStatusCode(404).end();
+      return;
+    }
+    if (i < 0 || i >= size) {
+      ctx.response().setStatusCode(404).end();
+      return;
+    }
+    StringBuilder html = new StringBuilder("<!doctype html><html><head><title>Page " + i + "</title></head><body>")
+        .append("<h1>Page ").append(i).append("</h1><p>Words of page ").append(i).append(".</p><ul>");
+    for (String link : linksOf(i)) {
+      html.append("<li><a href=\"").append(link).append("\">").append(link).append("</a></li>");
+    }
+    html.append("<li><a href=\"http://localhost:").append(port()).append("/p/").append(i).append("\">elsewhere</a></li>")
+        .append("<li><a href=\"/p/").append(i).append("#top\">top</a></li>")
+        .append("<li><a href=\"mailto:someone@example.com\">mail</a></li></ul></body></html>");
+    ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(html.toString());
+  }
+
+  /** The same-host links of page i, as paths. */
+  public List<String> linksOf(int i) {
+    List<String> links = new ArrayList<>();
+    if (2 * i + 1 < size) {
+      links.add("/p/" + (2 * i + 1));
+    }
+    if (2 * i + 2 < size) {
+      links.add("/p/" + (2 * i + 2));
+    }
+    links.add("/p/" + ((7 * i + 3) % size));
+    if (i % 5 == 0) {
+      links.add("/private/" + i);
+    }
+    if (i % 8 == 0) {
+      links.add("/fail/" + i);
+    }
+    return links;
+  }
+
+  /**
+   * Breadth-first from {@code /p/0}: every path a crawl with this depth limit reaches on the seed's host, with
+   * its depth, following only the paths {@code follow} accepts (the seed always counts).
+   */
+  public Map<String, Integer> reachable(int maxDepth, Predicate<String> follow) {
+    Map<String, Integer> depth = new HashMap<>();
+    ArrayDeque<String> queue = new ArrayDeque<>();
+    depth.put("/p/0", 0);
+    queue.add("/p/0");
+    while (!queue.isEmpty()) {
+      String path = queue.poll();
+      int d = depth.get(path);
+      if (d == maxDepth || !path.startsWith("/p/")) {
+        continue; // only pages that answer have links
+      }
+      for (String link : linksOf(Integer.parseInt(path.substring(3)))) {
+        if (follow.test(link) && !depth.containsKey(link)) {
+          depth.put(link, d + 1);
+          queue.add(link);
+        }
+      }
+    }
+    return depth;
+  }
+
+  /** The pages among the reachable paths: what a crawl stores. */
+  public static Set<String> pages(Map<String, Integer> reachable) {
+    Set<String> pages = new LinkedHashSet<>();
+    reachable.keySet().stream().filter(p -> p.startsWith("/p/")).sorted().forEach(pages::add);
+    return pages;
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port() + path;
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public int hits(String path) {
+    AtomicInteger n = hits.get(path);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Every path requested so far, in order of arrival. */
+  public List<String> requested() {
+    return List.copyOf(requested);
+  }
+
+  public int maxInProgress() {
+    return maxInProgress.get();
+  }
+
+  /** From now on, requests wait (robots.txt excepted) until {@link #release()}. */
+  public void hold() {
+    holding = true;
+  }
+
+  public int heldCount() {
+    synchronized (held) {
+      return held.size();
+    }
+  }
+
+  /** Answers every held request, and stops holding. */
+  public void release() {
+    holding = false;
+    List<Runnable> toRelease;
+    synchronized (held) {
+      toRelease = List.copyOf(held);
+      held.clear();
+    }
+    toRelease.forEach(Runnable::run);
+  }
+}
