@@ -61,7 +61,9 @@ public final class ApiVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(new RequestLog());
     // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
-    router.route().handler(TimeoutHandler.create(fetchTimeoutMs + 15_000));
+    // Event streams are meant to stay open: they end with their job, or when the client leaves.
+    router.routeWithRegex("^(?!/v1/(crawls|batches)/[^/]+/events$).*")
+        .handler(TimeoutHandler.create(fetchTimeoutMs + 15_000));
     if (!keys.isEmpty()) {
       router.route("/v1/*").handler(keys); // the probes (/health, /ready) stay open
     }
@@ -72,7 +74,7 @@ public final class ApiVerticle extends VerticleBase {
     router.get("/v1/pages/:id").handler(this::getPage);
     router.get("/v1/pages/:id/content").handler(this::getContent);
     router.get("/v1/cache").handler(this::cacheStats);
-    new CrawlRoutes(vertx.eventBus(), config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
+    new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
         ApiVerticle::jsonBody).mount(router);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));

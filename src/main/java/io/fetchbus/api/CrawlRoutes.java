@@ -4,6 +4,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.PageQuery;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -22,9 +23,11 @@ final class CrawlRoutes {
   private final EventBus bus;
   private final DeliveryOptions delivery;
   private final Function<RoutingContext, JsonObject> jsonBody;
+  private final JobEvents events;
 
-  CrawlRoutes(EventBus bus, long storeTimeoutMs, Function<RoutingContext, JsonObject> jsonBody) {
-    this.bus = bus;
+  CrawlRoutes(Vertx vertx, long storeTimeoutMs, Function<RoutingContext, JsonObject> jsonBody) {
+    this.bus = vertx.eventBus();
+    this.events = new JobEvents(vertx, storeTimeoutMs);
     this.delivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
     this.jsonBody = jsonBody;
   }
@@ -39,6 +42,7 @@ final class CrawlRoutes {
       router.delete(base + "/:id").handler(this::cancel);
       router.get(base + "/:id/pages").handler(this::pages);
       router.get(base + "/:id/errors").handler(this::errors);
+      router.get(base + "/:id/events").handler(events::stream);
     }
   }
 
