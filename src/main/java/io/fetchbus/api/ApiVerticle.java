@@ -70,10 +70,10 @@ public final class ApiVerticle extends VerticleBase {
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes));
     router.post("/v1/fetch").handler(this::fetch);
     router.get("/v1/pages").handler(this::listPages);
+    router.get("/v1/search").handler(this::search);
     router.get("/v1/pages/:id").handler(this::getPage);
     router.get("/v1/pages/:id/content").handler(this::getContent);
     router.get("/v1/cache").handler(this::cacheStats);
-    router.get("/v1/search").handler(this::search);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
