@@ -5,6 +5,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.PageQuery;
+import io.fetchbus.bus.SearchRequest;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -71,6 +72,7 @@ public final class ApiVerticle extends VerticleBase {
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes));
     router.post("/v1/fetch").handler(this::fetch);
     router.get("/v1/pages").handler(this::listPages);
+    router.get("/v1/search").handler(this::search);
     router.get("/v1/pages/:id").handler(this::getPage);
     router.get("/v1/pages/:id/content").handler(this::getContent);
     router.get("/v1/cache").handler(this::cacheStats);
@@ -184,6 +186,24 @@ public final class ApiVerticle extends VerticleBase {
       return;
     }
     flow(ctx).storeRequest(Bus.PAGES_FIND, query.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  private void search(RoutingContext ctx) {
+    JsonObject params = new JsonObject();
+    for (String name : new String[] {"q", "host", "jobId", "limit", "after"}) {
+      String value = ctx.queryParams().get(name);
+      if (value != null) {
+        params.put(name, value);
+      }
+    }
+    SearchRequest search;
+    try {
+      search = SearchRequest.from(params);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    flow(ctx).storeRequest(Bus.PAGES_SEARCH, search.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
   }
 
   private void cacheStats(RoutingContext ctx) {

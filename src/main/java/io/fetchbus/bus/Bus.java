@@ -25,6 +25,8 @@ public final class Bus {
   public static final String PAGES_REVALIDATED = "fetchbus.pages.revalidated";
   /** {@link PageQuery} -> {@code {"items": [Page], "next": cursor|null}}, newest first. */
   public static final String PAGES_FIND = "fetchbus.pages.find";
+  /** {@link SearchRequest} -> {@code {"items": [Page + "rank","snippet"], "next": cursor|null}}, most relevant first. */
+  public static final String PAGES_SEARCH = "fetchbus.pages.search";
   /** {} -> {}: the store can run a query now; 503 when PostgreSQL cannot be reached (the readiness check). */
   public static final String STORE_PING = "fetchbus.store.ping";
   /** Published after every stored page: the {@link Page} record, without the body. */

@@ -45,4 +45,44 @@ final class Sql {
 
   /** The listing: filters are added by {@link PageFinder}; keyset pagination on id keeps every page one index range. */
   static final String FIND_PAGES = "SELECT " + PAGE_COLUMNS + " FROM pages";
+
+  /**
+   * Full-text search (V6: the {@code search} column and its GIN index), most relevant first. $1 the query in web-search
+   * syntax, $2 host or null, $3 job id or null, $4/$5 the (rank, id) of the cursor or nulls, $6 the row limit.
+   * <ul>
+   *   <li>A query with no words left once stop words and punctuation are dropped ({@code "the"}, {@code "!!"}) is
+   *   null, so it matches nothing and scans nothing; testing the query's own tsvector first keeps
+   *   websearch_to_tsquery from logging a NOTICE for it.</li>
+   *   <li>Rank: {@code ts_rank_cd} (cover density) over the weights of V6, a title match (A) counting 2.5 times a
+   *   text match (B); normalization 1 divides by 1 + log(length), so a long page does not win by size alone.</li>
+   *   <li>The snippet (ts_headline, CPU-heavy) is made only for the rows of the answer, in the outer query, from at
+   *   most the first 30,000 characters of the text (a match further in gives the page's opening words, unmarked):
+   *   15 to 35 words around the best match. (Its fragment mode, MaxFragments, cuts short texts oddly.)
+   *   Matches are marked with the control characters 1 and 2, removed from the text beforehand, and
+   *   {@link PageSearch#snippet} turns them into {@code <b>}/{@code </b>} while escaping the rest.</li>
+   * </ul>
+   */
+  static final String SEARCH_PAGES = """
+      WITH q AS MATERIALIZED (
+        SELECT CASE WHEN length(to_tsvector('english', $1::text)) > 0
+                    THEN websearch_to_tsquery('english', $1::text) END AS query
+      ), hits AS (
+        SELECT p.id, ts_rank_cd(p.search, q.query, 1) AS rank
+        FROM q JOIN pages p ON p.search @@ q.query
+        WHERE q.query IS NOT NULL AND numnode(q.query) > 0 AND p.error IS NULL
+          AND ($2::text IS NULL OR p.host = $2::text)
+          AND ($3::uuid IS NULL OR p.job_id = $3::uuid)
+      ), page AS (
+        SELECT id, rank FROM hits
+        WHERE $4::real IS NULL OR (rank, id) < ($4::real, $5::bigint)
+        ORDER BY rank DESC, id DESC
+        LIMIT $6
+      )
+      SELECT %s, page.rank,
+             ts_headline('english', translate(left(COALESCE(NULLIF(p.text, ''), p.title, ''), 30000), chr(1) || chr(2), ''),
+                         q.query, 'StartSel=' || chr(1) || ', StopSel=' || chr(2)
+                                  || ', MaxWords=35, MinWords=15') AS snippet
+      FROM page JOIN pages p USING (id) CROSS JOIN q
+      ORDER BY page.rank DESC, page.id DESC
+      """.formatted(PAGE_COLUMNS); // id is the column both sides of USING (id) share; the others are only in pages
 }

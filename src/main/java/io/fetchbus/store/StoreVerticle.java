@@ -7,6 +7,7 @@ import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
+import io.fetchbus.bus.SearchRequest;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -69,6 +70,7 @@ public final class StoreVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Bus.PAGES_GET, msg -> serve(msg, this::getPage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_CONTENT, msg -> serve(msg, this::getContent)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_FIND, msg -> serve(msg, this::findPages)).completion(),
+        bus.<JsonObject>consumer(Bus.PAGES_SEARCH, msg -> serve(msg, this::searchPages)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_REVALIDATED, msg -> serve(msg, this::revalidated)).completion(),
         consume(Bus.JOBS_CREATE, jobs::create),
         consume(Bus.CRAWL_STATUS, jobs::status),
@@ -217,6 +219,24 @@ public final class StoreVerticle extends VerticleBase {
         Page page = PageRows.page(r);
         items.add(page.toJson());
         lastId = page.id();
+      }
+      return new JsonObject().put("items", items).putNull("next");
+    });
+  }
+
+  private Future<JsonObject> searchPages(JsonObject req) {
+    SearchRequest search = SearchRequest.from(req);
+    return pool.preparedQuery(Sql.SEARCH_PAGES).execute(PageSearch.params(search)).map(rows -> {
+      JsonArray items = new JsonArray();
+      Row last = null;
+      for (Row r : rows) {
+        if (items.size() == search.limit()) {
+          return new JsonObject().put("items", items)
+              .put("next", PageSearch.encode(last.getFloat("rank"), last.getLong("id")));
+        }
+        items.add(page(r).toJson().put("rank", r.getFloat("rank"))
+            .put("snippet", PageSearch.snippet(r.getString("snippet"))));
+        last = r;
       }
       return new JsonObject().put("items", items).putNull("next");
     });

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -22,8 +23,13 @@ public abstract class TestBase {
   protected Upstream up;
 
   protected TestBase() {
+    this(new VertxOptions());
+  }
+
+  /** With options of the test's own, e.g. a hosts file that names the upstream. */
+  protected TestBase(VertxOptions options) {
     TestDatabase.url(); // may start the embedded server: here, on the test thread, never on an event loop
-    vertx = TestVertx.create();
+    vertx = TestVertx.create(options);
   }
 
   /** Starts an upstream, then deploys the service with {@code overrides} on an emptied database. */

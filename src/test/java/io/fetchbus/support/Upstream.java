@@ -28,6 +28,7 @@ public final class Upstream {
   private final AtomicInteger concurrent = new AtomicInteger();
   private final AtomicInteger maxConcurrent = new AtomicInteger();
   private final List<Long> arrivals = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Map<String, String> docs = new ConcurrentHashMap<>();
 
   private Upstream(Vertx vertx) {
     this.vertx = vertx;
@@ -73,6 +74,12 @@ public final class Upstream {
       gate.forEach(Promise::tryComplete);
       gate.clear();
     }
+  }
+
+  /** Serves {@code html} (UTF-8) at {@code /doc/<name>} from now on; returns that path. */
+  public String doc(String name, String html) {
+    docs.put(name, html);
+    return "/doc/" + name;
   }
 
   /** A page with metadata, navigation, an article and links, for the content formats. */
@@ -134,6 +141,14 @@ public final class Upstream {
     // The Host header the request arrived with, as the page title.
     router.get("/host").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
         .end(html(ctx.request().getHeader("Host"))));
+    router.get("/doc/:name").handler(ctx -> {
+      String html = docs.get(ctx.pathParam("name"));
+      if (html == null) {
+        ctx.response().setStatusCode(404).end();
+      } else {
+        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(html);
+      }
+    });
     router.get("/rich").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(RICH));
     // windows-1252 bytes, announced only by the meta tag.
     router.get("/latin").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
