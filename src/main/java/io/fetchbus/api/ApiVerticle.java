@@ -172,7 +172,7 @@ public final class ApiVerticle extends VerticleBase {
 
   private void listPages(RoutingContext ctx) {
     JsonObject params = new JsonObject();
-    for (String name : new String[] {"url", "host", "limit", "after"}) {
+    for (String name : new String[] {"url", "host", "jobId", "limit", "after"}) {
       String value = ctx.queryParams().get(name);
       if (value != null) {
         params.put(name, value);

@@ -49,6 +49,10 @@ final class Fields {
     if (s.length() > maxLength) {
       throw Failure.INVALID.exception(field + ": is longer than " + maxLength + " characters");
     }
+    if (s.indexOf('\0') >= 0) {
+      // PostgreSQL text cannot hold NUL: refused here, as a 400, rather than by the database as a 500.
+      throw Failure.INVALID.exception(field + ": must not contain NUL characters");
+    }
     return s;
   }
 }

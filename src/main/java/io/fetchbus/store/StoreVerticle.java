@@ -234,7 +234,7 @@ public final class StoreVerticle extends VerticleBase {
           return new JsonObject().put("items", items)
               .put("next", PageSearch.encode(last.getFloat("rank"), last.getLong("id")));
         }
-        items.add(page(r).toJson().put("rank", r.getFloat("rank"))
+        items.add(PageRows.page(r).toJson().put("rank", r.getFloat("rank"))
             .put("snippet", PageSearch.snippet(r.getString("snippet"))));
         last = r;
       }

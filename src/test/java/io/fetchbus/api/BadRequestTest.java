@@ -100,6 +100,8 @@ class BadRequestTest extends TestBase {
         Arguments.of("/v1/pages?limit=ten", 400, "limit: must be a whole number"),
         Arguments.of("/v1/pages?after=not-a-cursor", 400, "after: is not a cursor"),
         Arguments.of("/v1/pages?url=ftp://x/", 400, "url: must use http or https"),
+        Arguments.of("/v1/pages?host=a%00b", 400, "host: must not contain NUL characters"),
+        Arguments.of("/v1/pages?jobId=42", 400, "jobId: must be a job id"),
         Arguments.of("/v1/nothing-here", 404, "no resource at /v1/nothing-here"));
   }
 
