@@ -39,10 +39,11 @@ final class CrawlSql {
         WHERE EXISTS (SELECT 1 FROM crawl_jobs WHERE id = $1::uuid AND state IN ('queued', 'running'))
       ),
       hosts AS (
-        INSERT INTO crawl_hosts (job_id, host) SELECT DISTINCT $1::uuid, host FROM links ON CONFLICT DO NOTHING
+        INSERT INTO crawl_hosts (job_id, host) SELECT DISTINCT $1::uuid, host FROM links ORDER BY 2
+        ON CONFLICT DO NOTHING
       )
       INSERT INTO frontier (job_id, url_key, url, host, depth)
-      SELECT $1::uuid, url_key, url, host, $5 FROM links
+      SELECT $1::uuid, url_key, url, host, $5 FROM links ORDER BY url_key
       ON CONFLICT DO NOTHING
       """;
 
@@ -52,10 +53,22 @@ final class CrawlSql {
       ORDER BY claimed_at NULLS FIRST LIMIT $1
       """;
 
-  /** Locks the job for the claim, so that two nodes claiming at once cannot both fill its last free places. */
+  /**
+   * Every transaction that changes a job's frontier takes this lock on the job first: its counters change with
+   * every frontier change (the triggers), and taking the row lock up front, always in the same order, is what
+   * keeps concurrent claims, completions and reaps free of deadlocks. For a claim it also means two nodes
+   * cannot both fill the job's last free places.
+   */
   static final String LOCK_JOB = """
       SELECT state, page_limit - done - leased AS room, queued, leased FROM crawl_jobs
-      WHERE id = $1::uuid AND state IN ('queued', 'running') FOR UPDATE
+      WHERE id = $1::uuid FOR NO KEY UPDATE
+      """;
+
+  /** The jobs with leases to reap ($1 null) or held by the owner $1, in id order: the order they are locked in. */
+  static final String JOBS_WITH_LEASES = """
+      SELECT DISTINCT job_id::text AS job_id FROM frontier
+      WHERE state = 'leased' AND (CASE WHEN $1::text IS NULL THEN lease_until < now() ELSE lease_owner = $1 END)
+      ORDER BY 1
       """;
 
   /**
@@ -141,14 +154,14 @@ final class CrawlSql {
   static final String RELEASE = """
       UPDATE frontier SET state = 'queued', attempts = greatest(attempts - 1, 0), next_at = now(),
         lease_owner = NULL, lease_token = NULL, lease_until = NULL, updated_at = now()
-      WHERE state = 'leased' AND lease_owner = $1
+      WHERE job_id = $2::uuid AND state = 'leased' AND lease_owner = $1
       """;
 
   /** Leases whose node died or paused past them go back to the queue, or end the entry after $1 attempts. */
   static final String REAP = """
       WITH expired AS (
-        SELECT job_id, url_key FROM frontier WHERE state = 'leased' AND lease_until < now()
-        ORDER BY job_id LIMIT 1000 FOR UPDATE SKIP LOCKED
+        SELECT job_id, url_key FROM frontier WHERE job_id = $2::uuid AND state = 'leased' AND lease_until < now()
+        LIMIT 1000 FOR UPDATE SKIP LOCKED
       )
       UPDATE frontier f SET state = CASE WHEN f.attempts >= $1 THEN 'failed' ELSE 'queued' END,
         error = 'lease expired: the node fetching it stopped or stalled', error_class = 'lease-expired',

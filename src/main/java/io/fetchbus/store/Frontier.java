@@ -23,6 +23,7 @@ import java.util.UUID;
  */
 final class Frontier {
   private static final Set<String> OUTCOMES = Set.of("retry", "requeue", "failed", "robots");
+  private static final Set<String> LIVE = Set.of("queued", "running");
   /** Live jobs looked at per claim. */
   private static final int JOBS_PER_CLAIM = 4;
 
@@ -67,10 +68,10 @@ final class Frontier {
   private Future<Void> claimFrom(SqlConnection tx, String jobId, String owner, int max, long leaseMs, int perHost,
                                  List<String> busyHosts, JsonObject reply) {
     return tx.preparedQuery(CrawlSql.LOCK_JOB).execute(Tuple.of(jobId)).compose(locked -> {
-      if (locked.size() == 0) {
+      Row job = locked.size() == 0 ? null : locked.iterator().next();
+      if (job == null || !LIVE.contains(job.getString("state"))) {
         return Future.succeededFuture(); // finished or cancelled since it was listed
       }
-      Row job = locked.iterator().next();
       int room = Math.min(max, job.getInteger("room"));
       int hosts = Math.max(1, (room + perHost - 1) / perHost) * 2;
       Future<Integer> claimed = room <= 0 ? Future.succeededFuture(0)
@@ -123,8 +124,8 @@ final class Frontier {
     SavePage save = SavePage.from(req.getJsonObject("page"));
     WebUrl url = WebUrl.parse("page.url", save.url());
     JsonArray links = req.getJsonArray("links", new JsonArray());
-    Future<Page> stored = pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.LOCK_LEASE)
-        .execute(Tuple.of(jobId, urlKey, token))
+    Future<Page> stored = pool.withTransaction(tx -> lockJob(tx, jobId)
+        .compose(v -> tx.preparedQuery(CrawlSql.LOCK_LEASE).execute(Tuple.of(jobId, urlKey, token)))
         .compose(lease -> {
           if (lease.size() == 0) {
             throw Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped");
@@ -153,10 +154,11 @@ final class Frontier {
     }
     String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
     StoreVerticle.uuid("token", req.getString("token"));
-    return pool.preparedQuery(CrawlSql.RETRY).execute(Tuple.tuple().addValue(jobId).addValue(req.getString("urlKey"))
-            .addValue(req.getString("token")).addValue(outcome).addValue(req.getLong("delayMs", 0L))
-            .addValue(req.getString("error")).addValue(req.getString("errorClass"))
-            .addValue(req.getInteger("maxAttempts", 3)))
+    Tuple params = Tuple.tuple().addValue(jobId).addValue(req.getString("urlKey"))
+        .addValue(req.getString("token")).addValue(outcome).addValue(req.getLong("delayMs", 0L))
+        .addValue(req.getString("error")).addValue(req.getString("errorClass"))
+        .addValue(req.getInteger("maxAttempts", 3));
+    return pool.withTransaction(tx -> lockJob(tx, jobId).compose(v -> tx.preparedQuery(CrawlSql.RETRY).execute(params)))
         .map(rows -> {
           if (rows.size() == 0) {
             throw Failure.LEASE_LOST.exception("the lease on " + req.getString("urlKey") + " expired or was taken over");
@@ -174,13 +176,33 @@ final class Frontier {
 
   /** {@code {"owner"}} -> {@code {"released": n}}. */
   Future<JsonObject> release(JsonObject req) {
-    return pool.preparedQuery(CrawlSql.RELEASE).execute(Tuple.of(req.getString("owner")))
-        .map(rows -> new JsonObject().put("released", rows.rowCount()));
+    String owner = req.getString("owner");
+    return perJob(owner, CrawlSql.RELEASE, jobId -> Tuple.of(owner, jobId))
+        .map(n -> new JsonObject().put("released", n));
   }
 
   /** {@code {"maxAttempts"}} -> {@code {"reaped": n}}. */
   Future<JsonObject> reap(JsonObject req) {
-    return pool.preparedQuery(CrawlSql.REAP).execute(Tuple.of(req.getInteger("maxAttempts", 3)))
-        .map(rows -> new JsonObject().put("reaped", rows.rowCount()));
+    int maxAttempts = req.getInteger("maxAttempts", 3);
+    return perJob(null, CrawlSql.REAP, jobId -> Tuple.of(maxAttempts, jobId))
+        .map(n -> new JsonObject().put("reaped", n));
+  }
+
+  /** Runs {@code sql} for each job with leases to reap (owner null) or held by {@code owner}, one job at a time. */
+  private Future<Integer> perJob(String owner, String sql, java.util.function.Function<String, Tuple> params) {
+    return pool.preparedQuery(CrawlSql.JOBS_WITH_LEASES).execute(Tuple.of(owner)).compose(jobs -> {
+      Future<Integer> total = Future.succeededFuture(0);
+      for (Row row : jobs) {
+        String jobId = row.getString("job_id");
+        total = total.compose(sum -> pool.withTransaction(tx -> lockJob(tx, jobId)
+            .compose(v -> tx.preparedQuery(sql).execute(params.apply(jobId)))).map(rows -> sum + rows.rowCount()));
+      }
+      return total;
+    });
+  }
+
+  /** The job's row lock, taken first by every transaction that changes its frontier (see {@link CrawlSql#LOCK_JOB}). */
+  private static Future<Void> lockJob(SqlConnection tx, String jobId) {
+    return tx.preparedQuery(CrawlSql.LOCK_JOB).execute(Tuple.of(jobId)).mapEmpty();
   }
 }

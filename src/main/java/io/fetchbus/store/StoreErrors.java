@@ -20,6 +20,11 @@ final class StoreErrors {
       if (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")) {
         return unavailable();
       }
+      // 40: a transaction rolled back for a conflict (deadlock, serialization); trying again is the cure.
+      if (state.startsWith("40")) {
+        return Failure.UNAVAILABLE.exception("the store rolled back a conflicting transaction (SQLSTATE " + state
+            + "); retry");
+      }
       return Failure.INTERNAL.exception("the store could not run a query (SQLSTATE " + state + ")");
     }
     // Everything else comes from the connection or the pool: refused, reset, closed, timed out, queue full.

@@ -1,0 +1,136 @@
+package io.fetchbus.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The frontier's contract over the bus, driven by hand as two crawl nodes would: leases fence completions, so a
+ * node that paused past its lease cannot store a page another node is now responsible for.
+ */
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class FrontierTest extends TestBase {
+  private static final String URL = "http://example.com/a";
+
+  @BeforeEach
+  void deploy(VertxTestContext ctx) {
+    // The service's own crawl loop must stay out of the way: it polls and reaps only once an hour here.
+    Fetchbus.fresh(vertx, new JsonObject().put("crawl", new JsonObject().put("pollMs", 3_600_000).put("leaseMs", 3_600_000)))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<JsonObject> request(String address, JsonObject body) {
+    return vertx.eventBus().<JsonObject>request(address, body).map(Message::body);
+  }
+
+  private Future<String> newJob() {
+    JsonObject seed = new JsonObject().put("url", URL).put("key", URL).put("host", "example.com");
+    return request(Bus.JOBS_CREATE, new JsonObject().put("kind", "batch").put("spec", new JsonObject()).put("limit", 5)
+            .put("seeds", new JsonArray().add(seed)))
+        .map(created -> created.getJsonObject("job").getString("id"));
+  }
+
+  private Future<JsonObject> claim(String owner, long leaseMs) {
+    return request(Bus.FRONTIER_CLAIM, new JsonObject().put("owner", owner).put("max", 10).put("leaseMs", leaseMs))
+        .map(r -> r.getJsonArray("entries").isEmpty() ? null : r.getJsonArray("entries").getJsonObject(0));
+  }
+
+  /** Reaps until the expired lease has gone back (it expires 1 ms after the claim). */
+  private Future<Void> reapUntilReturned() {
+    return request(Bus.FRONTIER_REAP, new JsonObject().put("maxAttempts", 5))
+        .compose(r -> r.getInteger("reaped") == 1 ? Future.<Void>succeededFuture()
+            : vertx.timer(20).compose(t -> reapUntilReturned()));
+  }
+
+  private static JsonObject complete(JsonObject lease) {
+    JsonObject page = new JsonObject().put("url", URL).put("finalUrl", URL).put("status", 200)
+        .put("contentType", "text/plain").put("body", Buffer.buffer("hello"))
+        .put("sha256", "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        .put("fetchedAt", Instant.now());
+    return new JsonObject().put("jobId", lease.getString("jobId")).put("urlKey", lease.getString("urlKey"))
+        .put("token", lease.getString("token")).put("page", page).put("links", new JsonArray()).put("linkDepth", 1);
+  }
+
+  @Test
+  @DisplayName("a node whose lease expired and was taken over cannot complete the entry; the new holder can, once")
+  void leaseFencing(VertxTestContext ctx) {
+    newJob()
+        .compose(job -> claim("node-a", 1))
+        .compose(first -> reapUntilReturned().compose(v -> claim("node-b", 60_000)).compose(second ->
+            request(Bus.FRONTIER_COMPLETE, complete(first)).transform(stale -> {
+              ctx.verify(() -> {
+                assertThat(second.getString("token")).isNotEqualTo(first.getString("token"));
+                assertThat(second.getInteger("attempts")).isEqualTo(2);
+                assertThat(stale.failed()).isTrue();
+                assertThat(Failure.LEASE_LOST.is(stale.cause())).as(String.valueOf(stale.cause())).isTrue();
+              });
+              return TestDatabase.count(vertx, "SELECT count(*) FROM pages");
+            }).compose(pagesAfterStale -> request(Bus.FRONTIER_COMPLETE, complete(second))
+                .compose(done -> request(Bus.FRONTIER_COMPLETE, complete(second)).transform(again ->
+                    TestDatabase.count(vertx, "SELECT count(*) FROM pages").map(pages -> {
+                      ctx.verify(() -> {
+                        assertThat(pagesAfterStale).isZero();
+                        assertThat(done.getJsonObject("page").getInteger("status")).isEqualTo(200);
+                        assertThat(Failure.LEASE_LOST.is(again.cause())).isTrue(); // completing twice stores once
+                        assertThat(pages).isEqualTo(1);
+                      });
+                      return null;
+                    }))))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a stopping node releases its leases at once, without counting the attempt")
+  void release(VertxTestContext ctx) {
+    newJob()
+        .compose(job -> claim("node-a", 60_000).compose(lease ->
+            request(Bus.FRONTIER_RELEASE, new JsonObject().put("owner", "node-a")).compose(released ->
+                claim("node-b", 60_000).map(again -> {
+                  ctx.verify(() -> {
+                    assertThat(released.getInteger("released")).isEqualTo(1);
+                    assertThat(again.getString("urlKey")).isEqualTo(lease.getString("urlKey"));
+                    assertThat(again.getInteger("attempts")).isEqualTo(1);
+                  });
+                  return null;
+                }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("an entry whose leases keep expiring is discarded after maxAttempts, keeping the reason")
+  void discardAfterMaxAttempts(VertxTestContext ctx) {
+    newJob()
+        .compose(job -> claim("node-a", 1).compose(l -> reapUntilReturned())
+            .compose(v -> claim("node-a", 1)).compose(l -> request(Bus.FRONTIER_REAP, new JsonObject().put("maxAttempts", 2))
+                .compose(r -> r.getInteger("reaped") == 1 ? Future.succeededFuture(r) : reapWithMax2()))
+            .compose(v -> request(Bus.CRAWL_ERRORS, new JsonObject().put("id", job))))
+        .onComplete(ctx.succeeding(errors -> ctx.verify(() -> {
+          JsonObject e = errors.getJsonArray("items").getJsonObject(0);
+          assertThat(e.getString("state")).isEqualTo("failed");
+          assertThat(e.getInteger("attempts")).isEqualTo(2);
+          assertThat(e.getString("errorClass")).isEqualTo("lease-expired");
+          ctx.completeNow();
+        })));
+  }
+
+  private Future<JsonObject> reapWithMax2() {
+    return request(Bus.FRONTIER_REAP, new JsonObject().put("maxAttempts", 2))
+        .compose(r -> r.getInteger("reaped") == 1 ? Future.succeededFuture(r) : vertx.timer(20).compose(t -> reapWithMax2()));
+  }
+}
