@@ -17,6 +17,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -52,6 +53,7 @@ public final class CrawlVerticle extends VerticleBase {
   private CrawlSettings settings;
   private DeliveryOptions fetchDelivery;
   private DeliveryOptions storeDelivery;
+  private Sitemaps sitemaps;
   private boolean claiming;
   private boolean stopping;
 
@@ -59,6 +61,7 @@ public final class CrawlVerticle extends VerticleBase {
   public Future<?> start() {
     settings = CrawlSettings.from(config());
     fetchDelivery = new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000);
+    sitemaps = new Sitemaps(vertx, fetchDelivery);
     storeDelivery = new DeliveryOptions().setSendTimeout(config().getJsonObject("pg", new JsonObject())
         .getLong("requestTimeoutMs", 10_000L));
     vertx.setPeriodic(settings.pollMs(), t -> pump());
@@ -112,7 +115,12 @@ public final class CrawlVerticle extends VerticleBase {
     switch (kind) {
       case "crawl" -> {
         CrawlSpec crawl = CrawlSpec.from(spec, settings.maxLimit());
-        seeds.add(seed(crawl.url()));
+        if (!crawl.sitemap().equals("only")) {
+          seeds.add(seed(crawl.url()));
+        }
+        if (!crawl.sitemap().equals("skip")) {
+          seeds.add(Sitemaps.entry(crawl.url()));
+        }
         create.put("spec", crawl.toJson()).put("limit", crawl.limit());
       }
       case "batch" -> {
@@ -181,9 +189,7 @@ public final class CrawlVerticle extends VerticleBase {
     inFlight.put(lease.token(), lease);
     perHost.merge(lease.hostKey(), 1, Integer::sum);
     plan(lease.jobId())
-        .compose(plan -> fetch(lease, plan)
-            .compose(result -> extract(result).compose(extracted -> complete(lease, plan, result, extracted)),
-                err -> giveBack(lease, err)))
+        .compose(plan -> Sitemaps.isEntry(lease.urlKey()) ? sitemaps(lease, plan) : page(lease, plan))
         .onFailure(err -> {
           if (!Failure.LEASE_LOST.is(err)) {
             LOG.warn("crawl entry {} of job {} not finished here ({}); its lease will expire", lease.url(),
@@ -191,6 +197,13 @@ public final class CrawlVerticle extends VerticleBase {
           }
         })
         .onComplete(ar -> done(lease));
+  }
+
+  /** Fetches, extracts and stores one page with its links; a failed fetch gives the entry back or ends it. */
+  private Future<Void> page(Lease lease, JobPlan plan) {
+    return fetch(lease, plan).compose(
+        result -> extract(result).compose(extracted -> complete(lease, plan, result, extracted)),
+        err -> giveBack(lease, err));
   }
 
   private void done(Lease lease) {
@@ -241,21 +254,43 @@ public final class CrawlVerticle extends VerticleBase {
   /** Stores the page with the links the job follows from it, one level deeper, unless that is past maxDepth. */
   private Future<Void> complete(Lease lease, JobPlan plan, FetchResult result, JsonObject extracted) {
     JsonArray links = new JsonArray();
-    if (plan.scope() != null && lease.depth() < plan.maxDepth()) {
-      Set<String> seen = new HashSet<>();
+    if (plan.followsLinksAt(lease.depth())) {
       JsonArray found = extracted.getJsonArray("links", new JsonArray());
-      for (int i = 0; i < found.size() && links.size() < settings.maxLinksPerPage(); i++) {
-        WebUrl url = plan.scope().follow(found.getJsonObject(i).getString("url"));
-        if (url != null && seen.add(url.key())) {
-          links.add(seed(url));
-        }
+      List<String> urls = new ArrayList<>(found.size());
+      for (int i = 0; i < found.size(); i++) {
+        urls.add(found.getJsonObject(i).getString("url"));
       }
+      links = followed(plan, urls, settings.maxLinksPerPage());
     }
     // A crawl stores a page per fetch of its own: the fetch id of a fetch joined by another caller is not ours.
     SavePage page = SavePage.of(result, extracted);
     JsonObject json = page.toJson().put("fetchId", (String) null);
     JsonObject req = lease.ref().put("page", json).put("links", links).put("linkDepth", lease.depth() + 1);
     return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs()).mapEmpty();
+  }
+
+  /** The URLs the job follows, once each, in their order, at most {@code max}. */
+  private static JsonArray followed(JobPlan plan, List<String> urls, int max) {
+    JsonArray links = new JsonArray();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < urls.size() && links.size() < max; i++) {
+      WebUrl url = plan.scope().follow(urls.get(i));
+      if (url != null && seen.add(url.key())) {
+        links.add(seed(url));
+      }
+    }
+    return links;
+  }
+
+  /** The job's sitemaps entry: their URLs join the frontier at depth 1, and the entry leaves it. */
+  private Future<Void> sitemaps(Lease lease, JobPlan plan) {
+    Future<List<String>> found = plan.takesSitemapUrls() ? sitemaps.discover(lease.url(), plan.obeyRobots())
+        : Future.succeededFuture(List.of());
+    // Filtering up to 50,000 URLs through the job's patterns is work for a worker thread.
+    return found.compose(urls -> vertx.executeBlocking(() -> followed(plan, urls, Sitemaps.MAX_URLS), false))
+        .compose(links -> storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, lease.ref().putNull("page").put("links", links)
+            .put("linkDepth", 1), System.currentTimeMillis() + settings.leaseMs()))
+        .mapEmpty();
   }
 
   /**

@@ -128,6 +128,8 @@ final class CrawlSql {
       WHERE job_id = $1::uuid AND url_key = $2
       """;
 
+  static final String DELETE_ENTRY = "DELETE FROM frontier WHERE job_id = $1::uuid AND url_key = $2";
+
   /**
    * Gives a leased entry back or ends it. $4 is the outcome: {@code retry} (queued again after $5 ms, or failed
    * once it had $8 attempts), {@code requeue} (queued again without counting the attempt: our own back-pressure,

@@ -112,17 +112,18 @@ final class Frontier {
   }
 
   /**
-   * {@code {"jobId","urlKey","token","page": SavePage, "links":[{"url","key","host"}], "linkDepth"}} -> {@code
+   * {@code {"jobId","urlKey","token","page": SavePage|null, "links":[{"url","key","host"}], "linkDepth"}} -> {@code
    * {"page"}}: stores the page, marks the entry done and adds its links, all in one transaction and only under
-   * the current lease (409 {@code lease-lost} otherwise, and nothing is written).
+   * the current lease (409 {@code lease-lost} otherwise, and nothing is written). Without a page the entry was
+   * the job's sitemaps: it is removed once its URLs are in the frontier.
    */
   Future<JsonObject> complete(JsonObject req) {
     String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
     String urlKey = req.getString("urlKey");
     String token = req.getString("token");
     StoreVerticle.uuid("token", token);
-    SavePage save = SavePage.from(req.getJsonObject("page"));
-    WebUrl url = WebUrl.parse("page.url", save.url());
+    SavePage save = req.getValue("page") == null ? null : SavePage.from(req.getJsonObject("page"));
+    WebUrl url = save == null ? null : WebUrl.parse("page.url", save.url());
     JsonArray links = req.getJsonArray("links", new JsonArray());
     Future<Page> stored = pool.withTransaction(tx -> lockJob(tx, jobId)
         .compose(v -> tx.preparedQuery(CrawlSql.LOCK_LEASE).execute(Tuple.of(jobId, urlKey, token)))
@@ -130,17 +131,21 @@ final class Frontier {
           if (lease.size() == 0) {
             throw Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped");
           }
-          return tx.preparedQuery(Sql.INSERT_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId)));
+          return links.isEmpty() ? Future.succeededFuture() : Jobs.addUrls(tx, jobId, links, req.getInteger("linkDepth"));
         })
-        .compose(rows -> {
-          long pageId = rows.iterator().next().getLong("id");
-          return tx.preparedQuery(CrawlSql.MARK_DONE).execute(Tuple.of(jobId, urlKey, pageId))
-              .compose(v -> links.isEmpty() ? Future.succeededFuture()
-                  : Jobs.addUrls(tx, jobId, links, req.getInteger("linkDepth")))
-              .compose(v -> tx.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(pageId)))
-              .map(page -> PageRows.page(page.iterator().next()));
-        }));
+        .compose(v -> save == null
+            ? tx.preparedQuery(CrawlSql.DELETE_ENTRY).execute(Tuple.of(jobId, urlKey)).map((Page) null)
+            : tx.preparedQuery(Sql.INSERT_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId)))
+                .compose(rows -> {
+                  long pageId = rows.iterator().next().getLong("id");
+                  return tx.preparedQuery(CrawlSql.MARK_DONE).execute(Tuple.of(jobId, urlKey, pageId))
+                      .compose(done -> tx.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(pageId)))
+                      .map(page -> PageRows.page(page.iterator().next()));
+                })));
     return stored.map(page -> {
+      if (page == null) {
+        return new JsonObject().putNull("page");
+      }
       bus.publish(Bus.PAGE_STORED, page.toJson());
       return new JsonObject().put("page", page.toJson());
     });

@@ -61,7 +61,7 @@ class CrawlOutageTest extends TestBase {
     Fetchbus.deploy(vertx, viaProxy())
         .compose(fb -> {
           this.fb = fb;
-          return Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 3));
+          return Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3));
         })
         .compose(id -> Jobs.await(fb, "/v1/crawls/" + id, job -> job.getInteger("completed") >= 1 || site.heldCount() >= 1)
             .compose(x -> {

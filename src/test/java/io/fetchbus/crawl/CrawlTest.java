@@ -34,6 +34,11 @@ class CrawlTest extends TestBase {
         .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
   }
 
+  /** A crawl of the site from /p/0 that follows links only (sitemaps are SitemapTest's business). */
+  static JsonObject linksOnly(TestSite site) {
+    return new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip");
+  }
+
   @BeforeEach
   void deploy(VertxTestContext ctx) {
     TestSite.start(vertx, 120)
@@ -56,7 +61,7 @@ class CrawlTest extends TestBase {
     Set<String> expectedPages = TestSite.pages(reachable);
     Set<String> expectedPrivate = reachable.keySet().stream().filter(p -> p.startsWith("/private/")).collect(Collectors.toSet());
     Set<String> expectedFailing = reachable.keySet().stream().filter(p -> p.startsWith("/fail/")).collect(Collectors.toSet());
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 2))
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2))
         .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
             .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages")
                 .compose(pages -> Jobs.all(fb, "/v1/crawls/" + id + "/errors")
@@ -101,7 +106,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("the job's counters equal its frontier rows, state by state")
   void countersAgreeWithRows(VertxTestContext ctx) {
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 3).put("limit", 20))
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3).put("limit", 20))
         .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id).compose(job -> Future.all(List.of(
                 TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'done'"),
                 TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'skipped'"),
@@ -125,7 +130,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("the limit is a hard cap on pages stored and fetched, even with many fetches in flight")
   void limitUnderConcurrency(VertxTestContext ctx) {
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 10).put("limit", 9))
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 10).put("limit", 9))
         .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
             .compose(job -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + id + "'")
                 .map(rows -> {
@@ -146,7 +151,7 @@ class CrawlTest extends TestBase {
   void patterns(VertxTestContext ctx) {
     // Pages whose number ends in 1 are excluded; only /p/ pages are included (so /private/ and /fail/ are not queued).
     Map<String, Integer> reachable = site.reachable(3, link -> link.startsWith("/p/") && !link.endsWith("1"));
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 3)
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3)
             .put("excludePaths", new JsonArray().add("1$")).put("includePaths", new JsonArray().add("^/p/")))
         .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
             .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
@@ -163,7 +168,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("allowExternalLinks follows links to another host; by default they are not followed")
   void externalLinks(VertxTestContext ctx) {
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 1).put("allowExternalLinks", true)
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 1).put("allowExternalLinks", true)
             .put("excludePaths", new JsonArray().add("^/(private|fail)/")))
         .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
             .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
@@ -177,7 +182,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("a retried submission with the same Idempotency-Key returns the same job")
   void idempotencyKey(VertxTestContext ctx) {
-    JsonObject spec = new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 0);
+    JsonObject spec = CrawlTest.linksOnly(site).put("maxDepth", 0);
     Future<JsonObject> first = fb.http.post("/v1/crawls").putHeader("Idempotency-Key", "abc-123").sendJsonObject(spec)
         .map(r -> r.bodyAsJsonObject());
     first.compose(a -> fb.http.post("/v1/crawls").putHeader("Idempotency-Key", "abc-123").sendJsonObject(spec)
@@ -198,7 +203,7 @@ class CrawlTest extends TestBase {
   @DisplayName("cancelling a running crawl starts no new fetch; it ends cancelled and keeps the pages it stored")
   void cancel(VertxTestContext ctx) {
     site.hold();
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 5))
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 5))
         .compose(id -> Jobs.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1 && job.getInteger("inProgress") >= 1)
             .compose(running -> fb.http.delete("/v1/crawls/" + id).send())
             .compose(cancelled -> {

@@ -74,7 +74,7 @@ class JobsApiTest extends TestBase {
     for (int i = 0; i < 101; i++) {
       patterns.add("^/a" + i);
     }
-    fb.http.post("/v1/crawls").sendJsonObject(new JsonObject().put("url", site.url("/p/0")).put("includePaths", patterns))
+    fb.http.post("/v1/crawls").sendJsonObject(CrawlTest.linksOnly(site).put("includePaths", patterns))
         .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
           assertThat(resp.statusCode()).isEqualTo(400);
           assertThat(resp.bodyAsJsonObject().getString("detail")).startsWith("includePaths: at most 100");
@@ -160,7 +160,7 @@ class JobsApiTest extends TestBase {
   @Test
   @DisplayName("GET /v1/crawls lists jobs newest first, filters by status, and pages with next")
   void listing(VertxTestContext ctx) {
-    JsonObject spec = new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 0);
+    JsonObject spec = CrawlTest.linksOnly(site).put("maxDepth", 0);
     Jobs.crawl(fb, spec).compose(a -> Jobs.finished(fb, "/v1/crawls/" + a)
             .compose(x -> Jobs.crawl(fb, spec)).compose(b -> Jobs.finished(fb, "/v1/crawls/" + b)
                 .compose(x -> Jobs.crawl(fb, spec)).compose(c -> Jobs.finished(fb, "/v1/crawls/" + c)
@@ -183,7 +183,7 @@ class JobsApiTest extends TestBase {
   @DisplayName("GET /v1/crawls/{id}/events streams progress as Server-Sent Events and ends with the final state")
   void events(VertxTestContext ctx) {
     site.hold();
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 2))
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2))
         .compose(id -> vertx.createHttpClient().request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/crawls/" + id + "/events")
             .compose(req -> req.send())
             .compose(resp -> {

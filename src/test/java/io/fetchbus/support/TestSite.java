@@ -24,7 +24,9 @@ import java.util.function.Predicate;
  * every page is reachable from {@code /p/0}), to {@code /p/(7i+3) mod size}, to {@code /private/i} when i is a
  * multiple of 5 (disallowed by robots.txt), to the same page on the host name {@code localhost} (another
  * host), to itself with a fragment, and to {@code /fail/i} when i is a multiple of 8 (the connection is always
- * cut). It counts every request by path, and can hold requests until released.
+ * cut). robots.txt names a sitemap index; it and {@code /sitemap.xml} list {@link #ORPHANS}, a robots-disallowed
+ * URL, the last page, and a page on the other host. It counts every request by path, and can hold requests
+ * until released.
  */
 public final class TestSite {
   public final int size;
@@ -47,7 +49,17 @@ public final class TestSite {
     Router router = Router.router(vertx);
     router.route().handler(site::count);
     router.get("/robots.txt").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain")
-        .end("User-agent: *\nDisallow: /private/\n"));
+        .end("User-agent: *\nDisallow: /private/\n\nSitemap: " + site.url("/sitemap-index.xml") + "\n"));
+    // Sitemaps: an index named by robots.txt lists one sitemap; /sitemap.xml (found by convention) another.
+    router.get("/sitemap-index.xml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/xml")
+        .end("<?xml version=\"1.0\" encoding=\"UTF-8\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+            + "<sitemap><loc>" + site.url("/sitemap-orphans.xml") + "</loc></sitemap></sitemapindex>"));
+    router.get("/sitemap-orphans.xml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/xml")
+        .end(urlset(site.url("/orphan/1"), site.url("/orphan/2"), site.url("/private/99"))));
+    router.get("/sitemap.xml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/xml")
+        .end(urlset(site.url("/orphan/3"), site.url("/p/" + (size - 1)), "http://localhost:" + site.port() + "/orphan/4")));
+    router.get("/orphan/:i").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
+        .end("<html><head><title>Orphan</title></head><body><a href=\"/p/0\">home</a></body></html>"));
     router.get("/p/:i").handler(site::page);
     router.get("/private/:i").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html")
         .end("<html><head><title>Private</title></head><body>secret</body></html>"));
@@ -57,6 +69,18 @@ public final class TestSite {
           site.server = s;
           return site;
         });
+  }
+
+  /** The URLs only the sitemaps list (same host): what {@code sitemap: only} stores, with {@code /p/(size-1)}. */
+  public static final List<String> ORPHANS = List.of("/orphan/1", "/orphan/2", "/orphan/3");
+
+  private static String urlset(String... urls) {
+    StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        + "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">");
+    for (String url : urls) {
+      xml.append("<url><loc>").append(url).append("</loc></url>");
+    }
+    return xml.append("</urlset>").toString();
   }
 
   private void count(RoutingContext ctx) {
