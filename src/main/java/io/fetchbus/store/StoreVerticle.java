@@ -8,6 +8,7 @@ import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -159,6 +160,7 @@ public final class StoreVerticle extends VerticleBase {
             p.body() == null ? null : p.sha256(), p.title(), p.fetchedAt(), p.elapsedMs(), p.timing(), p.retries(),
             p.error(), p.errorClass(), null, p.extracted().getJsonObject("metadata"), false);
         vertx.eventBus().publish(Bus.PAGE_STORED, page.toJson());
+        Meters.of(vertx).pageStored(p.error() != null);
         return Future.succeededFuture(new JsonObject().put("page", page.toJson()).put("created", true));
       }
       // This fetch was saved before (a cache hit or a joined fetch saving again): answer with that page.
