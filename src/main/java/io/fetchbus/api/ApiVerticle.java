@@ -6,6 +6,7 @@ import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SearchRequest;
+import io.fetchbus.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -24,9 +25,16 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The REST API under {@code /v1}. It holds no state: every route is a composition of bus requests. */
 public final class ApiVerticle extends VerticleBase {
+  private static final java.util.regex.Pattern EVENT_STREAM =
+      java.util.regex.Pattern.compile("/v1/(crawls|batches)/[^/]+/events");
+  private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
+
   private FetchFlow flow;
   private HttpServer server;
 
@@ -63,8 +71,14 @@ public final class ApiVerticle extends VerticleBase {
     router.route().handler(new RequestLog());
     // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
     // Event streams are meant to stay open: they end with their job, or when the client leaves.
-    router.routeWithRegex("^(?!/v1/(crawls|batches)/[^/]+/events$).*")
-        .handler(TimeoutHandler.create(fetchTimeoutMs + 15_000));
+    TimeoutHandler timeout = TimeoutHandler.create(fetchTimeoutMs + 15_000);
+    router.route().handler(ctx -> {
+      if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches()) {
+        ctx.next();
+      } else {
+        timeout.handle(ctx);
+      }
+    });
     if (!keys.isEmpty()) {
       router.route("/v1/*").handler(keys); // the probes (/health, /ready) stay open
     }
@@ -81,6 +95,7 @@ public final class ApiVerticle extends VerticleBase {
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
+    metrics(router);
     router.route().failureHandler(problems::handle);
     router.errorHandler(404, problems::handle);
     router.errorHandler(405, problems::handle);
@@ -93,6 +108,22 @@ public final class ApiVerticle extends VerticleBase {
         .setMaxHeaderSize(16384));
     return server.requestHandler(router).listen()
         .onSuccess(s -> vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_HTTP_PORT, s.actualPort()));
+  }
+
+  /** {@code GET /metrics} in Prometheus format, outside {@code /v1} like the probes; {@code metrics.key} guards it. */
+  private void metrics(Router router) {
+    JsonObject metrics = config().getJsonObject("metrics", new JsonObject());
+    if (!metrics.getBoolean("enabled", true)) {
+      return;
+    }
+    Metrics.prometheus(vertx).ifPresentOrElse(registry -> {
+      var route = router.get("/metrics");
+      String key = metrics.getString("key", "");
+      if (!key.isBlank()) {
+        route.handler(ApiKeys.of(List.of("metrics:" + key)));
+      }
+      route.handler(PrometheusScrapingHandler.create(registry));
+    }, () -> LOG.warn("metrics.enabled is true, but this Vert.x instance was built without metrics: /metrics is not served"));
   }
 
   private FetchFlow flow(RoutingContext ctx) {

@@ -6,6 +6,12 @@ import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -29,5 +35,25 @@ public final class ConfigLoader {
     return retriever.getConfig()
         .map(json -> EnvOverrides.apply(json, env).mergeIn(deployment == null ? new JsonObject() : deployment, true))
         .eventually(retriever::close);
+  }
+
+  /**
+   * The same configuration, read synchronously: for the launcher's main thread, before Vert.x exists, to decide
+   * how Vert.x itself is built ({@code metrics.enabled}). Never call it on an event loop.
+   */
+  public static JsonObject loadNow(JsonObject deployment, Map<String, String> env) {
+    try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULTS_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(DEFAULTS_RESOURCE + " is missing from the classpath");
+      }
+      JsonObject json = new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      Path file = Path.of(env.getOrDefault("FETCHBUS_CONFIG", DEFAULT_FILE));
+      if (Files.isRegularFile(file)) {
+        json.mergeIn(new JsonObject(Files.readString(file)), true);
+      }
+      return EnvOverrides.apply(json, env).mergeIn(deployment == null ? new JsonObject() : deployment, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

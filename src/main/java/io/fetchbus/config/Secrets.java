@@ -4,7 +4,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 
-/** Masks secrets in a config before it is logged: passwords in URLs, and keys whose name says secret. */
+/**
+ * Masks secrets in a config before it is logged: passwords in URLs, and keys whose name says secret (password,
+ * secret, {@code keys} such as {@code auth.keys}, {@code key} such as {@code metrics.key}).
+ */
 public final class Secrets {
   private Secrets() {}
 
@@ -15,8 +18,10 @@ public final class Secrets {
       String lower = key.toLowerCase(Locale.ROOT);
       if (v instanceof JsonObject child) {
         out.put(key, mask(child));
-      } else if (v != null && (lower.contains("password") || lower.contains("secret") || lower.endsWith("keys"))) {
-        out.put(key, v instanceof JsonArray a && a.isEmpty() ? a : "***");
+      } else if (v != null && (lower.contains("password") || lower.contains("secret") || lower.endsWith("keys")
+          || lower.endsWith("key"))) {
+        // An empty value stays visible: it says the secret is not set.
+        out.put(key, v instanceof JsonArray a && a.isEmpty() || "".equals(v) ? v : "***");
       } else if (v instanceof String s) {
         out.put(key, maskUrlPassword(s));
       } else {

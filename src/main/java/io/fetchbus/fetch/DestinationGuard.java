@@ -2,6 +2,7 @@ package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -33,18 +34,20 @@ final class DestinationGuard {
   private final Set<Integer> allowedPorts;
   private final IntSupplier ownPort;
   private final Set<InetAddress> ownAddresses;
+  private final Meters meters;
 
   /**
    * @param allowedPorts ports that may be fetched; empty means all
    * @param ownPort the service's own HTTP port (as it listens now), never fetched on {@code ownAddresses}
    */
   DestinationGuard(Vertx vertx, AddressPolicy policy, Set<Integer> allowedPorts, IntSupplier ownPort,
-                   Set<InetAddress> ownAddresses) {
+                   Set<InetAddress> ownAddresses, Meters meters) {
     this.vertx = vertx;
     this.policy = policy;
     this.allowedPorts = allowedPorts;
     this.ownPort = ownPort;
     this.ownAddresses = ownAddresses;
+    this.meters = meters;
   }
 
   /** The address to connect to for {@code url}, or a 403 that says why the destination is refused. */
@@ -52,11 +55,11 @@ final class DestinationGuard {
     String host = url.uri().getHost();
     int port = url.uri().getPort() > 0 ? url.uri().getPort() : (url.uri().getScheme().equalsIgnoreCase("https") ? 443 : 80);
     if (!allowedPorts.isEmpty() && !allowedPorts.contains(port)) {
-      return refuse(url, "port " + port + " is not in fetch.guard.ports");
+      return refuse(url, Meters.GUARD_PORT, "port " + port + " is not in fetch.guard.ports");
     }
     String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
     if (!literal.contains(":") && NUMERIC_HOST.matcher(literal).matches() && !DOTTED_QUAD.matcher(literal).matches()) {
-      return refuse(url, "host " + host + " is an unusual spelling of an IP address");
+      return refuse(url, Meters.GUARD_IP_SPELLING, "host " + host + " is an unusual spelling of an IP address");
     }
     return addresses(literal).transform(ar -> {
       if (ar.failed()) {
@@ -68,11 +71,12 @@ final class DestinationGuard {
       for (InetAddress address : all) {
         Optional<String> refusal = policy.refusal(address);
         if (refusal.isPresent()) {
-          return refuse(url, literal.equals(address.getHostAddress()) || !Character.isLetter(literal.charAt(0))
-              ? refusal.get() : host + " resolves to a refused address: " + refusal.get());
+          return refuse(url, Meters.GUARD_ADDRESS,
+              literal.equals(address.getHostAddress()) || !Character.isLetter(literal.charAt(0))
+                  ? refusal.get() : host + " resolves to a refused address: " + refusal.get());
         }
         if (port == ownPort.getAsInt() && (address.isLoopbackAddress() || address.isAnyLocalAddress() || ownAddresses.contains(address))) {
-          return refuse(url, host + ":" + port + " is this service itself");
+          return refuse(url, Meters.GUARD_SELF, host + ":" + port + " is this service itself");
         }
       }
       return Future.succeededFuture(SocketAddress.inetSocketAddress(port, all.get(0).getHostAddress()));
@@ -97,7 +101,8 @@ final class DestinationGuard {
     });
   }
 
-  private static <T> Future<T> refuse(WebUrl url, String why) {
+  private <T> Future<T> refuse(WebUrl url, String reason, String why) {
+    meters.guardDenied(reason);
     ReplyException e = Failure.DESTINATION_NOT_ALLOWED.exception("fetching " + url + " is not allowed: " + why);
     return Future.failedFuture(e);
   }

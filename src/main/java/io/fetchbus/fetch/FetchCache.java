@@ -6,6 +6,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.SingleFlight;
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,7 +22,7 @@ import java.util.function.Supplier;
  * that a request for a URL being fetched joins that fetch (single flight) instead of starting another. Shared
  * by every fetch verticle instance of one Vert.x instance; failures are never kept.
  */
-final class FetchCache implements Shareable {
+final class FetchCache implements Shareable, Meters.CacheStats {
   /** Per-entry overhead beyond the body: the record, its headers and the map entry. */
   private static final int ENTRY_OVERHEAD = 1024;
 
@@ -40,10 +41,13 @@ final class FetchCache implements Shareable {
         .build();
   }
 
-  /** The cache of this Vert.x instance, created by the first fetch verticle that asks. */
+  /** The cache of this Vert.x instance, created (and published in the metrics) by the first fetch verticle that asks. */
   static FetchCache shared(Vertx vertx, FetchSettings s) {
-    return vertx.sharedData().<String, FetchCache>getLocalMap("fetchbus.fetch")
-        .computeIfAbsent("cache", k -> new FetchCache(s.cacheMaxBytes(), s.cacheTtlSeconds()));
+    return vertx.sharedData().<String, FetchCache>getLocalMap("fetchbus.fetch").computeIfAbsent("cache", k -> {
+      FetchCache cache = new FetchCache(s.cacheMaxBytes(), s.cacheTtlSeconds());
+      Meters.of(vertx).cache(cache);
+      return cache;
+    });
   }
 
   /**
@@ -73,11 +77,36 @@ final class FetchCache implements Shareable {
 
   JsonObject stats() {
     return new JsonObject()
-        .put("hits", hits.sum())
-        .put("misses", misses.sum())
-        .put("joins", joins.sum())
+        .put("hits", hits())
+        .put("misses", misses())
+        .put("joins", joins())
         .put("inFlight", inFlight.size())
-        .put("entries", results.estimatedSize())
-        .put("bytes", results.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L));
+        .put("entries", entries())
+        .put("bytes", bytes());
+  }
+
+  @Override
+  public long hits() {
+    return hits.sum();
+  }
+
+  @Override
+  public long misses() {
+    return misses.sum();
+  }
+
+  @Override
+  public long joins() {
+    return joins.sum();
+  }
+
+  @Override
+  public long entries() {
+    return results.estimatedSize();
+  }
+
+  @Override
+  public long bytes() {
+    return results.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
   }
 }

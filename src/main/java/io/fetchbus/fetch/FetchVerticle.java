@@ -4,6 +4,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -32,6 +33,7 @@ public final class FetchVerticle extends VerticleBase {
   private FetchCache cache;
   private HostLimiter limiter;
   private FetchSettings settings;
+  private Meters meters;
 
   @Override
   public Future<?> start() {
@@ -42,6 +44,7 @@ public final class FetchVerticle extends VerticleBase {
             .setDecompressionSupported(true)
             .setMaxRedirects(0),
         new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerHost()).setMaxWaitQueueSize(settings.maxInFlight()));
+    meters = Meters.of(vertx);
     cache = FetchCache.shared(vertx, settings);
     limiter = HostLimiter.shared(vertx, settings);
     RobotsCache robots = RobotsCache.shared(vertx, settings);
@@ -49,7 +52,7 @@ public final class FetchVerticle extends VerticleBase {
     AddressPolicy policy = new AddressPolicy(g.allowPrivateNetworks(), g.allow(), g.deny());
     return vertx.executeBlocking(FetchVerticle::localAddresses) // enumerating interfaces is a blocking system call
         .onSuccess(own -> fetcher = new HttpFetcher(vertx, context, client, settings,
-            new DestinationGuard(vertx, policy, g.ports(), this::ownHttpPort, own), limiter, robots))
+            new DestinationGuard(vertx, policy, g.ports(), this::ownHttpPort, own, meters), limiter, robots, meters))
         .compose(own -> Future.all(
             vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion(),
             vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
@@ -72,8 +75,8 @@ public final class FetchVerticle extends VerticleBase {
     HttpFetcher.Options options = fetcher.defaults(req.obeyRobots(), req.maxConcurrency());
     // A conditional fetch answers for one stored copy: it is neither served from nor kept in the cache.
     Future<FetchResult> fetched = req.conditional()
-        ? fetcher.fetch(req.url(), options.conditional(req.ifNoneMatch(), req.ifModifiedSince()))
-        : cache.get(req, context, () -> fetcher.fetch(req.url(), options));
+        ? meters.fetch(() -> fetcher.fetch(req.url(), options.conditional(req.ifNoneMatch(), req.ifModifiedSince())))
+        : cache.get(req, context, () -> meters.fetch(() -> fetcher.fetch(req.url(), options)));
     String requestId = msg.headers().get(Bus.REQUEST_ID);
     fetched
         .onSuccess(result -> {

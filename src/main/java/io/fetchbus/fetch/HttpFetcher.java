@@ -3,6 +3,7 @@ package io.fetchbus.fetch;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -59,9 +60,10 @@ final class HttpFetcher {
   private final HostLimiter limiter;
   private final RobotsCache robots;
   private final String agentToken;
+  private final Meters meters;
 
   HttpFetcher(Vertx vertx, Context context, HttpClient client, FetchSettings settings, DestinationGuard guard,
-              HostLimiter limiter, RobotsCache robots) {
+              HostLimiter limiter, RobotsCache robots, Meters meters) {
     this.vertx = vertx;
     this.context = context;
     this.client = client;
@@ -69,6 +71,7 @@ final class HttpFetcher {
     this.guard = guard;
     this.limiter = limiter;
     this.robots = robots;
+    this.meters = meters;
     this.agentToken = RobotsRules.agentToken(settings.userAgent());
   }
 
@@ -209,6 +212,7 @@ final class HttpFetcher {
               return Future.failedFuture(rules.networkFailure());
             }
             if (!rules.isAllowed(url.toString())) {
+              meters.robotsBlocked(rules.reachable() ? Meters.ROBOTS_DISALLOWED : Meters.ROBOTS_UNREACHABLE);
               return Future.failedFuture(Failure.ROBOTS_DISALLOWED.exception("robots.txt of " + url.host()
                   + (rules.reachable() ? " disallows " + url + " for " + agentToken
                   : " could not be fetched, so every URL of it is disallowed for now")));

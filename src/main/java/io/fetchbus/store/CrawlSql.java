@@ -176,6 +176,14 @@ final class CrawlSql {
       WHERE id = $1::uuid AND state IN ('queued', 'running') RETURNING id
       """;
 
+  static final String JOBS_BY_STATE = "SELECT state, count(*) AS n FROM crawl_jobs GROUP BY state";
+
+  static final String ENTRIES_BY_STATE = """
+      SELECT COALESCE(sum(queued), 0) AS queued, COALESCE(sum(leased), 0) AS leased, COALESCE(sum(done), 0) AS done,
+             COALESCE(sum(failed), 0) AS failed, COALESCE(sum(robots), 0) AS robots, COALESCE(sum(skipped), 0) AS skipped
+      FROM crawl_jobs
+      """;
+
   /** The URLs of a job that failed for good or that robots.txt disallowed, in URL order after $2. */
   static final String JOB_ERRORS = """
       SELECT url_key, url, state, attempts, error, error_class, updated_at FROM frontier

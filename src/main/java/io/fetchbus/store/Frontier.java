@@ -5,6 +5,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
@@ -29,10 +30,12 @@ final class Frontier {
 
   private final Pool pool;
   private final EventBus bus;
+  private final Meters meters;
 
-  Frontier(Pool pool, EventBus bus) {
+  Frontier(Pool pool, EventBus bus, Meters meters) {
     this.pool = pool;
     this.bus = bus;
+    this.meters = meters;
   }
 
   /**
@@ -147,6 +150,7 @@ final class Frontier {
         return new JsonObject().putNull("page");
       }
       bus.publish(Bus.PAGE_STORED, page.toJson());
+      meters.pageStored(false);
       return new JsonObject().put("page", page.toJson());
     });
   }

@@ -3,6 +3,7 @@ package io.fetchbus.store;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
@@ -161,6 +162,21 @@ final class Jobs {
           }
           return new JsonObject().put("items", items).put("next", next);
         });
+  }
+
+  /** Refreshes the crawl gauges from the counters (one small query each), for scrapes to read. */
+  Future<Void> refreshGauges(Meters meters) {
+    return pool.query(CrawlSql.JOBS_BY_STATE).execute().compose(jobs -> {
+      STATES.forEach(state -> meters.crawlGauge("fetchbus.crawl.jobs", state, 0));
+      jobs.forEach(r -> meters.crawlGauge("fetchbus.crawl.jobs", r.getString("state"), r.getLong("n")));
+      return pool.query(CrawlSql.ENTRIES_BY_STATE).execute();
+    }).map(entries -> {
+      Row r = entries.iterator().next();
+      for (String state : List.of("queued", "leased", "done", "failed", "robots", "skipped")) {
+        meters.crawlGauge("fetchbus.crawl.frontier.entries", state, r.getLong(state));
+      }
+      return null;
+    });
   }
 
   static CrawlJob job(Row r) {

@@ -9,6 +9,7 @@ import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.SearchRequest;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -49,6 +50,7 @@ public final class StoreVerticle extends VerticleBase {
   private boolean ready;
   private long retryDelayMs = 250;
   private long retryTimer = -1;
+  private long gaugeTimer = -1;
 
   @Override
   public Future<?> start() {
@@ -63,7 +65,12 @@ public final class StoreVerticle extends VerticleBase {
         .build();
     var bus = vertx.eventBus();
     Jobs jobs = new Jobs(pool, bus);
-    Frontier frontier = new Frontier(pool, bus);
+    Frontier frontier = new Frontier(pool, bus, Meters.of(vertx));
+    gaugeTimer = vertx.setPeriodic(config().getJsonObject("crawl", new JsonObject()).getLong("gaugesEveryMs", 5_000L), t -> {
+      if (ready) {
+        jobs.refreshGauges(Meters.of(vertx)).onFailure(err -> LOG.debug("crawl gauges not refreshed: {}", err.getMessage()));
+      }
+    });
     // With Postgres up, deployment completes once the schema is ready; with it down, the service starts anyway.
     return Future.all(List.of(migrate().otherwiseEmpty(),
         bus.<JsonObject>consumer(Bus.PAGES_SAVE, msg -> serve(msg, this::savePage)).completion(),
@@ -90,6 +97,7 @@ public final class StoreVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(retryTimer);
+    vertx.cancelTimer(gaugeTimer);
     return pool.close();
   }
 
@@ -156,6 +164,7 @@ public final class StoreVerticle extends VerticleBase {
             p.body() == null ? null : p.sha256(), p.title(), p.fetchedAt(), p.elapsedMs(), p.timing(), p.retries(),
             p.error(), p.errorClass(), null, p.extracted().getJsonObject("metadata"), false);
         vertx.eventBus().publish(Bus.PAGE_STORED, page.toJson());
+        Meters.of(vertx).pageStored(p.error() != null);
         return Future.succeededFuture(new JsonObject().put("page", page.toJson()).put("created", true));
       }
       // This fetch was saved before (a cache hit or a joined fetch saving again): answer with that page.

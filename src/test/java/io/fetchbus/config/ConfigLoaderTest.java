@@ -41,7 +41,19 @@ class ConfigLoaderTest {
       assertThat(cfg.getJsonObject("http").getInteger("port")).isEqualTo(2222);
       assertThat(cfg.getJsonObject("cache").getInteger("ttlSeconds")).isEqualTo(7);
       assertThat(cfg.getJsonObject("fetch").getInteger("maxRedirects")).isEqualTo(5);
+      // What the launcher reads before Vert.x exists (to build it with or without metrics) is the same.
+      assertThat(ConfigLoader.loadNow(deployment, env)).isEqualTo(cfg);
       ctx.completeNow();
     })));
+  }
+
+  @Test
+  @DisplayName("metrics.enabled and metrics.key have defaults, and FETCHBUS_METRICS_* variables override them")
+  void metricsSettings() {
+    JsonObject defaults = ConfigLoader.loadNow(new JsonObject(), Map.of("FETCHBUS_CONFIG", "does/not/exist.json"));
+    JsonObject overridden = ConfigLoader.loadNow(new JsonObject(), Map.of("FETCHBUS_CONFIG", "does/not/exist.json",
+        "FETCHBUS_METRICS_ENABLED", "false", "FETCHBUS_METRICS_KEY", "scrape-s3cret"));
+    assertThat(defaults.getJsonObject("metrics")).isEqualTo(new JsonObject().put("enabled", true).put("key", ""));
+    assertThat(overridden.getJsonObject("metrics")).isEqualTo(new JsonObject().put("enabled", false).put("key", "scrape-s3cret"));
   }
 }

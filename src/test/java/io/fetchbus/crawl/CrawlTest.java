@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.Fetchbus;
 import io.fetchbus.support.Jobs;
+import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.TestSite;
@@ -29,7 +30,7 @@ class CrawlTest extends TestBase {
   /** Quick retries and polls, so that the tests run in seconds; no fetch-level retries, so attempts are the crawl's. */
   static JsonObject config() {
     return new JsonObject()
-        .put("crawl", new JsonObject().put("pollMs", 50).put("retryBaseMs", 20).put("retryMaxMs", 100)
+        .put("crawl", new JsonObject().put("pollMs", 50).put("gaugesEveryMs", 100).put("retryBaseMs", 20).put("retryMaxMs", 100)
             .put("maxAttempts", 2).put("maxInFlight", 16).put("perHostInFlight", 4))
         .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
   }
@@ -125,6 +126,34 @@ class CrawlTest extends TestBase {
               return null;
             })))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("/metrics shows jobs and frontier entries by state, and counts the pages a crawl stored")
+  void crawlMetrics(VertxTestContext ctx) {
+    Jobs.crawl(fb, linksOnly(site).put("maxDepth", 1))
+        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id))
+        .compose(job -> scrapeUntil(s -> s.value("fetchbus_crawl_jobs", "state", "completed") == 1)
+            .map(scrape -> {
+              ctx.verify(() -> {
+                assertThat(scrape.value("fetchbus_crawl_frontier_entries", "state", "done"))
+                    .isEqualTo(job.getInteger("completed").doubleValue());
+                assertThat(scrape.value("fetchbus_crawl_frontier_entries", "state", "robots"))
+                    .isEqualTo(job.getInteger("robotsBlocked").doubleValue());
+                assertThat(scrape.value("fetchbus_crawl_jobs", "state", "running")).isZero();
+                assertThat(scrape.value("fetchbus_pages_stored_total", "result", "ok")).isEqualTo(job.getInteger("completed").doubleValue());
+              });
+              return null;
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Scrape> scrapeUntil(java.util.function.Predicate<Scrape> done) {
+    return fb.get("/metrics").compose(resp -> {
+      Scrape scrape = Scrape.parse(resp.bodyAsString());
+      return scrape.has("fetchbus_crawl_jobs") && done.test(scrape) ? Future.succeededFuture(scrape)
+          : vertx.timer(50).compose(t -> scrapeUntil(done));
+    });
   }
 
   @Test

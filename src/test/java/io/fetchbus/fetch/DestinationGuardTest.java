@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.ops.Meters;
 import io.fetchbus.support.TestDns;
 import io.fetchbus.support.TestVertx;
 import io.vertx.core.Vertx;
@@ -139,7 +140,7 @@ class DestinationGuardTest {
   }
 
   private static DestinationGuard guard(AddressPolicy policy, Set<Integer> ports) {
-    return new DestinationGuard(vertx, policy, ports, () -> 8080, Set.of());
+    return new DestinationGuard(vertx, policy, ports, () -> 8080, Set.of(), Meters.of(vertx));
   }
 
   private static void assertVerdict(DestinationGuard guard, String url, boolean allowed) {

@@ -1,5 +1,6 @@
 package io.fetchbus.support;
 
+import io.fetchbus.ops.Metrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
@@ -12,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Vert.x instances for tests that report any event loop held longer than {@link #MAX_EVENT_LOOP_MS}: the tests
- * assert that none was, which is how the suite proves nothing blocks an event loop.
+ * assert that none was, which is how the suite proves nothing blocks an event loop. They are built with metrics,
+ * as the launcher builds the service's, so tests see real meters.
  */
 public final class TestVertx {
   /** Far below Vert.x's 2 s default, far above what any handler of ours should take. */
@@ -30,7 +32,7 @@ public final class TestVertx {
     options.setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
         .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
         .setWarningExceptionTime(MAX_EVENT_LOOP_MS).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
-    Vertx vertx = Vertx.vertx(options);
+    Vertx vertx = Metrics.vertxBuilder(options, true).build();
     List<String> blocked = new CopyOnWriteArrayList<>();
     BLOCKED.put(vertx, blocked);
     ((VertxInternal) vertx).blockedThreadChecker().setThreadBlockedHandler(event -> record(blocked, event));

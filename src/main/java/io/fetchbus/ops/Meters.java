@@ -1,0 +1,171 @@
+package io.fetchbus.ops;
+
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FetchResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import java.util.concurrent.atomic.AtomicLong;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.shareddata.Shareable;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Fetchbus's own meters ({@code fetchbus_*} in Prometheus), one set per Vert.x instance, shared by its verticles.
+ * Every label takes values from a small fixed set (failure slugs, status classes, reasons): never a URL or host.
+ * Recording is lock-free, so it is safe on event loops.
+ */
+public final class Meters implements Shareable {
+  /** The reasons the destination guard refuses a URL: the {@code reason} label of {@code fetchbus_guard_denials_total}. */
+  public static final String GUARD_PORT = "port";
+  public static final String GUARD_IP_SPELLING = "ip-spelling";
+  public static final String GUARD_ADDRESS = "address";
+  public static final String GUARD_SELF = "self";
+  /** The reasons robots.txt blocks a URL: its rules disallow it, or it could not be read (everything disallowed). */
+  public static final String ROBOTS_DISALLOWED = "disallowed";
+  public static final String ROBOTS_UNREACHABLE = "unreachable";
+
+  private final MeterRegistry registry;
+  private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, AtomicLong> crawlGauges = new ConcurrentHashMap<>();
+  private final Counter fetchedBytes;
+  private final Timer fetchedOk;
+  private final Timer fetchFailed;
+  private final Counter pagesStored;
+  private final Counter failedPagesStored;
+
+  private Meters(MeterRegistry registry) {
+    this.registry = registry;
+    fetchedBytes = Counter.builder("fetchbus.fetched.bytes").baseUnit("bytes")
+        .description("Body bytes received from upstreams (after decompression), cache hits not included")
+        .register(registry);
+    fetchedOk = fetchTimer("ok");
+    fetchFailed = fetchTimer("failure");
+    pagesStored = pagesStored("ok");
+    failedPagesStored = pagesStored("failure");
+  }
+
+  /** The meters of {@code vertx}, created by the first verticle that asks. */
+  public static Meters of(Vertx vertx) {
+    return vertx.sharedData().<String, Meters>getLocalMap("fetchbus.ops")
+        .computeIfAbsent("meters", k -> new Meters(Metrics.registry(vertx)));
+  }
+
+  private Counter pagesStored(String result) {
+    return Counter.builder("fetchbus.pages.stored")
+        .description("Pages stored (new rows, not repeated saves): fetched (ok), or a failed attempt with its error")
+        .tag("result", result)
+        .register(registry);
+  }
+
+  private Timer fetchTimer(String result) {
+    return Timer.builder("fetchbus.fetch.duration")
+        .description("Upstream fetches from start to result: slot wait, robots.txt, redirects and retries included")
+        .tag("result", result)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60))
+        .register(registry);
+  }
+
+  /**
+   * Runs one upstream fetch (not a cache hit) and records its outcome, status class, body bytes and duration.
+   */
+  public Future<FetchResult> fetch(Supplier<Future<FetchResult>> fetch) {
+    long start = System.nanoTime();
+    return fetch.get()
+        .onSuccess(result -> {
+          fetchedOk.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+          fetches("ok", statusClass(result.status())).increment();
+          fetchedBytes.increment(result.bytes());
+        })
+        .onFailure(err -> {
+          fetchFailed.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+          fetches(slug(err), "none").increment();
+        });
+  }
+
+  public void guardDenied(String reason) {
+    counter("fetchbus.guard.denials", "URLs the destination guard refused (every redirect hop is checked)",
+        "reason", reason).increment();
+  }
+
+  public void robotsBlocked(String reason) {
+    counter("fetchbus.robots.blocks", "URLs not fetched because of robots.txt", "reason", reason).increment();
+  }
+
+  /** A new page row: a fetched page, or a failed attempt ({@code failed}) recorded with its error. */
+  public void pageStored(boolean failed) {
+    (failed ? failedPagesStored : pagesStored).increment();
+  }
+
+  /** What the fetch cache reports, read when metrics are scraped. */
+  public interface CacheStats {
+    long hits();
+
+    long misses();
+
+    long joins();
+
+    long entries();
+
+    long bytes();
+  }
+
+  /** Publishes the fetch cache's counters and size; the cache must live as long as the Vert.x instance. */
+  public void cache(CacheStats cache) {
+    String gets = "fetchbus.cache.gets";
+    String desc = "Fetch cache lookups: hit (a fresh enough copy), miss (fetched), join (joined a fetch in flight)";
+    FunctionCounter.builder(gets, cache, c -> c.hits()).description(desc).tag("result", "hit").register(registry);
+    FunctionCounter.builder(gets, cache, c -> c.misses()).description(desc).tag("result", "miss").register(registry);
+    FunctionCounter.builder(gets, cache, c -> c.joins()).description(desc).tag("result", "join").register(registry);
+    Gauge.builder("fetchbus.cache.entries", cache, c -> c.entries()).description("Fetch results in the cache")
+        .register(registry);
+    Gauge.builder("fetchbus.cache.size", cache, c -> c.bytes()).baseUnit("bytes")
+        .description("The cache's weight: body bytes plus per-entry overhead").register(registry);
+  }
+
+  /**
+   * Sets a crawl gauge: {@code fetchbus.crawl.jobs} (jobs by state) or {@code fetchbus.crawl.frontier.entries}
+   * (frontier entries by state, all jobs). The store refreshes them from Postgres on a timer; a scrape only reads.
+   */
+  public void crawlGauge(String meter, String state, long value) {
+    crawlGauges.computeIfAbsent(meter + "|" + state, k -> {
+      AtomicLong gauge = new AtomicLong();
+      Gauge.builder(meter, gauge, AtomicLong::get).tag("state", state)
+          .description(meter.endsWith("jobs") ? "Crawl and batch jobs by state (the whole database)"
+              : "Crawl frontier entries by state, over all jobs (the whole database)")
+          .register(registry);
+      return gauge;
+    }).set(value);
+  }
+
+  private Counter fetches(String outcome, String statusClass) {
+    return counter("fetchbus.fetches", "Upstream fetches by outcome (ok or the failure's slug) and HTTP status class",
+        "outcome", outcome, "status_class", statusClass);
+  }
+
+  private Counter counter(String name, String description, String... tags) {
+    return counters.computeIfAbsent(name + String.join("|", tags),
+        k -> Counter.builder(name).description(description).tags(tags).register(registry));
+  }
+
+  /** {@code 2xx} for 200 to 299, and so on; {@code other} for a status outside 100 to 599. */
+  static String statusClass(int status) {
+    return status >= 100 && status <= 599 ? status / 100 + "xx" : "other";
+  }
+
+  /** The failure's slug ({@code dns-failure}, {@code robots-disallowed}, ...): a fixed set, the problem types. */
+  static String slug(Throwable err) {
+    return err instanceof ReplyException re ? Failure.of(Failures.status(re), re.getMessage()).slug : Failure.INTERNAL.slug;
+  }
+}
