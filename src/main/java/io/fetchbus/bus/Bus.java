@@ -45,6 +45,13 @@ public final class Bus {
   public static final String CRAWL_ERRORS = "fetchbus.crawl.errors";
   /** Published at most once a second per job while it runs, and on every change of state: a {@link CrawlJob}. */
   public static final String CRAWL_PROGRESS = "fetchbus.crawl.progress";
+  /**
+   * {@link WebhookDelivery} -> {@code {"status"}}: one POST, behind the destination guard, to the address the guard
+   * checked; redirects are not followed and the response body is discarded. {@code status} is whatever the
+   * receiver answered, 2xx or not; no answer at all is a 403 (refused destination), 502 or 504. Never retried
+   * here: the sender decides.
+   */
+  public static final String WEBHOOK_DELIVER = "fetchbus.webhook.deliver";
 
   /**
    * The frontier, served by the store for the crawl verticles of every node (not for other clients):
