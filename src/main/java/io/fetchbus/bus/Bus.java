@@ -58,6 +58,8 @@ public final class Bus {
    * here: the sender decides.
    */
   public static final String WEBHOOK_DELIVER = "fetchbus.webhook.deliver";
+  /** {} -> {@code {"queued","inFlight","delivered","failed","dropped","attempts"}}: the webhook sender of one node. */
+  public static final String WEBHOOK_STATS = "fetchbus.webhook.stats";
 
   /**
    * The frontier, served by the store for the crawl verticles of every node (not for other clients):
