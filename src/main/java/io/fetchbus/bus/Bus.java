@@ -47,6 +47,21 @@ public final class Bus {
   public static final String CRAWL_ERRORS = "fetchbus.crawl.errors";
   /** Published at most once a second per job while it runs, and on every change of state: a {@link CrawlJob}. */
   public static final String CRAWL_PROGRESS = "fetchbus.crawl.progress";
+  /**
+   * Sent point to point (one crawl verticle takes it) when a job ends outside the crawl loop, by a cancel: the
+   * {@link CrawlJob}. The crawl verticle that takes it sends the job's final webhook.
+   */
+  public static final String CRAWL_ENDED = "fetchbus.crawl.ended";
+
+  /**
+   * {@link WebhookDelivery} -> {@code {"status"}}: one POST, behind the destination guard, to the address the guard
+   * checked; redirects are not followed and the response body is discarded. {@code status} is whatever the
+   * receiver answered, 2xx or not; no answer at all is a 403 (refused destination), 502 or 504. Never retried
+   * here: the sender decides.
+   */
+  public static final String WEBHOOK_DELIVER = "fetchbus.webhook.deliver";
+  /** {} -> {@code {"queued","inFlight","delivered","failed","dropped","attempts"}}: the webhook sender of one node. */
+  public static final String WEBHOOK_STATS = "fetchbus.webhook.stats";
 
   /**
    * The frontier, served by the store for the crawl verticles of every node (not for other clients):
@@ -54,6 +69,8 @@ public final class Bus {
    * back (or ends it), renew extends leases, release returns a node's leases, reap returns expired ones.
    */
   public static final String JOBS_CREATE = "fetchbus.jobs.create";
+  /** {@code {"id"}} -> {@code {"kind", "webhook": {...}|null}}: the job's webhook, its secret unmasked (crawl only). */
+  public static final String JOBS_WEBHOOK = "fetchbus.jobs.webhook";
   public static final String FRONTIER_CLAIM = "fetchbus.frontier.claim";
   public static final String FRONTIER_COMPLETE = "fetchbus.frontier.complete";
   public static final String FRONTIER_RETRY = "fetchbus.frontier.retry";

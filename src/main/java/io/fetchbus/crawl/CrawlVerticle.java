@@ -54,6 +54,7 @@ public final class CrawlVerticle extends VerticleBase {
   private DeliveryOptions fetchDelivery;
   private DeliveryOptions storeDelivery;
   private Sitemaps sitemaps;
+  private WebhookSender webhooks;
   private boolean claiming;
   private boolean stopping;
 
@@ -64,12 +65,14 @@ public final class CrawlVerticle extends VerticleBase {
     sitemaps = new Sitemaps(vertx, fetchDelivery);
     storeDelivery = new DeliveryOptions().setSendTimeout(config().getJsonObject("pg", new JsonObject())
         .getLong("requestTimeoutMs", 10_000L));
+    webhooks = new WebhookSender(vertx, WebhookSettings.from(config()), storeDelivery);
     vertx.setPeriodic(settings.pollMs(), t -> pump());
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew());
     // Every node reaps: whichever is alive returns the leases of one that died.
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 2), t -> reap());
     vertx.setPeriodic(PROGRESS_EVERY_MS, t -> publishProgress());
-    return vertx.eventBus().<JsonObject>consumer(Bus.CRAWL_SUBMIT, this::submit).completion();
+    return Future.all(vertx.eventBus().<JsonObject>consumer(Bus.CRAWL_SUBMIT, this::submit).completion(),
+        webhooks.start());
   }
 
   /** Gives this node's leases back at once, so the work goes on elsewhere (or after a restart) without waiting. */
@@ -160,7 +163,8 @@ public final class CrawlVerticle extends VerticleBase {
       for (int i = 0; i < entries.size(); i++) {
         work(Lease.from(entries.getJsonObject(i)));
       }
-      ar.result().getJsonArray("changed").forEach(id -> progress((String) id));
+      JsonArray started = ar.result().getJsonArray("started", new JsonArray());
+      ar.result().getJsonArray("changed").forEach(id -> changed((String) id, started.contains(id)));
       if (!entries.isEmpty() && entries.size() == room) {
         pump(); // there may be more due right now
       }
@@ -266,7 +270,9 @@ public final class CrawlVerticle extends VerticleBase {
     SavePage page = SavePage.of(result, extracted);
     JsonObject json = page.toJson().put("fetchId", (String) null);
     JsonObject req = lease.ref().put("page", json).put("links", links).put("linkDepth", lease.depth() + 1);
-    return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs()).mapEmpty();
+    return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs())
+        .onSuccess(stored -> webhooks.page(lease.jobId(), stored.getJsonObject("page")))
+        .mapEmpty();
   }
 
   /** The URLs the job follows, once each, in their order, at most {@code max}. */
@@ -370,13 +376,18 @@ public final class CrawlVerticle extends VerticleBase {
     jobs.forEach(this::progress);
   }
 
-  private void progress(String jobId) {
-    store(Bus.CRAWL_STATUS, new JsonObject().put("id", jobId)).onSuccess(job -> {
+  private Future<JsonObject> progress(String jobId) {
+    return store(Bus.CRAWL_STATUS, new JsonObject().put("id", jobId)).onSuccess(job -> {
       vertx.eventBus().publish(Bus.CRAWL_PROGRESS, job);
       if (CrawlJob.from(job).finished()) {
         plans.remove(jobId);
       }
     });
+  }
+
+  /** A job this node's claim started or finished: its progress, and its webhook's started or final event. */
+  private void changed(String jobId, boolean started) {
+    progress(jobId).onSuccess(job -> webhooks.changed(job, started));
   }
 
   private Future<JsonObject> store(String address, JsonObject body) {

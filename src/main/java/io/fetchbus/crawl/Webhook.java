@@ -2,14 +2,17 @@ package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.bus.WebhookDelivery;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.Locale;
 import java.util.Set;
 
 /**
  * A job's webhook: {@code {"url", "headers"?, "events"?, "secret"?}}. Every delivery is a POST of JSON; with a
  * secret it carries an HMAC-SHA256 signature of the body. The target goes through the destination guard, as
- * fetches do.
+ * fetches do. {@link WebhookSender} delivers it. Headers that frame the request (Host, Content-Length...) and
+ * the {@code X-Fetchbus-*} headers are Fetchbus's to set, not the job's.
  */
 final class Webhook {
   static final Set<String> EVENTS = Set.of("started", "page", "completed", "failed");
@@ -39,13 +42,12 @@ final class Webhook {
         throw Failure.INVALID.exception("webhook.headers: must be an object of at most " + MAX_HEADERS + " string values");
       }
       for (String name : given.fieldNames()) {
-        Object v = given.getValue(name);
-        if (!name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}") || !(v instanceof String s) || s.length() > 4096
-            || s.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7F)) {
-          throw Failure.INVALID.exception("webhook.headers." + name + ": must be a header name with a string value "
-              + "of at most 4096 characters without control characters");
+        String problem = name.toLowerCase(Locale.ROOT).startsWith("x-fetchbus-") ? "is set by Fetchbus itself"
+            : WebhookDelivery.headerProblem(name, given.getValue(name));
+        if (problem != null) {
+          throw Failure.INVALID.exception("webhook.headers." + name + ": " + problem);
         }
-        headers.put(name, s);
+        headers.put(name, given.getString(name));
       }
     }
     JsonArray events = new JsonArray();

@@ -4,6 +4,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.WebhookDelivery;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -23,12 +24,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@link Bus#FETCH}: the cache first, then one upstream fetch through this instance's pooled client,
- * behind the destination guard, robots.txt and the politeness limiter shared by every instance.
+ * behind the destination guard, robots.txt and the politeness limiter shared by every instance. Serves
+ * {@link Bus#WEBHOOK_DELIVER} too: outbound HTTP, and the guard, belong here.
  */
 public final class FetchVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FetchVerticle.class);
 
+  /** Connections to one webhook receiver, per fetch verticle instance. */
+  private static final int WEBHOOK_CONNECTIONS_PER_HOST = 4;
+
   private HttpClientAgent client;
+  private HttpClientAgent webhookClient;
+  private WebhookPoster poster;
   private HttpFetcher fetcher;
   private FetchCache cache;
   private HostLimiter limiter;
@@ -48,20 +55,30 @@ public final class FetchVerticle extends VerticleBase {
     cache = FetchCache.shared(vertx, settings);
     limiter = HostLimiter.shared(vertx, settings);
     RobotsCache robots = RobotsCache.shared(vertx, settings);
+    // Webhook deliveries have a pool of their own, so a slow receiver never holds a connection a fetch could use.
+    webhookClient = vertx.createHttpClient(new HttpClientOptions()
+            .setConnectTimeout(settings.connectTimeoutMs())
+            .setKeepAlive(true)
+            .setMaxRedirects(0),
+        new PoolOptions().setHttp1MaxSize(WEBHOOK_CONNECTIONS_PER_HOST).setMaxWaitQueueSize(settings.maxInFlight()));
     FetchSettings.Guard g = settings.guard();
     AddressPolicy policy = new AddressPolicy(g.allowPrivateNetworks(), g.allow(), g.deny());
     return vertx.executeBlocking(FetchVerticle::localAddresses) // enumerating interfaces is a blocking system call
-        .onSuccess(own -> fetcher = new HttpFetcher(vertx, context, client, settings,
-            new DestinationGuard(vertx, policy, g.ports(), this::ownHttpPort, own, meters), limiter, robots, meters))
+        .onSuccess(own -> {
+          DestinationGuard guard = new DestinationGuard(vertx, policy, g.ports(), this::ownHttpPort, own, meters);
+          fetcher = new HttpFetcher(vertx, context, client, settings, guard, limiter, robots, meters);
+          poster = new WebhookPoster(vertx, webhookClient, guard, settings);
+        })
         .compose(own -> Future.all(
             vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion(),
+            vertx.eventBus().<JsonObject>consumer(Bus.WEBHOOK_DELIVER, this::deliver).completion(),
             vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
                 msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion()));
   }
 
   @Override
   public Future<?> stop() {
-    return client.close();
+    return Future.all(client.close(), webhookClient.close());
   }
 
   private void fetch(Message<JsonObject> msg) {
@@ -86,6 +103,26 @@ public final class FetchVerticle extends VerticleBase {
         })
         .onFailure(err -> {
           LOG.debug("fetch {} failed: {} [request {}]", req.url(), err.getMessage(), requestId);
+          Failures.reply(msg, err);
+        });
+  }
+
+  /** One webhook POST; its URL's path and query, its headers and its body are the job owner's secrets: not logged. */
+  private void deliver(Message<JsonObject> msg) {
+    WebhookDelivery delivery;
+    try {
+      delivery = WebhookDelivery.from(msg.body());
+    } catch (RuntimeException e) {
+      Failures.reply(msg, e);
+      return;
+    }
+    poster.post(delivery)
+        .onSuccess(status -> {
+          LOG.debug("webhook delivery to {} answered {}", WebhookPoster.origin(delivery), status);
+          msg.reply(new JsonObject().put("status", status));
+        })
+        .onFailure(err -> {
+          LOG.debug("webhook delivery to {} failed with {}", WebhookPoster.origin(delivery), Failures.status(err));
           Failures.reply(msg, err);
         });
   }

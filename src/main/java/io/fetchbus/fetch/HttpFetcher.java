@@ -241,15 +241,9 @@ final class HttpFetcher {
         hop.fail(promise.future().cause());
         return hop.future();
       }
-      RequestOptions request = new RequestOptions()
-          .setMethod(HttpMethod.GET)
-          .setAbsoluteURI(url.uri().toString())
-          .setServer(server) // the address the guard checked, and no other
-          .setFollowRedirects(false)
-          .setConnectTimeout(settings.connectTimeoutMs())
+      RequestOptions request = guardedRequest(HttpMethod.GET, url, server, settings)
           // Until the response head arrives the first-byte timer below rules; then idleTimeoutMs between bytes.
           .setIdleTimeout(Math.max(settings.idleTimeoutMs(), settings.firstByteTimeoutMs() + 1000L))
-          .putHeader(HttpHeaders.USER_AGENT, settings.userAgent())
           .putHeader(HttpHeaders.ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
       // Validators belong to the stored copy of the original URL: never sent to a redirect target.
       if (url == original && options.ifNoneMatch() != null) {
@@ -378,6 +372,22 @@ final class HttpFetcher {
     }
   }
 
+  /**
+   * A request for {@code url} over a connection to {@code server}, the address {@link DestinationGuard#check}
+   * answered for it, and no other, so a second DNS answer cannot redirect it (rebinding); the Host header and
+   * the TLS name stay the URL's. Redirects are never followed by the client: a caller that follows them checks
+   * each hop itself.
+   */
+  static RequestOptions guardedRequest(HttpMethod method, WebUrl url, SocketAddress server, FetchSettings settings) {
+    return new RequestOptions()
+        .setMethod(method)
+        .setAbsoluteURI(url.uri().toString())
+        .setServer(server)
+        .setFollowRedirects(false)
+        .setConnectTimeout(settings.connectTimeoutMs())
+        .putHeader(HttpHeaders.USER_AGENT, settings.userAgent());
+  }
+
   /** The politeness key of a URL: lower-case scheme, host without a trailing dot, and the effective port. */
   static String origin(WebUrl url) {
     String scheme = url.uri().getScheme().toLowerCase(java.util.Locale.ROOT);
@@ -411,7 +421,7 @@ final class HttpFetcher {
   }
 
   /** Abandons a response we do not want: the connection is closed, and the reset it reports is expected. */
-  private static void discard(HttpClientResponse resp) {
+  static void discard(HttpClientResponse resp) {
     resp.exceptionHandler(ignored -> { });
     resp.handler(null);
     resp.request().reset();

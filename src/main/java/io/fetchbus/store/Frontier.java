@@ -40,9 +40,10 @@ final class Frontier {
 
   /**
    * {@code {"owner","max","leaseMs","perHost","busyHosts":{jobId:[host]}}} -> {@code {"entries":[{"jobId","urlKey",
-   * "url","host","depth","attempts","token"}], "changed":[jobId]}}. Jobs take turns; each is locked while it is
+   * "url","host","depth","attempts","token"}], "changed":[jobId], "started":[jobId]}}. Jobs take turns; each is locked while it is
    * claimed from, so its limit holds across nodes. A job with nothing queued or leased, or that reached its limit
-   * with nothing leased, completes here; {@code changed} lists jobs that started or finished.
+   * with nothing leased, completes here; {@code changed} lists jobs that started or finished, and {@code started}
+   * those of them that went from queued to running (under the job's lock, so that happens in one claim only).
    */
   Future<JsonObject> claim(JsonObject req) {
     String owner = req.getString("owner");
@@ -50,7 +51,8 @@ final class Frontier {
     long leaseMs = req.getLong("leaseMs", 60_000L);
     int perHost = req.getInteger("perHost", 4);
     JsonObject busy = req.getJsonObject("busyHosts", new JsonObject());
-    JsonObject reply = new JsonObject().put("entries", new JsonArray()).put("changed", new JsonArray());
+    JsonObject reply = new JsonObject().put("entries", new JsonArray()).put("changed", new JsonArray())
+        .put("started", new JsonArray());
     return pool.preparedQuery(CrawlSql.LIVE_JOBS).execute(Tuple.of(JOBS_PER_CLAIM)).compose(jobs -> {
       Future<Void> chain = Future.succeededFuture();
       for (Row job : jobs) {
@@ -92,6 +94,7 @@ final class Frontier {
         boolean started = n > 0 && "queued".equals(job.getString("state"));
         if (started) {
           reply.getJsonArray("changed").add(jobId);
+          reply.getJsonArray("started").add(jobId);
         }
         if (n == 0 && job.getInteger("leased") == 0 && (job.getInteger("queued") == 0 || job.getInteger("room") <= 0)) {
           return finish(tx, jobId, job.getInteger("queued") > 0, reply);

@@ -122,7 +122,24 @@ final class Jobs {
     });
   }
 
-  /** Ends a queued or running job: what is still queued is skipped, in-flight fetches may still finish. */
+  /**
+   * {@code {"id"}} -> {@code {"kind", "webhook"}}: the job's webhook as stored, with its secret and header values,
+   * for the crawl verticles that deliver it (the job record clients see masks them). {@code webhook} is null
+   * when the job has none.
+   */
+  Future<JsonObject> webhook(JsonObject req) {
+    String id = jobId(req);
+    return pool.preparedQuery(CrawlSql.JOB_BY_ID).execute(Tuple.of(id)).map(rows -> {
+      CrawlJob job = single(rows, "job " + id);
+      Object hook = job.spec() == null ? null : job.spec().getValue("webhook");
+      return new JsonObject().put("kind", job.kind()).put("webhook", hook instanceof JsonObject h ? h : null);
+    });
+  }
+
+  /**
+   * Ends a queued or running job: what is still queued is skipped, in-flight fetches may still finish. Progress
+   * is published; one crawl verticle is told ({@link Bus#CRAWL_ENDED}), to send the job's final webhook.
+   */
   Future<JsonObject> cancel(JsonObject req) {
     String id = jobId(req);
     return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.CANCEL_JOB).execute(Tuple.of(id))
@@ -132,6 +149,7 @@ final class Jobs {
         .compose(cancelled -> get(id).onSuccess(job -> {
           if (Boolean.TRUE.equals(cancelled)) {
             bus.publish(Bus.CRAWL_PROGRESS, job);
+            bus.send(Bus.CRAWL_ENDED, job);
           }
         }));
   }

@@ -80,6 +80,7 @@ public final class StoreVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Bus.PAGES_SEARCH, msg -> serve(msg, this::searchPages)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_REVALIDATED, msg -> serve(msg, this::revalidated)).completion(),
         consume(Bus.JOBS_CREATE, jobs::create),
+        consume(Bus.JOBS_WEBHOOK, jobs::webhook),
         consume(Bus.CRAWL_STATUS, jobs::status),
         consume(Bus.CRAWL_LIST, jobs::list),
         consume(Bus.CRAWL_CANCEL, jobs::cancel),
