@@ -1,6 +1,7 @@
 package io.fetchbus;
 
 import io.fetchbus.config.ConfigLoader;
+import io.fetchbus.ops.LogFormat;
 import io.fetchbus.ops.Metrics;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
@@ -43,11 +44,15 @@ public final class Fetchbus extends VertxApplication implements VertxApplication
     return Metrics.vertxBuilder(options, metricsEnabled());
   }
 
-  /** {@code metrics.enabled} from the configuration, read here on the main thread because Vert.x does not exist yet. */
+  /**
+   * {@code metrics.enabled} from the configuration, read here on the main thread because Vert.x does not exist
+   * yet; {@code log.format} is applied here too, so that Vert.x's own start-up lines have the chosen layout.
+   */
   private boolean metricsEnabled() {
     try {
-      return ConfigLoader.loadNow(deploymentConfig, System.getenv())
-          .getJsonObject("metrics", new JsonObject()).getBoolean("enabled", true);
+      JsonObject config = ConfigLoader.loadNow(deploymentConfig, System.getenv());
+      LogFormat.use(config.getJsonObject("log", new JsonObject()).getString("format", "text"));
+      return config.getJsonObject("metrics", new JsonObject()).getBoolean("enabled", true);
     } catch (RuntimeException e) {
       // MainVerticle reads the configuration again and reports what is wrong with it; metrics stay on meanwhile.
       LOG.debug("configuration not readable before start ({}); metrics enabled", e.getMessage());

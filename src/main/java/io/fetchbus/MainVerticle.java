@@ -4,6 +4,7 @@ import io.fetchbus.api.ApiVerticle;
 import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.config.ConfigLoader;
+import io.fetchbus.ops.LogFormat;
 import io.fetchbus.config.EnvOverrides;
 import io.fetchbus.config.Secrets;
 import io.fetchbus.extract.ExtractVerticle;
@@ -48,6 +49,8 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> start() {
     return ConfigLoader.load(vertx, config(), env)
         .compose(cfg -> {
+          // The layout is chosen first, so that everything logged from here on has it.
+          LogFormat.use(cfg.getJsonObject("log", new JsonObject()).getString("format", "text"));
           String refusal = refuseOpenExposure(cfg);
           return refusal == null ? Future.succeededFuture(cfg) : Future.failedFuture(new IllegalStateException(refusal));
         })

@@ -1,6 +1,7 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Formats;
@@ -43,7 +44,7 @@ public final class ApiVerticle extends VerticleBase {
     JsonObject http = config().getJsonObject("http", new JsonObject());
     int maxRequestBytes = http.getInteger("maxRequestBytes", 65536);
     long fetchTimeoutMs = config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
-    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx), fetchTimeoutMs,
+    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx), Extraction.shared(vertx, config()), fetchTimeoutMs,
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
     Problems problems = new Problems(maxRequestBytes);

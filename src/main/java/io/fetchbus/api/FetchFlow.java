@@ -3,11 +3,10 @@ package io.fetchbus.api;
 import io.fetchbus.api.PageSaves.Served;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failures;
-import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
-import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
@@ -17,19 +16,15 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What {@code POST /v1/fetch} does, as bus calls: a fresh enough copy from the fetch cache, else from Postgres,
  * else fetch, extract and store. A failed fetch is stored too, as a page with its error.
  */
 final class FetchFlow {
-  private static final Logger LOG = LoggerFactory.getLogger(FetchFlow.class);
   /** Failures that describe the upstream and so are worth recording as a page. */
   private static final Set<Integer> RECORDED = Set.of(403, 413, 502, 504);
 
@@ -37,28 +32,31 @@ final class FetchFlow {
   private final Context context;
   private final PageSaves saves;
   private final DeliveryOptions fetchDelivery;
-  private final DeliveryOptions extractDelivery;
+  private final Extraction extraction;
+  private final String requestId;
   private final DeliveryOptions storeDelivery;
 
-  FetchFlow(EventBus bus, Context context, PageSaves saves, long fetchTimeoutMs, long storeTimeoutMs) {
+  FetchFlow(EventBus bus, Context context, PageSaves saves, Extraction extraction, long fetchTimeoutMs,
+            long storeTimeoutMs) {
     // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up.
-    this(bus, context, saves, new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000),
-        new DeliveryOptions().setSendTimeout(30_000), new DeliveryOptions().setSendTimeout(storeTimeoutMs));
+    this(bus, context, saves, extraction, null, new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000),
+        new DeliveryOptions().setSendTimeout(storeTimeoutMs));
   }
 
-  private FetchFlow(EventBus bus, Context context, PageSaves saves, DeliveryOptions fetchDelivery,
-                    DeliveryOptions extractDelivery, DeliveryOptions storeDelivery) {
+  private FetchFlow(EventBus bus, Context context, PageSaves saves, Extraction extraction, String requestId,
+                    DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery) {
     this.bus = bus;
     this.context = context;
     this.saves = saves;
+    this.extraction = extraction;
+    this.requestId = requestId;
     this.fetchDelivery = fetchDelivery;
-    this.extractDelivery = extractDelivery;
     this.storeDelivery = storeDelivery;
   }
 
   /** The same flow, with every bus message it sends carrying {@code requestId} for the verticles' logs. */
   FetchFlow forRequest(String requestId) {
-    return new FetchFlow(bus, context, saves, tagged(fetchDelivery, requestId), tagged(extractDelivery, requestId),
+    return new FetchFlow(bus, context, saves, extraction, requestId, tagged(fetchDelivery, requestId),
         tagged(storeDelivery, requestId));
   }
 
@@ -132,28 +130,9 @@ final class FetchFlow {
   }
 
   private Future<Served> store(FetchResult result) {
-    return extract(result)
+    return extraction.allFormats(result, requestId)
         .compose(extracted -> storeRequest(Bus.PAGES_SAVE, SavePage.of(result, extracted).toJson()))
         .map(json -> new Served(Page.from(json.getJsonObject("page")), json.getBoolean("created")));
-  }
-
-  /**
-   * Every format is extracted once, when the page is stored, so that any later read of any format costs no
-   * parsing. Best effort: a page that cannot be read is still stored, without what could not be extracted.
-   */
-  private Future<JsonObject> extract(FetchResult result) {
-    boolean readable = MediaTypes.isHtml(result.contentType()) || MediaTypes.isText(result.contentType());
-    if (!readable || result.body() == null || result.body().length() == 0) {
-      return Future.succeededFuture(new JsonObject());
-    }
-    JsonObject req = new JsonObject().put("url", result.finalUrl()).put("contentType", result.contentType())
-        .put("body", result.body()).put("formats", new JsonArray(Formats.EXTRACTED));
-    return bus.<JsonObject>request(Bus.EXTRACT, req, extractDelivery)
-        .map(m -> m.body())
-        .otherwise(err -> {
-          LOG.warn("extracting {} failed, storing it without extracted formats: {}", result.finalUrl(), err.getMessage());
-          return new JsonObject();
-        });
   }
 
   /**

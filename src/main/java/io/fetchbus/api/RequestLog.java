@@ -27,8 +27,17 @@ final class RequestLog implements Handler<RoutingContext> {
     ctx.addEndHandler(done -> {
       String route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null
           ? ctx.request().path() : ctx.currentRoute().getPath();
-      ACCESS.info("{} {} {} {} ms key={} id={}", ctx.request().method(), route, ctx.response().getStatusCode(),
-          (System.nanoTime() - start) / 1_000_000, ctx.get(ApiKeys.KEY_NAME, "-"), id);
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      String key = ctx.get(ApiKeys.KEY_NAME, "-");
+      int status = ctx.response().getStatusCode();
+      // The same facts as key-value pairs: fields of their own in the JSON layout.
+      ACCESS.atInfo().setMessage("{} {} {} {} ms key={} id={}")
+          .addArgument(ctx.request().method()).addArgument(route).addArgument(status).addArgument(ms)
+          .addArgument(key).addArgument(id)
+          .addKeyValue("method", ctx.request().method().name()).addKeyValue("route", route)
+          .addKeyValue("status", status).addKeyValue("durationMs", ms).addKeyValue("key", key)
+          .addKeyValue("requestId", id)
+          .log();
     });
     ctx.next();
   }

@@ -4,6 +4,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.MediaTypes;
@@ -54,6 +55,7 @@ public final class CrawlVerticle extends VerticleBase {
   private DeliveryOptions fetchDelivery;
   private DeliveryOptions storeDelivery;
   private Sitemaps sitemaps;
+  private Extraction extraction;
   private WebhookSender webhooks;
   private boolean claiming;
   private boolean stopping;
@@ -63,6 +65,7 @@ public final class CrawlVerticle extends VerticleBase {
     settings = CrawlSettings.from(config());
     fetchDelivery = new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000);
     sitemaps = new Sitemaps(vertx, fetchDelivery);
+    extraction = Extraction.shared(vertx, config());
     storeDelivery = new DeliveryOptions().setSendTimeout(config().getJsonObject("pg", new JsonObject())
         .getLong("requestTimeoutMs", 10_000L));
     webhooks = new WebhookSender(vertx, WebhookSettings.from(config()), storeDelivery);
@@ -206,7 +209,7 @@ public final class CrawlVerticle extends VerticleBase {
   /** Fetches, extracts and stores one page with its links; a failed fetch gives the entry back or ends it. */
   private Future<Void> page(Lease lease, JobPlan plan) {
     return fetch(lease, plan).compose(
-        result -> extract(result).compose(extracted -> complete(lease, plan, result, extracted)),
+        result -> extraction.allFormats(result, null).compose(extracted -> complete(lease, plan, result, extracted)),
         err -> giveBack(lease, err));
   }
 
@@ -237,22 +240,6 @@ public final class CrawlVerticle extends VerticleBase {
       req.put("obeyRobots", false);
     }
     return vertx.eventBus().<JsonObject>request(Bus.FETCH, req, fetchDelivery).map(m -> FetchResult.from(m.body()));
-  }
-
-  /** Every format is extracted once, when the page is stored; a page that cannot be read is stored without them. */
-  private Future<JsonObject> extract(FetchResult result) {
-    boolean readable = MediaTypes.isHtml(result.contentType()) || MediaTypes.isText(result.contentType());
-    if (!readable || result.body() == null || result.body().length() == 0) {
-      return Future.succeededFuture(new JsonObject());
-    }
-    JsonObject req = new JsonObject().put("url", result.finalUrl()).put("contentType", result.contentType())
-        .put("body", result.body()).put("formats", new JsonArray(Formats.EXTRACTED));
-    return vertx.eventBus().<JsonObject>request(Bus.EXTRACT, req, new DeliveryOptions().setSendTimeout(30_000))
-        .map(Message::body)
-        .otherwise(err -> {
-          LOG.warn("extracting {} failed, storing it without extracted formats: {}", result.finalUrl(), err.getMessage());
-          return new JsonObject();
-        });
   }
 
   /** Stores the page with the links the job follows from it, one level deeper, unless that is past maxDepth. */

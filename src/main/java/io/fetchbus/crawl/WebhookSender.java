@@ -126,6 +126,8 @@ final class WebhookSender {
   Future<Void> start() {
     var bus = vertx.eventBus();
     return Future.all(
+        // The first Mac.getInstance loads the JCA providers, which can take a noticeable while: on a worker, now.
+        vertx.executeBlocking(() -> hmacSha256Hex("warm-up", "warm-up"), false),
         bus.<JsonObject>consumer(Bus.WEBHOOK_STATS, msg -> msg.reply(stats())).completion(),
         bus.<JsonObject>consumer(Bus.CRAWL_ENDED, msg -> {
           if (msg.body() != null) {
@@ -260,7 +262,7 @@ final class WebhookSender {
     return headers;
   }
 
-  /** HMAC-SHA256 of a small body: microseconds of work, fine on the event loop. */
+  /** HMAC-SHA256 of a small body: microseconds of work once the JCA is loaded (see start), fine on the event loop. */
   static String hmacSha256Hex(String secret, String message) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
