@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Jobs;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -12,6 +13,10 @@ import io.fetchbus.support.TestVertx;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
@@ -75,6 +80,40 @@ class ShutdownTest extends TestBase {
                 });
                 return null;
               }));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("an open event stream ends as soon as the node begins to shut down, not at the end of its grace period")
+  void eventStreamEnds(VertxTestContext ctx) {
+    HttpClient client = vertx.createHttpClient();
+    TestSite.start(vertx, 10).compose(site -> deploy(new JsonObject().put("shutdown", new JsonObject().put("graceMs", 20_000)))
+        .compose(fb -> {
+          site.hold();
+          return Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("maxDepth", 1))
+              .compose(id -> client.request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/crawls/" + id + "/events"))
+              .compose(HttpClientRequest::send)
+              .compose(stream -> {
+                Buffer received = Buffer.buffer();
+                stream.handler(received::appendBuffer);
+                Future<Void> ended = stream.end();
+                // The crawl's fetch of the seed is held at the site, so the job stays running.
+                return Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() == 1 && received.length() > 0))
+                    .compose(v -> {
+                      long closing = System.currentTimeMillis();
+                      Future<Void> closed = node.close();
+                      return ended.timeout(5, TimeUnit.SECONDS).map(x -> {
+                        ctx.verify(() -> {
+                          assertThat(System.currentTimeMillis() - closing).isLessThan(5_000);
+                          assertThat(received.toString()).contains("event: progress").doesNotContain("\"status\":\"completed\"");
+                        });
+                        site.release(); // now the crawl's drain can end too
+                        return closed;
+                      });
+                    })
+                    .compose(closed -> closed);
+              });
         }))
         .onComplete(ctx.succeedingThenComplete());
   }
