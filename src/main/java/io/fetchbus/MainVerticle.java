@@ -11,16 +11,21 @@ import io.fetchbus.extract.ExtractVerticle;
 import io.fetchbus.fetch.FetchVerticle;
 import io.fetchbus.store.EmbeddedDatabase;
 import io.fetchbus.store.StoreVerticle;
+import io.vertx.core.Closeable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.shareddata.LocalMap;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,12 +34,29 @@ import org.slf4j.LoggerFactory;
  * Reads the configuration and deploys the verticles in dependency order: store, extract, fetch, then the API,
  * so that the API never answers before what it calls exists. Starts the embedded PostgreSQL when no
  * {@code pg.url} is configured.
+ *
+ * <p>When Vert.x closes (the launcher does that on SIGTERM), it stops them in the reverse order, one after the
+ * other, before Vert.x undeploys anything itself: see {@link #shutdown()}. (Undeploying this verticle alone,
+ * without closing Vert.x, stops its children all at once, as Vert.x always does.)
  */
 public final class MainVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MainVerticle.class);
 
+  /**
+   * The launcher waits at most 2 minutes for Vert.x to close (then the JVM exits mid-shutdown): the grace period
+   * leaves room for releasing leases and closing the pool after it.
+   */
+  static final long MAX_GRACE_MS = 100_000;
+
   private final Map<String, String> env;
   private EmbeddedDatabase embedded;
+  /** What this verticle deployed, in deployment order: the shutdown undeploys it from the end. */
+  private final List<Deployed> deployed = new ArrayList<>();
+  private long graceMs;
+  private Closeable shutdownHook;
+
+  /** A deployment, what it is, and what stopping it involves (for the log). */
+  private record Deployed(String id, String what, String stopping) {}
 
   public MainVerticle() {
     this(System.getenv());
@@ -54,17 +76,30 @@ public final class MainVerticle extends VerticleBase {
           String refusal = refuseOpenExposure(cfg);
           return refusal == null ? Future.succeededFuture(cfg) : Future.failedFuture(new IllegalStateException(refusal));
         })
+        .map(cfg -> {
+          graceMs = graceMs(cfg);
+          return cfg;
+        })
         .compose(this::withDatabase)
         .compose(cfg -> {
           LOG.info("effective configuration: {}", Secrets.mask(cfg).encode());
           EnvOverrides.unknown(cfg, env).forEach(name -> LOG.warn("{} names no setting and is ignored", name));
-          return deploy(StoreVerticle.class.getName(), cfg, cfg.getJsonObject("store").getInteger("instances"), false)
-              .compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true))
-              .compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false))
+          return deploy(StoreVerticle.class.getName(), cfg, cfg.getJsonObject("store").getInteger("instances"), false,
+                  "the store", "its PostgreSQL pool closes")
+              .compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true, "extraction", ""))
+              .compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false, "fetching", ""))
               // One crawl verticle per node is plenty: it only coordinates; the fetch and extract verticles do the work.
-              .compose(v -> deploy(CrawlVerticle.class.getName(), cfg, cfg.getJsonObject("crawl").getInteger("instances", 1), false))
-              .compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false))
+              .compose(v -> deploy(CrawlVerticle.class.getName(), cfg, cfg.getJsonObject("crawl").getInteger("instances", 1), false,
+                  "crawling", "no new claims; crawl fetches in flight finish, then this node's leases are released"))
+              .compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false,
+                  "the API", "no new connections; requests in progress finish"))
               .onSuccess(v -> {
+                // A close hook of Vert.x itself runs before Vert.x undeploys any verticle, and Vert.x undeploys
+                // the children of this verticle all at once, in no order: so the ordered shutdown starts here.
+                // addCloseHook is internal API (the launcher registers its own hook the same way).
+                shutdownHook = completion -> context.runOnContext(x -> shutdown().onComplete(completion));
+                ((VertxInternal) vertx).addCloseHook(shutdownHook);
+                vertx.sharedData().getLocalMap(Bus.NODE_INFO).remove(Bus.NODE_SHUTDOWN_DEADLINE);
                 vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_DEPLOYED, true);
                 LOG.info("Fetchbus listening on http://{}:{}", cfg.getJsonObject("http").getString("host"),
                     vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT));
@@ -72,8 +107,43 @@ public final class MainVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * Stops the node in the reverse order of its start, each part after the one before has stopped: first
+   * {@code /ready} turns red, then the API stops taking requests and finishes those in progress, the crawl stops
+   * claiming, lets its fetches in flight finish and gives this node's leases back to the frontier, then fetch,
+   * extract, and last the store closes its pool. The API and the crawl drain until the same deadline,
+   * {@code shutdown.graceMs} after the start. A part that fails to stop is logged, and the next one stops anyway.
+   */
+  Future<Void> shutdown() {
+    long started = System.currentTimeMillis();
+    LocalMap<Object, Object> node = vertx.sharedData().getLocalMap(Bus.NODE_INFO);
+    node.remove(Bus.NODE_DEPLOYED);
+    node.put(Bus.NODE_SHUTDOWN_DEADLINE, started + graceMs);
+    LOG.info("shutting down: /ready is red; work in progress has {} ms (shutdown.graceMs) to finish", graceMs);
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployed.size() - 1; i >= 0; i--) {
+      Deployed part = deployed.get(i);
+      chain = chain.compose(v -> {
+        LOG.info("stopping {}{}", part.what(), part.stopping().isEmpty() ? "" : ": " + part.stopping());
+        return vertx.undeploy(part.id())
+            .onSuccess(x -> LOG.info("stopped {}", part.what()))
+            .recover(err -> {
+              LOG.warn("stopping {} failed; going on with the shutdown", part.what(), err);
+              return Future.succeededFuture();
+            });
+      });
+    }
+    return chain.onComplete(v -> {
+      deployed.clear();
+      LOG.info("shut down in {} ms", System.currentTimeMillis() - started);
+    });
+  }
+
   @Override
   public Future<?> stop() {
+    if (shutdownHook != null) {
+      ((VertxInternal) vertx).removeCloseHook(shutdownHook);
+    }
     vertx.sharedData().getLocalMap(Bus.NODE_INFO).remove(Bus.NODE_DEPLOYED);
     // Child verticles are undeployed before this runs, so nothing uses the database any more.
     if (embedded == null) {
@@ -133,13 +203,27 @@ public final class MainVerticle extends VerticleBase {
         });
   }
 
-  private Future<String> deploy(String verticle, JsonObject cfg, int instances, boolean worker) {
+  private Future<String> deploy(String verticle, JsonObject cfg, int instances, boolean worker, String what,
+                                String stopping) {
     DeploymentOptions options = new DeploymentOptions().setConfig(cfg).setInstances(instances);
     if (worker) {
       options.setThreadingModel(ThreadingModel.WORKER);
     }
     return vertx.deployVerticle(verticle, options)
-        .onSuccess(id -> LOG.debug("deployed {} x{}", verticle, instances));
+        .onSuccess(id -> {
+          deployed.add(new Deployed(id, what, stopping));
+          LOG.debug("deployed {} x{}", verticle, instances);
+        });
+  }
+
+  /** {@code shutdown.graceMs}, checked: the launcher's own wait bounds it. */
+  static long graceMs(JsonObject cfg) {
+    long ms = cfg.getJsonObject("shutdown", new JsonObject()).getLong("graceMs", 10_000L);
+    if (ms < 0 || ms > MAX_GRACE_MS) {
+      throw new IllegalArgumentException("shutdown.graceMs must be between 0 and " + MAX_GRACE_MS
+          + ": the launcher waits at most 120 s for the whole shutdown");
+    }
+    return ms;
   }
 
   /** {@code instances: 0} means one per event-loop thread, the Vert.x way to use every core without locks. */

@@ -18,6 +18,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -131,15 +132,30 @@ public final class ApiVerticle extends VerticleBase {
     return flow.forRequest(ctx.get(RequestLog.REQUEST_ID));
   }
 
-  /** Ready when every verticle of this node is deployed and the store can reach PostgreSQL. */
+  /** Ready when every verticle of this node is deployed, it is not shutting down, and the store can reach PostgreSQL. */
   private HealthChecks readiness() {
     return HealthChecks.create(vertx)
         .register("deployed", promise -> promise.complete(
             Boolean.TRUE.equals(vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_DEPLOYED)) ? Status.OK() : Status.KO()))
+        .register("running", promise -> promise.complete(
+            vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE) == null ? Status.OK()
+                : Status.KO(new JsonObject().put("detail", "shutting down"))))
         .register("store", 3_000, promise -> vertx.eventBus().request(Bus.STORE_PING, new JsonObject(),
                 new DeliveryOptions().setSendTimeout(2_500))
             .onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
                 : Status.KO(new JsonObject().put("detail", ar.cause().getMessage())))));
+  }
+
+  /**
+   * Takes no new connection, and lets the requests in progress finish until the node's shutdown deadline (event
+   * streams end at once: their clients reconnect to another node); then the connections are closed.
+   */
+  @Override
+  public Future<?> stop() {
+    Object deadline = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE);
+    long graceMs = deadline instanceof Long at ? Math.max(0, at - System.currentTimeMillis())
+        : config().getJsonObject("shutdown", new JsonObject()).getLong("graceMs", 10_000L);
+    return server == null ? Future.succeededFuture() : server.shutdown(graceMs, TimeUnit.MILLISECONDS);
   }
 
   private void fetch(RoutingContext ctx) {

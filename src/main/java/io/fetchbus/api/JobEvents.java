@@ -30,7 +30,12 @@ final class JobEvents {
     vertx.eventBus().<JsonObject>request(Bus.CRAWL_STATUS, new JsonObject().put("id", ctx.pathParam("id")),
             new DeliveryOptions().setSendTimeout(storeTimeoutMs).addHeader(Bus.REQUEST_ID, ctx.get(RequestLog.REQUEST_ID)))
         .onFailure(ctx::fail)
-        .onSuccess(msg -> new Stream(ctx.response(), msg.body()).start());
+        .onSuccess(msg -> {
+          Stream stream = new Stream(ctx.response(), msg.body());
+          stream.start();
+          // A node shutting down ends its streams at once rather than at its grace period's end.
+          ctx.request().connection().shutdownHandler(v -> stream.end());
+        });
   }
 
   /** One client's stream: subscribed to the job's progress until the job ends or the client goes away. */
@@ -106,6 +111,13 @@ final class JobEvents {
       lastStatus = job.getString("status");
       response.write("event: progress\ndata: " + job.encode() + "\n\n");
       if (CrawlJob.from(job).finished()) {
+        response.end();
+        stop();
+      }
+    }
+
+    void end() {
+      if (!ended) {
         response.end();
         stop();
       }

@@ -92,6 +92,12 @@ public final class Bus {
   public static final String NODE_HTTP_PORT = "http.port";
   /** True in {@link #NODE_INFO} once every verticle of this node is deployed. */
   public static final String NODE_DEPLOYED = "deployed";
+  /**
+   * Put in {@link #NODE_INFO} when this node begins to shut down (and {@link #NODE_DEPLOYED} is removed): the
+   * epoch millisecond by which its in-flight work must be finished ({@code shutdown.graceMs} after the start of
+   * the shutdown). Its presence turns {@code /ready} red; the API and crawl verticles drain until then.
+   */
+  public static final String NODE_SHUTDOWN_DEADLINE = "shutdownDeadline";
 
   private Bus() {}
 }

@@ -11,6 +11,7 @@ import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -58,7 +59,10 @@ public final class CrawlVerticle extends VerticleBase {
   private Extraction extraction;
   private WebhookSender webhooks;
   private boolean claiming;
+  private Future<?> lastClaim = Future.succeededFuture();
   private boolean stopping;
+  /** Once stopping: done when nothing is in flight or being claimed, or when the shutdown's grace period ends. */
+  private Promise<Void> drained;
 
   @Override
   public Future<?> start() {
@@ -78,10 +82,41 @@ public final class CrawlVerticle extends VerticleBase {
         webhooks.start());
   }
 
-  /** Gives this node's leases back at once, so the work goes on elsewhere (or after a restart) without waiting. */
+  /**
+   * Claims nothing more, lets the fetches in flight finish until the node's shutdown deadline (or
+   * {@code shutdown.graceMs}), then gives this node's leases back at once, those of fetches still unfinished
+   * included, so the work goes on elsewhere (or after a restart) without waiting for them to expire.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
+    drained = Promise.promise();
+    Object deadline = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE);
+    long graceMs = deadline instanceof Long at ? Math.max(0, at - System.currentTimeMillis())
+        : config().getJsonObject("shutdown", new JsonObject()).getLong("graceMs", 10_000L);
+    if (!inFlight.isEmpty()) {
+      LOG.info("waiting up to {} ms for {} crawl fetches in flight", graceMs, inFlight.size());
+    }
+    long timer = vertx.setTimer(Math.max(1, graceMs), t -> drained.tryComplete());
+    checkDrained();
+    return drained.future()
+        .compose(v -> {
+          vertx.cancelTimer(timer);
+          if (!inFlight.isEmpty()) {
+            LOG.info("{} crawl fetches still in flight after the grace period: their leases are released", inFlight.size());
+          }
+          return lastClaim.otherwiseEmpty(); // a claim under way may still take leases: release after it
+        })
+        .compose(v -> release());
+  }
+
+  private void checkDrained() {
+    if (drained != null && inFlight.isEmpty() && !claiming) {
+      drained.tryComplete();
+    }
+  }
+
+  private Future<?> release() {
     return vertx.eventBus().<JsonObject>request(Bus.FRONTIER_RELEASE, new JsonObject().put("owner", owner), storeDelivery)
         .onSuccess(m -> LOG.info("released {} crawl leases of {}", m.body().getInteger("released"), owner))
         .onFailure(err -> LOG.warn("could not release the crawl leases of {}: {}; they expire in {} ms", owner,
@@ -156,10 +191,11 @@ public final class CrawlVerticle extends VerticleBase {
     claiming = true;
     JsonObject req = new JsonObject().put("owner", owner).put("max", room).put("leaseMs", settings.leaseMs())
         .put("perHost", settings.perHostInFlight()).put("busyHosts", busyHosts());
-    store(Bus.FRONTIER_CLAIM, req).onComplete(ar -> {
+    lastClaim = store(Bus.FRONTIER_CLAIM, req).onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {
         LOG.debug("claiming crawl work failed: {}", ar.cause().getMessage());
+        checkDrained();
         return;
       }
       JsonArray entries = ar.result().getJsonArray("entries");
@@ -171,6 +207,7 @@ public final class CrawlVerticle extends VerticleBase {
       if (!entries.isEmpty() && entries.size() == room) {
         pump(); // there may be more due right now
       }
+      checkDrained();
     });
   }
 
@@ -220,6 +257,7 @@ public final class CrawlVerticle extends VerticleBase {
     if (inFlight.size() <= settings.maxInFlight() * 3 / 4) {
       pump();
     }
+    checkDrained();
   }
 
   private Future<JobPlan> plan(String jobId) {

@@ -27,6 +27,11 @@ public final class Fetchbus {
         new PoolOptions().setHttp1MaxSize(64));
   }
 
+  /** A client of a service running elsewhere, e.g. the fat jar in a child process, listening on {@code port}. */
+  public static Fetchbus at(Vertx vertx, int port) {
+    return new Fetchbus(vertx, port);
+  }
+
   /** Test defaults: the test database, port 0, small instance counts; {@code overrides} win. */
   public static JsonObject config(JsonObject overrides) {
     JsonObject base = new JsonObject()
@@ -36,7 +41,9 @@ public final class Fetchbus {
         .put("fetch", new JsonObject().put("instances", 2).put("guard", new JsonObject().put("allowPrivateNetworks", true)))
         .put("extract", new JsonObject().put("instances", 1))
         // Tests fire requests in bursts; AdmissionTest sets its own limits.
-        .put("limits", new JsonObject().put("ratePerSecond", 10_000.0).put("burst", 10_000));
+        .put("limits", new JsonObject().put("ratePerSecond", 10_000.0).put("burst", 10_000))
+        // Closing a test's Vert.x shuts the service down gracefully: a short grace keeps that quick.
+        .put("shutdown", new JsonObject().put("graceMs", 2_000));
     return base.mergeIn(overrides, true);
   }
 

@@ -1,0 +1,58 @@
+package io.fetchbus.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** What the process tests check of a crawl in the database and through the API. */
+public final class CrawlChecks {
+  private CrawlChecks() {}
+
+  /** Frontier entries leased right now, by any node. */
+  public static Future<Long> leased(Vertx vertx) {
+    return TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'leased'");
+  }
+
+  /**
+   * Brings the crawl to the middle of its run: waits for the seed to reach the (holding) site, lets it through,
+   * then waits until pages are done, at least {@code minLeased} entries are leased and every leased entry's
+   * request is held at the site, so the node has fetches truly in flight.
+   */
+  public static Future<Void> midCrawl(Vertx vertx, TestSite site, int minLeased) {
+    return Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1))
+        .compose(v -> {
+          site.release();
+          site.hold();
+          return Poll.until(vertx, () -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'done'")
+              .compose(done -> leased(vertx).map(leased -> done >= 1 && leased >= minLeased && leased == site.heldCount())));
+        });
+  }
+
+  /**
+   * The job stored exactly {@code expected} (paths on the test site): the same set through the API, and in the
+   * database one page row per URL, no more.
+   */
+  public static Future<Void> exactPages(Fetchbus fb, String jobId, Set<String> expected) {
+    Vertx vertx = fb.vertx;
+    return Jobs.all(fb, "/v1/crawls/" + jobId + "/pages").compose(pages -> Future.all(
+            TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + jobId + "'"),
+            TestDatabase.count(vertx, "SELECT count(*) FROM (SELECT url_key FROM pages WHERE job_id = '" + jobId
+                + "' GROUP BY url_key HAVING count(*) > 1) d"))
+        .map(counts -> {
+          assertThat(paths(pages)).isEqualTo(expected);
+          assertThat(pages).hasSize(expected.size());
+          assertThat(counts.<Long>resultAt(0)).as("page rows of the job").isEqualTo(expected.size());
+          assertThat(counts.<Long>resultAt(1)).as("URLs stored more than once").isZero();
+          return null;
+        }));
+  }
+
+  public static Set<String> paths(List<io.vertx.core.json.JsonObject> pages) {
+    return pages.stream().map(p -> URI.create(p.getString("url")).getPath()).collect(Collectors.toSet());
+  }
+}
