@@ -3,6 +3,7 @@ package io.fetchbus;
 import io.fetchbus.api.ApiVerticle;
 import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.WireBodies;
 import io.fetchbus.config.ConfigLoader;
 import io.fetchbus.ops.LogFormat;
 import io.fetchbus.config.EnvOverrides;
@@ -27,13 +28,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the configuration and deploys the verticles in dependency order: store, extract, fetch, then the API,
- * so that the API never answers before what it calls exists. Starts the embedded PostgreSQL when no
- * {@code pg.url} is configured.
+ * Reads the configuration and deploys the verticles of this node's {@link Roles} in dependency order: store,
+ * extract, fetch, crawl, then the API, so that the API never answers before what it calls exists. Starts the
+ * embedded PostgreSQL when the node has the store role and no {@code pg.url} is configured.
  *
  * <p>When Vert.x closes (the launcher does that on SIGTERM), it stops them in the reverse order, one after the
  * other, before Vert.x undeploys anything itself: see {@link #shutdown()}. (Undeploying this verticle alone,
@@ -54,6 +57,8 @@ public final class MainVerticle extends VerticleBase {
   private final List<Deployed> deployed = new ArrayList<>();
   private long graceMs;
   private Closeable shutdownHook;
+  private Set<String> roles = Set.of();
+  private final WireBodies wireBodies = new WireBodies();
 
   /** A deployment, what it is, and what stopping it involves (for the log). */
   private record Deployed(String id, String what, String stopping) {}
@@ -73,26 +78,49 @@ public final class MainVerticle extends VerticleBase {
         .compose(cfg -> {
           // The layout is chosen first, so that everything logged from here on has it.
           LogFormat.use(cfg.getJsonObject("log", new JsonObject()).getString("format", "text"));
-          String refusal = refuseOpenExposure(cfg);
+          roles = Roles.of(cfg);
+          String refusal = roles.contains(Roles.API) ? refuseOpenExposure(cfg) : null;
           return refusal == null ? Future.succeededFuture(cfg) : Future.failedFuture(new IllegalStateException(refusal));
         })
         .map(cfg -> {
           graceMs = graceMs(cfg);
+          // Whatever this node runs, nothing but data reaches it over the bus (no Java serialization).
+          vertx.eventBus().addInboundInterceptor(wireBodies);
+          String nodeId = vertx.isClustered() ? ((VertxInternal) vertx).clusterManager().getNodeId() : UUID.randomUUID().toString();
+          vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ID, nodeId);
+          cfg.put("roles", new JsonArray(List.copyOf(roles)));
+          // -cluster may have come from the command line: the effective configuration says what this node is.
+          cfg.getJsonObject("cluster", new JsonObject()).put("enabled", vertx.isClustered());
           return cfg;
         })
-        .compose(this::withDatabase)
+        .compose(cfg -> roles.contains(Roles.STORE) ? withDatabase(cfg) : Future.succeededFuture(cfg))
         .compose(cfg -> {
           LOG.info("effective configuration: {}", Secrets.mask(cfg).encode());
           EnvOverrides.unknown(cfg, env).forEach(name -> LOG.warn("{} names no setting and is ignored", name));
-          return deploy(StoreVerticle.class.getName(), cfg, cfg.getJsonObject("store").getInteger("instances"), false,
-                  "the store", "its PostgreSQL pool closes")
-              .compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true, "extraction", ""))
-              .compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false, "fetching", ""))
-              // One crawl verticle per node is plenty: it only coordinates; the fetch and extract verticles do the work.
-              .compose(v -> deploy(CrawlVerticle.class.getName(), cfg, cfg.getJsonObject("crawl").getInteger("instances", 1), false,
-                  "crawling", "no new claims; crawl fetches in flight finish, then this node's leases are released"))
-              .compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false,
-                  "the API", "no new connections; requests in progress finish"))
+          LOG.info("node {}{} runs {}", vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID),
+              vertx.isClustered() ? " (clustered)" : "", String.join(",", roles));
+          // In dependency order; a node deploys only its roles, and reaches the others' over the (clustered) bus.
+          Future<String> chain = Future.succeededFuture();
+          if (roles.contains(Roles.STORE)) {
+            chain = chain.compose(v -> deploy(StoreVerticle.class.getName(), cfg, cfg.getJsonObject("store").getInteger("instances"),
+                false, "the store", "its PostgreSQL pool closes"));
+          }
+          if (roles.contains(Roles.EXTRACT)) {
+            chain = chain.compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true, "extraction", ""));
+          }
+          if (roles.contains(Roles.FETCH)) {
+            chain = chain.compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false, "fetching", ""));
+          }
+          if (roles.contains(Roles.CRAWL)) {
+            // One crawl verticle per node is plenty: it only coordinates; the fetch and extract verticles do the work.
+            chain = chain.compose(v -> deploy(CrawlVerticle.class.getName(), cfg, cfg.getJsonObject("crawl").getInteger("instances", 1),
+                false, "crawling", "no new claims; crawl fetches in flight finish, then this node's leases are released"));
+          }
+          if (roles.contains(Roles.API)) {
+            chain = chain.compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false,
+                "the API", "no new connections; requests in progress finish"));
+          }
+          return chain
               .onSuccess(v -> {
                 // A close hook of Vert.x itself runs before Vert.x undeploys any verticle, and Vert.x undeploys
                 // the children of this verticle all at once, in no order: so the ordered shutdown starts here.
@@ -101,8 +129,12 @@ public final class MainVerticle extends VerticleBase {
                 ((VertxInternal) vertx).addCloseHook(shutdownHook);
                 vertx.sharedData().getLocalMap(Bus.NODE_INFO).remove(Bus.NODE_SHUTDOWN_DEADLINE);
                 vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_DEPLOYED, true);
-                LOG.info("Fetchbus listening on http://{}:{}", cfg.getJsonObject("http").getString("host"),
-                    vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT));
+                if (roles.contains(Roles.API)) {
+                  LOG.info("Fetchbus listening on http://{}:{}", cfg.getJsonObject("http").getString("host"),
+                      vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT));
+                } else {
+                  LOG.info("Fetchbus started without the api role: no HTTP port");
+                }
               });
         });
   }
@@ -144,6 +176,7 @@ public final class MainVerticle extends VerticleBase {
     if (shutdownHook != null) {
       ((VertxInternal) vertx).removeCloseHook(shutdownHook);
     }
+    vertx.eventBus().removeInboundInterceptor(wireBodies);
     vertx.sharedData().getLocalMap(Bus.NODE_INFO).remove(Bus.NODE_DEPLOYED);
     // Child verticles are undeployed before this runs, so nothing uses the database any more.
     if (embedded == null) {
