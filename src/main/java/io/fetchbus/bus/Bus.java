@@ -8,6 +8,18 @@ package io.fetchbus.bus;
 public final class Bus {
   /** {@link FetchRequest} -> {@link FetchResult} with the body. Fetches only; never stores. */
   public static final String FETCH = "fetchbus.fetch";
+  /**
+   * {@link FetchRequest} -> {@link FetchResult}, like {@link #FETCH}, addressed to the fetch node {@code <id>}
+   * ({@link #fetchNode}): how a fetch node hands a request to the node that owns the URL's origin. Served there
+   * and never forwarded again. Not for other clients.
+   */
+  public static final String FETCH_NODE_PREFIX = "fetchbus.fetch.node.";
+  /**
+   * Published by every fetch node every {@code cluster.heartbeatMs}: {@code {"node", "fetches", "inFlight"}} (its
+   * id, upstream requests it started since it started, and those in flight now); {@code {"node", "leaving": true}}
+   * once when it stops. The fetch nodes route by it; the API shows it ({@code GET /v1/cluster}).
+   */
+  public static final String FETCH_NODES = "fetchbus.fetch.nodes";
   /** {} -> {@code {"hits","misses","joins","entries","bytes"}}: the fetch cache of one node. */
   public static final String FETCH_CACHE_STATS = "fetchbus.fetch.cache.stats";
   /**
@@ -83,6 +95,8 @@ public final class Bus {
    * the verticles that do the work can log it.
    */
   public static final String REQUEST_ID = "x-request-id";
+  /** Header on a request a fetch node forwarded to the origin's owner: the sender's node id. */
+  public static final String FORWARDED = "x-fetchbus-forwarded";
 
   /**
    * Not an address: the name of the Vert.x local map where this node publishes facts about itself, such as the
@@ -90,6 +104,8 @@ public final class Bus {
    */
   public static final String NODE_INFO = "fetchbus.node";
   public static final String NODE_HTTP_PORT = "http.port";
+  /** This node's id in {@link #NODE_INFO}: the cluster's node id when clustered, else a random UUID. */
+  public static final String NODE_ID = "id";
   /** True in {@link #NODE_INFO} once every verticle of this node is deployed. */
   public static final String NODE_DEPLOYED = "deployed";
   /**
@@ -98,6 +114,11 @@ public final class Bus {
    * the shutdown). Its presence turns {@code /ready} red; the API and crawl verticles drain until then.
    */
   public static final String NODE_SHUTDOWN_DEADLINE = "shutdownDeadline";
+
+  /** The address of one fetch node: {@link #FETCH_NODE_PREFIX} and its id. */
+  public static String fetchNode(String nodeId) {
+    return FETCH_NODE_PREFIX + nodeId;
+  }
 
   private Bus() {}
 }

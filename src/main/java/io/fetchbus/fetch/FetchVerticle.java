@@ -7,8 +7,12 @@ import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.WebhookDelivery;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
@@ -26,12 +30,19 @@ import org.slf4j.LoggerFactory;
  * Serves {@link Bus#FETCH}: the cache first, then one upstream fetch through this instance's pooled client,
  * behind the destination guard, robots.txt and the politeness limiter shared by every instance. Serves
  * {@link Bus#WEBHOOK_DELIVER} too: outbound HTTP, and the guard, belong here.
+ * <p>
+ * In a cluster, each origin belongs to one fetch node ({@link FetchOwners}): a request for an origin another node
+ * owns is forwarded to it ({@link Bus#fetchNode}) and its answer relayed, so the owner's limiter keeps the per-host
+ * limits for the whole cluster. If the owner is gone (no handler, or it leaves the view while the request waits),
+ * this node serves the request itself.
  */
 public final class FetchVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FetchVerticle.class);
 
   /** Connections to one webhook receiver, per fetch verticle instance. */
   private static final int WEBHOOK_CONNECTIONS_PER_HOST = 4;
+  /** A forwarded fetch may take the owner's whole deadline; this is the owner's margin for answering. */
+  private static final long FORWARD_MARGIN_MS = 2_000;
 
   private HttpClientAgent client;
   private HttpClientAgent webhookClient;
@@ -41,6 +52,7 @@ public final class FetchVerticle extends VerticleBase {
   private HostLimiter limiter;
   private FetchSettings settings;
   private Meters meters;
+  private FetchOwners owners;
 
   @Override
   public Future<?> start() {
@@ -54,6 +66,7 @@ public final class FetchVerticle extends VerticleBase {
     meters = Meters.of(vertx);
     cache = FetchCache.shared(vertx, settings);
     limiter = HostLimiter.shared(vertx, settings);
+    owners = FetchOwners.shared(vertx, config(), limiter);
     RobotsCache robots = RobotsCache.shared(vertx, settings);
     // Webhook deliveries have a pool of their own, so a slow receiver never holds a connection a fetch could use.
     webhookClient = vertx.createHttpClient(new HttpClientOptions()
@@ -70,15 +83,18 @@ public final class FetchVerticle extends VerticleBase {
           poster = new WebhookPoster(vertx, webhookClient, guard, settings);
         })
         .compose(own -> Future.all(
-            vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion(),
+            vertx.eventBus().<JsonObject>consumer(Bus.fetchNode(owners.self()), this::serveForwarded).completion(),
             vertx.eventBus().<JsonObject>consumer(Bus.WEBHOOK_DELIVER, this::deliver).completion(),
             vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
-                msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion()));
+                msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion()))
+        // Requests are taken once this node knows the other fetch nodes, so it does not fetch origins it does not own.
+        .compose(v -> owners.start())
+        .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion());
   }
 
   @Override
   public Future<?> stop() {
-    return Future.all(client.close(), webhookClient.close());
+    return Future.all(owners.stop(), client.close(), webhookClient.close());
   }
 
   private void fetch(Message<JsonObject> msg) {
@@ -89,6 +105,67 @@ public final class FetchVerticle extends VerticleBase {
       Failures.reply(msg, e);
       return;
     }
+    String owner = owners.ownerOf(HttpFetcher.origin(req.url()));
+    if (owner.equals(owners.self()) || msg.headers().contains(Bus.FORWARDED)) {
+      serve(msg, req);
+    } else {
+      forward(msg, req, owner);
+    }
+  }
+
+  /** A request another fetch node forwarded here, the owner of its origin: served, never forwarded again. */
+  private void serveForwarded(Message<JsonObject> msg) {
+    FetchRequest req;
+    try {
+      req = FetchRequest.from(msg.body());
+    } catch (RuntimeException e) {
+      Failures.reply(msg, e);
+      return;
+    }
+    serve(msg, req);
+  }
+
+  /**
+   * Hands the request to the owner of its origin and relays the answer. If the owner has no handler any more, or
+   * leaves the view of live fetch nodes before it answers (it died: its own requests upstream died with it),
+   * this node serves the request itself; a fetch is a GET, safe to send again.
+   */
+  private void forward(Message<JsonObject> msg, FetchRequest req, String owner) {
+    String requestId = msg.headers().get(Bus.REQUEST_ID);
+    Promise<Void> settled = Promise.promise();
+    Runnable ownerGone = () -> context.runOnContext(v -> {
+      if (settled.tryComplete()) {
+        LOG.debug("fetch node {} left while it had {}; fetching it here [request {}]", owner, req.url(), requestId);
+        serve(msg, req);
+      }
+    });
+    Runnable cancelWatch = owners.whenGone(owner, ownerGone);
+    if (cancelWatch == null) {
+      serve(msg, req); // it left between choosing it and now
+      return;
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(settings.timeoutMs() + FORWARD_MARGIN_MS)
+        .addHeader(Bus.FORWARDED, owners.self());
+    if (requestId != null) {
+      options.addHeader(Bus.REQUEST_ID, requestId);
+    }
+    vertx.eventBus().<JsonObject>request(Bus.fetchNode(owner), msg.body(), options).onComplete(ar -> {
+      if (!settled.tryComplete()) {
+        return; // the owner left the view meanwhile, and this node took the request over
+      }
+      cancelWatch.run();
+      if (ar.succeeded()) {
+        msg.reply(ar.result().body());
+      } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+        LOG.debug("fetch node {} has no handler; fetching {} here [request {}]", owner, req.url(), requestId);
+        serve(msg, req);
+      } else {
+        Failures.reply(msg, ar.cause());
+      }
+    });
+  }
+
+  private void serve(Message<JsonObject> msg, FetchRequest req) {
     HttpFetcher.Options options = fetcher.defaults(req.obeyRobots(), req.maxConcurrency());
     // A conditional fetch answers for one stored copy: it is neither served from nor kept in the cache.
     Future<FetchResult> fetched = req.conditional()

@@ -37,6 +37,8 @@ final class HostLimiter implements Shareable {
   private final LinkedHashSet<Host> waiting = new LinkedHashSet<>();
   private int inFlight;
   private int queued;
+  /** Slots handed out since start: the upstream requests this node started. */
+  private long started;
   private long lastSweep = System.currentTimeMillis();
 
   HostLimiter(Vertx vertx, int maxInFlight, int maxQueuedPerHost, int maxQueued) {
@@ -125,6 +127,10 @@ final class HostLimiter implements Shareable {
     return inFlight;
   }
 
+  synchronized long started() {
+    return started;
+  }
+
   private boolean canStart(Host host, Waiter w) {
     return inFlight < maxInFlight && host.active < w.perHost && System.currentTimeMillis() >= host.lastStart + w.delayMs;
   }
@@ -132,6 +138,7 @@ final class HostLimiter implements Shareable {
   /** Under the lock: takes the slot and hands it to the waiter on its own context. */
   private void start(Host host, Waiter w) {
     inFlight++;
+    started++;
     host.active++;
     host.lastStart = System.currentTimeMillis();
     // The longest delay asked recently is kept, so a request without one cannot make the origin forget it.

@@ -1,5 +1,6 @@
 package io.fetchbus.ops;
 
+import io.fetchbus.bus.Bus;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -59,6 +60,9 @@ public final class Metrics {
         // A client may send any token as a method: it must not be able to create time series at will.
         .meterFilter(MeterFilter.replaceTagValues(Label.HTTP_METHOD.toString(),
             method -> METHODS.contains(method) ? method : "OTHER"))
+        // Each fetch node has an address of its own (fetchbus.fetch.node.<id>), a new one at each restart: one series.
+        .meterFilter(MeterFilter.replaceTagValues(Label.EB_ADDRESS.toString(),
+            address -> address.startsWith(Bus.FETCH_NODE_PREFIX) ? Bus.FETCH_NODE_PREFIX + "*" : address))
         // The HTTP client keeps one pool per upstream address, named host:port: a crawler meets countless. They are
         // reported as one pool; Vert.x sums pools whose labels are equal.
         .meterFilter(new MeterFilter() {

@@ -1,0 +1,232 @@
+package io.fetchbus.fetch;
+
+import io.fetchbus.bus.Bus;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which fetch node owns which origin, so that each origin is fetched from one node of the cluster and that node's
+ * {@link HostLimiter} holds its per-host limits for the whole cluster. One per Vert.x instance, shared by its fetch
+ * verticles.
+ * <p>
+ * Every fetch node publishes a heartbeat with its id on {@link Bus#FETCH_NODES} every {@code cluster.heartbeatMs},
+ * and keeps the ids it heard from in the last {@code cluster.nodeTimeoutMs}: that set, with itself, is its view of
+ * the live fetch nodes. The owner of an origin is chosen by rendezvous hashing over the view (the node with the
+ * highest hash of origin and node id), so a node that joins or leaves moves only the origins it wins or held.
+ * Hazelcast does the membership of the cluster; the heartbeats only say which nodes are fetching right now (a node
+ * whose event loops stall stops beating, and its origins move). A node alone is the owner of everything.
+ * <p>
+ * State is plain data behind this object's lock, never held for I/O. The heartbeat timer and consumer run on the
+ * context of the first fetch verticle that starts; every fetch verticle of a node is deployed and undeployed
+ * together.
+ */
+final class FetchOwners implements Shareable {
+  private static final Logger LOG = LoggerFactory.getLogger(FetchOwners.class);
+
+  private final Vertx vertx;
+  private final String self;
+  private final long heartbeatMs;
+  private final long nodeTimeoutMs;
+  private final HostLimiter limiter;
+  /** The other live fetch nodes: id -> when its last heartbeat arrived. */
+  private final Map<String, Long> lastSeen = new HashMap<>();
+  /** Callbacks of requests forwarded to a node, run if it leaves the view before they are answered. */
+  private final Map<String, List<Runnable>> departures = new HashMap<>();
+  private int users;
+  private Future<Void> started;
+  private MessageConsumer<JsonObject> consumer;
+  private long timer = -1;
+
+  private FetchOwners(Vertx vertx, String self, long heartbeatMs, long nodeTimeoutMs, HostLimiter limiter) {
+    this.vertx = vertx;
+    this.self = self;
+    this.heartbeatMs = heartbeatMs;
+    this.nodeTimeoutMs = nodeTimeoutMs;
+    this.limiter = limiter;
+  }
+
+  static FetchOwners shared(Vertx vertx, JsonObject config, HostLimiter limiter) {
+    JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
+    long heartbeatMs = cluster.getLong("heartbeatMs", 1_000L);
+    long nodeTimeoutMs = cluster.getLong("nodeTimeoutMs", 3_000L);
+    if (heartbeatMs <= 0 || nodeTimeoutMs <= heartbeatMs) {
+      throw new IllegalArgumentException("cluster.heartbeatMs must be positive and below cluster.nodeTimeoutMs");
+    }
+    Object id = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
+    String self = id instanceof String s ? s : UUID.randomUUID().toString();
+    return vertx.sharedData().<String, FetchOwners>getLocalMap("fetchbus.fetch").computeIfAbsent("owners",
+        k -> new FetchOwners(vertx, self, heartbeatMs, nodeTimeoutMs, limiter));
+  }
+
+  String self() {
+    return self;
+  }
+
+  /**
+   * Joins the fetch nodes: listens to their heartbeats and announces this one. Clustered, it completes one
+   * heartbeat period later, by when every live node has been heard, so that a node that joins does not take
+   * requests while it still believes it owns every origin.
+   */
+  synchronized Future<Void> start() {
+    users++;
+    if (started == null) {
+      consumer = vertx.eventBus().consumer(Bus.FETCH_NODES, this::heard);
+      timer = vertx.setPeriodic(heartbeatMs, t -> {
+        expire();
+        beat();
+      });
+      started = consumer.completion()
+          .onSuccess(v -> beat())
+          .compose(v -> vertx.isClustered() ? vertx.timer(heartbeatMs + 100).<Void>mapEmpty() : Future.<Void>succeededFuture());
+    }
+    return started;
+  }
+
+  /** The last fetch verticle of the node to stop says it is leaving, so the others move its origins at once. */
+  Future<Void> stop() {
+    MessageConsumer<JsonObject> toClose;
+    synchronized (this) {
+      if (--users > 0 || started == null) {
+        return Future.succeededFuture();
+      }
+      started = null;
+      vertx.cancelTimer(timer);
+      toClose = consumer;
+    }
+    // Unregistered first, so that this node's own consumer is not handed its farewell while it goes away.
+    return toClose.unregister().onComplete(v ->
+        vertx.eventBus().publish(Bus.FETCH_NODES, new JsonObject().put("node", self).put("leaving", true)));
+  }
+
+  /** The node that fetches {@code origin}: this one, or one of the live fetch nodes it hears. */
+  synchronized String ownerOf(String origin) {
+    String best = self;
+    long bestScore = score(origin, self);
+    for (String node : lastSeen.keySet()) {
+      long s = score(origin, node);
+      int cmp = Long.compareUnsigned(s, bestScore);
+      if (cmp > 0 || (cmp == 0 && node.compareTo(best) > 0)) {
+        best = node;
+        bestScore = s;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Runs {@code gone} (on the thread that notices, once) if {@code node} leaves the view; returns what cancels
+   * that, or null when the node is not in the view now (it left already: {@code gone} is not run).
+   */
+  synchronized Runnable whenGone(String node, Runnable gone) {
+    if (!lastSeen.containsKey(node)) {
+      return null;
+    }
+    List<Runnable> list = departures.computeIfAbsent(node, k -> new ArrayList<>());
+    list.add(gone);
+    return () -> {
+      synchronized (FetchOwners.this) {
+        List<Runnable> current = departures.get(node);
+        if (current != null) {
+          current.remove(gone);
+          if (current.isEmpty()) {
+            departures.remove(node);
+          }
+        }
+      }
+    };
+  }
+
+  /** The live fetch nodes this node hears, itself excluded. */
+  synchronized List<String> others() {
+    return List.copyOf(lastSeen.keySet());
+  }
+
+  /**
+   * The rendezvous score of {@code node} for {@code origin}: a 64-bit hash of both (FNV-1a, then the SplitMix64
+   * finalizer), the same on every JVM.
+   */
+  static long score(String origin, String node) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : (origin + '\n' + node).getBytes(StandardCharsets.UTF_8)) {
+      h ^= b & 0xff;
+      h *= 0x100000001b3L;
+    }
+    h ^= h >>> 30;
+    h *= 0xbf58476d1ce4e5b9L;
+    h ^= h >>> 27;
+    h *= 0x94d049bb133111ebL;
+    return h ^ (h >>> 31);
+  }
+
+  /** A node that is shutting down stops announcing itself: the others take its origins over while it drains. */
+  private void beat() {
+    if (vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE) != null) {
+      return;
+    }
+    vertx.eventBus().publish(Bus.FETCH_NODES, new JsonObject().put("node", self)
+        .put("fetches", limiter.started()).put("inFlight", limiter.inFlight()));
+  }
+
+  private void heard(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    String node = body == null ? null : body.getString("node");
+    if (node == null || node.equals(self)) {
+      return;
+    }
+    if (body.getBoolean("leaving", false)) {
+      left(node, "it is stopping");
+      return;
+    }
+    int size;
+    synchronized (this) {
+      if (lastSeen.put(node, System.currentTimeMillis()) != null) {
+        return;
+      }
+      size = lastSeen.size() + 1;
+    }
+    LOG.info("fetch node {} joined; {} fetch nodes share the origins", node, size);
+    beat(); // so that a node that has just joined hears this one at once
+  }
+
+  private void expire() {
+    long oldest = System.currentTimeMillis() - nodeTimeoutMs;
+    List<String> gone = new ArrayList<>();
+    synchronized (this) {
+      lastSeen.forEach((node, at) -> {
+        if (at < oldest) {
+          gone.add(node);
+        }
+      });
+    }
+    gone.forEach(node -> left(node, "no heartbeat for " + nodeTimeoutMs + " ms"));
+  }
+
+  private void left(String node, String why) {
+    List<Runnable> callbacks;
+    int size;
+    synchronized (this) {
+      if (lastSeen.remove(node) == null) {
+        return;
+      }
+      callbacks = departures.remove(node);
+      size = lastSeen.size() + 1;
+    }
+    LOG.info("fetch node {} left ({}); {} fetch nodes share the origins", node, why, size);
+    if (callbacks != null) {
+      callbacks.forEach(Runnable::run);
+    }
+  }
+}
