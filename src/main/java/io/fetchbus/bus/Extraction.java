@@ -18,22 +18,28 @@ import org.slf4j.LoggerFactory;
  */
 public final class Extraction implements Shareable {
   private static final Logger LOG = LoggerFactory.getLogger(Extraction.class);
-  private static final long TIMEOUT_MS = 30_000;
 
   private final Vertx vertx;
   private final int maxQueued;
+  private final long timeoutMs;
   private final AtomicInteger outstanding = new AtomicInteger();
 
-  private Extraction(Vertx vertx, int maxQueued) {
+  private Extraction(Vertx vertx, int maxQueued, long timeoutMs) {
     this.vertx = vertx;
     this.maxQueued = maxQueued;
+    this.timeoutMs = timeoutMs;
   }
 
-  /** The node's one instance, bounded by the {@code extract.maxQueued} of the first config that asks. */
+  /**
+   * The node's one instance, bounded by the {@code extract.maxQueued} of the first config that asks, waiting at
+   * most {@code extract.timeoutMs} for an answer.
+   */
   public static Extraction shared(Vertx vertx, JsonObject config) {
-    int max = config.getJsonObject("extract", new JsonObject()).getInteger("maxQueued", 256);
+    JsonObject extract = config.getJsonObject("extract", new JsonObject());
+    int max = extract.getInteger("maxQueued", 256);
+    long timeoutMs = extract.getLong("timeoutMs", 30_000L);
     return vertx.sharedData().<String, Extraction>getLocalMap("fetchbus.bus")
-        .computeIfAbsent("extraction", k -> new Extraction(vertx, max));
+        .computeIfAbsent("extraction", k -> new Extraction(vertx, max, timeoutMs));
   }
 
   /**
@@ -42,6 +48,22 @@ public final class Extraction implements Shareable {
    * the bound fails the future (503): the caller decides whether to retry.
    */
   public Future<JsonObject> allFormats(FetchResult result, String requestId) {
+    return extract(result, requestId).otherwise(err -> {
+      LOG.warn("extracting {} failed, storing it without extracted formats: {}", result.finalUrl(), err.getMessage());
+      return new JsonObject();
+    });
+  }
+
+  /**
+   * The same, except that a page that could not be extracted now (the bound, no extract verticle, an extract node
+   * that died and timed out) fails: for a crawl, whose links come from the extraction, storing the page without
+   * them would lose every page reachable only through it. The crawl gives such an entry back instead.
+   */
+  public Future<JsonObject> allFormatsOrFail(FetchResult result) {
+    return extract(result, null);
+  }
+
+  private Future<JsonObject> extract(FetchResult result, String requestId) {
     boolean readable = MediaTypes.isHtml(result.contentType()) || MediaTypes.isText(result.contentType());
     if (!readable || result.body() == null || result.body().length() == 0) {
       return Future.succeededFuture(new JsonObject());
@@ -53,16 +75,12 @@ public final class Extraction implements Shareable {
     }
     JsonObject req = new JsonObject().put("url", result.finalUrl()).put("contentType", result.contentType())
         .put("body", result.body()).put("formats", new JsonArray(Formats.EXTRACTED));
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(TIMEOUT_MS);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
     if (requestId != null) {
       options.addHeader(Bus.REQUEST_ID, requestId);
     }
     return vertx.eventBus().<JsonObject>request(Bus.EXTRACT, req, options)
         .map(m -> m.body())
-        .otherwise(err -> {
-          LOG.warn("extracting {} failed, storing it without extracted formats: {}", result.finalUrl(), err.getMessage());
-          return new JsonObject();
-        })
         .onComplete(ar -> outstanding.decrementAndGet());
   }
 

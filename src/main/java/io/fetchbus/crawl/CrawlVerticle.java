@@ -243,10 +243,15 @@ public final class CrawlVerticle extends VerticleBase {
         .onComplete(ar -> done(lease));
   }
 
-  /** Fetches, extracts and stores one page with its links; a failed fetch gives the entry back or ends it. */
+  /**
+   * Fetches, extracts and stores one page with its links; a failed fetch, or an extraction that could not be done
+   * now (its links are the crawl's next pages), gives the entry back or ends it.
+   */
   private Future<Void> page(Lease lease, JobPlan plan) {
     return fetch(lease, plan).compose(
-        result -> extraction.allFormats(result, null).compose(extracted -> complete(lease, plan, result, extracted)),
+        result -> extraction.allFormatsOrFail(result).compose(
+            extracted -> complete(lease, plan, result, extracted),
+            err -> giveBack(lease, err)),
         err -> giveBack(lease, err));
   }
 
