@@ -39,6 +39,7 @@ public final class ApiVerticle extends VerticleBase {
 
   private FetchFlow flow;
   private HttpServer server;
+  private ClusterView cluster;
 
   @Override
   public Future<?> start() {
@@ -50,8 +51,9 @@ public final class ApiVerticle extends VerticleBase {
 
     Problems problems = new Problems(maxRequestBytes);
     JsonObject auth = config().getJsonObject("auth", new JsonObject());
-    return loadKeys(auth).compose(keys -> listen(http, maxRequestBytes, fetchTimeoutMs, problems,
-        auth.getBoolean("disabled", false) ? ApiKeys.of(new JsonArray()) : keys));
+    cluster = new ClusterView(vertx, config());
+    return cluster.start().compose(v -> loadKeys(auth)).compose(keys -> listen(http, maxRequestBytes, fetchTimeoutMs,
+        problems, auth.getBoolean("disabled", false) ? ApiKeys.of(new JsonArray()) : keys));
   }
 
   /** The keys of {@code auth.keys} and of the file {@code auth.keysFile} (one {@code name:secret} per line). */
@@ -92,6 +94,7 @@ public final class ApiVerticle extends VerticleBase {
     router.get("/v1/pages/:id").handler(this::getPage);
     router.get("/v1/pages/:id/content").handler(this::getContent);
     router.get("/v1/cache").handler(this::cacheStats);
+    router.get("/v1/cluster").handler(ctx -> cluster.handle(ctx));
     new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
         ApiVerticle::jsonBody).mount(router);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(
@@ -132,7 +135,10 @@ public final class ApiVerticle extends VerticleBase {
     return flow.forRequest(ctx.get(RequestLog.REQUEST_ID));
   }
 
-  /** Ready when every verticle of this node is deployed, it is not shutting down, and the store can reach PostgreSQL. */
+  /**
+   * Ready when every verticle of this node is deployed, it is not shutting down, and the store can reach PostgreSQL.
+   * The store is asked over the bus, so on a node without the store role this checks the store nodes of the cluster.
+   */
   private HealthChecks readiness() {
     return HealthChecks.create(vertx)
         .register("deployed", promise -> promise.complete(
