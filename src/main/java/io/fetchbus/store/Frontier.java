@@ -181,7 +181,13 @@ final class Frontier {
 
   /** {@code {"owner","tokens":[...],"leaseMs"}} -> {@code {"renewed": n}}. */
   Future<JsonObject> renew(JsonObject req) {
-    String[] tokens = req.getJsonArray("tokens", new JsonArray()).stream().map(Object::toString).toArray(String[]::new);
+    // The column is uuid: the client encodes a uuid[] parameter only from UUIDs (Strings are refused, every time).
+    UUID[] tokens;
+    try {
+      tokens = req.getJsonArray("tokens", new JsonArray()).stream().map(t -> UUID.fromString(t.toString())).toArray(UUID[]::new);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(Failure.INVALID.exception("tokens: must be lease tokens (UUIDs)"));
+    }
     return pool.preparedQuery(CrawlSql.RENEW).execute(Tuple.of(req.getString("owner"), tokens, req.getLong("leaseMs")))
         .map(rows -> new JsonObject().put("renewed", rows.rowCount()));
   }

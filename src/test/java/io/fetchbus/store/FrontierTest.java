@@ -96,6 +96,26 @@ class FrontierTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a node renews the leases of its fetches in flight: a renewed lease is extended, so it is not reaped")
+  void renew(VertxTestContext ctx) {
+    newJob()
+        .compose(job -> claim("node-a", 500))
+        .compose(lease -> request(Bus.FRONTIER_RENEW, new JsonObject().put("owner", "node-a").put("leaseMs", 60_000)
+            .put("tokens", new JsonArray().add(lease.getString("token")))))
+        .compose(renewed -> TestDatabase.count(vertx,
+                "SELECT count(*) FROM frontier WHERE state = 'leased' AND lease_until > now() + interval '30 seconds'")
+            .compose(extended -> request(Bus.FRONTIER_REAP, new JsonObject().put("maxAttempts", 5)).map(reaped -> {
+              ctx.verify(() -> {
+                assertThat(renewed.getInteger("renewed")).isEqualTo(1);
+                assertThat(extended).isEqualTo(1);
+                assertThat(reaped.getInteger("reaped")).isZero();
+              });
+              return null;
+            })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("a stopping node releases its leases at once, without counting the attempt")
   void release(VertxTestContext ctx) {
     newJob()
