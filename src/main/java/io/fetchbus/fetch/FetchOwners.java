@@ -1,6 +1,7 @@
 package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Rendezvous;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -8,7 +9,6 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Every fetch node publishes a heartbeat with its id on {@link Bus#FETCH_NODES} every {@code cluster.heartbeatMs},
  * and keeps the ids it heard from in the last {@code cluster.nodeTimeoutMs}: that set, with itself, is its view of
- * the live fetch nodes. The owner of an origin is chosen by rendezvous hashing over the view (the node with the
- * highest hash of origin and node id), so a node that joins or leaves moves only the origins it wins or held.
+ * the live fetch nodes. The owner of an origin is chosen by {@link Rendezvous} hashing over the view (the node with
+ * the highest hash of origin and node id), so a node that joins or leaves moves only the origins it wins or held.
  * Hazelcast does the membership of the cluster; the heartbeats only say which nodes are fetching right now (a node
  * whose event loops stall stops beating, and its origins move). A node alone is the owner of everything.
  * <p>
@@ -113,17 +113,12 @@ final class FetchOwners implements Shareable {
 
   /** The node that fetches {@code origin}: this one, or one of the live fetch nodes it hears. */
   synchronized String ownerOf(String origin) {
-    String best = self;
-    long bestScore = score(origin, self);
-    for (String node : lastSeen.keySet()) {
-      long s = score(origin, node);
-      int cmp = Long.compareUnsigned(s, bestScore);
-      if (cmp > 0 || (cmp == 0 && node.compareTo(best) > 0)) {
-        best = node;
-        bestScore = s;
-      }
+    if (lastSeen.isEmpty()) {
+      return self;
     }
-    return best;
+    List<String> nodes = new ArrayList<>(lastSeen.keySet());
+    nodes.add(self);
+    return Rendezvous.owner(origin, nodes);
   }
 
   /**
@@ -152,23 +147,6 @@ final class FetchOwners implements Shareable {
   /** The live fetch nodes this node hears, itself excluded. */
   synchronized List<String> others() {
     return List.copyOf(lastSeen.keySet());
-  }
-
-  /**
-   * The rendezvous score of {@code node} for {@code origin}: a 64-bit hash of both (FNV-1a, then the SplitMix64
-   * finalizer), the same on every JVM.
-   */
-  static long score(String origin, String node) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : (origin + '\n' + node).getBytes(StandardCharsets.UTF_8)) {
-      h ^= b & 0xff;
-      h *= 0x100000001b3L;
-    }
-    h ^= h >>> 30;
-    h *= 0xbf58476d1ce4e5b9L;
-    h ^= h >>> 27;
-    h *= 0x94d049bb133111ebL;
-    return h ^ (h >>> 31);
   }
 
   /** A node that is shutting down stops announcing itself: the others take its origins over while it drains. */
