@@ -351,6 +351,7 @@ public final class CrawlVerticle extends VerticleBase {
       outcome = "failed"; // refused destination, too large, or not a URL we can fetch: trying again changes nothing
     }
     String errorClass = kind != null ? kind.slug : (status == 504 ? Failure.UPSTREAM_TIMEOUT.slug : Failure.of(status).slug);
+    LOG.debug("crawl entry {} of job {} given back ({}, {}): {}", lease.url(), lease.jobId(), outcome, status, err.getMessage());
     JsonObject req = lease.ref().put("outcome", outcome).put("delayMs", delayMs)
         .put("error", Failure.detail(status, err.getMessage())).put("errorClass", errorClass)
         .put("maxAttempts", settings.maxAttempts());
