@@ -20,12 +20,30 @@ public final class Processes implements AfterEachCallback, TestWatcher {
 
   /** Launches the fat jar (see {@link ServiceProcess#launch}) and keeps it for clean-up. */
   public ServiceProcess launch(Vertx vertx, String name, Map<String, String> env) {
+    return launch(vertx, name, env, List.of());
+  }
+
+  /** The same, with command-line arguments for the jar. */
+  public ServiceProcess launch(Vertx vertx, String name, Map<String, String> env, List<String> args) {
+    return keep(() -> ServiceProcess.launch(vertx, name, env, args));
+  }
+
+  /** Another JVM of the test ({@link ServiceProcess#java}), e.g. another application on the jar's classpath. */
+  public ServiceProcess java(Vertx vertx, String name, Map<String, String> env, List<String> tail) {
+    return keep(() -> ServiceProcess.java(vertx, name, env, tail));
+  }
+
+  private interface Start {
+    ServiceProcess start() throws IOException;
+  }
+
+  private ServiceProcess keep(Start start) {
     try {
-      ServiceProcess p = ServiceProcess.launch(vertx, name, env);
+      ServiceProcess p = start.start();
       started.add(p);
       return p;
     } catch (IOException e) {
-      throw new IllegalStateException("could not start " + ServiceProcess.JAR, e);
+      throw new IllegalStateException("could not start a JVM with " + ServiceProcess.JAR, e);
     }
   }
 

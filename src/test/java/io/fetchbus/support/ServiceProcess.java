@@ -61,13 +61,32 @@ public final class ServiceProcess {
    * to {@code target/it/<name>.log}. {@link #port} answers once it is listening.
    */
   public static ServiceProcess launch(Vertx vertx, String name, Map<String, String> env) throws IOException {
+    return launch(vertx, name, env, List.of());
+  }
+
+  /** The same, with command-line arguments after the jar (the launcher's, e.g. {@code -cluster}, and Fetchbus's). */
+  public static ServiceProcess launch(Vertx vertx, String name, Map<String, String> env, List<String> args)
+      throws IOException {
+    List<String> tail = new java.util.ArrayList<>(List.of("-jar", JAR.toString()));
+    tail.addAll(args);
+    return java(vertx, name, env, tail);
+  }
+
+  /**
+   * A JVM started with {@code tail} after the JVM options the tests use ({@code -jar ...}, or {@code -cp ...} and a
+   * main class), {@code env} as its only {@code FETCHBUS_*} variables, its output going to
+   * {@code target/it/<name>.log}.
+   */
+  public static ServiceProcess java(Vertx vertx, String name, Map<String, String> env, List<String> tail)
+      throws IOException {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR + " is missing: the process tests run after 'package' (mvn verify)");
     }
     Files.createDirectories(LOGS);
     Path log = LOGS.resolve(name + ".log");
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString());
+    List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:TieredStopAtLevel=1"));
+    command.addAll(tail);
     ProcessBuilder pb = new ProcessBuilder(command)
         .directory(LOGS.toFile()) // no conf/config.json there: the jar's built-in defaults, then env
         .redirectErrorStream(true)

@@ -37,6 +37,7 @@ public final class TestSite {
   private final AtomicInteger inProgress = new AtomicInteger();
   private final AtomicInteger maxInProgress = new AtomicInteger();
   private volatile boolean holding;
+  private volatile long pageDelayMs;
   private HttpServer server;
 
   private TestSite(Vertx vertx, int size) {
@@ -120,7 +121,17 @@ public final class TestSite {
     html.append("<li><a href=\"http://localhost:").append(port()).append("/p/").append(i).append("\">elsewhere</a></li>")
         .append("<li><a href=\"/p/").append(i).append("#top\">top</a></li>")
         .append("<li><a href=\"mailto:someone@example.com\">mail</a></li></ul></body></html>");
-    ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(html.toString());
+    if (pageDelayMs > 0) {
+      vertx.setTimer(pageDelayMs, t -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(html.toString()));
+    } else {
+      ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(html.toString());
+    }
+  }
+
+  /** From now on, pages answer after {@code ms}, so that concurrent fetches of the site overlap for sure. */
+  public TestSite slow(long ms) {
+    pageDelayMs = ms;
+    return this;
   }
 
   /** The same-host links of page i, as paths. */

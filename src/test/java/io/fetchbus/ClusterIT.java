@@ -1,0 +1,280 @@
+package io.fetchbus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.bus.Rendezvous;
+import io.fetchbus.it.OtherAppVerticle;
+import io.fetchbus.support.CrawlChecks;
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Jobs;
+import io.fetchbus.support.Poll;
+import io.fetchbus.support.Processes;
+import io.fetchbus.support.ServiceProcess;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.fetchbus.support.TestSite;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Cluster mode, as processes of the fat jar on 127.0.0.1: node A runs every role, node B only fetch and extract.
+ * Each test gets a Hazelcast cluster of its own (a unique name and free ports, from the shipped conf/cluster.xml),
+ * so that nothing else on the machine can join it.
+ */
+@Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
+class ClusterIT extends TestBase {
+  private static final int SIGKILL_EXIT = 128 + 9;
+  private static final int PER_HOST = 2;
+  /**
+   * Deeper than any page of a 100-page test site, so the expected set is every page, whatever the order in which
+   * they were found: a crawl's depth is that of the first path that found a URL, and a page whose fetch is
+   * delayed (in flight to a node that died) lets longer paths find its children first.
+   */
+  private static final int DEPTH = 10;
+  private static final Pattern HAZELCAST_UP = Pattern.compile("Members \\{size:");
+  private static final Pattern STARTED_WITHOUT_API = Pattern.compile("Fetchbus started without the api role");
+
+  @RegisterExtension
+  final Processes processes = new Processes();
+  private Path clusterXml;
+
+  /** The two nodes, A's API, and the fetch node ids of A and B. */
+  private record Cluster(ServiceProcess a, ServiceProcess b, Fetchbus fb, String idA, String idB) {
+    List<String> fetchNodes() {
+      return List.of(idA, idB);
+    }
+  }
+
+  /**
+   * The shipped conf/cluster.xml with a cluster name of this test's own and a base port nobody uses, joining at
+   * once instead of waiting 5 s for other members (the first node is up before the next starts), and merging
+   * split clusters within seconds should two nodes ever have formed their own.
+   */
+  @BeforeEach
+  void clusterConfig() throws IOException {
+    String xml = Files.readString(Path.of("conf", "cluster.xml"));
+    int base = freePorts(5);
+    String name = "fetchbus-it-" + UUID.randomUUID();
+    xml = xml.replace("<cluster-name>fetchbus</cluster-name>", "<cluster-name>" + name + "</cluster-name>")
+        .replace("port-count=\"20\">5701</port>", "port-count=\"5\">" + base + "</port>")
+        .replace("<properties>", "<properties>\n    <property name=\"hazelcast.wait.seconds.before.join\">0</property>"
+            + "\n    <property name=\"hazelcast.tcp.join.port.try.count\">5</property>"
+            + "\n    <property name=\"hazelcast.merge.first.run.delay.seconds\">5</property>"
+            + "\n    <property name=\"hazelcast.merge.next.run.delay.seconds\">5</property>");
+    assertThat(xml).contains(name).contains(">" + base + "</port>");
+    Path dir = Path.of("target", "it").toAbsolutePath();
+    Files.createDirectories(dir);
+    clusterXml = dir.resolve(name + ".xml");
+    Files.writeString(clusterXml, xml);
+  }
+
+  /** The first of {@code n} consecutive ports free on 127.0.0.1 (checked here, on the test thread). */
+  private static int freePorts(int n) throws IOException {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
+      List<ServerSocket> open = new ArrayList<>();
+      try {
+        for (int i = 0; i < n; i++) {
+          open.add(new ServerSocket(base + i, 1, InetAddress.getLoopbackAddress()));
+        }
+        return base;
+      } catch (IOException taken) {
+        // try another range
+      } finally {
+        for (ServerSocket s : open) {
+          s.close();
+        }
+      }
+    }
+    throw new IOException("no " + n + " consecutive free ports");
+  }
+
+  /** Settings both nodes share: the test's cluster, quick heartbeats, the per-host limit, short timeouts and leases. */
+  private Map<String, String> nodeEnv() {
+    Map<String, String> env = ServiceProcess.baseEnv();
+    env.put("FETCHBUS_CLUSTER_CONFIG", clusterXml.toString());
+    env.put("FETCHBUS_CLUSTER_HEARTBEAT_MS", "500");
+    env.put("FETCHBUS_CLUSTER_NODE_TIMEOUT_MS", "1500");
+    env.put("FETCHBUS_FETCH_PER_HOST_CONCURRENCY", String.valueOf(PER_HOST));
+    // What a request in flight to a node that dies waits for: its bus timeout (fetch.timeoutMs + 5 s for a crawl).
+    env.put("FETCHBUS_FETCH_TIMEOUT_MS", "4000");
+    env.put("FETCHBUS_EXTRACT_TIMEOUT_MS", "4000");
+    env.put("FETCHBUS_CRAWL_LEASE_MS", "3000");
+    env.put("FETCHBUS_SHUTDOWN_GRACE_MS", "1000");
+    return env;
+  }
+
+  /**
+   * A (every role, given with --roles and -cluster) first; once its Hazelcast member is up, B (fetch and extract,
+   * given with FETCHBUS_ROLES and FETCHBUS_CLUSTER_ENABLED). Done when A hears both fetch nodes.
+   */
+  private Future<Cluster> startCluster(String test, Map<String, String> extraEnv) {
+    Map<String, String> envA = nodeEnv();
+    envA.putAll(extraEnv);
+    ServiceProcess a = processes.launch(vertx, test + "-a", envA,
+        List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
+    return a.awaitLog(HAZELCAST_UP).compose(up -> {
+      Map<String, String> envB = nodeEnv();
+      envB.putAll(extraEnv);
+      envB.put("FETCHBUS_ROLES", "fetch,extract");
+      envB.put("FETCHBUS_CLUSTER_ENABLED", "true");
+      ServiceProcess b = processes.launch(vertx, test + "-b", envB);
+      return Future.all(a.port(), b.awaitLog(STARTED_WITHOUT_API)).compose(started -> {
+        Fetchbus fb = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+        return Poll.until(vertx, () -> clusterView(fb).map(v -> v.getJsonArray("fetchNodes").size() == 2))
+            .compose(v -> clusterView(fb))
+            .map(view -> {
+              String idA = view.getString("node");
+              String idB = view.getJsonArray("fetchNodes").stream().map(n -> ((JsonObject) n).getString("id"))
+                  .filter(id -> !id.equals(idA)).findFirst().orElseThrow();
+              return new Cluster(a, b, fb, idA, idB);
+            });
+      });
+    }).compose(c -> TestDatabase.truncate(vertx).map(c));
+  }
+
+  private static Future<JsonObject> clusterView(Fetchbus fb) {
+    return fb.get("/v1/cluster").map(r -> r.bodyAsJsonObject());
+  }
+
+  /** A test site whose origin the node {@code owner} owns among {@code nodes} (another port until it does). */
+  private Future<TestSite> siteOwnedBy(String owner, List<String> nodes, int size) {
+    return TestSite.start(vertx, size).compose(site ->
+        Rendezvous.owner("http://127.0.0.1:" + site.port(), nodes).equals(owner) ? Future.succeededFuture(site)
+            : siteOwnedBy(owner, nodes, size));
+  }
+
+  private static JsonObject crawlOf(TestSite site, int depth) {
+    return new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", depth);
+  }
+
+  /** Crawls {@code site} through A's API until it is finished; checks the exact page set. */
+  private static Future<JsonObject> crawlExactly(Fetchbus fb, TestSite site, int depth) {
+    Set<String> expected = TestSite.pages(site.reachable(depth, link -> true));
+    return Jobs.crawl(fb, crawlOf(site, depth))
+        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> CrawlChecks.exactPages(fb, id, expected).map(job)))
+        .map(job -> {
+          assertThat(job.getString("status")).isEqualTo("completed");
+          assertThat(job.getInteger("completed")).isEqualTo(expected.size());
+          return job;
+        });
+  }
+
+  @Test
+  @DisplayName("two nodes with different roles crawl two sites exactly, both nodes fetch (each the origins it owns), "
+      + "the per-host limit holds across the cluster, and a verticle of another application in its own JVM joins "
+      + "the cluster, gets a reply from fetchbus.fetch and has a Java-serialized body refused")
+  void twoNodesShareTheWork(VertxTestContext ctx) {
+    startCluster("cluster-share", Map.of())
+        .compose(c -> Future.all(siteOwnedBy(c.idA(), c.fetchNodes(), 100), siteOwnedBy(c.idB(), c.fetchNodes(), 100))
+            .compose(sites -> {
+              // Pages take 20 ms, so that the crawl's 8 requests per host in flight truly compete for the 2 slots.
+              TestSite ownedByA = sites.<TestSite>resultAt(0).slow(20);
+              TestSite ownedByB = sites.<TestSite>resultAt(1).slow(20);
+              ServiceProcess other = processes.java(vertx, "cluster-share-other-app", Map.of(), List.of(
+                  "-cp", ServiceProcess.JAR + ":" + Path.of("target", "test-classes").toAbsolutePath(),
+                  "-Dvertx.hazelcast.config=" + clusterXml,
+                  "io.vertx.launcher.application.VertxApplication", OtherAppVerticle.class.getName(), "-cluster",
+                  "-conf", new JsonObject().put("url", ownedByB.url("/p/1")).encode()));
+              return Future.all(crawlExactly(c.fb(), ownedByA, DEPTH), crawlExactly(c.fb(), ownedByB, DEPTH))
+                  .compose(crawled -> other.exited(60_000).compose(code -> other.readOutput().map(out -> {
+                    ctx.verify(() -> {
+                      assertThat(out).contains("OTHER-APP fetched " + ownedByB.url("/p/1") + " status=200")
+                          .contains("OTHER-APP serialized body refused with 400");
+                      assertThat(code).as("the other application's exit code").isZero();
+                      assertThat(ownedByA.maxInProgress()).as("requests in progress at once at A's site").isEqualTo(PER_HOST);
+                      assertThat(ownedByB.maxInProgress()).as("requests in progress at once at B's site").isEqualTo(PER_HOST);
+                    });
+                    return null;
+                  })))
+                  // Each node's heartbeat carries the upstream requests it started: both fetched.
+                  .compose(v -> Poll.until(vertx, () -> clusterView(c.fb()).map(view -> fetches(view, c.idA()) > 0
+                      && fetches(view, c.idB()) > 0)))
+                  // The bus hands the other application's request to either node: that one refused it, and said so.
+                  .compose(v -> Future.all(c.a().readOutput(), c.b().readOutput()).map(outs -> {
+                    ctx.verify(() -> assertThat(outs.<String>resultAt(0) + outs.<String>resultAt(1))
+                        .contains("refused a message to fetchbus.fetch from another node"));
+                    return null;
+                  }));
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static long fetches(JsonObject view, String node) {
+    JsonArray nodes = view.getJsonArray("fetchNodes");
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.getJsonObject(i).getString("id").equals(node)) {
+        return nodes.getJsonObject(i).getLong("fetches");
+      }
+    }
+    return 0;
+  }
+
+  @Test
+  @DisplayName("kill -9 of the fetch-only node mid-crawl, while it holds the fetches of the site it owns: its origins "
+      + "move to the other node and the crawl completes with exactly the expected pages")
+  void killNineOfAFetchNode(VertxTestContext ctx) {
+    // A request in flight to the dead node may cost a URL two attempts (its fetch and its extraction time out).
+    startCluster("cluster-kill9", Map.of("FETCHBUS_CRAWL_MAX_ATTEMPTS", "5"))
+        .compose(c -> siteOwnedBy(c.idB(), c.fetchNodes(), 100).compose(site -> {
+          Set<String> expected = TestSite.pages(site.reachable(DEPTH, link -> true));
+          site.hold();
+          return Jobs.crawl(c.fb(), crawlOf(site, DEPTH))
+              .compose(id -> midCrawl(site).map(id))
+              .compose(id -> {
+                c.b().kill();
+                return c.b().exited(10_000).map(code -> {
+                  ctx.verify(() -> assertThat(code).as("exit code after SIGKILL").isEqualTo(SIGKILL_EXIT));
+                  site.release();
+                  return id;
+                });
+              })
+              .compose(id -> Jobs.finished(c.fb(), "/v1/crawls/" + id)
+                  .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected).map(job)))
+              .compose(job -> c.a().awaitLog(Pattern.compile("fetch node " + c.idB() + " left")).map(left -> {
+                ctx.verify(() -> {
+                  assertThat(job.getString("status")).isEqualTo("completed");
+                  assertThat(job.getInteger("completed")).isEqualTo(expected.size());
+                });
+                return null;
+              }));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * The crawl in the middle of its run on the owner B: the seed let through, pages done, and B's two slots for the
+   * site taken by requests held at the site (the crawl's other requests for it wait in B's queue).
+   */
+  private Future<Void> midCrawl(TestSite site) {
+    return Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1))
+        .compose(v -> {
+          site.release();
+          site.hold();
+          return Poll.until(vertx, () -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'done'")
+              .compose(done -> CrawlChecks.leased(vertx).map(leased -> done >= 1 && leased >= 3
+                  && site.heldCount() == PER_HOST)));
+        });
+  }
+}
