@@ -1,12 +1,17 @@
 package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.Rendezvous;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import java.util.ArrayList;
@@ -19,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Which fetch node owns which origin, so that each origin is fetched from one node of the cluster and that node's
- * {@link HostLimiter} holds its per-host limits for the whole cluster. One per Vert.x instance, shared by its fetch
- * verticles.
+ * {@link HostLimiter} holds its per-host limits for the whole cluster; and the forwarding of a request to its owner.
+ * One per Vert.x instance, shared by its fetch verticles.
  * <p>
  * Every fetch node publishes a heartbeat with its id on {@link Bus#FETCH_NODES} every {@code cluster.heartbeatMs},
  * and keeps the ids it heard from in the last {@code cluster.nodeTimeoutMs}: that set, with itself, is its view of
@@ -125,7 +130,7 @@ final class FetchOwners implements Shareable {
    * Runs {@code gone} (on the thread that notices, once) if {@code node} leaves the view; returns what cancels
    * that, or null when the node is not in the view now (it left already: {@code gone} is not run).
    */
-  synchronized Runnable whenGone(String node, Runnable gone) {
+  private synchronized Runnable whenGone(String node, Runnable gone) {
     if (!lastSeen.containsKey(node)) {
       return null;
     }
@@ -142,6 +147,51 @@ final class FetchOwners implements Shareable {
         }
       }
     };
+  }
+
+  /**
+   * Hands {@code msg} to {@code owner}, the owner of its origin, marked as forwarded, and relays the answer. If
+   * the owner has no handler any more, or leaves the view before it answers (it died, and its requests upstream
+   * with it), {@code serveHere} runs instead: a fetch is a GET, safe to send again. Runs on {@code context}, the
+   * calling verticle's.
+   */
+  void forward(Message<JsonObject> msg, String owner, long timeoutMs, Context context, Runnable serveHere) {
+    String requestId = msg.headers().get(Bus.REQUEST_ID);
+    Promise<Void> settled = Promise.promise();
+    Runnable cancelWatch = whenGone(owner, () -> context.runOnContext(v -> {
+      if (settled.tryComplete()) {
+        LOG.debug("fetch node {} left before answering; serving here [request {}]", owner, requestId);
+        serveHere.run();
+      }
+    }));
+    if (cancelWatch == null) {
+      serveHere.run(); // it left between choosing it and now
+      return;
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Bus.FORWARDED, self);
+    if (requestId != null) {
+      options.addHeader(Bus.REQUEST_ID, requestId);
+    }
+    // Whichever comes first settles the request: the owner's answer, or its leaving (then a late answer is dropped).
+    vertx.eventBus().<JsonObject>request(Bus.fetchNode(owner), msg.body(), options)
+        .onSuccess(reply -> {
+          if (settled.tryComplete()) {
+            cancelWatch.run();
+            msg.reply(reply.body());
+          }
+        })
+        .onFailure(err -> {
+          if (!settled.tryComplete()) {
+            return;
+          }
+          cancelWatch.run();
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            LOG.debug("fetch node {} has no handler; serving here [request {}]", owner, requestId);
+            serveHere.run();
+          } else {
+            Failures.reply(msg, err);
+          }
+        });
   }
 
   /** The live fetch nodes this node hears, itself excluded. */

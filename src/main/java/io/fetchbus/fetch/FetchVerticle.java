@@ -7,12 +7,8 @@ import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.WebhookDelivery;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
@@ -109,7 +105,7 @@ public final class FetchVerticle extends VerticleBase {
     if (owner.equals(owners.self()) || msg.headers().contains(Bus.FORWARDED)) {
       serve(msg, req);
     } else {
-      forward(msg, req, owner);
+      owners.forward(msg, owner, settings.timeoutMs() + FORWARD_MARGIN_MS, context, () -> serve(msg, req));
     }
   }
 
@@ -123,46 +119,6 @@ public final class FetchVerticle extends VerticleBase {
       return;
     }
     serve(msg, req);
-  }
-
-  /**
-   * Hands the request to the owner of its origin and relays the answer. If the owner has no handler any more, or
-   * leaves the view of live fetch nodes before it answers (it died: its own requests upstream died with it),
-   * this node serves the request itself; a fetch is a GET, safe to send again.
-   */
-  private void forward(Message<JsonObject> msg, FetchRequest req, String owner) {
-    String requestId = msg.headers().get(Bus.REQUEST_ID);
-    Promise<Void> settled = Promise.promise();
-    Runnable ownerGone = () -> context.runOnContext(v -> {
-      if (settled.tryComplete()) {
-        LOG.debug("fetch node {} left while it had {}; fetching it here [request {}]", owner, req.url(), requestId);
-        serve(msg, req);
-      }
-    });
-    Runnable cancelWatch = owners.whenGone(owner, ownerGone);
-    if (cancelWatch == null) {
-      serve(msg, req); // it left between choosing it and now
-      return;
-    }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(settings.timeoutMs() + FORWARD_MARGIN_MS)
-        .addHeader(Bus.FORWARDED, owners.self());
-    if (requestId != null) {
-      options.addHeader(Bus.REQUEST_ID, requestId);
-    }
-    vertx.eventBus().<JsonObject>request(Bus.fetchNode(owner), msg.body(), options).onComplete(ar -> {
-      if (!settled.tryComplete()) {
-        return; // the owner left the view meanwhile, and this node took the request over
-      }
-      cancelWatch.run();
-      if (ar.succeeded()) {
-        msg.reply(ar.result().body());
-      } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
-        LOG.debug("fetch node {} has no handler; fetching {} here [request {}]", owner, req.url(), requestId);
-        serve(msg, req);
-      } else {
-        Failures.reply(msg, ar.cause());
-      }
-    });
   }
 
   private void serve(Message<JsonObject> msg, FetchRequest req) {
