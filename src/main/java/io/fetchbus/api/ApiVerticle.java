@@ -7,7 +7,9 @@ import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SearchRequest;
 import io.fetchbus.ops.Metrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -16,6 +18,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -23,6 +26,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.Operation;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
@@ -34,6 +40,9 @@ public final class ApiVerticle extends VerticleBase {
   private static final java.util.regex.Pattern EVENT_STREAM =
       java.util.regex.Pattern.compile("/v1/(crawls|batches)/[^/]+/events");
   private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
+  /** This node's API facts, in its local shared map {@link #API}: {@link #ROUTES}, the routes it serves. */
+  static final String API = "fetchbus.api";
+  static final String ROUTES = "routes";
 
   private FetchFlow flow;
   private HttpServer server;
@@ -46,10 +55,9 @@ public final class ApiVerticle extends VerticleBase {
     flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx), fetchTimeoutMs,
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
-    Problems problems = new Problems(maxRequestBytes);
     JsonObject auth = config().getJsonObject("auth", new JsonObject());
-    return loadKeys(auth).compose(keys -> listen(http, maxRequestBytes, fetchTimeoutMs, problems,
-        auth.getBoolean("disabled", false) ? ApiKeys.of(new JsonArray()) : keys));
+    return loadKeys(auth).compose(keys -> Contract.load(vertx).compose(contract -> listen(http, maxRequestBytes,
+        fetchTimeoutMs, contract, auth.getBoolean("disabled", false) ? ApiKeys.of(new JsonArray()) : keys)));
   }
 
   /** The keys of {@code auth.keys} and of the file {@code auth.keysFile} (one {@code name:secret} per line). */
@@ -65,41 +73,14 @@ public final class ApiVerticle extends VerticleBase {
     });
   }
 
-  private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Problems problems,
+  private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Contract contract,
                                     ApiKeys keys) {
-    Router router = Router.router(vertx);
-    router.route().handler(new RequestLog());
-    // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
-    // Event streams are meant to stay open: they end with their job, or when the client leaves.
-    TimeoutHandler timeout = TimeoutHandler.create(fetchTimeoutMs + 15_000);
-    router.route().handler(ctx -> {
-      if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches()) {
-        ctx.next();
-      } else {
-        timeout.handle(ctx);
-      }
-    });
-    if (!keys.isEmpty()) {
-      router.route("/v1/*").handler(keys); // the probes (/health, /ready) stay open
+    Router router;
+    try {
+      router = router(contract, maxRequestBytes, fetchTimeoutMs, keys);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
     }
-    router.route("/v1/*").handler(Admission.shared(vertx, config().getJsonObject("limits", new JsonObject())));
-    router.route().handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes));
-    router.post("/v1/fetch").handler(this::fetch);
-    router.get("/v1/pages").handler(this::listPages);
-    router.get("/v1/search").handler(this::search);
-    router.get("/v1/pages/:id").handler(this::getPage);
-    router.get("/v1/pages/:id/content").handler(this::getContent);
-    router.get("/v1/cache").handler(this::cacheStats);
-    new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
-        ApiVerticle::jsonBody).mount(router);
-    router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(
-        HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
-    router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
-    metrics(router);
-    router.route().failureHandler(problems::handle);
-    router.errorHandler(404, problems::handle);
-    router.errorHandler(405, problems::handle);
-
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(http.getString("host", "127.0.0.1"))
         .setPort(http.getInteger("port", 8080))
@@ -110,20 +91,118 @@ public final class ApiVerticle extends VerticleBase {
         .onSuccess(s -> vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_HTTP_PORT, s.actualPort()));
   }
 
-  /** {@code GET /metrics} in Prometheus format, outside {@code /v1} like the probes; {@code metrics.key} guards it. */
-  private void metrics(Router router) {
+  /**
+   * The router is built from the contract: one route per operation, in the document's order, each validating the
+   * request against the document before its handler runs. The handlers every request passes first (request id
+   * and log, deadline, API key, admission, body limit) are the builder's root handlers, in that order, so a body
+   * over the limit is a 413 and a request without a key a 401 before anything is validated.
+   */
+  private Router router(Contract contract, int maxRequestBytes, long fetchTimeoutMs, ApiKeys keys) {
+    RouterBuilder builder = RouterBuilder.create(vertx, contract.openapi(), new ContractRequests());
+    builder.rootHandler(new RequestLog());
+    // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
+    // Event streams are meant to stay open: they end with their job, or when the client leaves.
+    TimeoutHandler timeout = TimeoutHandler.create(fetchTimeoutMs + 15_000);
+    builder.rootHandler(ctx -> {
+      if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches()) {
+        ctx.next();
+      } else {
+        timeout.handle(ctx);
+      }
+    });
+    if (!keys.isEmpty()) {
+      builder.rootHandler(underV1(keys)); // the probes, /metrics and /openapi.yaml stay open
+    }
+    builder.rootHandler(underV1(Admission.shared(vertx, config().getJsonObject("limits", new JsonObject()))));
+    // The root handlers share one route, where vertx-web wants a body handler before any other: called from a
+    // plain handler, it still reads (and bounds) every body before validation.
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
+    builder.rootHandler(body::handle);
+
+    on(builder, "fetch", this::fetch);
+    on(builder, "listPages", this::listPages);
+    on(builder, "searchPages", this::search);
+    on(builder, "getPage", this::getPage);
+    on(builder, "getPageContent", this::getContent);
+    on(builder, "cacheStats", this::cacheStats);
+    new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
+        ApiVerticle::jsonBody).mount(builder);
+    on(builder, "health", HealthCheckHandler.createWithHealthChecks(
+        HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
+    on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));
+    metrics(builder);
+    on(builder, "openapi", ctx -> ctx.response().putHeader("Content-Type", "application/yaml; charset=utf-8")
+        .end(contract.document()));
+
+    for (OpenAPIRoute route : builder.getRoutes()) {
+      Operation op = route.getOperation();
+      if (route.getHandlers().isEmpty()) {
+        throw new IllegalStateException("operation " + op.getOperationId() + " of " + Contract.RESOURCE
+            + " has no handler");
+      }
+      // Keys are checked by the root handlers above (and /metrics by its own): the document describes them.
+      route.setDoSecurity(false);
+      // Validation runs on a worker thread; spare the round trip when there is nothing to validate.
+      route.setDoValidation(!op.getParameters().isEmpty() || op.getRequestBody() != null);
+    }
+    Router router = builder.createRouter();
+    Problems problems = new Problems(maxRequestBytes, new Violations(contract.json()));
+    router.route().failureHandler(problems::handle);
+    router.errorHandler(404, problems::handle);
+    router.errorHandler(405, problems::handle);
+    vertx.sharedData().getLocalMap(API).put(ROUTES, served(router));
+    return router;
+  }
+
+  private static void on(RouterBuilder builder, String operationId, Handler<RoutingContext> handler) {
+    OpenAPIRoute route = builder.getRoute(operationId);
+    if (route == null) {
+      throw new IllegalStateException("operation " + operationId + " is not in " + Contract.RESOURCE);
+    }
+    route.addHandler(handler);
+  }
+
+  /** {@code handler} for the requests under {@code /v1}; the others go on. */
+  private static Handler<RoutingContext> underV1(Handler<RoutingContext> handler) {
+    return ctx -> {
+      String path = ctx.normalizedPath();
+      if (path.equals("/v1") || path.startsWith("/v1/")) {
+        handler.handle(ctx);
+      } else {
+        ctx.next();
+      }
+    };
+  }
+
+  /** {@code "GET /v1/pages/:id"} for every route that serves an operation: what this node answers, for tests and tools. */
+  private static JsonArray served(Router router) {
+    JsonArray out = new JsonArray();
+    router.getRoutes().stream()
+        .filter(r -> r.getPath() != null && r.methods() != null && !r.methods().isEmpty())
+        .forEach(r -> r.methods().forEach(m -> out.add(m.name() + " " + r.getPath())));
+    return out;
+  }
+
+  /**
+   * {@code GET /metrics} in Prometheus format, outside {@code /v1} like the probes; {@code metrics.key} guards it.
+   * Without metrics it answers 404, as a path that is not served does.
+   */
+  private void metrics(RouterBuilder builder) {
     JsonObject metrics = config().getJsonObject("metrics", new JsonObject());
-    if (!metrics.getBoolean("enabled", true)) {
+    Optional<PrometheusMeterRegistry> registry =
+        metrics.getBoolean("enabled", true) ? Metrics.prometheus(vertx) : Optional.empty();
+    if (registry.isEmpty()) {
+      if (metrics.getBoolean("enabled", true)) {
+        LOG.warn("metrics.enabled is true, but this Vert.x instance was built without metrics: /metrics is not served");
+      }
+      on(builder, "metrics", ctx -> ctx.fail(404));
       return;
     }
-    Metrics.prometheus(vertx).ifPresentOrElse(registry -> {
-      var route = router.get("/metrics");
-      String key = metrics.getString("key", "");
-      if (!key.isBlank()) {
-        route.handler(ApiKeys.of(List.of("metrics:" + key)));
-      }
-      route.handler(PrometheusScrapingHandler.create(registry));
-    }, () -> LOG.warn("metrics.enabled is true, but this Vert.x instance was built without metrics: /metrics is not served"));
+    String key = metrics.getString("key", "");
+    if (!key.isBlank()) {
+      on(builder, "metrics", ApiKeys.of(List.of("metrics:" + key)));
+    }
+    on(builder, "metrics", PrometheusScrapingHandler.create(registry.get()));
   }
 
   private FetchFlow flow(RoutingContext ctx) {
