@@ -7,6 +7,8 @@ import io.vertx.core.json.pointer.JsonPointer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.json.schema.JsonSchema;
 import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.common.dsl.SchemaType;
+import io.vertx.openapi.contract.Location;
 import io.vertx.openapi.contract.MediaType;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
@@ -89,7 +91,12 @@ record Violations(JsonObject document) {
     }
   }
 
+  /** The parameter's value as the schema saw it: an array parameter's items split out. */
   private static Object raw(RoutingContext ctx, Parameter p) {
+    if (p.getSchemaType() == SchemaType.ARRAY && p.getIn() == Location.QUERY) {
+      List<String> values = ctx.queryParams().getAll(p.getName());
+      return new JsonArray(p.isExplode() || values.isEmpty() ? values : List.of(values.get(0).split(",", -1)));
+    }
     return switch (p.getIn()) {
       case QUERY -> ctx.queryParams().get(p.getName());
       case PATH -> ctx.pathParam(p.getName());
