@@ -1,44 +1,39 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.FetchRequest;
-import io.fetchbus.bus.Formats;
-import io.fetchbus.bus.PageQuery;
-import io.fetchbus.bus.SearchRequest;
 import io.fetchbus.ops.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
-import java.util.Optional;
-import java.util.Set;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
-import io.vertx.openapi.contract.Operation;
-import io.vertx.ext.web.healthchecks.HealthCheckHandler;
-import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.openapi.contract.Operation;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The REST API under {@code /v1}. It holds no state: every route is a composition of bus requests. */
+/**
+ * The REST API, served as {@code openapi.yaml} describes it: the router is built from that document and validates
+ * every request against it. It holds no state: every route is a composition of bus requests.
+ */
 public final class ApiVerticle extends VerticleBase {
-  private static final java.util.regex.Pattern EVENT_STREAM =
-      java.util.regex.Pattern.compile("/v1/(crawls|batches)/[^/]+/events");
+  private static final Pattern EVENT_STREAM = Pattern.compile("/v1/(crawls|batches)/[^/]+/events");
   private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
   /** This node's API facts, in its local shared map {@link #API}: {@link #ROUTES}, the routes it serves. */
   static final String API = "fetchbus.api";
@@ -119,14 +114,9 @@ public final class ApiVerticle extends VerticleBase {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
     builder.rootHandler(body::handle);
 
-    on(builder, "fetch", this::fetch);
-    on(builder, "listPages", this::listPages);
-    on(builder, "searchPages", this::search);
-    on(builder, "getPage", this::getPage);
-    on(builder, "getPageContent", this::getContent);
-    on(builder, "cacheStats", this::cacheStats);
+    new PageRoutes(vertx, flow).mount(builder);
     new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
-        ApiVerticle::jsonBody).mount(builder);
+        PageRoutes::jsonBody).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));
@@ -154,7 +144,7 @@ public final class ApiVerticle extends VerticleBase {
     return router;
   }
 
-  private static void on(RouterBuilder builder, String operationId, Handler<RoutingContext> handler) {
+  static void on(RouterBuilder builder, String operationId, Handler<RoutingContext> handler) {
     OpenAPIRoute route = builder.getRoute(operationId);
     if (route == null) {
       throw new IllegalStateException("operation " + operationId + " is not in " + Contract.RESOURCE);
@@ -205,10 +195,6 @@ public final class ApiVerticle extends VerticleBase {
     on(builder, "metrics", PrometheusScrapingHandler.create(registry.get()));
   }
 
-  private FetchFlow flow(RoutingContext ctx) {
-    return flow.forRequest(ctx.get(RequestLog.REQUEST_ID));
-  }
-
   /** Ready when every verticle of this node is deployed and the store can reach PostgreSQL. */
   private HealthChecks readiness() {
     return HealthChecks.create(vertx)
@@ -218,124 +204,5 @@ public final class ApiVerticle extends VerticleBase {
                 new DeliveryOptions().setSendTimeout(2_500))
             .onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
                 : Status.KO(new JsonObject().put("detail", ar.cause().getMessage())))));
-  }
-
-  private void fetch(RoutingContext ctx) {
-    FetchRequest req;
-    Set<String> formats;
-    try {
-      JsonObject body = jsonBody(ctx);
-      // onlyIfCached and validators are for bus clients; over REST, maxAgeSeconds says how old a copy may be.
-      req = FetchRequest.from(body).withoutBusOptions();
-      formats = Formats.from(body);
-    } catch (RuntimeException e) {
-      ctx.fail(e);
-      return;
-    }
-    flow(ctx).serve(req)
-        .compose(served -> withFormats(ctx, served.page().toJson(), formats).map(page -> {
-          if (served.created()) {
-            ctx.response().setStatusCode(201).putHeader("Location", "/v1/pages/" + served.page().id());
-          }
-          if (served.revalidated()) {
-            page.put("revalidated", true);
-          }
-          return page;
-        }))
-        .onSuccess(ctx::json)
-        .onFailure(ctx::fail);
-  }
-
-  /** The page record with the formats asked beyond metadata, read from the store (they were extracted when stored). */
-  private Future<JsonObject> withFormats(RoutingContext ctx, JsonObject page, Set<String> formats) {
-    if (formats.equals(Formats.DEFAULT)) {
-      return Future.succeededFuture(page);
-    }
-    return flow(ctx).storeRequest(Bus.PAGES_GET, new JsonObject().put("id", page.getLong("id"))
-            .put("formats", new JsonArray(List.copyOf(formats))))
-        .map(full -> full.put("fromCache", page.getBoolean("fromCache")));
-  }
-
-  private void getPage(RoutingContext ctx) {
-    JsonObject req = new JsonObject().put("id", ctx.pathParam("id"));
-    if (ctx.queryParams().get("formats") != null) {
-      req.put("formats", ctx.queryParams().get("formats"));
-    }
-    flow(ctx).storeRequest(Bus.PAGES_GET, req)
-        .onSuccess(ctx::json)
-        .onFailure(ctx::fail);
-  }
-
-  private void getContent(RoutingContext ctx) {
-    flow(ctx).storeRequest(Bus.PAGES_CONTENT, new JsonObject().put("id", ctx.pathParam("id")))
-        .onSuccess(json -> {
-          String type = json.getString("contentType");
-          ctx.response()
-              .putHeader("Content-Type", type == null ? "application/octet-stream" : type)
-              // Stored pages are someone else's HTML: never let it run scripts in this origin.
-              .putHeader("Content-Security-Policy", "sandbox")
-              .putHeader("X-Content-Type-Options", "nosniff")
-              .end(json.getBuffer("body"));
-        })
-        .onFailure(ctx::fail);
-  }
-
-  private void listPages(RoutingContext ctx) {
-    JsonObject params = new JsonObject();
-    for (String name : new String[] {"url", "host", "jobId", "limit", "after"}) {
-      String value = ctx.queryParams().get(name);
-      if (value != null) {
-        params.put(name, value);
-      }
-    }
-    PageQuery query;
-    try {
-      query = PageQuery.from(params);
-    } catch (RuntimeException e) {
-      ctx.fail(e);
-      return;
-    }
-    flow(ctx).storeRequest(Bus.PAGES_FIND, query.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
-  }
-
-  private void search(RoutingContext ctx) {
-    JsonObject params = new JsonObject();
-    for (String name : new String[] {"q", "host", "jobId", "limit", "after"}) {
-      String value = ctx.queryParams().get(name);
-      if (value != null) {
-        params.put(name, value);
-      }
-    }
-    SearchRequest search;
-    try {
-      search = SearchRequest.from(params);
-    } catch (RuntimeException e) {
-      ctx.fail(e);
-      return;
-    }
-    flow(ctx).storeRequest(Bus.PAGES_SEARCH, search.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
-  }
-
-  private void cacheStats(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Bus.FETCH_CACHE_STATS, new JsonObject())
-        .onSuccess(m -> ctx.json(m.body()))
-        .onFailure(ctx::fail);
-  }
-
-  private static JsonObject jsonBody(RoutingContext ctx) {
-    Buffer body = ctx.body().buffer();
-    if (body == null || body.length() == 0) {
-      throw Failure.INVALID.exception("body: a JSON object is required");
-    }
-    Object parsed;
-    try {
-      parsed = body.toJsonValue();
-    } catch (DecodeException e) {
-      throw Failure.INVALID.exception("body: is not valid JSON");
-    }
-    if (!(parsed instanceof JsonObject json)) {
-      throw Failure.INVALID.exception("body: must be a JSON object");
-    }
-    return json;
   }
 }
