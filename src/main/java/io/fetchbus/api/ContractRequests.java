@@ -15,6 +15,7 @@ import java.math.BigInteger;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -43,9 +44,8 @@ final class ContractRequests implements RequestExtractor {
       Buffer buffer = ctx.body().buffer();
       body = () -> buffer == null ? Buffer.buffer() : buffer;
       contentType = ctx.request().getHeader("Content-Type");
-      if (contentType == null) {
-        contentType = JSON;
-      }
+      // Media types are case-insensitive; the validator compares them as written.
+      contentType = contentType == null ? JSON : contentType.toLowerCase(Locale.ROOT);
     }
     return Future.succeededFuture(new Request(params.get(Location.COOKIE), params.get(Location.HEADER),
         params.get(Location.PATH), params.get(Location.QUERY), body, contentType));

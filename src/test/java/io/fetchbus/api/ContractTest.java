@@ -197,20 +197,24 @@ class ContractTest extends TestBase {
   }
 
   @Test
-  @DisplayName("a body sent as another media type is a 415, one without a Content-Type is read as JSON")
+  @DisplayName("a body sent as another media type is a 415; one without a Content-Type, or in capitals, is read as JSON")
   void mediaTypes(VertxTestContext ctx) {
     v1(HttpMethod.POST, "/v1/fetch").putHeader("Content-Type", "text/plain")
         .sendBuffer(Buffer.buffer("{\"url\":\"http://example.com/\"}"))
-        .compose(plain -> v1(HttpMethod.POST, "/v1/crawls").sendBuffer(Buffer.buffer("{\"url\":42}")).map(bare -> {
+        .compose(plain -> v1(HttpMethod.POST, "/v1/crawls").sendBuffer(Buffer.buffer("{\"url\":42}"))
+            .compose(bare -> v1(HttpMethod.POST, "/v1/batches").putHeader("Content-Type", "Application/JSON; Charset=UTF-8")
+                .sendBuffer(Buffer.buffer("{\"urls\":7}")).map(upper -> {
           ctx.verify(() -> {
             BadRequestTest.assertProblem(plain, 415, "/problems/unsupported-media-type");
             assertThat(plain.bodyAsJsonObject().getString("detail"))
                 .isEqualTo("Content-Type: must be application/json, got 'text/plain'");
             BadRequestTest.assertProblem(bare, 400, "/problems/invalid-request");
             assertThat(bare.bodyAsJsonObject().getString("detail")).isEqualTo("url: must be a string");
+            BadRequestTest.assertProblem(upper, 400, "/problems/invalid-request");
+            assertThat(upper.bodyAsJsonObject().getString("detail")).isEqualTo("urls: must be an array");
           });
           return null;
-        }))
+        })))
         .onComplete(ctx.succeedingThenComplete());
   }
 
