@@ -49,7 +49,7 @@ public final class ApiVerticle extends VerticleBase {
     JsonObject http = config().getJsonObject("http", new JsonObject());
     int maxRequestBytes = http.getInteger("maxRequestBytes", 65536);
     long fetchTimeoutMs = config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
-    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx), Extraction.shared(vertx, config()), fetchTimeoutMs,
+    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx, config()), Extraction.shared(vertx, config()), fetchTimeoutMs,
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
     JsonObject auth = config().getJsonObject("auth", new JsonObject());
