@@ -1,5 +1,6 @@
 package io.fetchbus.api;
 
+import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.ops.Metrics;
@@ -53,21 +54,8 @@ public final class ApiVerticle extends VerticleBase {
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
     JsonObject auth = config().getJsonObject("auth", new JsonObject());
-    return loadKeys(auth).compose(keys -> Contract.load(vertx).compose(contract -> listen(http, maxRequestBytes,
-        fetchTimeoutMs, contract, auth.getBoolean("disabled", false) ? ApiKeys.of(new JsonArray()) : keys)));
-  }
-
-  /** The keys of {@code auth.keys} and of the file {@code auth.keysFile} (one {@code name:secret} per line). */
-  private Future<ApiKeys> loadKeys(JsonObject auth) {
-    JsonArray keys = auth.getJsonArray("keys", new JsonArray()).copy();
-    String file = auth.getString("keysFile", "");
-    if (file.isBlank()) {
-      return Future.succeededFuture(ApiKeys.of(keys));
-    }
-    return vertx.fileSystem().readFile(file).map(content -> {
-      content.toString().lines().forEach(keys::add);
-      return ApiKeys.of(keys);
-    });
+    return Keys.load(vertx, auth).compose(keys -> Contract.load(vertx)
+        .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract, ApiKeys.of(keys))));
   }
 
   private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Contract contract,

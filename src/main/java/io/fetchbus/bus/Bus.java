@@ -90,6 +90,8 @@ public final class Bus {
    */
   public static final String NODE_INFO = "fetchbus.node";
   public static final String NODE_HTTP_PORT = "http.port";
+  /** The port the TCP event-bus bridge listens on, when it is enabled. */
+  public static final String NODE_BRIDGE_PORT = "bridge.port";
   /** True in {@link #NODE_INFO} once every verticle of this node is deployed. */
   public static final String NODE_DEPLOYED = "deployed";
   /**
