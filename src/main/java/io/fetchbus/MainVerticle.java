@@ -1,6 +1,7 @@
 package io.fetchbus;
 
 import io.fetchbus.api.ApiVerticle;
+import io.fetchbus.bridge.BridgeVerticle;
 import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.WireBodies;
@@ -119,6 +120,12 @@ public final class MainVerticle extends VerticleBase {
           if (roles.contains(Roles.API)) {
             chain = chain.compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false,
                 "the API", "no new connections; requests in progress finish"));
+            // The bridge is the API's door for other languages, so it comes with the api role. Last, so that it
+            // stops first: its clients reach the same verticles the API does.
+            if (bridgeEnabled(cfg)) {
+              chain = chain.compose(v -> deploy(BridgeVerticle.class.getName(), cfg, 1, false,
+                  "the TCP bridge", "its port closes and its clients are disconnected"));
+            }
           }
           return chain
               .onSuccess(v -> {
@@ -189,19 +196,32 @@ public final class MainVerticle extends VerticleBase {
   }
 
   /**
-   * Safe by default: without API keys the service may only listen on a loopback address, unless open access is
-   * chosen explicitly. Returns why it must not start, or null.
+   * Safe by default: without API keys the service (the REST API, and the TCP bridge when enabled) may only listen on
+   * a loopback address, unless open access is chosen explicitly. Returns why it must not start, or null.
    */
   static String refuseOpenExposure(JsonObject cfg) {
     JsonObject auth = cfg.getJsonObject("auth", new JsonObject());
     String host = cfg.getJsonObject("http").getString("host", "127.0.0.1");
     boolean hasKeys = !auth.getJsonArray("keys", new JsonArray()).isEmpty() || !auth.getString("keysFile", "").isBlank();
-    if (hasKeys || auth.getBoolean("disabled", false) || isLoopback(host)) {
+    if (hasKeys || auth.getBoolean("disabled", false)) {
       return null;
     }
-    return "http.host is " + host + ", which is not a loopback address, and no API keys are configured. Either "
+    String exposed = !isLoopback(host) ? "http.host is " + host
+        : bridgeEnabled(cfg) && !isLoopback(bridgeHost(cfg)) ? "bridge.host is " + bridgeHost(cfg) : null;
+    if (exposed == null) {
+      return null;
+    }
+    return exposed + ", which is not a loopback address, and no API keys are configured. Either "
         + "configure keys (auth.keys, e.g. FETCHBUS_AUTH_KEYS=name:secret, or auth.keysFile), or set "
         + "auth.disabled=true (FETCHBUS_AUTH_DISABLED=true) to serve without access control on purpose.";
+  }
+
+  private static boolean bridgeEnabled(JsonObject cfg) {
+    return cfg.getJsonObject("bridge", new JsonObject()).getBoolean("enabled", false);
+  }
+
+  private static String bridgeHost(JsonObject cfg) {
+    return cfg.getJsonObject("bridge", new JsonObject()).getString("host", "127.0.0.1");
   }
 
   /** Loopback by name or literal address; never a DNS lookup. */

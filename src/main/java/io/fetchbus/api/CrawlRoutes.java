@@ -9,8 +9,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import java.util.Locale;
 import java.util.function.Function;
 
 /**
@@ -32,17 +33,18 @@ final class CrawlRoutes {
     this.jsonBody = jsonBody;
   }
 
-  void mount(Router router) {
-    router.post("/v1/crawls").handler(ctx -> submit(ctx, "crawl"));
-    router.post("/v1/batches").handler(ctx -> submit(ctx, "batch"));
-    for (String kind : new String[] {"crawls", "batches"}) {
-      String base = "/v1/" + kind;
-      router.get(base).handler(ctx -> list(ctx, kind.equals("crawls") ? "crawl" : "batch"));
-      router.get(base + "/:id").handler(this::status);
-      router.delete(base + "/:id").handler(this::cancel);
-      router.get(base + "/:id/pages").handler(this::pages);
-      router.get(base + "/:id/errors").handler(this::errors);
-      router.get(base + "/:id/events").handler(events::stream);
+  /** Attaches the handlers of the job operations of the contract. */
+  void mount(RouterBuilder builder) {
+    builder.getRoute("submitCrawl").addHandler(ctx -> submit(ctx, "crawl"));
+    builder.getRoute("submitBatch").addHandler(ctx -> submit(ctx, "batch"));
+    for (String kind : new String[] {"Crawl", "Batch"}) {
+      String plural = kind.equals("Crawl") ? "Crawls" : "Batches";
+      builder.getRoute("list" + plural).addHandler(ctx -> list(ctx, kind.toLowerCase(Locale.ROOT)));
+      builder.getRoute("get" + kind).addHandler(this::status);
+      builder.getRoute("cancel" + kind).addHandler(this::cancel);
+      builder.getRoute("list" + kind + "Pages").addHandler(this::pages);
+      builder.getRoute("list" + kind + "Errors").addHandler(this::errors);
+      builder.getRoute("stream" + kind + "Events").addHandler(events::stream);
     }
   }
 

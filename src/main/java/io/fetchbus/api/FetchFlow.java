@@ -122,6 +122,10 @@ final class FetchFlow {
    * fetch was usually stored already, else it is stored now (saving is idempotent per fetch id).
    */
   private Future<Served> pageOf(FetchResult result) {
+    Page known = result.fromCache() ? saves.known(result.fetchId()) : null;
+    if (known != null) {
+      return Future.succeededFuture(new Served(known.withFromCache(true), false));
+    }
     return saves.once(result.fetchId(), context, () -> !result.fromCache() ? store(result)
         : storeRequest(Bus.PAGES_GET, new JsonObject().put("fetchId", result.fetchId()))
             .map(json -> new Served(Page.from(json), false))

@@ -6,12 +6,17 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.function.Supplier;
 
 /**
  * Single flight for storing one fetch: requests that shared an upstream fetch wait for the page the first of
- * them stores, instead of extracting and sending the body to the store again. Shared by the API verticles of
- * one Vert.x instance; an entry lives only while its page is being stored.
+ * them stores, instead of extracting and sending the body to the store again. It also remembers the page record
+ * of recent fetches (bounded, like the fetch cache), so that a cache hit, served from memory by the fetch
+ * verticle, is answered without reading PostgreSQL. Shared by the API verticles of one Vert.x instance.
  */
 final class PageSaves implements Shareable {
   /** A page, whether this request created it, and whether a conditional fetch confirmed it unchanged. */
@@ -21,16 +26,37 @@ final class PageSaves implements Shareable {
     }
   }
 
-  private final SingleFlight<String, Served> saving = new SingleFlight<>();
+  /** Page records of recent fetches; a fetch's page never changes, and the fetch cache holds at most as many. */
+  static final int MAX_RECORDS = 10_000;
 
-  static PageSaves shared(Vertx vertx) {
+  private final SingleFlight<String, Served> saving = new SingleFlight<>();
+  private final Cache<String, Page> records;
+
+  private PageSaves(long ttlSeconds) {
+    records = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
+  }
+
+  static PageSaves shared(Vertx vertx, JsonObject config) {
+    long ttl = config.getJsonObject("cache", new JsonObject()).getLong("ttlSeconds", 3600L);
     return vertx.sharedData().<String, PageSaves>getLocalMap("fetchbus.api")
-        .computeIfAbsent("saves", k -> new PageSaves());
+        .computeIfAbsent("saves", k -> new PageSaves(ttl));
+  }
+
+  /** The stored page of a fetch, if this node stored or read it recently. */
+  Page known(String fetchId) {
+    return fetchId == null ? null : records.getIfPresent(fetchId);
+  }
+
+  void remember(Page page) {
+    if (page.fetchId() != null) {
+      records.put(page.fetchId(), page);
+    }
   }
 
   /** Runs {@code save} unless the same fetch is being saved already, in which case this joins it. */
   Future<Served> once(String fetchId, Context context, Supplier<Future<Served>> save) {
-    SingleFlight.Flight<Served> flight = saving.run(fetchId, context, save, s -> { });
+    SingleFlight.Flight<Served> flight = saving.run(fetchId, context,
+        () -> save.get().onSuccess(served -> remember(served.page())), s -> { });
     return flight.joined() ? flight.result().map(s -> new Served(s.page(), false, s.revalidated())) : flight.result();
   }
 }

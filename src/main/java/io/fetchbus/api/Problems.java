@@ -6,6 +6,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
+import io.vertx.openapi.validation.ValidatorException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,9 +20,11 @@ final class Problems {
   private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
 
   private final int maxRequestBytes;
+  private final Violations violations;
 
-  Problems(int maxRequestBytes) {
+  Problems(int maxRequestBytes, Violations violations) {
     this.maxRequestBytes = maxRequestBytes;
+    this.violations = violations;
   }
 
   void handle(RoutingContext ctx) {
@@ -31,8 +34,17 @@ final class Problems {
       instance = "/v1/pages/" + rf.pageId();
       failure = rf.getCause();
     }
-    int status = status(failure, ctx.statusCode());
-    String detail = detail(ctx, failure, status);
+    int status;
+    String detail;
+    if (failure instanceof HttpException he && he.getCause() instanceof ValidatorException refused) {
+      // The contract refused the request before its handler ran.
+      Violations.Problem problem = violations.of(refused, ctx);
+      status = problem.status();
+      detail = problem.detail();
+    } else {
+      status = status(failure, ctx.statusCode());
+      detail = detail(ctx, failure, status);
+    }
     if (status >= 500) {
       if (status == 500) {
         LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);

@@ -106,6 +106,8 @@ public final class Bus {
   public static final String NODE_HTTP_PORT = "http.port";
   /** This node's id in {@link #NODE_INFO}: the cluster's node id when clustered, else a random UUID. */
   public static final String NODE_ID = "id";
+  /** The port the TCP event-bus bridge listens on, when it is enabled. */
+  public static final String NODE_BRIDGE_PORT = "bridge.port";
   /** True in {@link #NODE_INFO} once every verticle of this node is deployed. */
   public static final String NODE_DEPLOYED = "deployed";
   /**

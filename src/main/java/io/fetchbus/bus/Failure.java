@@ -19,6 +19,7 @@ public enum Failure {
   CONFLICT(409, "conflict", "Conflict"),
   LEASE_LOST(409, "lease-lost", "Lease lost"),
   TOO_LARGE(413, "too-large", "Too large"),
+  UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   LIMITED(429, "limited", "Too many requests"),
   INTERNAL(500, "internal", "Internal error"),
   UPSTREAM(502, "upstream-error", "Upstream error"),

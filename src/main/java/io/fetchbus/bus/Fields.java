@@ -1,13 +1,18 @@
 package io.fetchbus.bus;
 
 import io.vertx.core.json.JsonObject;
+import java.util.Set;
+import java.util.TreeSet;
 
-/** Reading optional typed fields of a request, with a 400 that names the field when the type is wrong. */
-final class Fields {
+/**
+ * Reading optional typed fields of a request, with a 400 that names the field when the type is wrong. Shared by
+ * every capability that reads requests: the bus records here, and the crawl and batch specs.
+ */
+public final class Fields {
   private Fields() {}
 
   /** A whole number in [min, max], given as a JSON number or (from query strings) a decimal string. */
-  static Long wholeNumber(JsonObject json, String field, long min, long max) {
+  public static Long wholeNumber(JsonObject json, String field, long min, long max) {
     Object v = json.getValue(field);
     if (v == null) {
       return null;
@@ -27,7 +32,7 @@ final class Fields {
     return n;
   }
 
-  static boolean bool(JsonObject json, String field, boolean dflt) {
+  public static boolean bool(JsonObject json, String field, boolean dflt) {
     Object v = json.getValue(field);
     if (v == null) {
       return dflt;
@@ -38,7 +43,7 @@ final class Fields {
     throw Failure.INVALID.exception(field + ": must be true or false");
   }
 
-  static String string(JsonObject json, String field, int maxLength) {
+  public static String string(JsonObject json, String field, int maxLength) {
     Object v = json.getValue(field);
     if (v == null) {
       return null;
@@ -54,5 +59,15 @@ final class Fields {
       throw Failure.INVALID.exception(field + ": must not contain NUL characters");
     }
     return s;
+  }
+
+  /** A misspelt option silently ignored would do the wrong thing: fields outside {@code known} are a 400. */
+  public static void onlyKnown(JsonObject json, Set<String> known, String what) {
+    for (String name : json.fieldNames()) {
+      if (!known.contains(name)) {
+        throw Failure.INVALID.exception(name + ": is not a " + what + " (known: "
+            + String.join(", ", new TreeSet<>(known)) + ")");
+      }
+    }
   }
 }

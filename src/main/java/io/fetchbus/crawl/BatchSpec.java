@@ -1,6 +1,7 @@
 package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.eventbus.ReplyException;
@@ -22,7 +23,7 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
   private static final Set<String> FIELDS = Set.of("urls", "obeyRobots", "formats", "webhook");
 
   static BatchSpec from(JsonObject j) {
-    Specs.onlyKnownFields(j, FIELDS, "batch option");
+    Fields.onlyKnown(j, FIELDS, "batch option");
     Object v = j.getValue("urls");
     if (!(v instanceof JsonArray a) || a.isEmpty()) {
       throw Failure.INVALID.exception("urls: must be a non-empty array of URLs");
@@ -43,7 +44,7 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
             .put("detail", e.getMessage()));
       }
     }
-    return new BatchSpec(new ArrayList<>(valid.values()), invalid, Specs.bool(j, "obeyRobots", true),
+    return new BatchSpec(new ArrayList<>(valid.values()), invalid, Fields.bool(j, "obeyRobots", true),
         List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")));
   }
 

@@ -1,6 +1,7 @@
 package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.json.JsonArray;
@@ -29,17 +30,22 @@ record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths,
       "formats", "webhook");
 
   static CrawlSpec from(JsonObject j, int maxLimit) {
-    Specs.onlyKnownFields(j, FIELDS, "crawl option");
+    Fields.onlyKnown(j, FIELDS, "crawl option");
     WebUrl url = WebUrl.parse("url", j.getValue("url"));
-    String sitemap = j.getValue("sitemap") == null ? "include" : Specs.string(j, "sitemap", 16);
+    String sitemap = j.getValue("sitemap") == null ? "include" : Fields.string(j, "sitemap", 16);
     if (!SITEMAP_MODES.contains(sitemap)) {
       throw Failure.INVALID.exception("sitemap: must be one of include, skip, only; got '" + sitemap + "'");
     }
-    return new CrawlSpec(url, Specs.whole(j, "maxDepth", 0, MAX_DEPTH, 2), Specs.whole(j, "limit", 1, maxLimit, 1000),
-        patterns(j, "includePaths"), patterns(j, "excludePaths"), Specs.bool(j, "regexOnFullURL", false),
-        Specs.bool(j, "allowSubdomains", false), Specs.bool(j, "allowExternalLinks", false),
-        Specs.bool(j, "ignoreQueryParameters", false), sitemap, Specs.bool(j, "obeyRobots", true),
+    return new CrawlSpec(url, whole(j, "maxDepth", 0, MAX_DEPTH, 2), whole(j, "limit", 1, maxLimit, 1000),
+        patterns(j, "includePaths"), patterns(j, "excludePaths"), Fields.bool(j, "regexOnFullURL", false),
+        Fields.bool(j, "allowSubdomains", false), Fields.bool(j, "allowExternalLinks", false),
+        Fields.bool(j, "ignoreQueryParameters", false), sitemap, Fields.bool(j, "obeyRobots", true),
         List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")));
+  }
+
+  private static int whole(JsonObject j, String field, int min, int max, int dflt) {
+    Long n = Fields.wholeNumber(j, field, min, max);
+    return n == null ? dflt : n.intValue();
   }
 
   static CrawlSpec from(JsonObject stored) {

@@ -85,4 +85,15 @@ class AuthTest extends TestBase {
               .onComplete(ctx.succeeding(open -> ctx.completeNow()));
         })));
   }
+
+  @Test
+  @DisplayName("without keys the TCP bridge may not listen beyond loopback either")
+  void bridgeSafeDefault(VertxTestContext ctx) {
+    Fetchbus.deploy(vertx, new JsonObject().put("bridge", new JsonObject().put("enabled", true).put("host", "0.0.0.0")))
+        .onComplete(ctx.failing(refused -> ctx.verify(() -> {
+          assertThat(refused.getMessage()).contains("bridge.host is 0.0.0.0").contains("not a loopback address")
+              .contains("FETCHBUS_AUTH_KEYS");
+          ctx.completeNow();
+        })));
+  }
 }

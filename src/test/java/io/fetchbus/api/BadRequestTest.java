@@ -46,7 +46,7 @@ class BadRequestTest extends TestBase {
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": -1}", "maxAgeSeconds: must be between"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": \"soon\"}", "maxAgeSeconds: must be a whole number"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": 1.5}", "maxAgeSeconds: must be a whole number"),
-        Arguments.of("{\"url\": \"http://example.com/\", \"formats\": [\"pdf\"]}", "formats: unknown format 'pdf'"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"formats\": [\"pdf\"]}", "formats[0]: must be one of html, text, markdown, links, metadata; got 'pdf'"),
         Arguments.of("{\"url\": \"http://example.com/\", \"formats\": 3}", "formats: must be an array"),
         Arguments.of("{\"url\": \"http://example.com/\", \"obeyRobots\": \"no\"}", "obeyRobots: must be true or false"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxConcurrency\": 0}", "maxConcurrency: must be between 1"),
@@ -101,7 +101,7 @@ class BadRequestTest extends TestBase {
         Arguments.of("/v1/pages?after=not-a-cursor", 400, "after: is not a cursor"),
         Arguments.of("/v1/pages?url=ftp://x/", 400, "url: must use http or https"),
         Arguments.of("/v1/pages?host=a%00b", 400, "host: must not contain NUL characters"),
-        Arguments.of("/v1/pages?jobId=42", 400, "jobId: must be a job id"),
+        Arguments.of("/v1/pages?jobId=42", 400, "jobId: must be a UUID"),
         Arguments.of("/v1/nothing-here", 404, "no resource at /v1/nothing-here"));
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.TestVertx;
@@ -113,6 +114,34 @@ class FetchEndpointTest extends TestBase {
               return stats;
             }))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a memory-cache hit is answered without a store request: the page record of the fetch is remembered")
+  void cacheHitReadsNoStore(VertxTestContext ctx) {
+    JsonObject req = new JsonObject().put("url", up.url("/page/hot")).put("maxAgeSeconds", 3600);
+    fb.postFetch(req)
+        .compose(first -> storeReads().compose(before -> fb.postFetch(req).compose(second -> fb.postFetch(req))
+            .compose(third -> storeReads().map(after -> {
+              ctx.verify(() -> {
+                assertThat(third.statusCode()).isEqualTo(200);
+                assertThat(third.bodyAsJsonObject().getLong("id")).isEqualTo(first.bodyAsJsonObject().getLong("id"));
+                assertThat(third.bodyAsJsonObject().getString("title")).isEqualTo(first.bodyAsJsonObject().getString("title"));
+                assertThat(after).isEqualTo(before);
+              });
+              return null;
+            }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** How many requests the store's page reads and saves have had, from this node's event-bus metrics. */
+  private Future<Double> storeReads() {
+    return fb.get("/metrics").map(resp -> {
+      Scrape scrape = Scrape.parse(resp.bodyAsString());
+      return scrape.value("vertx_eventbus_delivered_total", "address", "fetchbus.pages.get", "side", "local")
+          + scrape.value("vertx_eventbus_delivered_total", "address", "fetchbus.pages.find", "side", "local")
+          + scrape.value("vertx_eventbus_delivered_total", "address", "fetchbus.pages.save", "side", "local");
+    });
   }
 
   @Test

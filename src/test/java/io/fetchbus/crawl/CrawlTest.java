@@ -157,6 +157,42 @@ class CrawlTest extends TestBase {
   }
 
   @Test
+  @DisplayName("over the event bus: crawl.submit, progress published until completed, crawl.status, crawl.cancel of an ended job")
+  void overTheBus(VertxTestContext ctx) {
+    var bus = vertx.eventBus();
+    java.util.List<JsonObject> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.Promise<JsonObject> completed = io.vertx.core.Promise.promise();
+    bus.<JsonObject>consumer(io.fetchbus.bus.Bus.CRAWL_PROGRESS, msg -> {
+      progress.add(msg.body());
+      if ("completed".equals(msg.body().getString("status"))) {
+        completed.tryComplete(msg.body());
+      }
+    }).completion()
+        .compose(v -> bus.<JsonObject>request(io.fetchbus.bus.Bus.CRAWL_SUBMIT, new JsonObject().put("kind", "crawl")
+            .put("spec", linksOnly(site).put("maxDepth", 1))))
+        .compose(submitted -> completed.future().compose(done -> bus.<JsonObject>request(io.fetchbus.bus.Bus.CRAWL_STATUS,
+                new JsonObject().put("id", submitted.body().getString("id")))
+            .compose(status -> bus.<JsonObject>request(io.fetchbus.bus.Bus.CRAWL_CANCEL,
+                    new JsonObject().put("id", submitted.body().getString("id")))
+                .compose(cancel -> bus.<JsonObject>request(io.fetchbus.bus.Bus.CRAWL_SUBMIT,
+                        new JsonObject().put("kind", "crawl").put("spec", new JsonObject().put("url", "gopher://x/")))
+                    .transform(bad -> {
+                      ctx.verify(() -> {
+                        assertThat(submitted.body().getString("status")).isEqualTo("queued");
+                        assertThat(done.getString("id")).isEqualTo(submitted.body().getString("id"));
+                        assertThat(status.body().getInteger("completed"))
+                            .isEqualTo(TestSite.pages(site.reachable(1, l -> true)).size());
+                        assertThat(cancel.body().getString("status")).isEqualTo("completed"); // an ended job stays as it ended
+                        assertThat(progress).extracting(p -> p.getString("status")).contains("running", "completed");
+                        assertThat(((io.vertx.core.eventbus.ReplyException) bad.cause()).failureCode()).isEqualTo(400);
+                        assertThat(bad.cause().getMessage()).startsWith("url:");
+                      });
+                      return Future.succeededFuture();
+                    })))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("the limit is a hard cap on pages stored and fetched, even with many fetches in flight")
   void limitUnderConcurrency(VertxTestContext ctx) {
     Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 10).put("limit", 9))

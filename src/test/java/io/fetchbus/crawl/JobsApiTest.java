@@ -54,7 +54,7 @@ class JobsApiTest extends TestBase {
       "{\"url\":\"http://example.com/\",\"sitemap\":\"sometimes\"}|sitemap",
       "{\"url\":\"http://example.com/\",\"obeyRobots\":\"yes\"}|obeyRobots",
       "{\"url\":\"http://example.com/\",\"maxdepth\":2}|maxdepth",
-      "{\"url\":\"http://example.com/\",\"formats\":[\"pdf\"]}|formats",
+      "{\"url\":\"http://example.com/\",\"formats\":[\"pdf\"]}|formats[0]",
       "{\"url\":\"http://example.com/\",\"webhook\":{\"url\":\"gopher://x/\"}}|webhook.url",
       "{\"url\":\"http://example.com/\",\"webhook\":{\"url\":\"http://x/\",\"events\":[\"sometimes\"]}}|webhook.events[0]",
   })

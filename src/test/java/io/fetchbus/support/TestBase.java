@@ -29,8 +29,27 @@ public abstract class TestBase {
   /** With options of the test's own, e.g. a hosts file that names the upstream. */
   protected TestBase(VertxOptions options) {
     TestDatabase.url(); // may start the embedded server: here, on the test thread, never on an event loop
+    WARM_UP.run();
     vertx = TestVertx.create(options);
   }
+
+  /**
+   * Netty initialises its pooled allocator's classes (JFR event classes included) on the first direct buffer a
+   * JVM allocates, which can take a few hundred ms on a busy machine. That is once per JVM, in whichever thread
+   * comes first; done here, on the test thread, so the blocked-event-loop check only ever sees our own code.
+   */
+  private static final Runnable WARM_UP = new Runnable() {
+    private boolean done;
+
+    @Override
+    public synchronized void run() {
+      if (!done) {
+        io.netty.buffer.ByteBufAllocator.DEFAULT.ioBuffer(64 * 1024).release();
+        io.netty.buffer.ByteBufAllocator.DEFAULT.heapBuffer(64 * 1024).release();
+        done = true;
+      }
+    }
+  };
 
   /** Starts an upstream, then deploys the service with {@code overrides} on an emptied database. */
   protected Future<Void> deployWithUpstream(JsonObject overrides) {

@@ -33,6 +33,7 @@ public final class TestSite {
   private final Vertx vertx;
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
   private final List<String> requested = new CopyOnWriteArrayList<>();
+  private final List<String> requestedHosts = new CopyOnWriteArrayList<>();
   private final List<Runnable> held = new ArrayList<>();
   private final AtomicInteger inProgress = new AtomicInteger();
   private final AtomicInteger maxInProgress = new AtomicInteger();
@@ -88,6 +89,7 @@ public final class TestSite {
     String path = ctx.request().path();
     hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
     requested.add(path);
+    requestedHosts.add(ctx.request().authority() == null ? "" : ctx.request().authority().host());
     int now = inProgress.incrementAndGet();
     maxInProgress.accumulateAndGet(now, Math::max);
     ctx.addEndHandler(v -> inProgress.decrementAndGet());
@@ -201,6 +203,11 @@ public final class TestSite {
   /** Every path requested so far, in order of arrival. */
   public List<String> requested() {
     return List.copyOf(requested);
+  }
+
+  /** The host name each request was made for (its Host header), in order of arrival. */
+  public List<String> requestedHosts() {
+    return List.copyOf(requestedHosts);
   }
 
   public int maxInProgress() {

@@ -1,0 +1,558 @@
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+
+/**
+ * Fetchbus's benchmark: starts a generated site, the fat jar against a real PostgreSQL, and the ceilings, then runs
+ * the scenarios and prints every figure next to a ceiling measured in the same run, as a ratio (this machine is
+ * shared and noisy: absolute numbers drift, ratios measured side by side hold). Run by {@code bench/run}:
+ * {@code java -cp target/fetchbus.jar bench/Bench.java [options]}; see bench/README.md.
+ */
+public class Bench {
+  static final Random RANDOM = new Random(42);
+  static Vertx vertx;
+  static Options opt;
+
+  record Options(String pgUrl, String jar, int pages, int scalePages, int seconds, int connections, String out,
+                 String only) {
+    static Options parse(String[] args) {
+      String pg = System.getenv().getOrDefault("FETCHBUS_PG_URL", "");
+      int pages = 5000, scale = 0, seconds = 10, connections = 32;
+      String jar = "target/fetchbus.jar", out = "bench/results/latest.md", only = "12345";
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--pages" -> pages = Integer.parseInt(args[++i]);
+          case "--scale" -> scale = Integer.parseInt(args[++i]);
+          case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+          case "--connections" -> connections = Integer.parseInt(args[++i]);
+          case "--pg" -> pg = args[++i];
+          case "--jar" -> jar = args[++i];
+          case "--out" -> out = args[++i];
+          case "--only" -> only = args[++i];
+          default -> throw new IllegalArgumentException("unknown option " + args[i]);
+        }
+      }
+      if (pg.isBlank()) {
+        throw new IllegalArgumentException("a PostgreSQL URL is needed: --pg or FETCHBUS_PG_URL (bench/run sets one)");
+      }
+      return new Options(pg, jar, pages, scale, seconds, connections, out, only);
+    }
+  }
+
+  /** One row of the results table. */
+  record Row(String scenario, String figure, double value, String unit, String ceilingName, double ceiling,
+             String target, String extra) {
+    double ratio() {
+      return ceiling <= 0 ? Double.NaN : value / ceiling;
+    }
+  }
+
+  static final List<Row> rows = new ArrayList<>();
+
+  public static void main(String[] args) throws Exception {
+    opt = Options.parse(args);
+    vertx = Vertx.vertx();
+    int sitePort = await(Site.start(opt.pages() + opt.scalePages()));
+    String site = "http://127.0.0.1:" + sitePort;
+    log("site of %d pages on %s", opt.pages(), site);
+    Service svc = Service.start(opt, site);
+    try {
+      run(svc, site);
+    } finally {
+      svc.stop();
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    String table = table();
+    System.out.println(table);
+    Path out = Path.of(opt.out());
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, table);
+    log("written to %s", out);
+    System.exit(0);
+  }
+
+  static void run(Service svc, String site) throws Exception {
+    HttpClient api = client(svc.port);
+    // 5. Start-up (measured while starting, above) and the jar's size.
+    rows.add(new Row("5 start-up", "java -jar to /ready", svc.startupMs, "ms", "target", 2000, "≤ 2000 ms",
+        "jar " + Files.size(Path.of(opt.jar())) / (1024 * 1024) + " MB"));
+
+    // 1. Fetch + store, cache miss: every URL and every body distinct (the site echoes the query into the page).
+    AtomicLong seq = new AtomicLong();
+    Load upstream = Load.run(client(Site.port), opt.connections(), opt.seconds(),
+        i -> Req.get("/p/" + (i % opt.pages()) + "?u=up-" + seq.incrementAndGet()));
+    double storeCeiling = StoreCeiling.run(opt.pgUrl(), 8, opt.connections(), opt.seconds(), Site.averagePageBytes());
+    Load miss = Load.run(api, opt.connections(), opt.seconds(), i -> Req.post("/v1/fetch",
+        new JsonObject().put("url", site + "/p/" + (i % opt.pages()) + "?u=miss-" + seq.incrementAndGet())));
+    double missRate = miss.okRate(201);
+    rows.add(new Row("1 fetch+store miss", "POST /v1/fetch, distinct URLs and bodies", missRate, "req/s",
+        "store ceiling (same pool, same row size)", storeCeiling, "≥ 60%", miss.latency()));
+    rows.add(new Row("1 fetch+store miss", "(the same)", missRate, "req/s", "upstream alone", upstream.okRate(200), "–",
+        "upstream " + upstream.latency()));
+
+    if (!opt.only().contains("2") && !opt.only().contains("3")) {
+      return;
+    }
+    // 2. Cache hit over a small hot set, and GET /v1/pages/{id}; ceiling: a trivial route with a constant JSON of
+    // the same size, served by a Vert.x server in this process.
+    List<Long> ids = new ArrayList<>();
+    for (int h = 0; h < 10; h++) {
+      String hot = site + "/p/" + h + "?hot";
+      JsonObject page = await(api.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/v1/fetch")
+              .putHeader("Content-Type", "application/json"))
+          .compose(r -> r.send(new JsonObject().put("url", hot).encode()))
+          .compose(r -> r.body()).map(Buffer::toJsonObject));
+      ids.add(page.getLong("id"));
+    }
+    int hitBytes = await(api.request(HttpMethod.POST, "/v1/fetch")
+        .compose(r -> r.putHeader("Content-Type", "application/json")
+            .send(new JsonObject().put("url", site + "/p/0?hot").put("maxAgeSeconds", 3600).encode()))
+        .compose(r -> r.body())).length();
+    int ceilingPort = await(Constant.start(hitBytes));
+    Load constant = Load.run(client(ceilingPort), opt.connections(), opt.seconds(), i -> Req.get("/constant"));
+    Load hit = Load.run(api, opt.connections(), opt.seconds(), i -> Req.post("/v1/fetch",
+        new JsonObject().put("url", site + "/p/" + (i % 10) + "?hot").put("maxAgeSeconds", 3600)));
+    Load read = Load.run(api, opt.connections(), opt.seconds(), i -> Req.get("/v1/pages/" + ids.get(i % ids.size())));
+    rows.add(new Row("2 cache hit", "POST /v1/fetch with maxAgeSeconds, 10 hot URLs", hit.okRate(200), "req/s",
+        "constant JSON route, same size", constant.okRate(200), "≥ 60%, p99 < 10 ms", hit.latency()));
+    rows.add(new Row("2 cache hit", "GET /v1/pages/{id}", read.okRate(200), "req/s",
+        "constant JSON route, same size", constant.okRate(200), "≥ 60%, p99 < 10 ms", read.latency()));
+
+    // 3. Crawl of the site (robots obeyed, metadata + text), submit to completed. Ceiling: scenario 1's miss rate.
+    Crawl crawl = Crawl.run(api, site, opt.pages(), svc);
+    rows.add(new Row("3 crawl", "crawl of " + opt.pages() + " pages, submit to completed", crawl.pagesPerSecond,
+        "pages/s", "scenario 1 miss rate", missRate, "≥ 60%",
+        crawl.completed + " pages, peak heap " + crawl.peakHeapMb + " MB, peak RSS " + svc.peakRssMb() + " MB"));
+
+    // 4. Scale: the same crawl at scalePages; pages/s relative to scenario 3, heap and RSS.
+    if (opt.scalePages() > 0) {
+      Crawl big = Crawl.run(api, site, opt.scalePages(), svc);
+      rows.add(new Row("4 scale", "crawl of " + opt.scalePages() + " pages", big.pagesPerSecond, "pages/s",
+          "scenario 3", crawl.pagesPerSecond, "≥ 80%; heap ≤ 256 MB; RSS ≤ 512 MB",
+          big.completed + " pages, peak heap " + big.peakHeapMb + " MB, peak RSS " + svc.peakRssMb() + " MB"));
+    }
+  }
+
+  static String table() {
+    StringBuilder t = new StringBuilder();
+    t.append("Fetchbus benchmark, ").append(LocalDate.now()).append(": ").append(Runtime.getRuntime().availableProcessors())
+        .append(" cores, ").append(memoryGb()).append(" GB, JDK ").append(System.getProperty("java.version"))
+        .append(", ").append(opt.connections()).append(" connections, ").append(opt.seconds()).append(" s per load\n\n");
+    t.append("| scenario | figure | value | ceiling | ratio | target | notes |\n|---|---|---|---|---|---|---|\n");
+    for (Row r : rows) {
+      t.append(String.format("| %s | %s | %.0f %s | %s: %.0f | %s | %s | %s |%n", r.scenario(), r.figure(), r.value(),
+          r.unit(), r.ceilingName(), r.ceiling(), Double.isNaN(r.ratio()) ? "–" : String.format("%.0f%%", 100 * r.ratio()),
+          r.target(), r.extra()));
+    }
+    return t.toString();
+  }
+
+  static long memoryGb() {
+    try {
+      return Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
+          .map(l -> Long.parseLong(l.replaceAll("\\D", "")) / (1024 * 1024)).findFirst().orElse(0L);
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  static HttpClient client(int port) {
+    return vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
+        .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(512));
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.MINUTES);
+  }
+
+  static void log(String format, Object... args) {
+    System.err.printf("[bench] " + format + "%n", args);
+  }
+
+  /** A request of the load driver. */
+  record Req(HttpMethod method, String uri, Buffer body) {
+    static Req get(String uri) {
+      return new Req(HttpMethod.GET, uri, null);
+    }
+
+    static Req post(String uri, JsonObject json) {
+      return new Req(HttpMethod.POST, uri, json.toBuffer());
+    }
+  }
+
+  /**
+   * The load driver: a fixed number of connections, each sending its next request when the last answered, for a
+   * fixed time. Records every latency and status.
+   */
+  static final class Load {
+    final long[] latenciesMicros;
+    final int count;
+    final long elapsedMs;
+    final java.util.Map<Integer, Integer> statuses;
+
+    Load(long[] latencies, int count, long elapsedMs, java.util.Map<Integer, Integer> statuses) {
+      this.latenciesMicros = latencies;
+      this.count = count;
+      this.elapsedMs = elapsedMs;
+      this.statuses = statuses;
+    }
+
+    static Load run(HttpClient client, int connections, int seconds, IntFunction<Req> next) throws Exception {
+      long[] lat = new long[4_000_000];
+      AtomicLong n = new AtomicLong();
+      java.util.Map<Integer, Integer> statuses = new java.util.concurrent.ConcurrentHashMap<>();
+      long start = System.nanoTime();
+      long end = start + TimeUnit.SECONDS.toNanos(seconds);
+      List<Future<Void>> loops = new ArrayList<>();
+      for (int c = 0; c < connections; c++) {
+        Promise<Void> done = Promise.promise();
+        loops.add(done.future());
+        vertx.runOnContext(v -> loop(client, next, lat, n, statuses, end, done));
+      }
+      await(Future.join(loops));
+      long elapsed = (System.nanoTime() - start) / 1_000_000;
+      int count = (int) Math.min(n.get(), lat.length);
+      Load load = new Load(Arrays.copyOf(lat, count), count, elapsed, statuses);
+      log("load: %d requests in %d ms, statuses %s, %s", count, elapsed, statuses, load.latency());
+      return load;
+    }
+
+    private static void loop(HttpClient client, IntFunction<Req> next, long[] lat, AtomicLong n,
+                             java.util.Map<Integer, Integer> statuses, long end, Promise<Void> done) {
+      if (System.nanoTime() >= end) {
+        done.tryComplete();
+        return;
+      }
+      Req req = next.apply((int) (n.get() & 0x7fffffff));
+      long t0 = System.nanoTime();
+      RequestOptions ro = new RequestOptions().setMethod(req.method()).setURI(req.uri());
+      if (req.body() != null) {
+        ro.putHeader("Content-Type", "application/json");
+      }
+      client.request(ro)
+          .compose(r -> req.body() == null ? r.send() : r.send(req.body()))
+          .compose(resp -> resp.body().map(b -> resp.statusCode()))
+          .onComplete(ar -> {
+            long i = n.getAndIncrement();
+            if (i < lat.length) {
+              lat[(int) i] = (System.nanoTime() - t0) / 1000;
+            }
+            statuses.merge(ar.succeeded() ? ar.result() : -1, 1, Integer::sum);
+            loop(client, next, lat, n, statuses, end, done);
+          });
+    }
+
+    double okRate(int status) {
+      return statuses.getOrDefault(status, 0) * 1000.0 / elapsedMs;
+    }
+
+    String latency() {
+      long[] sorted = latenciesMicros.clone();
+      Arrays.sort(sorted);
+      return String.format("p50 %.1f ms, p99 %.1f ms", pct(sorted, 0.50) / 1000.0, pct(sorted, 0.99) / 1000.0);
+    }
+
+    static long pct(long[] sorted, double p) {
+      return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (p * sorted.length))];
+    }
+  }
+
+  /**
+   * The generated site: page i (8–20 KB, deterministic) has a title, paragraphs and 10–20 links to other pages;
+   * the query string is echoed into the page, so distinct URLs have distinct bodies. robots.txt disallows
+   * /private/ and names the sitemap.
+   */
+  static final class Site {
+    static int port;
+    static int pages;
+    static final String[] WORDS = ("fetch crawl store page link index sitemap robots queue lease frontier vertx event "
+        + "loop worker bus cache postgres query search text title body host path token limit depth batch job").split(" ");
+
+    static Future<Integer> start(int n) {
+      pages = n;
+      HttpServer server = vertx.createHttpServer();
+      server.requestHandler(req -> {
+        String path = req.path();
+        if (path.equals("/robots.txt")) {
+          req.response().putHeader("Content-Type", "text/plain")
+              .end("User-agent: *\nDisallow: /private/\nSitemap: http://127.0.0.1:" + port + "/sitemap.xml\n");
+        } else if (path.equals("/sitemap.xml")) {
+          req.response().setStatusCode(404).end();
+        } else if (path.startsWith("/p/")) {
+          int i;
+          try {
+            i = Integer.parseInt(path.substring(3));
+          } catch (NumberFormatException e) {
+            req.response().setStatusCode(404).end();
+            return;
+          }
+          if (i < 0 || i >= pages) {
+            req.response().setStatusCode(404).end();
+            return;
+          }
+          req.response().putHeader("Content-Type", "text/html; charset=utf-8").end(page(i, req.query()));
+        } else {
+          req.response().setStatusCode(404).end();
+        }
+      });
+      return server.listen(0, "127.0.0.1").map(s -> port = s.actualPort());
+    }
+
+    static String page(int i, String query) {
+      Random r = new Random(i);
+      int target = 8192 + r.nextInt(12 * 1024);
+      StringBuilder html = new StringBuilder(target + 512).append("<!doctype html><html><head><title>Page ").append(i)
+          .append(" of the bench site</title></head><body><h1>Page ").append(i).append("</h1><p>")
+          .append(query == null ? "" : query.replace('<', ' ')).append("</p><ul>");
+      int links = 10 + r.nextInt(11);
+      for (int l = 0; l < links; l++) {
+        // A tree (so everything is reachable) plus random links.
+        int to = l < 2 && 2 * i + 1 + l < pages ? 2 * i + 1 + l : r.nextInt(pages);
+        html.append("<li><a href=\"/p/").append(to).append("\">page ").append(to).append("</a></li>");
+      }
+      html.append("</ul>");
+      while (html.length() < target) {
+        html.append("<p>");
+        for (int w = 0; w < 60; w++) {
+          html.append(WORDS[r.nextInt(WORDS.length)]).append(' ');
+        }
+        html.append("</p>");
+      }
+      return html.append("</body></html>").toString();
+    }
+
+    static int averagePageBytes() {
+      long sum = 0;
+      for (int i = 0; i < 100; i++) {
+        sum += page(i, null).length();
+      }
+      return (int) (sum / 100);
+    }
+  }
+
+  /** The cache-hit ceiling: a trivial Vert.x route answering a constant JSON of a given size. */
+  static final class Constant {
+    static Future<Integer> start(int bytes) {
+      JsonObject json = new JsonObject().put("pad", "x".repeat(Math.max(0, bytes - 12)));
+      Buffer body = json.toBuffer();
+      return vertx.createHttpServer().requestHandler(req -> req.response()
+              .putHeader("Content-Type", "application/json").end(body))
+          .listen(0, "127.0.0.1").map(HttpServer::actualPort);
+    }
+  }
+
+  /**
+   * The store ceiling: the service's pool size, inserting rows as big as a stored page (body plus extracted
+   * text) into a table of their own, as fast as they go.
+   */
+  static final class StoreCeiling {
+    static double run(String pgUrl, int poolSize, int concurrency, int seconds, int rowBytes) throws Exception {
+      Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(poolSize))
+          .connectingTo(PgConnectOptions.fromUri(pgUrl)).using(vertx).build();
+      await(pool.query("CREATE TABLE IF NOT EXISTS bench_ceiling (id bigserial PRIMARY KEY, sha text UNIQUE, body bytea, "
+          + "text text)").execute());
+      await(pool.query("TRUNCATE bench_ceiling").execute());
+      byte[] base = new byte[rowBytes];
+      for (int i = 0; i < base.length; i++) {
+        base[i] = (byte) Site.WORDS[i % Site.WORDS.length].charAt(0);
+      }
+      String text = "w ".repeat(rowBytes / 4);
+      AtomicLong n = new AtomicLong();
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      long start = System.nanoTime();
+      List<Future<Void>> loops = new ArrayList<>();
+      for (int c = 0; c < concurrency; c++) {
+        Promise<Void> done = Promise.promise();
+        loops.add(done.future());
+        insertLoop(pool, base, text, n, end, done);
+      }
+      await(Future.join(loops));
+      double rate = n.get() * 1e9 / (System.nanoTime() - start);
+      await(pool.query("DROP TABLE bench_ceiling").execute());
+      await(pool.close());
+      log("store ceiling: %d rows of %d bytes, %.0f rows/s", n.get(), rowBytes, rate);
+      return rate;
+    }
+
+    private static void insertLoop(Pool pool, byte[] base, String text, AtomicLong n, long end, Promise<Void> done) {
+      if (System.nanoTime() >= end) {
+        done.tryComplete();
+        return;
+      }
+      long id = n.incrementAndGet();
+      byte[] body = base.clone();
+      byte[] idBytes = Long.toString(id).getBytes(StandardCharsets.US_ASCII);
+      System.arraycopy(idBytes, 0, body, 0, idBytes.length);
+      pool.preparedQuery("INSERT INTO bench_ceiling (sha, body, text) VALUES ($1, $2, $3)")
+          .execute(Tuple.of("sha-" + id, Buffer.buffer(body), text))
+          .onComplete(ar -> insertLoop(pool, base, text, n, end, done));
+    }
+  }
+
+  /** A crawl through the REST API, timed from submit to completed, sampling the service's heap meanwhile. */
+  static final class Crawl {
+    double pagesPerSecond;
+    int completed;
+    long peakHeapMb;
+
+    static Crawl run(HttpClient api, String site, int pages, Service svc) throws Exception {
+      Crawl c = new Crawl();
+      JsonObject spec = new JsonObject().put("url", site + "/p/0").put("maxDepth", 100).put("limit", pages)
+          .put("sitemap", "skip").put("formats", new io.vertx.core.json.JsonArray().add("metadata").add("text"));
+      long start = System.nanoTime();
+      JsonObject job = await(api.request(HttpMethod.POST, "/v1/crawls")
+          .compose(r -> r.putHeader("Content-Type", "application/json").send(spec.encode()))
+          .compose(r -> r.body()).map(Buffer::toJsonObject));
+      String status = job.getString("statusUrl");
+      while (true) {
+        Thread.sleep(250); // the bench's own main thread polls; no event loop is involved
+        JsonObject s = await(api.request(HttpMethod.GET, status).compose(r -> r.send()).compose(r -> r.body())
+            .map(Buffer::toJsonObject));
+        c.peakHeapMb = Math.max(c.peakHeapMb, svc.heapMb(api));
+        svc.sampleRss();
+        if (List.of("completed", "cancelled", "failed").contains(s.getString("status"))) {
+          c.completed = s.getInteger("completed");
+          break;
+        }
+      }
+      c.pagesPerSecond = c.completed * 1e9 / (System.nanoTime() - start);
+      log("crawl: %d pages, %.0f pages/s, peak heap %d MB", c.completed, c.pagesPerSecond, c.peakHeapMb);
+      return c;
+    }
+  }
+
+  /** The fat jar as a child process, tuned only where the bench's single local host needs it. */
+  static final class Service {
+    Process process;
+    int port;
+    long startupMs;
+    long peakRssKb;
+
+    static Service start(Options opt, String site) throws Exception {
+      Service s = new Service();
+      // The heap target (≤ 256 MB) is the service's -Xmx: if it did not fit, it would show as an OutOfMemoryError
+      // or a collapse of the rate, not as a number to argue about. FETCHBUS_BENCH_JVM_ARGS adds flags (JFR, say).
+      List<String> cmd = new ArrayList<>(List.of("java", "-Xmx256m"));
+      String extra = System.getenv().getOrDefault("FETCHBUS_BENCH_JVM_ARGS", "");
+      if (!extra.isBlank()) {
+        cmd.addAll(List.of(extra.trim().split("\\s+")));
+      }
+      cmd.addAll(List.of("-jar", opt.jar()));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().put("FETCHBUS_PG_URL", opt.pgUrl());
+      pb.environment().put("FETCHBUS_HTTP_PORT", "0");
+      // The site lives on 127.0.0.1, which the destination guard refuses by default.
+      pb.environment().put("FETCHBUS_FETCH_GUARD_ALLOW_PRIVATE_NETWORKS", "true");
+      // One local host serves the whole site: the per-host politeness that protects real sites would measure
+      // nothing but itself here.
+      pb.environment().put("FETCHBUS_FETCH_PER_HOST_CONCURRENCY", "64");
+      pb.environment().put("FETCHBUS_FETCH_PER_HOST_QUEUE", "4096");
+      pb.environment().put("FETCHBUS_CRAWL_PER_HOST_IN_FLIGHT", "64");
+      pb.environment().put("FETCHBUS_LIMITS_RATE_PER_SECOND", "1000000");
+      pb.environment().put("FETCHBUS_LIMITS_BURST", "1000000");
+      System.getenv().forEach((k, v) -> { if (k.startsWith("FETCHBUS_") && !k.startsWith("FETCHBUS_BENCH")) pb.environment().put(k, v); });
+      long t0 = System.nanoTime();
+      s.process = pb.start();
+      BufferedReader out = new BufferedReader(new InputStreamReader(s.process.getInputStream(), StandardCharsets.UTF_8));
+      CompletableFuture<Integer> port = new CompletableFuture<>();
+      Thread reader = new Thread(() -> {
+        try {
+          String line;
+          while ((line = out.readLine()) != null) {
+            var m = java.util.regex.Pattern.compile("listening on http://[^:]+:(\\d+)").matcher(line);
+            if (m.find()) {
+              port.complete(Integer.parseInt(m.group(1)));
+            }
+            if (line.contains("ERROR") || line.contains("WARN")) {
+              System.err.println("[service] " + line);
+            }
+          }
+        } catch (Exception ignored) {
+          // the process ended
+        }
+        port.completeExceptionally(new IllegalStateException("the service exited before listening"));
+      }, "service-output");
+      reader.setDaemon(true);
+      reader.start();
+      s.port = port.get(60, TimeUnit.SECONDS);
+      HttpClient probe = client(s.port);
+      while (true) {
+        Integer status = await(probe.request(HttpMethod.GET, "/ready").compose(r -> r.send()).map(r -> r.statusCode())
+            .otherwise(-1));
+        if (status == 200) {
+          break;
+        }
+        Thread.sleep(20);
+      }
+      s.startupMs = (System.nanoTime() - t0) / 1_000_000;
+      log("service ready on port %d in %d ms", s.port, s.startupMs);
+      return s;
+    }
+
+    long heapMb(HttpClient api) {
+      try {
+        String metrics = await(api.request(HttpMethod.GET, "/metrics").compose(r -> r.send()).compose(r -> r.body()))
+            .toString();
+        double bytes = 0;
+        for (String line : metrics.split("\n")) {
+          if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+            bytes += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+        return (long) (bytes / (1024 * 1024));
+      } catch (Exception e) {
+        return -1;
+      }
+    }
+
+    void sampleRss() {
+      try {
+        for (String l : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+          if (l.startsWith("VmHWM:")) {
+            peakRssKb = Math.max(peakRssKb, Long.parseLong(l.replaceAll("\\D", "")));
+          }
+        }
+      } catch (Exception ignored) {
+        // the process ended
+      }
+    }
+
+    long peakRssMb() {
+      sampleRss();
+      return peakRssKb / 1024;
+    }
+
+    void stop() throws Exception {
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+}

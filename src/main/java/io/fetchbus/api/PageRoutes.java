@@ -1,0 +1,166 @@
+package io.fetchbus.api;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.FetchRequest;
+import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.PageQuery;
+import io.fetchbus.bus.SearchRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The page operations: {@code POST /v1/fetch}, the stored pages and their content, search, and the fetch cache.
+ * Each is a composition of bus requests; the contract has validated the request before, and the handlers check
+ * again what a schema cannot say.
+ */
+final class PageRoutes {
+  private final Vertx vertx;
+  private final FetchFlow flow;
+
+  PageRoutes(Vertx vertx, FetchFlow flow) {
+    this.vertx = vertx;
+    this.flow = flow;
+  }
+
+  /** Attaches the handlers of the page operations of the contract. */
+  void mount(RouterBuilder builder) {
+    ApiVerticle.on(builder, "fetch", this::fetch);
+    ApiVerticle.on(builder, "listPages", this::listPages);
+    ApiVerticle.on(builder, "searchPages", this::search);
+    ApiVerticle.on(builder, "getPage", this::getPage);
+    ApiVerticle.on(builder, "getPageContent", this::getContent);
+    ApiVerticle.on(builder, "cacheStats", this::cacheStats);
+  }
+
+  private FetchFlow flow(RoutingContext ctx) {
+    return flow.forRequest(ctx.get(RequestLog.REQUEST_ID));
+  }
+
+  private void fetch(RoutingContext ctx) {
+    FetchRequest req;
+    Set<String> formats;
+    try {
+      JsonObject body = jsonBody(ctx);
+      // onlyIfCached and validators are for bus clients; over REST, maxAgeSeconds says how old a copy may be.
+      req = FetchRequest.from(body).withoutBusOptions();
+      formats = Formats.from(body);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    flow(ctx).serve(req)
+        .compose(served -> withFormats(ctx, served.page().toJson(), formats).map(page -> {
+          if (served.created()) {
+            ctx.response().setStatusCode(201).putHeader("Location", "/v1/pages/" + served.page().id());
+          }
+          if (served.revalidated()) {
+            page.put("revalidated", true);
+          }
+          return page;
+        }))
+        .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+
+  /** The page record with the formats asked beyond metadata, read from the store (they were extracted when stored). */
+  private Future<JsonObject> withFormats(RoutingContext ctx, JsonObject page, Set<String> formats) {
+    if (formats.equals(Formats.DEFAULT)) {
+      return Future.succeededFuture(page);
+    }
+    return flow(ctx).storeRequest(Bus.PAGES_GET, new JsonObject().put("id", page.getLong("id"))
+            .put("formats", new JsonArray(List.copyOf(formats))))
+        .map(full -> full.put("fromCache", page.getBoolean("fromCache")));
+  }
+
+  private void getPage(RoutingContext ctx) {
+    JsonObject req = new JsonObject().put("id", ctx.pathParam("id"));
+    if (ctx.queryParams().get("formats") != null) {
+      req.put("formats", ctx.queryParams().get("formats"));
+    }
+    flow(ctx).storeRequest(Bus.PAGES_GET, req)
+        .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+
+  private void getContent(RoutingContext ctx) {
+    flow(ctx).storeRequest(Bus.PAGES_CONTENT, new JsonObject().put("id", ctx.pathParam("id")))
+        .onSuccess(json -> {
+          String type = json.getString("contentType");
+          ctx.response()
+              .putHeader("Content-Type", type == null ? "application/octet-stream" : type)
+              // Stored pages are someone else's HTML: never let it run scripts in this origin.
+              .putHeader("Content-Security-Policy", "sandbox")
+              .putHeader("X-Content-Type-Options", "nosniff")
+              .end(json.getBuffer("body"));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void listPages(RoutingContext ctx) {
+    JsonObject params = new JsonObject();
+    for (String name : new String[] {"url", "host", "jobId", "limit", "after"}) {
+      String value = ctx.queryParams().get(name);
+      if (value != null) {
+        params.put(name, value);
+      }
+    }
+    PageQuery query;
+    try {
+      query = PageQuery.from(params);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    flow(ctx).storeRequest(Bus.PAGES_FIND, query.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  private void search(RoutingContext ctx) {
+    JsonObject params = new JsonObject();
+    for (String name : new String[] {"q", "host", "jobId", "limit", "after"}) {
+      String value = ctx.queryParams().get(name);
+      if (value != null) {
+        params.put(name, value);
+      }
+    }
+    SearchRequest search;
+    try {
+      search = SearchRequest.from(params);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    flow(ctx).storeRequest(Bus.PAGES_SEARCH, search.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  private void cacheStats(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(Bus.FETCH_CACHE_STATS, new JsonObject())
+        .onSuccess(m -> ctx.json(m.body()))
+        .onFailure(ctx::fail);
+  }
+
+  static JsonObject jsonBody(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      throw Failure.INVALID.exception("body: a JSON object is required");
+    }
+    Object parsed;
+    try {
+      parsed = body.toJsonValue();
+    } catch (DecodeException e) {
+      throw Failure.INVALID.exception("body: is not valid JSON");
+    }
+    if (!(parsed instanceof JsonObject json)) {
+      throw Failure.INVALID.exception("body: must be a JSON object");
+    }
+    return json;
+  }
+}

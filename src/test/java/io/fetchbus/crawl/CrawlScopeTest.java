@@ -1,0 +1,76 @@
+package io.fetchbus.crawl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import java.util.concurrent.TimeUnit;
+
+/** Which links a crawl follows, decided by the spec alone. */
+class CrawlScopeTest {
+  private static CrawlScope scope(JsonObject spec) {
+    return new CrawlScope(CrawlSpec.from(spec.put("url", "https://www.example.co.uk/start"), 1000));
+  }
+
+  private static String followed(CrawlScope scope, String link) {
+    var url = scope.follow(link);
+    return url == null ? null : url.key();
+  }
+
+  @Test
+  @DisplayName("by default only the seed's host; allowSubdomains widens to the registrable domain; allowExternalLinks to all")
+  void hosts() {
+    CrawlScope same = scope(new JsonObject());
+    assertThat(followed(same, "https://www.example.co.uk/a")).isEqualTo("https://www.example.co.uk/a");
+    assertThat(followed(same, "https://blog.example.co.uk/a")).isNull();
+    assertThat(followed(same, "https://example.co.uk/a")).isNull();
+
+    CrawlScope subdomains = scope(new JsonObject().put("allowSubdomains", true));
+    assertThat(followed(subdomains, "https://blog.example.co.uk/a")).isNotNull();
+    assertThat(followed(subdomains, "https://example.co.uk/a")).isNotNull();
+    // co.uk is a public suffix: another site under it is not a subdomain of the seed's.
+    assertThat(followed(subdomains, "https://other.co.uk/a")).isNull();
+    assertThat(followed(subdomains, "https://evilexample.co.uk/a")).isNull();
+
+    CrawlScope external = scope(new JsonObject().put("allowExternalLinks", true));
+    assertThat(followed(external, "https://elsewhere.org/a")).isNotNull();
+    assertThat(followed(external, "ftp://elsewhere.org/a")).isNull();
+  }
+
+  @Test
+  @DisplayName("patterns are found in the path, or in the whole URL with regexOnFullURL")
+  void patterns() {
+    CrawlScope paths = scope(new JsonObject().put("includePaths", new JsonArray().add("^/blog/"))
+        .put("excludePaths", new JsonArray().add("/draft")));
+    assertThat(followed(paths, "https://www.example.co.uk/blog/post")).isNotNull();
+    assertThat(followed(paths, "https://www.example.co.uk/news/blog/post")).isNull();
+    assertThat(followed(paths, "https://www.example.co.uk/blog/draft-1")).isNull();
+
+    CrawlScope full = scope(new JsonObject().put("regexOnFullURL", true)
+        .put("includePaths", new JsonArray().add("^https://www\\.example\\.co\\.uk/blog/")));
+    assertThat(followed(full, "https://www.example.co.uk/blog/post")).isNotNull();
+    assertThat(followed(full, "https://www.example.co.uk/other")).isNull();
+  }
+
+  @Test
+  @DisplayName("ignoreQueryParameters makes URLs that differ by their query one URL")
+  void query() {
+    CrawlScope ignoring = scope(new JsonObject().put("ignoreQueryParameters", true));
+    assertThat(followed(ignoring, "https://www.example.co.uk/list?page=2#x")).isEqualTo("https://www.example.co.uk/list");
+    CrawlScope keeping = scope(new JsonObject());
+    assertThat(followed(keeping, "https://www.example.co.uk/list?page=2")).isEqualTo("https://www.example.co.uk/list?page=2");
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS) // unbounded, this match would outlast the universe
+  @DisplayName("a catastrophically backtracking pattern costs a bounded number of steps and follows nothing")
+  void regexBudget() {
+    CrawlScope evil = scope(new JsonObject().put("includePaths", new JsonArray().add("^/(a+)+$")));
+    String path = "https://www.example.co.uk/" + "a".repeat(40) + "!";
+    assertThat(followed(evil, path)).isNull();
+    assertThat(followed(evil, "https://www.example.co.uk/aaaa")).isNotNull();
+  }
+}
