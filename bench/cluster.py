@@ -2,7 +2,7 @@
 """Crawl throughput of Fetchbus with one node and with two clustered nodes, on this machine.
 
 Needs the fat jar (mvn -B -q package -DskipTests), a PostgreSQL database it may empty (FETCHBUS_PG_URL, e.g.
-postgresql://fetchbus:fetchbus@127.0.0.1:5432/fetchbus_bench) and psql; only the Python standard library.
+postgresql://fetchbus:fetchbus@127.0.0.1:5432/fetchbus_cluster_bench) and psql; only the Python standard library.
 
     FETCHBUS_PG_URL=postgresql://... python3 bench/cluster.py [--runs 3] [--sites 8] [--pages 400]
 
