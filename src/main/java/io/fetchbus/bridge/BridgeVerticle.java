@@ -5,11 +5,11 @@ import io.fetchbus.bus.Bus;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
-import io.vertx.core.net.NetSocket;
 import io.vertx.ext.bridge.BridgeOptions;
 import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,9 +58,17 @@ public final class BridgeVerticle extends VerticleBase {
         .recover(err -> attempts > 1 ? listen(settings, keys, attempts - 1) : Future.failedFuture(err));
   }
 
+  /**
+   * A port the system says is free. Not through a Vert.x server: Vert.x shares port 0 between the servers of one
+   * instance (that is how verticle instances scale), so a probe listening on 0 could be handed the port of the
+   * REST server. Opening a socket is a system call, so it runs on a worker thread.
+   */
   private Future<Integer> freePort(String host) {
-    NetServer probe = vertx.createNetServer();
-    return probe.connectHandler(NetSocket::close).listen(0, host).map(NetServer::actualPort).eventually(probe::close);
+    return vertx.executeBlocking(() -> {
+      try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+        return probe.getLocalPort();
+      }
+    }, false);
   }
 
   /** Closes the port; connected clients are disconnected and their subscriptions end. */
