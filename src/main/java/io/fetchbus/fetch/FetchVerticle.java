@@ -94,11 +94,8 @@ public final class FetchVerticle extends VerticleBase {
   }
 
   private void fetch(Message<JsonObject> msg) {
-    FetchRequest req;
-    try {
-      req = FetchRequest.from(msg.body());
-    } catch (RuntimeException e) {
-      Failures.reply(msg, e);
+    FetchRequest req = request(msg);
+    if (req == null) {
       return;
     }
     String owner = owners.ownerOf(HttpFetcher.origin(req.url()));
@@ -111,14 +108,20 @@ public final class FetchVerticle extends VerticleBase {
 
   /** A request another fetch node forwarded here, the owner of its origin: served, never forwarded again. */
   private void serveForwarded(Message<JsonObject> msg) {
-    FetchRequest req;
+    FetchRequest req = request(msg);
+    if (req != null) {
+      serve(msg, req);
+    }
+  }
+
+  /** The message's fetch request, or null once the message has been answered with why it is not one (400). */
+  private static FetchRequest request(Message<JsonObject> msg) {
     try {
-      req = FetchRequest.from(msg.body());
+      return FetchRequest.from(msg.body());
     } catch (RuntimeException e) {
       Failures.reply(msg, e);
-      return;
+      return null;
     }
-    serve(msg, req);
   }
 
   private void serve(Message<JsonObject> msg, FetchRequest req) {
