@@ -24,6 +24,7 @@ import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.validation.impl.RequestValidatorImpl;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -85,7 +86,7 @@ public final class ApiVerticle extends VerticleBase {
    * over the limit is a 413 and a request without a key a 401 before anything is validated.
    */
   private Router router(Contract contract, int maxRequestBytes, long fetchTimeoutMs, ApiKeys keys) {
-    RouterBuilder builder = RouterBuilder.create(vertx, contract.openapi(), new ContractRequests());
+    RouterBuilder builder = RouterBuilder.create(vertx, contract.openapi());
     builder.rootHandler(new RequestLog());
     // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
     // Event streams are meant to stay open: they end with their job, or when the client leaves.
@@ -106,6 +107,15 @@ public final class ApiVerticle extends VerticleBase {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
     builder.rootHandler(body::handle);
 
+    // Each operation's first handler validates the request (on the event loop: see ContractRequests).
+    RequestValidatorImpl validator = new RequestValidatorImpl(vertx, contract.openapi());
+    for (OpenAPIRoute route : builder.getRoutes()) {
+      Operation op = route.getOperation();
+      route.setDoValidation(false);
+      if (!op.getParameters().isEmpty() || op.getRequestBody() != null) {
+        route.addHandler(new ContractRequests(validator, op));
+      }
+    }
     new PageRoutes(vertx, flow).mount(builder);
     new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
         PageRoutes::jsonBody).mount(builder);
@@ -119,14 +129,12 @@ public final class ApiVerticle extends VerticleBase {
 
     for (OpenAPIRoute route : builder.getRoutes()) {
       Operation op = route.getOperation();
-      if (route.getHandlers().isEmpty()) {
+      if (route.getHandlers().stream().allMatch(h -> h instanceof ContractRequests)) {
         throw new IllegalStateException("operation " + op.getOperationId() + " of " + Contract.RESOURCE
             + " has no handler");
       }
       // Keys are checked by the root handlers above (and /metrics by its own): the document describes them.
       route.setDoSecurity(false);
-      // Validation runs on a worker thread; spare the round trip when there is nothing to validate.
-      route.setDoValidation(!op.getParameters().isEmpty() || op.getRequestBody() != null);
     }
     Router router = builder.createRouter();
     Problems problems = new Problems(maxRequestBytes, new Violations(contract.json()));

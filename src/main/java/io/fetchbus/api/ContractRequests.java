@@ -1,16 +1,18 @@
 package io.fetchbus.api;
 
-import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.handler.HttpException;
 import io.vertx.json.schema.common.dsl.SchemaType;
 import io.vertx.openapi.contract.Location;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
 import io.vertx.openapi.validation.RequestParameter;
+import io.vertx.openapi.validation.impl.RequestValidatorImpl;
 import io.vertx.openapi.validation.ValidatableRequest;
+import io.vertx.openapi.validation.ValidatorException;
 import java.math.BigInteger;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -20,16 +22,51 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Hands a request to vertx-openapi's validator as the handlers will read it. The default extractor decodes query
- * values a second time (so {@code q=100%25} would fail and {@code C%2B%2B} would be validated as "C  ") and reads
- * header values as URL-encoded; here every value is the one {@code ctx.queryParams()}, {@code ctx.pathParam()} and
- * the headers give. The body is the one the BodyHandler read, and a body without a Content-Type is JSON.
+ * Validates a request against its operation of the contract, on the event loop, before the operation's handlers.
+ *
+ * <p>It replaces the router's own validation, which vertx-openapi 5.0 runs through an ordered
+ * {@code executeBlocking}: every request of an event loop then waits in one queue for one worker thread, two thread
+ * hops each (the cache-hit path ran at a tenth of a trivial route's rate). Checking a request that the body limit
+ * bounds against our schemas (no pattern that can backtrack) is microseconds of CPU, the event loop's kind of work.
+ * The synchronous checks it calls are public on the implementation class only (vertx-openapi 5.0.7, pinned by the BOM).
+ *
+ * <p>The validator is given the request as the handlers will read it. vertx-openapi's default extractor decodes
+ * query values a second time (so {@code q=100%25} would fail and {@code C%2B%2B} would be validated as "C  ") and
+ * reads header values as URL-encoded; here every value is the one {@code ctx.queryParams()}, {@code ctx.pathParam()}
+ * and the headers give. The body is the one the BodyHandler read, and a body without a Content-Type is JSON.
  */
-final class ContractRequests implements RequestExtractor {
+final class ContractRequests implements Handler<RoutingContext> {
   static final String JSON = "application/json";
 
+  private final RequestValidatorImpl validator;
+  private final Operation operation;
+
+  ContractRequests(RequestValidatorImpl validator, Operation operation) {
+    this.validator = validator;
+    this.operation = operation;
+  }
+
   @Override
-  public Future<ValidatableRequest> extractValidatableRequest(RoutingContext ctx, Operation operation) {
+  public void handle(RoutingContext ctx) {
+    ValidatableRequest request = validatable(ctx, operation);
+    try {
+      for (Parameter param : operation.getParameters()) {
+        validator.validateParameter(param, switch (param.getIn()) {
+          case QUERY -> request.getQuery().get(param.getName());
+          case PATH -> request.getPathParameters().get(param.getName());
+          case HEADER -> request.getHeaders().get(param.getName());
+          case COOKIE -> request.getCookies().get(param.getName());
+        });
+      }
+      validator.validateBody(operation.getRequestBody(), request);
+    } catch (ValidatorException e) {
+      ctx.fail(new HttpException(400, e.getMessage(), e)); // as the router's own validation fails
+      return;
+    }
+    ctx.next();
+  }
+
+  static ValidatableRequest validatable(RoutingContext ctx, Operation operation) {
     ctx.put(Violations.OPERATION, operation); // a refusal is explained from the operation's schemas
     Map<Location, Map<String, RequestParameter>> params = new EnumMap<>(Location.class);
     for (Location in : Location.values()) {
@@ -47,8 +84,8 @@ final class ContractRequests implements RequestExtractor {
       // Media types are case-insensitive; the validator compares them as written.
       contentType = contentType == null ? JSON : contentType.toLowerCase(Locale.ROOT);
     }
-    return Future.succeededFuture(new Request(params.get(Location.COOKIE), params.get(Location.HEADER),
-        params.get(Location.PATH), params.get(Location.QUERY), body, contentType));
+    return new Request(params.get(Location.COOKIE), params.get(Location.HEADER), params.get(Location.PATH),
+        params.get(Location.QUERY), body, contentType);
   }
 
   private static List<String> raw(RoutingContext ctx, Parameter param) {
