@@ -7,6 +7,7 @@ import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
@@ -64,13 +65,14 @@ final class FetchFlow {
     return new DeliveryOptions(options).addHeader(Bus.REQUEST_ID, requestId);
   }
 
-  Future<Served> serve(FetchRequest req) {
+  /** The page for {@code req}; a page stored now is stored with what {@code asked} needs (see {@link Formats#toStore}). */
+  Future<Served> serve(FetchRequest req, Set<String> asked) {
     if (req.maxAgeSeconds() == null) {
-      return fetchAndStore(req);
+      return fetchAndStore(req, asked);
     }
     return fetch(req.onlyIfCached(true))
-        .compose(this::pageOf)
-        .recover(err -> !Failure.NOT_FOUND.is(err) ? Future.failedFuture(err) : fromStore(req));
+        .compose(result -> pageOf(result, asked))
+        .recover(err -> !Failure.NOT_FOUND.is(err) ? Future.failedFuture(err) : fromStore(req, asked));
   }
 
   /**
@@ -78,7 +80,7 @@ final class FetchFlow {
    * ETag or Last-Modified, the upstream is asked whether it changed: a 304 makes that copy current again without
    * moving its body, anything else is a new page. One query serves both questions.
    */
-  private Future<Served> fromStore(FetchRequest req) {
+  private Future<Served> fromStore(FetchRequest req, Set<String> asked) {
     return storeRequest(Bus.PAGES_FIND, PageQuery.newestCopy(req.url()).toJson()).compose(json -> {
       var items = json.getJsonArray("items");
       Page stale = items.isEmpty() ? null : Page.from(items.getJsonObject(0));
@@ -90,13 +92,13 @@ final class FetchFlow {
       etag = FetchRequest.usableValidator(etag) ? etag : null;
       lastModified = FetchRequest.usableValidator(lastModified) ? lastModified : null;
       if (etag == null && lastModified == null) {
-        return fetchAndStore(req.withoutMaxAge());
+        return fetchAndStore(req.withoutMaxAge(), asked);
       }
       Instant startedAt = Instant.now();
       return fetch(req.revalidating(etag, lastModified))
           .recover(err -> recordFailure(req, startedAt, err))
           // A 304 counts only from the URL itself: validators are never sent to a redirect target.
-          .compose(result -> result.status() != 304 || !result.finalUrl().equals(result.url()) ? pageOf(result)
+          .compose(result -> result.status() != 304 || !result.finalUrl().equals(result.url()) ? pageOf(result, asked)
               : storeRequest(Bus.PAGES_REVALIDATED, new JsonObject().put("id", stale.id()))
                   .map(page -> new Served(Page.from(page).withFromCache(true), false, true)));
     });
@@ -106,11 +108,11 @@ final class FetchFlow {
     return bus.<JsonObject>request(address, body, storeDelivery).map(m -> m.body());
   }
 
-  private Future<Served> fetchAndStore(FetchRequest req) {
+  private Future<Served> fetchAndStore(FetchRequest req, Set<String> asked) {
     Instant startedAt = Instant.now();
     return fetch(req)
         .recover(err -> recordFailure(req, startedAt, err))
-        .compose(this::pageOf);
+        .compose(result -> pageOf(result, asked));
   }
 
   private Future<FetchResult> fetch(FetchRequest req) {
@@ -121,20 +123,20 @@ final class FetchFlow {
    * The page of a fetch result, stored once whoever asks: a new fetch is stored now; a cache hit or a joined
    * fetch was usually stored already, else it is stored now (saving is idempotent per fetch id).
    */
-  private Future<Served> pageOf(FetchResult result) {
+  private Future<Served> pageOf(FetchResult result, Set<String> asked) {
     Page known = result.fromCache() ? saves.known(result.fetchId()) : null;
     if (known != null) {
       return Future.succeededFuture(new Served(known.withFromCache(true), false));
     }
-    return saves.once(result.fetchId(), context, () -> !result.fromCache() ? store(result)
+    return saves.once(result.fetchId(), context, () -> !result.fromCache() ? store(result, asked)
         : storeRequest(Bus.PAGES_GET, new JsonObject().put("fetchId", result.fetchId()))
             .map(json -> new Served(Page.from(json), false))
-            .recover(err -> Failure.NOT_FOUND.is(err) ? store(result) : Future.failedFuture(err)))
+            .recover(err -> Failure.NOT_FOUND.is(err) ? store(result, asked) : Future.failedFuture(err)))
         .map(served -> new Served(served.page().withFromCache(result.fromCache()), served.created()));
   }
 
-  private Future<Served> store(FetchResult result) {
-    return extraction.allFormats(result, requestId)
+  private Future<Served> store(FetchResult result, Set<String> asked) {
+    return extraction.toStore(result, asked, requestId)
         .compose(extracted -> storeRequest(Bus.PAGES_SAVE, SavePage.of(result, extracted).toJson()))
         .map(json -> new Served(Page.from(json.getJsonObject("page")), json.getBoolean("created")));
   }

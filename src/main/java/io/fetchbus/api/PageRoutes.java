@@ -57,7 +57,7 @@ final class PageRoutes {
       ctx.fail(e);
       return;
     }
-    flow(ctx).serve(req)
+    flow(ctx).serve(req, formats)
         .compose(served -> withFormats(ctx, served.page().toJson(), formats).map(page -> {
           if (served.created()) {
             ctx.response().setStatusCode(201).putHeader("Location", "/v1/pages/" + served.page().id());

@@ -2,10 +2,13 @@ package io.fetchbus.bus;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,12 +46,12 @@ public final class Extraction implements Shareable {
   }
 
   /**
-   * Every format of a fetched page, extracted once when it is stored so that later reads never parse it again.
-   * A page that is not HTML or text, or that cannot be read, gets {@code {}}: it is stored without them. Only
-   * the bound fails the future (503): the caller decides whether to retry.
+   * What a fetched page is stored with ({@link Formats#toStore}, for a request that asked for {@code asked}),
+   * extracted once so that later reads never parse it again. A page that is not HTML or text, or that cannot be
+   * read, gets {@code {}}: it is stored without them.
    */
-  public Future<JsonObject> allFormats(FetchResult result, String requestId) {
-    return extract(result, requestId).otherwise(err -> {
+  public Future<JsonObject> toStore(FetchResult result, Collection<String> asked, String requestId) {
+    return extract(result, Formats.toStore(asked), requestId).otherwise(err -> {
       LOG.warn("extracting {} failed, storing it without extracted formats: {}", result.finalUrl(), err.getMessage());
       return new JsonObject();
     });
@@ -59,13 +62,22 @@ public final class Extraction implements Shareable {
    * that died and timed out) fails: for a crawl, whose links come from the extraction, storing the page without
    * them would lose every page reachable only through it. The crawl gives such an entry back instead.
    */
-  public Future<JsonObject> allFormatsOrFail(FetchResult result) {
-    return extract(result, null);
+  public Future<JsonObject> toStoreOrFail(FetchResult result, Collection<String> asked) {
+    return extract(result, Formats.toStore(asked), null);
   }
 
-  private Future<JsonObject> extract(FetchResult result, String requestId) {
-    boolean readable = MediaTypes.isHtml(result.contentType()) || MediaTypes.isText(result.contentType());
-    if (!readable || result.body() == null || result.body().length() == 0) {
+  private Future<JsonObject> extract(FetchResult result, List<String> formats, String requestId) {
+    return extract(result.finalUrl(), result.contentType(), result.body(), formats, requestId);
+  }
+
+  /**
+   * {@code formats} of a stored body, for a read that asks for one that was not extracted when it was stored.
+   * Fails with 503 past the bound, as a store-time extraction does.
+   */
+  public Future<JsonObject> extract(String url, String contentType, Buffer body, List<String> formats,
+                                    String requestId) {
+    boolean readable = MediaTypes.isHtml(contentType) || MediaTypes.isText(contentType);
+    if (!readable || body == null || body.length() == 0) {
       return Future.succeededFuture(new JsonObject());
     }
     if (outstanding.incrementAndGet() > maxQueued) {
@@ -73,8 +85,8 @@ public final class Extraction implements Shareable {
       return Future.failedFuture(Failure.UNAVAILABLE.exception("extraction is saturated on this node ("
           + maxQueued + " pages waiting, extract.maxQueued); retry later"));
     }
-    JsonObject req = new JsonObject().put("url", result.finalUrl()).put("contentType", result.contentType())
-        .put("body", result.body()).put("formats", new JsonArray(Formats.EXTRACTED));
+    JsonObject req = new JsonObject().put("url", url).put("contentType", contentType)
+        .put("body", body).put("formats", new JsonArray(formats));
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
     if (requestId != null) {
       options.addHeader(Bus.REQUEST_ID, requestId);

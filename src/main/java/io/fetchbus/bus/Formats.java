@@ -2,6 +2,8 @@ package io.fetchbus.bus;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -12,12 +14,27 @@ import java.util.Set;
  */
 public final class Formats {
   public static final List<String> ALL = List.of("html", "text", "markdown", "links", "metadata");
-  /** Extracted from every HTML page and stored with it. */
-  public static final List<String> EXTRACTED = List.of("metadata", "text", "markdown", "links");
+  /**
+   * Extracted from every HTML page when it is stored: metadata, the text (which the search index is built from) and
+   * the links (which a crawl follows). Markdown, the costliest to make and rarely all wanted, is made when it is
+   * asked for: at store time if the request or the job asks, else on the first read that asks, and then kept.
+   */
+  public static final List<String> EXTRACTED = List.of("metadata", "text", "links");
+  public static final String MARKDOWN = "markdown";
   public static final Set<String> DEFAULT = Set.of("metadata");
   private static final String KNOWN = "use html, text, markdown, links or metadata";
 
   private Formats() {}
+
+  /** What to extract from a page stored for a request or job that asked for {@code asked}. */
+  public static List<String> toStore(Collection<String> asked) {
+    if (!asked.contains(MARKDOWN)) {
+      return EXTRACTED;
+    }
+    List<String> out = new ArrayList<>(EXTRACTED);
+    out.add(MARKDOWN);
+    return out;
+  }
 
   /** {@code formats} of a request: an array of known names, or a comma-separated string (query parameters). */
   public static Set<String> from(JsonObject json) {

@@ -249,7 +249,7 @@ public final class CrawlVerticle extends VerticleBase {
    */
   private Future<Void> page(Lease lease, JobPlan plan) {
     return fetch(lease, plan).compose(
-        result -> extraction.allFormatsOrFail(result).compose(
+        result -> extraction.toStoreOrFail(result, plan.formats()).compose(
             extracted -> complete(lease, plan, result, extracted),
             err -> giveBack(lease, err)),
         err -> giveBack(lease, err));

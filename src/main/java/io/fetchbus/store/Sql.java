@@ -32,10 +32,16 @@ final class Sql {
   static final String PAGE_BY_ID = "SELECT " + PAGE_COLUMNS + " FROM pages WHERE id = $1";
   static final String PAGE_BY_FETCH_ID = "SELECT " + PAGE_COLUMNS + " FROM pages WHERE fetch_id = $1::uuid";
 
-  /** The stored formats of a page; the body only when {@code html} is asked for ($2). */
-  static final String FORMATS_BY_PAGE_ID = "SELECT p.text, p.markdown, p.links, p.content_type, "
-      + "CASE WHEN $2 THEN c.body END AS body FROM pages p LEFT JOIN contents c ON c.sha256 = p.content_sha256 "
-      + "WHERE p.id = $1";
+  /**
+   * The stored formats of a page; the body only when {@code html} is asked for ($2), or {@code markdown} ($3) and
+   * the page has none yet.
+   */
+  static final String FORMATS_BY_PAGE_ID = "SELECT p.text, p.markdown, p.links, p.content_type, p.final_url, p.url, "
+      + "CASE WHEN $2 OR ($3 AND p.markdown IS NULL) THEN c.body END AS body "
+      + "FROM pages p LEFT JOIN contents c ON c.sha256 = p.content_sha256 WHERE p.id = $1";
+
+  /** Keeps a page's markdown made on its first read; a concurrent read that made it too changes nothing. */
+  static final String SET_MARKDOWN = "UPDATE pages SET markdown = $2 WHERE id = $1 AND markdown IS NULL";
 
   static final String CONTENT_BY_PAGE_ID = """
       SELECT p.content_type, p.error, c.body

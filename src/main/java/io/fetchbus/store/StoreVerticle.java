@@ -1,6 +1,7 @@
 package io.fetchbus.store;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.MediaTypes;
@@ -46,6 +47,7 @@ public final class StoreVerticle extends VerticleBase {
   private static final long MAX_RETRY_DELAY_MS = 10_000;
 
   private Pool pool;
+  private Extraction extraction;
   private PgConnectOptions connect;
   private boolean ready;
   private long retryDelayMs = 250;
@@ -64,6 +66,7 @@ public final class StoreVerticle extends VerticleBase {
         .using(vertx)
         .build();
     var bus = vertx.eventBus();
+    extraction = Extraction.shared(vertx, config());
     Jobs jobs = new Jobs(pool, bus);
     Frontier frontier = new Frontier(pool, bus, Meters.of(vertx));
     gaugeTimer = vertx.setPeriodic(config().getJsonObject("crawl", new JsonObject()).getLong("gaugesEveryMs", 5_000L), t -> {
@@ -181,8 +184,12 @@ public final class StoreVerticle extends VerticleBase {
       long id = id(req);
       return pool.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(id)).compose(rows -> {
         JsonObject page = single(rows, "page " + id).toJson();
-        return pool.preparedQuery(Sql.FORMATS_BY_PAGE_ID).execute(Tuple.of(id, formats.contains("html")))
-            .map(f -> withFormats(page, f.iterator().next(), formats));
+        return pool.preparedQuery(Sql.FORMATS_BY_PAGE_ID)
+            .execute(Tuple.of(id, formats.contains("html"), formats.contains(Formats.MARKDOWN)))
+            .compose(f -> {
+              Row r = f.iterator().next();
+              return markdown(id, r, formats).map(markdown -> withFormats(page, r, formats, markdown));
+            });
       });
     }
     if (req.getValue("fetchId") != null) {
@@ -252,13 +259,33 @@ public final class StoreVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * The page's markdown when it is asked for: stored, or made now from the stored body and kept (a page is stored
+   * with markdown only when its request or job asked for it: see {@link Formats#toStore}).
+   */
+  private Future<String> markdown(long id, Row r, Set<String> formats) {
+    String stored = r.getString("markdown");
+    Buffer body = r.getBuffer("body");
+    if (!formats.contains(Formats.MARKDOWN) || stored != null || body == null
+        || !MediaTypes.isHtml(r.getString("content_type"))) {
+      return Future.succeededFuture(stored);
+    }
+    String url = Objects.requireNonNullElse(r.getString("final_url"), r.getString("url"));
+    return extraction.extract(url, r.getString("content_type"), body, List.of(Formats.MARKDOWN), null)
+        .compose(made -> {
+          String markdown = made.getString(Formats.MARKDOWN);
+          return markdown == null ? Future.succeededFuture(null)
+              : pool.preparedQuery(Sql.SET_MARKDOWN).execute(Tuple.of(id, markdown)).map(markdown);
+        });
+  }
+
   /** Adds the asked formats to a page record; {@code metadata} is always in it. */
-  private static JsonObject withFormats(JsonObject page, Row r, Set<String> formats) {
+  private static JsonObject withFormats(JsonObject page, Row r, Set<String> formats, String markdown) {
     if (formats.contains("text")) {
       page.put("text", r.getString("text"));
     }
     if (formats.contains("markdown")) {
-      page.put("markdown", r.getString("markdown"));
+      page.put("markdown", markdown);
     }
     if (formats.contains("links")) {
       page.put("links", r.getValue("links") instanceof JsonArray a ? a : null);

@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** The content formats through REST: extracted once when stored, served on request. */
+/** The content formats through REST: extracted once (markdown when first asked for), served on request. */
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class FormatsEndpointTest extends TestBase {
 
@@ -65,6 +66,30 @@ class FormatsEndpointTest extends TestBase {
           assertThat(listed.containsKey("text")).isFalse();
           assertThat(listed.getJsonObject("metadata").getString("description")).isEqualTo("A page with everything");
           assertThat(up.hits("/rich")).isEqualTo(1);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("markdown not asked for is not made when the page is stored; the first read that asks makes and keeps it")
+  void markdownOnFirstRead(VertxTestContext ctx) {
+    record Seen(long storedBefore, long storedAfter, JsonObject first, JsonObject second) {}
+    String withMarkdown = "SELECT count(*) FROM pages WHERE markdown IS NOT NULL";
+    fb.postFetch(new JsonObject().put("url", up.url("/rich")).put("formats", new JsonArray().add("text")))
+        .compose(created -> TestDatabase.count(vertx, withMarkdown).compose(before ->
+            fb.get(created.getHeader("Location") + "?formats=markdown,text").compose(first ->
+                TestDatabase.count(vertx, withMarkdown).compose(after ->
+                    fb.get(created.getHeader("Location") + "?formats=markdown").map(second ->
+                        new Seen(before, after, first.bodyAsJsonObject(), second.bodyAsJsonObject()))))))
+        .onComplete(ctx.succeeding(seen -> ctx.verify(() -> {
+          assertThat(seen.storedBefore()).as("pages with markdown after a fetch that asked for text").isEqualTo(0L);
+          assertThat(seen.storedAfter()).as("pages with markdown after the first read that asked for it").isEqualTo(1L);
+          assertThat(seen.first().getString("markdown")).contains("# Main heading").contains("[a link](")
+              .doesNotContain("Home menu");
+          assertThat(seen.first().getString("text")).contains("First paragraph");
+          assertThat(seen.second().getString("markdown")).isEqualTo(seen.first().getString("markdown"));
+          assertThat(seen.second().containsKey("text")).isFalse();
+          assertThat(up.hits("/rich")).as("made from the stored body, not fetched again").isEqualTo(1);
           ctx.completeNow();
         })));
   }
