@@ -1,10 +1,13 @@
 package io.fetchbus.store;
 
 import io.fetchbus.bus.Failure;
+import io.vertx.core.VertxException;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.pgclient.PgException;
+import java.io.IOException;
 import java.time.DateTimeException;
+import java.util.concurrent.TimeoutException;
 
 /** Which database failures mean "the store is unavailable" (503, try again) and which are our bug (500). */
 final class StoreErrors {
@@ -27,8 +30,15 @@ final class StoreErrors {
       }
       return Failure.INTERNAL.exception("the store could not run a query (SQLSTATE " + state + ")");
     }
-    // Everything else comes from the connection or the pool: refused, reset, closed, timed out, queue full.
-    return unavailable();
+    // Vert.x's own failures of the connection or the pool (refused, reset, closed, timed out, wait queue full) mean
+    // the store cannot be reached now. Anything else (a parameter the client refused, a null, a bad cast) is a bug
+    // of ours: a 500, logged with its stack, not a 503 that would have callers retry it for ever.
+    for (Throwable t = err; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof IOException || t instanceof TimeoutException || t instanceof VertxException) {
+        return unavailable();
+      }
+    }
+    return Failure.INTERNAL.exception("the store failed: " + err);
   }
 
   /** A request that failed while being read: a wrongly typed field is the sender's fault, anything else ours. */
