@@ -39,17 +39,18 @@ public class Bench {
   static Vertx vertx;
   static Options opt;
 
-  record Options(String pgUrl, String jar, int pages, int scalePages, int seconds, int connections, String out,
-                 String only) {
+  record Options(String pgUrl, String jar, int pages, int scalePages, int seconds, int warmup, int connections,
+                 String out, String only) {
     static Options parse(String[] args) {
       String pg = System.getenv().getOrDefault("FETCHBUS_PG_URL", "");
-      int pages = 5000, scale = 0, seconds = 10, connections = 32;
+      int pages = 5000, scale = 0, seconds = 10, warmup = 3, connections = 32;
       String jar = "target/fetchbus.jar", out = "bench/results/latest.md", only = "12345";
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--pages" -> pages = Integer.parseInt(args[++i]);
           case "--scale" -> scale = Integer.parseInt(args[++i]);
           case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+          case "--warmup" -> warmup = Integer.parseInt(args[++i]);
           case "--connections" -> connections = Integer.parseInt(args[++i]);
           case "--pg" -> pg = args[++i];
           case "--jar" -> jar = args[++i];
@@ -61,7 +62,7 @@ public class Bench {
       if (pg.isBlank()) {
         throw new IllegalArgumentException("a PostgreSQL URL is needed: --pg or FETCHBUS_PG_URL (bench/run sets one)");
       }
-      return new Options(pg, jar, pages, scale, seconds, connections, out, only);
+      return new Options(pg, jar, pages, scale, seconds, warmup, connections, out, only);
     }
   }
 
@@ -103,24 +104,48 @@ public class Bench {
     rows.add(new Row("5 start-up", "java -jar to /ready", svc.startupMs, "ms", "target", 2000, "≤ 2000 ms",
         "jar " + Files.size(Path.of(opt.jar())) / (1024 * 1024) + " MB"));
 
-    // 1. Fetch + store, cache miss: every URL and every body distinct (the site echoes the query into the page).
     AtomicLong seq = new AtomicLong();
+    double missRate = opt.only().contains("1") ? missScenario(svc, api, site, seq) : Double.NaN;
+    if (opt.only().contains("2")) {
+      hitScenario(api, site);
+    }
+    if (opt.only().contains("3") || opt.only().contains("4")) {
+      crawlScenarios(svc, api, site, missRate);
+    }
+  }
+
+  /**
+   * 1. Fetch + store, cache miss: every URL and every body distinct (the site echoes the query into the page).
+   * Each load also reports where the CPU went, per request: that is what explains a ratio on a machine where the
+   * service, PostgreSQL and the bench share two cores.
+   */
+  static double missScenario(Service svc, HttpClient api, String site, AtomicLong seq) throws Exception {
     Load upstream = Load.run(client(Site.port), opt.connections(), opt.seconds(),
         i -> Req.get("/p/" + (i % opt.pages()) + "?u=up-" + seq.incrementAndGet()));
-    double storeCeiling = StoreCeiling.run(opt.pgUrl(), 8, opt.connections(), opt.seconds(), Site.averagePageBytes());
+    StoreCeiling plain = StoreCeiling.run(opt.pgUrl(), false);
+    StoreCeiling indexed = StoreCeiling.run(opt.pgUrl(), true);
+    Cpu before = Cpu.now(svc);
     Load miss = Load.run(api, opt.connections(), opt.seconds(), i -> Req.post("/v1/fetch",
         new JsonObject().put("url", site + "/p/" + (i % opt.pages()) + "?u=miss-" + seq.incrementAndGet())));
+    String cpu = Cpu.now(svc).perRequestSince(before, miss.count);
     double missRate = miss.okRate(201);
     rows.add(new Row("1 fetch+store miss", "POST /v1/fetch, distinct URLs and bodies", missRate, "req/s",
-        "store ceiling (same pool, same row size)", storeCeiling, "≥ 60%", miss.latency()));
+        "store ceiling (same pool, same rows, no search index)", plain.rate, "≥ 60%", miss.latency() + "; " + cpu));
+    rows.add(new Row("1 fetch+store miss", "(the same)", missRate, "req/s",
+        "store ceiling with the search index (the pages table's tsvector and GIN)", indexed.rate, "–", ""));
     rows.add(new Row("1 fetch+store miss", "(the same)", missRate, "req/s", "upstream alone", upstream.okRate(200), "–",
         "upstream " + upstream.latency()));
+    rows.add(new Row("1 store ceiling", "rows/s, no search index", plain.rate, "rows/s", "–", Double.NaN, "–", plain.cpu));
+    rows.add(new Row("1 store ceiling", "rows/s, with the search index", indexed.rate, "rows/s", "–", Double.NaN, "–",
+        indexed.cpu));
+    return missRate;
+  }
 
-    if (!opt.only().contains("2") && !opt.only().contains("3")) {
-      return;
-    }
-    // 2. Cache hit over a small hot set, and GET /v1/pages/{id}; ceiling: a trivial route with a constant JSON of
-    // the same size, served by a Vert.x server in this process.
+  /**
+   * 2. Cache hit over a small hot set, and GET /v1/pages/{id}; ceiling: a trivial route with a constant JSON of the
+   * same size, served by a Vert.x server in this process.
+   */
+  static void hitScenario(HttpClient api, String site) throws Exception {
     List<Long> ids = new ArrayList<>();
     for (int h = 0; h < 10; h++) {
       String hot = site + "/p/" + h + "?hot";
@@ -143,7 +168,9 @@ public class Bench {
         "constant JSON route, same size", constant.okRate(200), "≥ 60%, p99 < 10 ms", hit.latency()));
     rows.add(new Row("2 cache hit", "GET /v1/pages/{id}", read.okRate(200), "req/s",
         "constant JSON route, same size", constant.okRate(200), "≥ 60%, p99 < 10 ms", read.latency()));
+  }
 
+  static void crawlScenarios(Service svc, HttpClient api, String site, double missRate) throws Exception {
     // 3. Crawl of the site (robots obeyed, metadata + text), submit to completed. Ceiling: scenario 1's miss rate.
     Crawl crawl = Crawl.run(api, site, opt.pages(), svc);
     rows.add(new Row("3 crawl", "crawl of " + opt.pages() + " pages, submit to completed", crawl.pagesPerSecond,
@@ -166,9 +193,10 @@ public class Bench {
         .append(", ").append(opt.connections()).append(" connections, ").append(opt.seconds()).append(" s per load\n\n");
     t.append("| scenario | figure | value | ceiling | ratio | target | notes |\n|---|---|---|---|---|---|---|\n");
     for (Row r : rows) {
-      t.append(String.format("| %s | %s | %.0f %s | %s: %.0f | %s | %s | %s |%n", r.scenario(), r.figure(), r.value(),
-          r.unit(), r.ceilingName(), r.ceiling(), Double.isNaN(r.ratio()) ? "–" : String.format("%.0f%%", 100 * r.ratio()),
-          r.target(), r.extra()));
+      String ceiling = Double.isNaN(r.ceiling()) ? "–" : String.format("%s: %.0f", r.ceilingName(), r.ceiling());
+      t.append(String.format("| %s | %s | %s %s | %s | %s | %s | %s |%n", r.scenario(), r.figure(),
+          Double.isNaN(r.value()) ? "–" : String.format("%.0f", r.value()), r.unit(), ceiling,
+          Double.isNaN(r.ratio()) ? "–" : String.format("%.0f%%", 100 * r.ratio()), r.target(), r.extra()));
     }
     return t.toString();
   }
@@ -223,7 +251,17 @@ public class Bench {
       this.statuses = statuses;
     }
 
+    /** The load, after the same load for {@code --warmup} seconds unmeasured (JIT, pools, caches). */
     static Load run(HttpClient client, int connections, int seconds, IntFunction<Req> next) throws Exception {
+      if (opt.warmup() > 0) {
+        measure(client, connections, opt.warmup(), next);
+      }
+      Load load = measure(client, connections, seconds, next);
+      log("load: %d requests in %d ms, statuses %s, %s", load.count, load.elapsedMs, load.statuses, load.latency());
+      return load;
+    }
+
+    private static Load measure(HttpClient client, int connections, int seconds, IntFunction<Req> next) throws Exception {
       long[] lat = new long[4_000_000];
       AtomicLong n = new AtomicLong();
       java.util.Map<Integer, Integer> statuses = new java.util.concurrent.ConcurrentHashMap<>();
@@ -238,9 +276,7 @@ public class Bench {
       await(Future.join(loops));
       long elapsed = (System.nanoTime() - start) / 1_000_000;
       int count = (int) Math.min(n.get(), lat.length);
-      Load load = new Load(Arrays.copyOf(lat, count), count, elapsed, statuses);
-      log("load: %d requests in %d ms, statuses %s, %s", count, elapsed, statuses, load.latency());
-      return load;
+      return new Load(Arrays.copyOf(lat, count), count, elapsed, statuses);
     }
 
     private static void loop(HttpClient client, IntFunction<Req> next, long[] lat, AtomicLong n,
@@ -346,14 +382,6 @@ public class Bench {
       }
       return html.append("</body></html>").toString();
     }
-
-    static int averagePageBytes() {
-      long sum = 0;
-      for (int i = 0; i < 100; i++) {
-        sum += page(i, null).length();
-      }
-      return (int) (sum / 100);
-    }
   }
 
   /** The cache-hit ceiling: a trivial Vert.x route answering a constant JSON of a given size. */
@@ -371,47 +399,127 @@ public class Bench {
    * The store ceiling: the service's pool size, inserting rows as big as a stored page (body plus extracted
    * text) into a table of their own, as fast as they go.
    */
+  /**
+   * The store's ceiling: the same pool size as the service's, inserting as fast as it can rows like the pages the
+   * service stores (a body from the site, distinct per row, and its text), once without and once with the pages
+   * table's search column (the same generated tsvector and GIN index as migration V6).
+   */
   static final class StoreCeiling {
-    static double run(String pgUrl, int poolSize, int concurrency, int seconds, int rowBytes) throws Exception {
-      Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(poolSize))
-          .connectingTo(PgConnectOptions.fromUri(pgUrl)).using(vertx).build();
-      await(pool.query("CREATE TABLE IF NOT EXISTS bench_ceiling (id bigserial PRIMARY KEY, sha text UNIQUE, body bytea, "
-          + "text text)").execute());
-      await(pool.query("TRUNCATE bench_ceiling").execute());
-      byte[] base = new byte[rowBytes];
-      for (int i = 0; i < base.length; i++) {
-        base[i] = (byte) Site.WORDS[i % Site.WORDS.length].charAt(0);
-      }
-      String text = "w ".repeat(rowBytes / 4);
-      AtomicLong n = new AtomicLong();
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      long start = System.nanoTime();
-      List<Future<Void>> loops = new ArrayList<>();
-      for (int c = 0; c < concurrency; c++) {
-        Promise<Void> done = Promise.promise();
-        loops.add(done.future());
-        insertLoop(pool, base, text, n, end, done);
-      }
-      await(Future.join(loops));
-      double rate = n.get() * 1e9 / (System.nanoTime() - start);
-      await(pool.query("DROP TABLE bench_ceiling").execute());
-      await(pool.close());
-      log("store ceiling: %d rows of %d bytes, %.0f rows/s", n.get(), rowBytes, rate);
-      return rate;
+    final double rate;
+    final String cpu;
+
+    StoreCeiling(double rate, String cpu) {
+      this.rate = rate;
+      this.cpu = cpu;
     }
 
-    private static void insertLoop(Pool pool, byte[] base, String text, AtomicLong n, long end, Promise<Void> done) {
+    static StoreCeiling run(String pgUrl, boolean searchIndex) throws Exception {
+      Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(8))
+          .connectingTo(PgConnectOptions.fromUri(pgUrl)).using(vertx).build();
+      await(pool.query("DROP TABLE IF EXISTS bench_ceiling").execute());
+      await(pool.query("CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, sha text UNIQUE, body bytea, text text"
+          + (searchIndex ? ", search tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, left(COALESCE(text, ''), 100000))) STORED" : "")
+          + ")").execute());
+      if (searchIndex) {
+        await(pool.query("CREATE INDEX ON bench_ceiling USING gin (search)").execute());
+      }
+      AtomicLong n = new AtomicLong();
+      insertFor(pool, n, opt.warmup()); // unmeasured, as every load
+      long warm = n.get();
+      long start = System.nanoTime();
+      Cpu before = Cpu.now(null);
+      insertFor(pool, n, opt.seconds());
+      n.addAndGet(-warm);
+      double rate = n.get() * 1e9 / (System.nanoTime() - start);
+      String cpu = Cpu.now(null).perRequestSince(before, n.get());
+      await(pool.query("DROP TABLE bench_ceiling").execute());
+      await(pool.close());
+      log("store ceiling%s: %d rows, %.0f rows/s; %s", searchIndex ? " with the search index" : "", n.get(), rate, cpu);
+      return new StoreCeiling(rate, cpu);
+    }
+
+    private static void insertFor(Pool pool, AtomicLong n, int seconds) throws Exception {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      List<Future<Void>> loops = new ArrayList<>();
+      for (int c = 0; c < opt.connections(); c++) {
+        Promise<Void> done = Promise.promise();
+        loops.add(done.future());
+        insertLoop(pool, n, end, done);
+      }
+      await(Future.join(loops));
+    }
+
+    private static void insertLoop(Pool pool, AtomicLong n, long end, Promise<Void> done) {
       if (System.nanoTime() >= end) {
         done.tryComplete();
         return;
       }
       long id = n.incrementAndGet();
-      byte[] body = base.clone();
-      byte[] idBytes = Long.toString(id).getBytes(StandardCharsets.US_ASCII);
-      System.arraycopy(idBytes, 0, body, 0, idBytes.length);
+      String html = Site.page((int) (id % Math.min(opt.pages(), 1000)), "ceiling-" + id);
+      String text = html.replaceAll("<[^>]*>", " ");
       pool.preparedQuery("INSERT INTO bench_ceiling (sha, body, text) VALUES ($1, $2, $3)")
-          .execute(Tuple.of("sha-" + id, Buffer.buffer(body), text))
-          .onComplete(ar -> insertLoop(pool, base, text, n, end, done));
+          .execute(Tuple.of("sha-" + id, Buffer.buffer(html), text))
+          .onComplete(ar -> insertLoop(pool, n, end, done));
+    }
+  }
+
+  /**
+   * CPU time used so far by the service, by every PostgreSQL process, by this bench process (site, load driver,
+   * ceilings), and by the whole machine, from /proc (clock ticks of 10 ms).
+   */
+  record Cpu(long serviceTicks, long postgresTicks, long benchTicks, long machineBusyTicks, long machineTicks) {
+    static Cpu now(Service svc) {
+      long pg = 0;
+      try (var dirs = Files.list(Path.of("/proc"))) {
+        for (Path dir : dirs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+          String stat = stat(dir.resolve("stat"));
+          if (stat.contains("(postgres)")) {
+            pg += ticks(stat);
+          }
+        }
+      } catch (Exception ignored) {
+        // a process ended while listed
+      }
+      long busy = 0, all = 0;
+      try {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        for (int i = 1; i < f.length; i++) {
+          all += Long.parseLong(f[i]);
+        }
+        busy = all - Long.parseLong(f[4]) - Long.parseLong(f[5]); // minus idle and iowait
+      } catch (Exception ignored) {
+        // no /proc/stat: not Linux
+      }
+      long service = svc == null ? 0 : ticks(stat(Path.of("/proc/" + svc.process.pid() + "/stat")));
+      return new Cpu(service, pg, ticks(stat(Path.of("/proc/self/stat"))), busy, all);
+    }
+
+    private static String stat(Path file) {
+      try {
+        return Files.readString(file);
+      } catch (Exception e) {
+        return "";
+      }
+    }
+
+    /** utime + stime: fields 14 and 15, counted after the parenthesised command name. */
+    private static long ticks(String stat) {
+      int close = stat.lastIndexOf(')');
+      if (close < 0) {
+        return 0;
+      }
+      String[] f = stat.substring(close + 2).split(" ");
+      return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    /** "CPU per request: ..." in ms, from {@code before} to this snapshot, over {@code requests}. */
+    String perRequestSince(Cpu before, long requests) {
+      double per = 10.0 / Math.max(1, requests);
+      double idle = 100.0 * (1 - (double) (machineBusyTicks - before.machineBusyTicks)
+          / Math.max(1, machineTicks - before.machineTicks));
+      return String.format("CPU per request: service %.2f ms, PostgreSQL %.2f ms, bench %.2f ms; machine idle %.0f%%",
+          (serviceTicks - before.serviceTicks) * per, (postgresTicks - before.postgresTicks) * per,
+          (benchTicks - before.benchTicks) * per, idle);
     }
   }
 
@@ -476,7 +584,10 @@ public class Bench {
       pb.environment().put("FETCHBUS_CRAWL_PER_HOST_IN_FLIGHT", "64");
       pb.environment().put("FETCHBUS_LIMITS_RATE_PER_SECOND", "1000000");
       pb.environment().put("FETCHBUS_LIMITS_BURST", "1000000");
+      // The caller's FETCHBUS_* settings win over the bench's (the child inherits the environment); the bench's own
+      // variables are not the service's business.
       System.getenv().forEach((k, v) -> { if (k.startsWith("FETCHBUS_") && !k.startsWith("FETCHBUS_BENCH")) pb.environment().put(k, v); });
+      pb.environment().keySet().removeIf(k -> k.startsWith("FETCHBUS_BENCH"));
       long t0 = System.nanoTime();
       s.process = pb.start();
       BufferedReader out = new BufferedReader(new InputStreamReader(s.process.getInputStream(), StandardCharsets.UTF_8));
