@@ -108,7 +108,7 @@ public final class ApiVerticle extends VerticleBase {
     builder.rootHandler(body::handle);
 
     // Each operation's first handler validates the request (on the event loop: see ContractRequests).
-    RequestValidatorImpl validator = new RequestValidatorImpl(vertx, contract.openapi());
+    RequestValidatorImpl validator = new RequestValidatorImpl(vertx, new ValidatorCache(contract.openapi()));
     for (OpenAPIRoute route : builder.getRoutes()) {
       Operation op = route.getOperation();
       route.setDoValidation(false);

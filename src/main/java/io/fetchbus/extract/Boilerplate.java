@@ -3,12 +3,18 @@ package io.fetchbus.extract;
 import java.util.Set;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
+import org.jsoup.select.Evaluator;
+import org.jsoup.select.QueryParser;
 import org.jsoup.select.Elements;
 
 /** Strips what is not the page's own content (scripts, menus, banners, forms) from a copy of the page. */
 final class Boilerplate {
-  private static final String NEVER_CONTENT = "script, style, noscript, template, svg, iframe, nav, aside, form, "
-      + "[role=navigation], [role=banner], [role=contentinfo], [role=complementary], [role=search]";
+  // Selectors are parsed once: jsoup parses a query string on every select() (evaluators are thread-safe).
+  private static final Evaluator NEVER_CONTENT = QueryParser.parse("script, style, noscript, template, svg, iframe, "
+      + "nav, aside, form, [role=navigation], [role=banner], [role=contentinfo], [role=complementary], [role=search]");
+  private static final Evaluator HEADER_FOOTER = QueryParser.parse("header, footer");
+  private static final Evaluator MAIN = QueryParser.parse("main");
+  private static final Evaluator OUTERMOST_ARTICLE = QueryParser.parse("article:not(article article)");
   /**
    * A header or footer inside these belongs to that part (an article's title and byline), not to the page;
    * HTML gives only the page-level ones the banner and contentinfo roles.
@@ -21,7 +27,7 @@ final class Boilerplate {
   static Element stripped(Document page) {
     Document copy = page.clone();
     copy.select(NEVER_CONTENT).remove();
-    for (Element el : copy.select("header, footer")) {
+    for (Element el : copy.select(HEADER_FOOTER)) {
       if (el.parents().stream().noneMatch(p -> SECTIONING.contains(p.normalName()))) {
         el.remove();
       }
@@ -34,11 +40,11 @@ final class Boilerplate {
    * of it (several articles side by side are a listing, where none is the content on its own).
    */
   static Element mainContent(Element body) {
-    Element main = body.selectFirst("main");
+    Element main = body.selectFirst(MAIN);
     if (main != null) {
       return main;
     }
-    Elements outermost = body.select("article:not(article article)");
+    Elements outermost = body.select(OUTERMOST_ARTICLE);
     return outermost.size() == 1 ? outermost.first() : body;
   }
 }

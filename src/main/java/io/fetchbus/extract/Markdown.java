@@ -6,11 +6,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jsoup.nodes.Element;
 import org.jsoup.nodes.Node;
+import org.jsoup.select.Evaluator;
 import org.jsoup.select.NodeFilter.FilterResult;
 import org.jsoup.select.NodeTraversor;
+import org.jsoup.select.QueryParser;
 
 /** Markdown of a page's main content, through flexmark's HTML-to-Markdown converter. */
 final class Markdown {
+  private static final Evaluator IMAGES = QueryParser.parse("img[src]");
   // Immutable once built and keeps no state between conversions, so one instance serves every worker thread.
   private static final FlexmarkHtmlConverter CONVERTER = FlexmarkHtmlConverter.builder(new MutableDataSet()
       .set(FlexmarkHtmlConverter.SETEXT_HEADINGS, false)  // "# Title" on one line, whatever the level
@@ -31,12 +34,12 @@ final class Markdown {
   /** Converts {@code content} in place: links and images are made absolute so that they work away from the page. */
   static String of(Element content) {
     truncateToBudget(content);
-    absolutise(content, "a[href]", "href");
-    absolutise(content, "img[src]", "src");
+    absolutise(content, PageLinks.ANCHORS, "href");
+    absolutise(content, IMAGES, "src");
     return CONVERTER.convert(content).strip();
   }
 
-  private static void absolutise(Element content, String selector, String attribute) {
+  private static void absolutise(Element content, Evaluator selector, String attribute) {
     for (Element el : content.select(selector)) {
       String absolute = PageLinks.absolute(el, attribute);
       if (!absolute.isEmpty()) {

@@ -8,11 +8,14 @@ import java.util.HashSet;
 import java.util.Set;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
+import org.jsoup.select.Evaluator;
+import org.jsoup.select.QueryParser;
 
 /** The page's outgoing http(s) links as {@code [{"url","text"}]}, in page order, each URL once. */
 final class PageLinks {
   static final int MAX_LINKS = 10_000;
   private static final int MAX_TEXT = 1000;
+  static final Evaluator ANCHORS = QueryParser.parse("a[href]");
 
   private PageLinks() {}
 
@@ -20,7 +23,7 @@ final class PageLinks {
     JsonArray links = new JsonArray();
     Set<String> seen = new HashSet<>();
     Set<String> hrefs = new HashSet<>();  // pages repeat the same href a lot: normalise each one only once
-    for (Element a : page.select("a[href]")) {
+    for (Element a : page.select(ANCHORS)) {
       String href = absolute(a, "href");
       String url = hrefs.add(href) ? normalise(href) : null;
       if (url != null && seen.add(url)) {
