@@ -250,4 +250,12 @@ class HtmlExtractorTest {
   private static JsonObject link(String url, String text) {
     return new JsonObject().put("url", url).put("text", text);
   }
+
+  @Test
+  @DisplayName("runs of ASCII whitespace and no-break spaces become one space; other characters stay as they are")
+  void whitespaceCollapses() {
+    assertThat(PlainText.collapseWhitespace("a \t\n\u000B\f\r\u00A0b")).isEqualTo("a b");
+    assertThat(PlainText.collapseWhitespace("\u00A0\u00A0x  y\u2003z ")).isEqualTo(" x y\u2003z ");
+    assertThat(PlainText.collapseWhitespace("")).isEmpty();
+  }
 }
