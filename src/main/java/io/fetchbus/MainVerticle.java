@@ -24,6 +24,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.shareddata.LocalMap;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,8 +119,7 @@ public final class MainVerticle extends VerticleBase {
                 false, "crawling", "no new claims; crawl fetches in flight finish, then this node's leases are released"));
           }
           if (roles.contains(Roles.API)) {
-            chain = chain.compose(v -> deploy(ApiVerticle.class.getName(), cfg, perEventLoop(cfg, "http"), false,
-                "the API", "no new connections; requests in progress finish"));
+            chain = chain.compose(v -> deployApi(cfg, 3));
             // The bridge is the API's door for other languages, so it comes with the api role. Last, so that it
             // stops first: its clients reach the same verticles the API does.
             if (bridgeEnabled(cfg)) {
@@ -254,6 +254,30 @@ public final class MainVerticle extends VerticleBase {
           pg.put("url", db.url());
           return cfg;
         });
+  }
+
+  /**
+   * The API's instances share one port, and so spread its connections over the event loops. With
+   * {@code http.port: 0} Vert.x would give each instance a random port of its own, and every client would reach the
+   * one announced, on one event loop; so a free port is chosen first (a plain socket, on a worker) and every
+   * instance is given it. Another process could take that port in between: then the deployment is tried again.
+   */
+  private Future<String> deployApi(JsonObject cfg, int attempts) {
+    int instances = perEventLoop(cfg, "http");
+    String stopping = "no new connections; requests in progress finish";
+    JsonObject http = cfg.getJsonObject("http");
+    if (http.getInteger("port", 8080) != 0 || instances == 1) {
+      return deploy(ApiVerticle.class.getName(), cfg, instances, false, "the API", stopping);
+    }
+    return vertx.executeBlocking(() -> {
+      try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(http.getString("host", "127.0.0.1")))) {
+        return probe.getLocalPort();
+      }
+    }, false).compose(port -> {
+      JsonObject shared = cfg.copy();
+      shared.getJsonObject("http").put("port", port);
+      return deploy(ApiVerticle.class.getName(), shared, instances, false, "the API", stopping);
+    }).recover(err -> attempts > 1 ? deployApi(cfg, attempts - 1) : Future.failedFuture(err));
   }
 
   private Future<String> deploy(String verticle, JsonObject cfg, int instances, boolean worker, String what,
