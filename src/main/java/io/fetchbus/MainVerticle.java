@@ -101,6 +101,9 @@ public final class MainVerticle extends VerticleBase {
           EnvOverrides.unknown(cfg, env).forEach(name -> LOG.warn("{} names no setting and is ignored", name));
           LOG.info("node {}{} runs {}", vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID),
               vertx.isClustered() ? " (clustered)" : "", String.join(",", roles));
+          if (roles.contains(Roles.API)) {
+            ApiVerticle.preload(vertx);
+          }
           // In dependency order; a node deploys only its roles, and reaches the others' over the (clustered) bus.
           Future<String> chain = Future.succeededFuture();
           if (roles.contains(Roles.STORE)) {

@@ -7,6 +7,7 @@ import io.fetchbus.ops.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
@@ -47,6 +48,14 @@ public final class ApiVerticle extends VerticleBase {
   private HttpServer server;
   private ClusterView cluster;
 
+  /**
+   * Starts loading the REST contract now, so that it is ready when the API's instances deploy: the node's start-up
+   * then waits for the slower of the contract and the store's migration, not for both one after the other.
+   */
+  public static void preload(Vertx vertx) {
+    Contract.shared(vertx);
+  }
+
   @Override
   public Future<?> start() {
     JsonObject http = config().getJsonObject("http", new JsonObject());
@@ -57,7 +66,7 @@ public final class ApiVerticle extends VerticleBase {
 
     JsonObject auth = config().getJsonObject("auth", new JsonObject());
     cluster = new ClusterView(vertx, config());
-    return cluster.start().compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.load(vertx)
+    return cluster.start().compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.shared(vertx)
         .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract, ApiKeys.of(keys))));
   }
 
