@@ -1,0 +1,78 @@
+package io.fetchbus.extract;
+
+import io.fetchbus.bus.Formats;
+import io.fetchbus.jmh.Inputs;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.jsoup.Jsoup;
+import org.jsoup.nodes.Document;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Full extraction of one 14 KB page by {@link HtmlExtractor}, as the extract verticle runs it, the service's biggest
+ * CPU cost per page. Each benchmark parses the page anew, as the service does; {@link #parse} is that floor alone.
+ * Run by bench/jmh; the time is per page.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@State(Scope.Benchmark)
+@Fork(1)
+@Warmup(iterations = 15, time = 1)  // jsoup and flexmark: about 15 s to settle on 2 shared cores
+@Measurement(iterations = 5, time = 1)
+public class ExtractionBenchmark {
+  private static final String CONTENT_TYPE = "text/html; charset=utf-8";
+
+  private final Set<Format> metadataAndText = EnumSet.of(Format.METADATA, Format.TEXT);
+  private final Set<Format> markdown = EnumSet.of(Format.MARKDOWN);
+  /** What is extracted for every page stored, from the same list the service sends. */
+  private final Set<Format> stored = Format.parse(new JsonArray(Formats.EXTRACTED));
+  private byte[] bytes;
+  private Buffer body;
+
+  @Setup
+  public void load() throws IOException {
+    bytes = Inputs.article();
+    body = Buffer.buffer(bytes);
+    JsonObject all = HtmlExtractor.extract(Inputs.ARTICLE_URL, CONTENT_TYPE, body, stored);
+    if (all.getString("title") == null || all.getString("markdown").isEmpty() || all.getJsonArray("links").isEmpty()) {
+      throw new IllegalStateException("the article did not extract: " + all.encode());
+    }
+  }
+
+  @Benchmark
+  public Document parse() throws IOException {
+    return Jsoup.parse(new ByteArrayInputStream(bytes), "utf-8", Inputs.ARTICLE_URL);
+  }
+
+  /** What the crawl benchmark (bench/run, scenario 3) asks for. */
+  @Benchmark
+  public JsonObject metadataAndText() throws IOException {
+    return HtmlExtractor.extract(Inputs.ARTICLE_URL, CONTENT_TYPE, body, metadataAndText);
+  }
+
+  @Benchmark
+  public JsonObject markdown() throws IOException {
+    return HtmlExtractor.extract(Inputs.ARTICLE_URL, CONTENT_TYPE, body, markdown);
+  }
+
+  /** Metadata, text, markdown and links: every page stored pays this. */
+  @Benchmark
+  public JsonObject stored() throws IOException {
+    return HtmlExtractor.extract(Inputs.ARTICLE_URL, CONTENT_TYPE, body, stored);
+  }
+}
