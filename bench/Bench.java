@@ -38,6 +38,7 @@ public class Bench {
   static final Random RANDOM = new Random(42);
   static Vertx vertx;
   static Options opt;
+  static Service service;
 
   record Options(String pgUrl, String jar, int pages, int scalePages, int seconds, int warmup, int connections,
                  String out, String only) {
@@ -83,6 +84,7 @@ public class Bench {
     String site = "http://127.0.0.1:" + sitePort;
     log("site of %d pages on %s", opt.pages(), site);
     Service svc = Service.start(opt, site);
+    service = svc;
     try {
       run(svc, site);
     } finally {
@@ -124,10 +126,9 @@ public class Bench {
         i -> Req.get("/p/" + (i % opt.pages()) + "?u=up-" + seq.incrementAndGet()));
     StoreCeiling plain = StoreCeiling.run(opt.pgUrl(), false);
     StoreCeiling indexed = StoreCeiling.run(opt.pgUrl(), true);
-    Cpu before = Cpu.now(svc);
     Load miss = Load.run(api, opt.connections(), opt.seconds(), i -> Req.post("/v1/fetch",
         new JsonObject().put("url", site + "/p/" + (i % opt.pages()) + "?u=miss-" + seq.incrementAndGet())));
-    String cpu = Cpu.now(svc).perRequestSince(before, miss.count);
+    String cpu = miss.cpu;
     double missRate = miss.okRate(201);
     rows.add(new Row("1 fetch+store miss", "POST /v1/fetch, distinct URLs and bodies", missRate, "req/s",
         "store ceiling (same pool, same rows, no search index)", plain.rate, "≥ 60%", miss.latency() + "; " + cpu));
@@ -165,9 +166,11 @@ public class Bench {
         new JsonObject().put("url", site + "/p/" + (i % 10) + "?hot").put("maxAgeSeconds", 3600)));
     Load read = Load.run(api, opt.connections(), opt.seconds(), i -> Req.get("/v1/pages/" + ids.get(i % ids.size())));
     rows.add(new Row("2 cache hit", "POST /v1/fetch with maxAgeSeconds, 10 hot URLs", hit.okRate(200), "req/s",
-        "constant JSON route, same size", constant.okRate(200), "≥ 60%, p99 < 10 ms", hit.latency()));
+        "constant JSON route, same size", constant.okRate(200), "≥ 60%, p99 < 10 ms", hit.latency() + "; " + hit.cpu));
     rows.add(new Row("2 cache hit", "GET /v1/pages/{id}", read.okRate(200), "req/s",
-        "constant JSON route, same size", constant.okRate(200), "≥ 60%, p99 < 10 ms", read.latency()));
+        "constant JSON route, same size", constant.okRate(200), "≥ 60%, p99 < 10 ms", read.latency() + "; " + read.cpu));
+    rows.add(new Row("2 ceiling", "constant JSON route", constant.okRate(200), "req/s", "–", Double.NaN, "–",
+        constant.latency() + "; " + constant.cpu));
   }
 
   static void crawlScenarios(Service svc, HttpClient api, String site, double missRate) throws Exception {
@@ -243,6 +246,8 @@ public class Bench {
     final int count;
     final long elapsedMs;
     final java.util.Map<Integer, Integer> statuses;
+    /** Where the CPU went during the measured part, per request (see {@link Cpu}). */
+    String cpu = "";
 
     Load(long[] latencies, int count, long elapsedMs, java.util.Map<Integer, Integer> statuses) {
       this.latenciesMicros = latencies;
@@ -256,8 +261,11 @@ public class Bench {
       if (opt.warmup() > 0) {
         measure(client, connections, opt.warmup(), next);
       }
+      Cpu before = Cpu.now(service);
       Load load = measure(client, connections, seconds, next);
-      log("load: %d requests in %d ms, statuses %s, %s", load.count, load.elapsedMs, load.statuses, load.latency());
+      load.cpu = Cpu.now(service).perRequestSince(before, load.count);
+      log("load: %d requests in %d ms, statuses %s, %s; %s", load.count, load.elapsedMs, load.statuses, load.latency(),
+          load.cpu);
       return load;
     }
 
@@ -517,7 +525,7 @@ public class Bench {
       double per = 10.0 / Math.max(1, requests);
       double idle = 100.0 * (1 - (double) (machineBusyTicks - before.machineBusyTicks)
           / Math.max(1, machineTicks - before.machineTicks));
-      return String.format("CPU per request: service %.2f ms, PostgreSQL %.2f ms, bench %.2f ms; machine idle %.0f%%",
+      return String.format("CPU per request: service %.3f ms, PostgreSQL %.3f ms, bench %.3f ms; machine idle %.0f%%",
           (serviceTicks - before.serviceTicks) * per, (postgresTicks - before.postgresTicks) * per,
           (benchTicks - before.benchTicks) * per, idle);
     }
