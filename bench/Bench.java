@@ -554,8 +554,16 @@ public class Bench {
       String status = job.getString("statusUrl");
       while (true) {
         Thread.sleep(250); // the bench's own main thread polls; no event loop is involved
-        JsonObject s = await(api.request(HttpMethod.GET, status).compose(r -> r.send()).compose(r -> r.body())
-            .map(Buffer::toJsonObject));
+        JsonObject s;
+        try {
+          // Bounded: a poll that gets no answer is asked again rather than waited for (one run hung here).
+          s = api.request(new RequestOptions().setMethod(HttpMethod.GET).setURI(status).setTimeout(5_000))
+              .compose(r -> r.send()).compose(r -> r.body()).map(Buffer::toJsonObject)
+              .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          log("crawl status not answered (%s); asking again", e);
+          continue;
+        }
         c.peakHeapMb = Math.max(c.peakHeapMb, svc.heapMb(api));
         svc.sampleRss();
         if (List.of("completed", "cancelled", "failed").contains(s.getString("status"))) {
