@@ -6,6 +6,7 @@ import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.WireBodies;
 import io.fetchbus.config.ConfigLoader;
+import io.fetchbus.ops.FreePort;
 import io.fetchbus.ops.LogFormat;
 import io.fetchbus.config.EnvOverrides;
 import io.fetchbus.config.Secrets;
@@ -24,7 +25,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.shareddata.LocalMap;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -262,7 +262,7 @@ public final class MainVerticle extends VerticleBase {
   /**
    * The API's instances share one port, and so spread its connections over the event loops. With
    * {@code http.port: 0} Vert.x would give each instance a random port of its own, and every client would reach the
-   * one announced, on one event loop; so a free port is chosen first (a plain socket, on a worker) and every
+   * one announced, on one event loop; so a free port is chosen first ({@link FreePort}) and every
    * instance is given it. Another process could take that port in between: then the deployment is tried again.
    */
   private Future<String> deployApi(JsonObject cfg, int attempts) {
@@ -272,11 +272,7 @@ public final class MainVerticle extends VerticleBase {
     if (http.getInteger("port", 8080) != 0 || instances == 1) {
       return deploy(ApiVerticle.class.getName(), cfg, instances, false, "the API", stopping);
     }
-    return vertx.executeBlocking(() -> {
-      try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(http.getString("host", "127.0.0.1")))) {
-        return probe.getLocalPort();
-      }
-    }, false).compose(port -> {
+    return FreePort.on(vertx, http.getString("host", "127.0.0.1")).compose(port -> {
       JsonObject shared = cfg.copy();
       shared.getJsonObject("http").put("port", port);
       return deploy(ApiVerticle.class.getName(), shared, instances, false, "the API", stopping);

@@ -2,14 +2,13 @@ package io.fetchbus.bridge;
 
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.ops.FreePort;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.ext.bridge.BridgeOptions;
 import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,22 +52,9 @@ public final class BridgeVerticle extends VerticleBase {
       return bridge.listen(settings.port(), settings.host()).map(settings.port());
     }
     // The bridge does not tell the port it got for 0, so a free one is chosen first and then listened on.
-    return freePort(settings.host())
+    return FreePort.on(vertx, settings.host())
         .compose(port -> bridge.listen(port, settings.host()).map(port))
         .recover(err -> attempts > 1 ? listen(settings, keys, attempts - 1) : Future.failedFuture(err));
-  }
-
-  /**
-   * A port the system says is free. Not through a Vert.x server: Vert.x shares port 0 between the servers of one
-   * instance (that is how verticle instances scale), so a probe listening on 0 could be handed the port of the
-   * REST server. Opening a socket is a system call, so it runs on a worker thread.
-   */
-  private Future<Integer> freePort(String host) {
-    return vertx.executeBlocking(() -> {
-      try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-        return probe.getLocalPort();
-      }
-    }, false);
   }
 
   /** Closes the port; connected clients are disconnected and their subscriptions end. */
