@@ -29,23 +29,8 @@ final class CrawlSql {
       ORDER BY created_at DESC, id DESC LIMIT $4
       """;
 
-  /**
-   * New URLs of a job at one depth, and their hosts; URLs it has already are left as they are, and a job that
-   * has ended (a page in flight when it was cancelled) takes no more.
-   */
-  static final String ADD_URLS = """
-      WITH links AS (
-        SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS l (url_key, url, host)
-        WHERE EXISTS (SELECT 1 FROM crawl_jobs WHERE id = $1::uuid AND state IN ('queued', 'running'))
-      ),
-      hosts AS (
-        INSERT INTO crawl_hosts (job_id, host) SELECT DISTINCT $1::uuid, host FROM links ORDER BY 2
-        ON CONFLICT DO NOTHING
-      )
-      INSERT INTO frontier (job_id, url_key, url, host, depth)
-      SELECT $1::uuid, url_key, url, host, $5 FROM links ORDER BY url_key
-      ON CONFLICT DO NOTHING
-      """;
+  /** New URLs of a job at one depth and their hosts, unless the job has ended (V8__crawl_complete.sql). */
+  static final String ADD_URLS = "SELECT crawl_add_urls($1::uuid, $2::text[], $3::text[], $4::text[], $5)";
 
   /** Live jobs, the one served longest ago first, so that jobs take turns. */
   static final String LIVE_JOBS = """
@@ -115,20 +100,23 @@ final class CrawlSql {
       RETURNING id
       """;
 
-  /** The lease check that fences a completion: only the holder of the current token may finish the entry. */
-  static final String LOCK_LEASE = """
-      SELECT depth FROM frontier
-      WHERE job_id = $1::uuid AND url_key = $2 AND lease_token = $3::uuid AND state = 'leased'
-      FOR UPDATE
-      """;
+  /**
+   * Completes a leased entry with its page in one statement: the body and the page row first, then, for the page
+   * returned, {@code crawl_complete} (V8__crawl_complete.sql) under the job's lock, whose commit follows on the
+   * server without another round trip. $1..$23 are {@link PageRows#insertParams} ($23 the job); $24 the entry's
+   * URL key, $25 its lease token, $26..$28 the keys, URLs and hosts of its links, $29 their depth. A lost lease
+   * fails it with SQLSTATE {@link #LEASE_LOST}, and nothing is stored.
+   */
+  static final String COMPLETE_WITH_PAGE = "WITH body AS (" + Sql.INSERT_BODY + "), page AS (" + Sql.INSERT_PAGE_ROW
+      + " RETURNING " + Sql.PAGE_COLUMNS + ") SELECT page.*, "
+      + "crawl_complete($23::uuid, $24, $25::uuid, page.id, $26::text[], $27::text[], $28::text[], $29) AS completed FROM page";
 
-  static final String MARK_DONE = """
-      UPDATE frontier SET state = 'done', page_id = $3, lease_owner = NULL, lease_token = NULL, lease_until = NULL,
-        error = NULL, error_class = NULL, updated_at = now()
-      WHERE job_id = $1::uuid AND url_key = $2
-      """;
+  /** Completes the entry that was the job's sitemaps, which has no page: it is removed once its URLs are in. */
+  static final String COMPLETE_WITHOUT_PAGE =
+      "SELECT crawl_complete($1::uuid, $2, $3::uuid, NULL, $4::text[], $5::text[], $6::text[], $7)";
 
-  static final String DELETE_ENTRY = "DELETE FROM frontier WHERE job_id = $1::uuid AND url_key = $2";
+  /** The SQLSTATE {@code crawl_complete} raises when the lease it was given is no longer the entry's. */
+  static final String LEASE_LOST = "FB409";
 
   /**
    * Gives a leased entry back or ends it. $4 is the outcome: {@code retry} (queued again after $5 ms, or failed

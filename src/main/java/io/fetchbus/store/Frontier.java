@@ -10,8 +10,10 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.DatabaseException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
@@ -119,9 +121,9 @@ final class Frontier {
 
   /**
    * {@code {"jobId","urlKey","token","page": SavePage|null, "links":[{"url","key","host"}], "linkDepth"}} -> {@code
-   * {"page"}}: stores the page, marks the entry done and adds its links, all in one transaction and only under
-   * the current lease (409 {@code lease-lost} otherwise, and nothing is written). Without a page the entry was
-   * the job's sitemaps: it is removed once its URLs are in the frontier.
+   * {"page"}}: stores the page, marks the entry done and adds its links, all in one statement and only under the
+   * current lease (409 {@code lease-lost} otherwise, and nothing is written). Without a page the entry was the
+   * job's sitemaps: it is removed once its URLs are in the frontier.
    */
   Future<JsonObject> complete(JsonObject req) {
     String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
@@ -131,34 +133,34 @@ final class Frontier {
     SavePage save = req.getValue("page") == null ? null : SavePage.from(req.getJsonObject("page"));
     WebUrl url = save == null ? null : WebUrl.parse("page.url", save.url());
     JsonArray links = req.getJsonArray("links", new JsonArray());
-    // The page row goes in first, before the job's lock: computing its search vector is most of the transaction's
-    // time, and under the lock it made every completion of a job wait for the one before (a crawl ran at 1 / that
-    // time). It commits only with the rest, under the lease's token; a late completion rolls it back. Holding no
-    // job lock while inserting keeps the lock order: nothing that holds a job's lock waits for a page or a body.
-    Future<Page> stored = pool.withTransaction(tx -> (save == null ? Future.<Long>succeededFuture(null)
-            : tx.preparedQuery(Sql.INSERT_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId)))
-                .map(rows -> rows.iterator().next().getLong("id")))
-        .compose(pageId -> lockJob(tx, jobId)
-            .compose(v -> tx.preparedQuery(CrawlSql.LOCK_LEASE).execute(Tuple.of(jobId, urlKey, token)))
-            .compose(lease -> {
-              if (lease.size() == 0) {
-                throw Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped");
-              }
-              return links.isEmpty() ? Future.succeededFuture() : Jobs.addUrls(tx, jobId, links, req.getInteger("linkDepth"));
-            })
-            .compose(v -> pageId == null
-                ? tx.preparedQuery(CrawlSql.DELETE_ENTRY).execute(Tuple.of(jobId, urlKey)).map((Page) null)
-                : tx.preparedQuery(CrawlSql.MARK_DONE).execute(Tuple.of(jobId, urlKey, pageId))
-                    .compose(done -> tx.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(pageId)))
-                    .map(page -> PageRows.page(page.iterator().next())))));
-    return stored.map(page -> {
-      if (page == null) {
-        return new JsonObject().putNull("page");
-      }
-      bus.publish(Bus.PAGE_STORED, page.toJson());
-      meters.pageStored(false);
-      return new JsonObject().put("page", page.toJson());
-    });
+    Integer linkDepth = req.getInteger("linkDepth");
+    if (!links.isEmpty() && linkDepth == null) {
+      throw Failure.INVALID.exception("linkDepth: required with links");
+    }
+    String[][] link = Jobs.urlColumns(links);
+    // One statement: the page row (its search vector is most of the work) goes in before crawl_complete takes
+    // the job's lock, and the commit follows on the server, so no completion holds the lock over a round trip.
+    Future<RowSet<Row>> done = save == null
+        ? pool.preparedQuery(CrawlSql.COMPLETE_WITHOUT_PAGE)
+            .execute(Tuple.of(jobId, urlKey, token, link[0], link[1], link[2], linkDepth))
+        : pool.preparedQuery(CrawlSql.COMPLETE_WITH_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId))
+            .addValue(urlKey).addValue(token).addValue(link[0]).addValue(link[1]).addValue(link[2]).addValue(linkDepth));
+    return done.recover(err -> Future.failedFuture(err instanceof DatabaseException db
+            && CrawlSql.LEASE_LOST.equals(db.getSqlState())
+            ? Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped")
+            : err))
+        .map(rows -> {
+          if (save == null) {
+            return new JsonObject().putNull("page");
+          }
+          if (rows.size() == 0) {
+            throw Failure.CONFLICT.exception("page.fetchId: a page with this fetch id is stored already");
+          }
+          Page page = PageRows.page(rows.iterator().next());
+          bus.publish(Bus.PAGE_STORED, page.toJson());
+          meters.pageStored(false);
+          return new JsonObject().put("page", page.toJson());
+        });
   }
 
   /** {@code {"jobId","urlKey","token","outcome","delayMs","error","errorClass","maxAttempts"}} -> {@code {"state"}}. */

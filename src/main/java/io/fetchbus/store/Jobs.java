@@ -15,7 +15,6 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
@@ -60,17 +59,20 @@ final class Jobs {
 
   /** Inserts {@code [{"url","key","host"}]} at {@code depth}, leaving URLs the job has already alone. */
   static Future<RowSet<Row>> addUrls(SqlClient client, String jobId, JsonArray urls, int depth) {
-    List<String> keys = new ArrayList<>(urls.size());
-    List<String> plain = new ArrayList<>(urls.size());
-    List<String> hosts = new ArrayList<>(urls.size());
+    String[][] columns = urlColumns(urls);
+    return client.preparedQuery(CrawlSql.ADD_URLS).execute(Tuple.of(jobId, columns[0], columns[1], columns[2], depth));
+  }
+
+  /** {@code [{"url","key","host"}]} as the three arrays the SQL takes: keys, URLs and hosts. */
+  static String[][] urlColumns(JsonArray urls) {
+    String[][] columns = new String[3][urls.size()];
     for (int i = 0; i < urls.size(); i++) {
       JsonObject u = urls.getJsonObject(i);
-      keys.add(u.getString("key"));
-      plain.add(u.getString("url"));
-      hosts.add(u.getString("host"));
+      columns[0][i] = u.getString("key");
+      columns[1][i] = u.getString("url");
+      columns[2][i] = u.getString("host");
     }
-    return client.preparedQuery(CrawlSql.ADD_URLS).execute(Tuple.of(jobId, keys.toArray(String[]::new),
-        plain.toArray(String[]::new), hosts.toArray(String[]::new), depth));
+    return columns;
   }
 
   Future<JsonObject> status(JsonObject req) {

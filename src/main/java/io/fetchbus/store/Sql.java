@@ -7,24 +7,29 @@ final class Sql {
   static final String PAGE_COLUMNS = "id, fetch_id::text AS fetch_id, url, final_url, host, status, content_type, "
       + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, retries, timing, error, error_class, revalidated_at, metadata";
 
-  /**
-   * Stores the body once (by hash) and the page once (by fetch id) in one round trip. $1..$3 describe the body
-   * and are all null for a failed attempt. Returns no row when this fetch was saved before.
-   */
-  static final String INSERT_PAGE = """
-      WITH body AS (
-        INSERT INTO contents (sha256, body, bytes)
-        SELECT $1::text, $2::bytea, $3::integer WHERE $1::text IS NOT NULL
-        ON CONFLICT (sha256) DO NOTHING
-      )
+  /** The body of a page, stored once by its hash; $1..$3 are all null for a failed attempt (then nothing is stored). */
+  static final String INSERT_BODY = """
+      INSERT INTO contents (sha256, body, bytes)
+      SELECT $1::text, $2::bytea, $3::integer WHERE $1::text IS NOT NULL
+      ON CONFLICT (sha256) DO NOTHING
+      """;
+
+  /** The page row, once by fetch id ($4, or a new one); $23 is its crawl job or null. Followed by a RETURNING. */
+  static final String INSERT_PAGE_ROW = """
       INSERT INTO pages (fetch_id, url, url_key, host, final_url, status, content_type, headers, bytes,
                          content_sha256, title, fetched_at, elapsed_ms, error, retries, timing, error_class,
                          metadata, text, markdown, links, job_id)
       VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15, $16, $17, $18,
-              $19, $20, $21, $22, $23)
+              $19, $20, $21, $22, $23::uuid)
       ON CONFLICT (fetch_id) DO NOTHING
-      RETURNING id, fetch_id::text AS fetch_id
       """;
+
+  /**
+   * Stores the body once (by hash) and the page once (by fetch id) in one round trip, with the parameters of
+   * {@link PageRows#insertParams}. Returns no row when this fetch was saved before.
+   */
+  static final String INSERT_PAGE = "WITH body AS (" + INSERT_BODY + ") " + INSERT_PAGE_ROW
+      + " RETURNING id, fetch_id::text AS fetch_id";
 
   static final String REVALIDATE_PAGE = "UPDATE pages SET fetched_at = now(), revalidated_at = now() "
       + "WHERE id = $1 AND error IS NULL RETURNING " + PAGE_COLUMNS;

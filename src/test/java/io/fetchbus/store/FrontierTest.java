@@ -96,6 +96,33 @@ class FrontierTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a completion adds its new links and marks the entry done in one step; links without a depth are refused whole")
+  void completionAddsLinks(VertxTestContext ctx) {
+    JsonArray links = new JsonArray()
+        .add(new JsonObject().put("url", URL).put("key", URL).put("host", "example.com")) // the entry itself: kept once
+        .add(new JsonObject().put("url", "http://example.com/b").put("key", "http://example.com/b").put("host", "example.com"))
+        .add(new JsonObject().put("url", "http://other.example/").put("key", "http://other.example/").put("host", "other.example"));
+    newJob().compose(job -> claim("node-a", 60_000).compose(lease ->
+            request(Bus.FRONTIER_COMPLETE, complete(lease).put("links", links).putNull("linkDepth")).transform(refused ->
+                // the lease is untouched by the refusal: the same token completes the entry
+                request(Bus.FRONTIER_COMPLETE, complete(lease).put("links", links).put("linkDepth", 1))
+                    .compose(done -> request(Bus.CRAWL_STATUS, new JsonObject().put("id", job)))
+                    .compose(status -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE depth = 1 AND state = 'queued'")
+                        .compose(deeper -> TestDatabase.count(vertx, "SELECT count(*) FROM crawl_hosts").map(hosts -> {
+                          ctx.verify(() -> {
+                            assertThat(Failure.INVALID.is(refused.cause())).as(String.valueOf(refused.cause())).isTrue();
+                            assertThat(refused.cause()).hasMessageContaining("linkDepth");
+                            assertThat(status.getInteger("completed")).isEqualTo(1);
+                            assertThat(status.getInteger("queued")).isEqualTo(2);
+                            assertThat(deeper).isEqualTo(2);
+                            assertThat(hosts).isEqualTo(2);
+                          });
+                          return null;
+                        }))))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("a node renews the leases of its fetches in flight: a renewed lease is extended, so it is not reaped")
   void renew(VertxTestContext ctx) {
     newJob()
