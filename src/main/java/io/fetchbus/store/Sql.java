@@ -4,6 +4,17 @@ package io.fetchbus.store;
 final class Sql {
   private Sql() {}
 
+  /**
+   * The newest version Flyway applied, when no migration failed: one row, or none while a failed one is recorded
+   * (Flyway must then say so). Fails when there is no history yet.
+   */
+  static final String SCHEMA_VERSION = """
+      SELECT version FROM flyway_schema_history
+      WHERE success AND version IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM flyway_schema_history WHERE NOT success)
+      ORDER BY installed_rank DESC LIMIT 1
+      """;
+
   static final String PAGE_COLUMNS = "id, fetch_id::text AS fetch_id, url, final_url, host, status, content_type, "
       + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, retries, timing, error, error_class, revalidated_at, metadata";
 

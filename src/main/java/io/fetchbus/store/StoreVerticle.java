@@ -109,13 +109,17 @@ public final class StoreVerticle extends VerticleBase {
     return vertx.eventBus().<JsonObject>consumer(address, msg -> serve(msg, operation)).completion();
   }
 
-  /** Flyway speaks JDBC, which blocks: it runs on a worker thread, and retries with backoff until it succeeds. */
+  /**
+   * Checks the schema's version over the pool and runs Flyway only when something is missing: Flyway speaks JDBC,
+   * which blocks, so it runs on a worker thread. Retries with backoff until it succeeds.
+   */
   private Future<Integer> migrate() {
-    return vertx.executeBlocking(() -> Migrations.migrate(connect))
+    return Migrations.current(pool)
+        .compose(current -> current ? Future.succeededFuture(0) : vertx.executeBlocking(() -> Migrations.migrate(connect)))
         .onSuccess(applied -> {
           ready = true;
-          LOG.info("store ready on {}:{}/{} ({} migrations applied)", connect.getHost(), connect.getPort(),
-              connect.getDatabase(), applied);
+          LOG.info("store ready on {}:{}/{} (schema version {}, {} migrations applied)", connect.getHost(),
+              connect.getPort(), connect.getDatabase(), Migrations.LATEST, applied);
         })
         .onFailure(err -> {
           LOG.warn("store not ready, PostgreSQL at {}:{} unreachable or failing ({}); retrying in {} ms",

@@ -1,0 +1,79 @@
+package io.fetchbus.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.MainVerticle;
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** A start skips Flyway only when the schema is at the jar's newest version; any other schema is migrated. */
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class MigrationsTest extends TestBase {
+  private static final Pattern VERSIONED = Pattern.compile("V(\\d+)__.*\\.sql");
+
+  @Test
+  @DisplayName("LATEST names the newest migration in db/migration, so a start never skips one that is missing")
+  void latestIsTheNewestMigration() throws IOException {
+    int newest;
+    try (Stream<Path> files = Files.list(Path.of("src/main/resources/db/migration"))) {
+      newest = files.map(f -> VERSIONED.matcher(f.getFileName().toString())).filter(Matcher::matches)
+          .mapToInt(m -> Integer.parseInt(m.group(1))).max().orElseThrow();
+    }
+    assertThat(Migrations.LATEST).isEqualTo(String.valueOf(newest));
+  }
+
+  @Test
+  @DisplayName("a schema one version behind is seen as such, and the next start migrates it")
+  void olderSchemaIsMigrated(VertxTestContext ctx) {
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
+        .using(vertx).build();
+    String functions = "SELECT count(*) FROM pg_proc WHERE proname IN ('crawl_complete', 'crawl_add_urls')";
+    // The first start makes sure the schema is current; then it is put back to what V7 left, as an older
+    // release of the service left it, and the service starts again.
+    startStore()
+        .compose(v -> Migrations.current(pool))
+        .compose(currentBefore -> pool.query("DROP FUNCTION crawl_complete; DROP FUNCTION crawl_add_urls; "
+                + "DELETE FROM flyway_schema_history WHERE version = '" + Migrations.LATEST + "'").execute()
+            .compose(v -> Migrations.current(pool))
+            .compose(currentWhenOlder -> TestDatabase.count(vertx, functions).compose(functionsWhenOlder -> startStore()
+                .compose(v -> Migrations.current(pool))
+                .compose(currentAfter -> TestDatabase.count(vertx, functions).map(functionsAfter -> {
+                  ctx.verify(() -> {
+                    assertThat(currentBefore).isTrue();
+                    assertThat(currentWhenOlder).isFalse();
+                    assertThat(functionsWhenOlder).isZero();
+                    assertThat(currentAfter).isTrue();
+                    assertThat(functionsAfter).isEqualTo(2);
+                  });
+                  return null;
+                })))))
+        .eventually(pool::close)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Starts a store-only node, which completes once the schema is ready, and stops it again. */
+  private Future<Void> startStore() {
+    return vertx.deployVerticle(new MainVerticle(Map.of()),
+            new DeploymentOptions().setConfig(Fetchbus.config(new JsonObject().put("roles", "store"))))
+        .compose(vertx::undeploy);
+  }
+}
