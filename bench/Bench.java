@@ -22,7 +22,9 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -481,7 +483,13 @@ public class Bench {
    * CPU time used so far by the service, by every PostgreSQL process, by this bench process (site, load driver,
    * ceilings), and by the whole machine, from /proc (clock ticks of 10 ms).
    */
-  record Cpu(long serviceTicks, long postgresTicks, long benchTicks, long machineBusyTicks, long machineTicks) {
+  record Cpu(long serviceTicks, long postgresTicks, long benchTicks, long machineBusyTicks, long machineTicks,
+             Map<String, Long> serviceThreads) {
+    /** The service's threads by what they do, from their names (/proc/PID/task/TID/comm, 15 characters at most). */
+    static final List<Map.Entry<String, String>> THREAD_KINDS = List.of(Map.entry("vert.x-eventloo", "event loops"),
+        Map.entry("vert.x-worker", "workers"), Map.entry("Compiler", "JIT"), Map.entry("GC ", "GC"),
+        Map.entry("G1 ", "GC"));
+
     static Cpu now(Service svc) {
       long pg = 0;
       try (var dirs = Files.list(Path.of("/proc"))) {
@@ -505,7 +513,29 @@ public class Bench {
         // no /proc/stat: not Linux
       }
       long service = svc == null ? 0 : ticks(stat(Path.of("/proc/" + svc.process.pid() + "/stat")));
-      return new Cpu(service, pg, ticks(stat(Path.of("/proc/self/stat"))), busy, all);
+      return new Cpu(service, pg, ticks(stat(Path.of("/proc/self/stat"))), busy, all,
+          svc == null ? Map.of() : threads(svc.process.pid()));
+    }
+
+    /** CPU ticks of the service's live threads, by kind (a thread that ended meanwhile is missing from both sides). */
+    private static Map<String, Long> threads(long pid) {
+      Map<String, Long> kinds = new TreeMap<>();
+      try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+        for (Path task : tasks.toList()) {
+          String stat = stat(task.resolve("stat"));
+          int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+          if (open < 0 || close < open) {
+            continue;
+          }
+          String name = stat.substring(open + 1, close);
+          String kind = THREAD_KINDS.stream().filter(k -> name.startsWith(k.getKey()) || name.contains(k.getKey()))
+              .map(Map.Entry::getValue).findFirst().orElse("other");
+          kinds.merge(kind, ticks(stat), Long::sum);
+        }
+      } catch (Exception ignored) {
+        // the service ended while listed
+      }
+      return kinds;
     }
 
     private static String stat(Path file) {
@@ -531,9 +561,14 @@ public class Bench {
       double per = 10.0 / Math.max(1, requests);
       double idle = 100.0 * (1 - (double) (machineBusyTicks - before.machineBusyTicks)
           / Math.max(1, machineTicks - before.machineTicks));
-      return String.format("CPU per request: service %.3f ms, PostgreSQL %.3f ms, bench %.3f ms; machine idle %.0f%%",
-          (serviceTicks - before.serviceTicks) * per, (postgresTicks - before.postgresTicks) * per,
-          (benchTicks - before.benchTicks) * per, idle);
+      StringBuilder threads = new StringBuilder();
+      for (var kind : serviceThreads.entrySet()) {
+        long spent = kind.getValue() - before.serviceThreads.getOrDefault(kind.getKey(), 0L);
+        threads.append(threads.isEmpty() ? " (" : ", ").append(String.format("%s %.3f", kind.getKey(), spent * per));
+      }
+      return String.format("CPU per request: service %.3f ms%s, PostgreSQL %.3f ms, bench %.3f ms; machine idle %.0f%%",
+          (serviceTicks - before.serviceTicks) * per, threads.isEmpty() ? "" : threads + ")",
+          (postgresTicks - before.postgresTicks) * per, (benchTicks - before.benchTicks) * per, idle);
     }
   }
 

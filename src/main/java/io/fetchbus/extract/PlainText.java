@@ -1,7 +1,5 @@
 package io.fetchbus.extract;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import org.jsoup.nodes.Element;
 import org.jsoup.nodes.Node;
@@ -21,11 +19,18 @@ final class PlainText implements NodeVisitor {
       "li", "main", "ol", "p", "pre", "section", "summary", "table", "tr", "ul");
 
   private final StringBuilder text = new StringBuilder();
-  private final List<String> lines = new ArrayList<>();
-  private final StringBuilder line = new StringBuilder();
+  /** The whitespace seen since the line's last visible character: written only if more of the line follows. */
+  private final StringBuilder pending = new StringBuilder();
+  private boolean lineHasText;
+  private boolean blockHasText;
 
   private PlainText() {}
 
+  /**
+   * Written straight into one builder as the nodes are visited, with no string per line or per block: on a
+   * crawl, this runs over every character of every page, and building lines first made it extraction's
+   * biggest allocator.
+   */
   static String of(Element root) {
     PlainText visitor = new PlainText();
     NodeTraversor.traverse(visitor, root);
@@ -36,11 +41,11 @@ final class PlainText implements NodeVisitor {
   @Override
   public void head(Node node, int depth) {
     if (node instanceof TextNode t) {
-      line.append(t.getWholeText());
+      append(t.getWholeText());
     } else if (node instanceof Element el) {
       switch (el.normalName()) {
         case "br" -> endLine();
-        case "td", "th" -> line.append(' ');  // cells of a row stay on one line
+        case "td", "th" -> append(" ");  // cells of a row stay on one line
         default -> {
           if (BLOCKS.contains(el.normalName())) {
             endBlock();
@@ -57,44 +62,53 @@ final class PlainText implements NodeVisitor {
     }
   }
 
-  private void endLine() {
-    String normalised = collapseWhitespace(line).strip();
-    if (!normalised.isEmpty()) {
-      lines.add(normalised);
-    }
-    line.setLength(0);
-  }
-
   /**
-   * Every run of whitespace ({@code [\\s\\u00A0]}: ASCII whitespace and the no-break space) as one space. By hand,
-   * not by a regex: it runs over every character of every page's text, and the regex was extraction's hottest spot.
+   * Lines keep their visible characters; each run of whitespace ({@code [\\s\\u00A0]}: ASCII whitespace and the
+   * no-break space) inside a line becomes one space, and whitespace at either end of a line is dropped (also
+   * other Unicode spaces there, as {@link String#strip} does). Lines without text are left out; the lines of a
+   * block are joined by a line break, and blocks by a blank line.
    */
-  static String collapseWhitespace(CharSequence s) {
-    StringBuilder out = new StringBuilder(s.length());
-    boolean inSpace = false;
+  private void append(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r' || c == '\u00A0') {
-        if (!inSpace) {
-          out.append(' ');
-          inSpace = true;
+      if (collapses(c)) {
+        if (pending.isEmpty() || pending.charAt(pending.length() - 1) != ' ') {
+          pending.append(' ');
         }
+      } else if (Character.isWhitespace(c)) {
+        pending.append(c);
       } else {
-        out.append(c);
-        inSpace = false;
+        if (!lineHasText) {
+          if (!blockHasText) {
+            if (!text.isEmpty()) {
+              text.append("\n\n");
+            }
+            blockHasText = true;
+          } else {
+            text.append('\n');
+          }
+          lineHasText = true;
+        } else {
+          text.append(pending);
+        }
+        pending.setLength(0);
+        text.append(c);
       }
     }
-    return out.toString();
+  }
+
+  /** The whitespace that runs collapse to one space: {@code [\\s\\u00A0]}. */
+  private static boolean collapses(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r' || c == '\u00A0';
+  }
+
+  private void endLine() {
+    lineHasText = false;
+    pending.setLength(0);
   }
 
   private void endBlock() {
     endLine();
-    if (!lines.isEmpty()) {
-      if (!text.isEmpty()) {
-        text.append("\n\n");
-      }
-      text.append(String.join("\n", lines));
-      lines.clear();
-    }
+    blockHasText = false;
   }
 }

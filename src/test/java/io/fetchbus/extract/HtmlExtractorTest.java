@@ -252,10 +252,12 @@ class HtmlExtractorTest {
   }
 
   @Test
-  @DisplayName("runs of ASCII whitespace and no-break spaces become one space; other characters stay as they are")
+  @DisplayName("runs of ASCII whitespace and no-break spaces become one space; other characters stay; line ends are stripped")
   void whitespaceCollapses() {
-    assertThat(PlainText.collapseWhitespace("a \t\n\u000B\f\r\u00A0b")).isEqualTo("a b");
-    assertThat(PlainText.collapseWhitespace("\u00A0\u00A0x  y\u2003z ")).isEqualTo(" x y\u2003z ");
-    assertThat(PlainText.collapseWhitespace("")).isEmpty();
+    String html = "<p>a \t\n\u000B\f\r\u00A0b</p><p>\u00A0\u00A0x  y\u2003z <br>\u2003 <b>next</b> line\u2003</p>"
+        + "<p> \u00A0 </p><div>cell</div><table><tr><td>one</td><td> two </td></tr></table>";
+    assertThat(PlainText.of(org.jsoup.Jsoup.parse(html).body()))
+        .isEqualTo("a b\n\nx y\u2003z\nnext line\n\ncell\n\none two");
+    assertThat(PlainText.of(org.jsoup.Jsoup.parse("<p> \n </p>").body())).isEmpty();
   }
 }
