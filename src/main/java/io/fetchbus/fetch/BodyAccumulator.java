@@ -25,7 +25,7 @@ final class BodyAccumulator {
 
   void append(Buffer chunk) {
     buffer.appendBuffer(chunk);
-    digest.update(chunk.getBytes());
+    digest.update(((BufferInternal) chunk).getByteBuf().nioBuffer()); // a view: no copy of the chunk
   }
 
   int size() {

@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -242,7 +243,8 @@ final class HttpFetcher {
         return hop.future();
       }
       RequestOptions request = guardedRequest(HttpMethod.GET, url, server, settings)
-          // Until the response head arrives the first-byte timer below rules; then idleTimeoutMs between bytes.
+          // Until the response head arrives the first-byte timer below rules (the client's own idle timeout ends
+          // there); then an IdleWatch allows idleTimeoutMs between bytes of the body.
           .setIdleTimeout(Math.max(settings.idleTimeoutMs(), settings.firstByteTimeoutMs() + 1000L))
           .putHeader(HttpHeaders.ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
       // Validators belong to the stored copy of the original URL: never sent to a redirect target.
@@ -266,10 +268,7 @@ final class HttpFetcher {
                   + settings.firstByteTimeoutMs() + " ms (fetch.firstByteTimeoutMs)"));
               req.reset();
             });
-            return req.send().onSuccess(resp -> {
-              ttfbMs = (System.nanoTime() - sent) / 1_000_000;
-              req.idleTimeout(settings.idleTimeoutMs());
-            });
+            return req.send().onSuccess(resp -> ttfbMs = (System.nanoTime() - sent) / 1_000_000);
           })
           .onComplete(ar -> vertx.cancelTimer(firstByteTimer[0]))
           .onSuccess(resp -> {
@@ -335,7 +334,13 @@ final class HttpFetcher {
         return;
       }
       BodyAccumulator body = new BodyAccumulator(declaredLength > 0 ? (int) Math.min(declaredLength, max) : 16 * 1024);
+      IdleWatch idle = new IdleWatch(vertx, settings.idleTimeoutMs(), () -> {
+        discard(resp);
+        hop.tryFail(UpstreamErrors.classify(url, new TimeoutException("the body stalled"), settings));
+      });
+      hop.future().onComplete(ar -> idle.stop());
       resp.handler(chunk -> {
+        idle.dataReceived();
         if (body.size() + chunk.length() <= max) {
           body.append(chunk);
         } else if (options.truncateBody()) {

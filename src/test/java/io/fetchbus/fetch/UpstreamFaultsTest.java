@@ -119,6 +119,12 @@ class UpstreamFaultsTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a server that stops sending in the middle of a body times out with 504 after idleTimeoutMs, before the deadline")
+  void stallsMidBody(VertxTestContext ctx) {
+    expectRecordedFailure(fb, up.url("/stall"), 504, "/problems/idle-timeout", "sent nothing for 400 ms (fetch.idleTimeoutMs)", ctx);
+  }
+
+  @Test
   @DisplayName("a server dripping one byte at a time cannot extend the overall deadline: 504")
   void dripCannotExtendDeadline(VertxTestContext ctx) {
     expectRecordedFailure(fb, up.url("/drip"), 504, "/problems/upstream-timeout", "within 1200 ms", ctx);

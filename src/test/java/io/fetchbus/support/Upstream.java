@@ -119,6 +119,9 @@ public final class Upstream {
     router.get("/loop/b").handler(ctx -> redirect(ctx, "/loop/a"));
     router.get("/big").handler(this::big);
     router.get("/hang").handler(ctx -> { /* accepts, never answers */ });
+    // Sends the head and the start of a body, then nothing more (and never ends it).
+    router.get("/stall").handler(ctx -> ctx.response().setChunked(true).putHeader("Content-Type", "text/html")
+        .write("<html><body><p>the start of a page"));
     router.get("/drip").handler(this::drip);
     router.get("/gate/:name").handler(this::gated);
     // Conditional GET: 304 when If-None-Match carries the current ETag or If-Modified-Since its date.
