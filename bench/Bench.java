@@ -120,7 +120,7 @@ public class Bench {
       hitScenario(api, site);
     }
     if (opt.only().contains("3") || opt.only().contains("4")) {
-      crawlScenarios(svc, api, site, missRate);
+      crawlScenarios(svc, site, missRate);
     }
   }
 
@@ -181,16 +181,16 @@ public class Bench {
         constant.latency() + "; " + constant.cpu));
   }
 
-  static void crawlScenarios(Service svc, HttpClient api, String site, double missRate) throws Exception {
+  static void crawlScenarios(Service svc, String site, double missRate) throws Exception {
     // 3. Crawl of the site (robots obeyed, metadata + text), submit to completed. Ceiling: scenario 1's miss rate.
-    Crawl crawl = Crawl.run(api, site, opt.pages(), svc);
+    Crawl crawl = Crawl.run(site, opt.pages(), svc);
     rows.add(new Row("3 crawl", "crawl of " + opt.pages() + " pages, submit to completed", crawl.pagesPerSecond,
         "pages/s", "scenario 1 miss rate", missRate, "≥ 60%",
         crawl.completed + " pages, peak heap " + crawl.peakHeapMb + " MB, peak RSS " + svc.peakRssMb() + " MB"));
 
     // 4. Scale: the same crawl at scalePages; pages/s relative to scenario 3, heap and RSS.
     if (opt.scalePages() > 0) {
-      Crawl big = Crawl.run(api, site, opt.scalePages(), svc);
+      Crawl big = Crawl.run(site, opt.scalePages(), svc);
       rows.add(new Row("4 scale", "crawl of " + opt.scalePages() + " pages", big.pagesPerSecond, "pages/s",
           "scenario 3", crawl.pagesPerSecond, "≥ 80%; heap ≤ 256 MB; RSS ≤ 512 MB",
           big.completed + " pages, peak heap " + big.peakHeapMb + " MB, peak RSS " + svc.peakRssMb() + " MB"));
@@ -578,7 +578,17 @@ public class Bench {
     int completed;
     long peakHeapMb;
 
-    static Crawl run(HttpClient api, String site, int pages, Service svc) throws Exception {
+    static Crawl run(String site, int pages, Service svc) throws Exception {
+      // A client of its own: the loads before it leave the shared one's pool busy or worse (a poll once hung).
+      HttpClient api = client(svc.port);
+      try {
+        return run(api, site, pages, svc);
+      } finally {
+        api.close();
+      }
+    }
+
+    private static Crawl run(HttpClient api, String site, int pages, Service svc) throws Exception {
       Crawl c = new Crawl();
       JsonObject spec = new JsonObject().put("url", site + "/p/0").put("maxDepth", 100).put("limit", pages)
           .put("sitemap", "skip").put("formats", new io.vertx.core.json.JsonArray().add("metadata").add("text"));
@@ -599,7 +609,7 @@ public class Bench {
           log("crawl status not answered (%s); asking again", e);
           continue;
         }
-        c.peakHeapMb = Math.max(c.peakHeapMb, svc.heapMb(api));
+        c.peakHeapMb = Math.max(c.peakHeapMb, svc.heapMb(api)); // -1 when not answered: the next poll asks again
         svc.sampleRss();
         if (List.of("completed", "cancelled", "failed").contains(s.getString("status"))) {
           c.completed = s.getInteger("completed");
@@ -691,8 +701,10 @@ public class Bench {
 
     long heapMb(HttpClient api) {
       try {
-        String metrics = await(api.request(HttpMethod.GET, "/metrics").compose(r -> r.send()).compose(r -> r.body()))
-            .toString();
+        // Bounded like the status poll: one run waited here for ten minutes on a request the pool never sent.
+        String metrics = api.request(new RequestOptions().setMethod(HttpMethod.GET).setURI("/metrics").setTimeout(5_000))
+            .compose(r -> r.send()).compose(r -> r.body())
+            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).toString();
         double bytes = 0;
         for (String line : metrics.split("\n")) {
           if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
