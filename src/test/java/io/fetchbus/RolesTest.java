@@ -46,6 +46,22 @@ class RolesTest extends TestBase {
   }
 
   @Test
+  @DisplayName("with http.port 0, every API instance listens on the one port the node announces")
+  void apiInstancesShareOnePort(VertxTestContext ctx) {
+    JsonObject config = io.fetchbus.support.Fetchbus.config(new JsonObject()
+        .put("http", new JsonObject().put("port", 0).put("instances", 3)));
+    vertx.deployVerticle(new MainVerticle(Map.of()), new DeploymentOptions().setConfig(config))
+        .onComplete(ctx.succeeding(id -> ctx.verify(() -> {
+          int announced = (Integer) vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT);
+          // Vert.x keeps one server per address, which the instances that listen on it share (internal API).
+          List<Integer> ports = ((io.vertx.core.internal.VertxInternal) vertx).sharedTcpServers().keySet().stream()
+              .map(io.vertx.core.net.impl.ServerID::port).toList();
+          assertThat(ports).containsExactly(announced);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("an unknown role stops the start, naming it")
   void unknownRole(VertxTestContext ctx) {
     JsonObject config = io.fetchbus.support.Fetchbus.config(new JsonObject()).put("roles", new JsonArray().add("fetch").add("crawler"));
