@@ -186,14 +186,14 @@ public class Bench {
     Crawl crawl = Crawl.run(site, opt.pages(), svc);
     rows.add(new Row("3 crawl", "crawl of " + opt.pages() + " pages, submit to completed", crawl.pagesPerSecond,
         "pages/s", "scenario 1 miss rate", missRate, "≥ 60%",
-        crawl.completed + " pages, peak heap " + crawl.peakHeapMb + " MB, peak RSS " + svc.peakRssMb() + " MB"));
+        crawl.completed + " pages, peak heap " + crawl.peakHeapMb + " MB, peak RSS " + svc.peakRssMb() + " MB; " + crawl.cpu));
 
     // 4. Scale: the same crawl at scalePages; pages/s relative to scenario 3, heap and RSS.
     if (opt.scalePages() > 0) {
       Crawl big = Crawl.run(site, opt.scalePages(), svc);
       rows.add(new Row("4 scale", "crawl of " + opt.scalePages() + " pages", big.pagesPerSecond, "pages/s",
           "scenario 3", crawl.pagesPerSecond, "≥ 80%; heap ≤ 256 MB; RSS ≤ 512 MB",
-          big.completed + " pages, peak heap " + big.peakHeapMb + " MB, peak RSS " + svc.peakRssMb() + " MB"));
+          big.completed + " pages, peak heap " + big.peakHeapMb + " MB, peak RSS " + svc.peakRssMb() + " MB; " + big.cpu));
     }
   }
 
@@ -577,6 +577,7 @@ public class Bench {
     double pagesPerSecond;
     int completed;
     long peakHeapMb;
+    String cpu = "";
 
     static Crawl run(String site, int pages, Service svc) throws Exception {
       // A client of its own: the loads before it leave the shared one's pool busy or worse (a poll once hung).
@@ -593,6 +594,7 @@ public class Bench {
       JsonObject spec = new JsonObject().put("url", site + "/p/0").put("maxDepth", 100).put("limit", pages)
           .put("sitemap", "skip").put("formats", new io.vertx.core.json.JsonArray().add("metadata").add("text"));
       long start = System.nanoTime();
+      Cpu before = Cpu.now(svc);
       JsonObject job = await(api.request(HttpMethod.POST, "/v1/crawls")
           .compose(r -> r.putHeader("Content-Type", "application/json").send(spec.encode()))
           .compose(r -> r.body()).map(Buffer::toJsonObject));
@@ -617,7 +619,8 @@ public class Bench {
         }
       }
       c.pagesPerSecond = c.completed * 1e9 / (System.nanoTime() - start);
-      log("crawl: %d pages, %.0f pages/s, peak heap %d MB", c.completed, c.pagesPerSecond, c.peakHeapMb);
+      c.cpu = Cpu.now(svc).perRequestSince(before, c.completed).replace("per request", "per page");
+      log("crawl: %d pages, %.0f pages/s, peak heap %d MB; %s", c.completed, c.pagesPerSecond, c.peakHeapMb, c.cpu);
       return c;
     }
   }
