@@ -43,6 +43,11 @@ public final class Bus {
   public static final String STORE_PING = "fetchbus.store.ping";
   /** Published after every stored page: the {@link Page} record, without the body. */
   public static final String PAGE_STORED = "fetchbus.page.stored";
+  /**
+   * Published when a conditional fetch found a stored page unchanged ({@link #PAGES_REVALIDATED}): the {@link Page}
+   * with its new {@code fetchedAt} and {@code revalidatedAt}, so that every node's record cache follows.
+   */
+  public static final String PAGE_REVALIDATED = "fetchbus.page.revalidated";
 
   /**
    * Crawl and batch jobs. {@code {"kind": "crawl"|"batch", "spec": {...}, "idempotencyKey"?, "keyName"?}} ->

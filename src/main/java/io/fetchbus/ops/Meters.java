@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -42,6 +43,11 @@ public final class Meters implements Shareable {
   private final Timer fetchFailed;
   private final Counter pagesStored;
   private final Counter failedPagesStored;
+  private final AtomicLong searchLagPages = new AtomicLong();
+  private final AtomicLong searchLagMillis = new AtomicLong();
+  private final Counter pagesIndexed;
+  /** Requests answered from the API's hot page records, counted as cache hits; set by the API, if this node has it. */
+  private volatile LongSupplier recordHits = () -> 0;
 
   private Meters(MeterRegistry registry) {
     this.registry = registry;
@@ -52,6 +58,14 @@ public final class Meters implements Shareable {
     fetchFailed = fetchTimer("failure");
     pagesStored = pagesStored("ok");
     failedPagesStored = pagesStored("failure");
+    pagesIndexed = Counter.builder("fetchbus.search.indexed.pages")
+        .description("Pages made searchable by the background search indexer").register(registry);
+    Gauge.builder("fetchbus.search.lag.pages", searchLagPages, AtomicLong::get)
+        .description("Pages stored and not searchable yet, as of the indexer's last pass (counted up to 100,000)")
+        .register(registry);
+    Gauge.builder("fetchbus.search.lag.seconds", searchLagMillis, m -> m.get() / 1000.0)
+        .description("Age of the oldest page not searchable yet (since its fetch), as of the indexer's last pass")
+        .register(registry);
   }
 
   /** The meters of {@code vertx}, created by the first verticle that asks. */
@@ -108,6 +122,22 @@ public final class Meters implements Shareable {
     (failed ? failedPagesStored : pagesStored).increment();
   }
 
+  /** The search indexer made {@code pages} pages searchable. */
+  public void pagesIndexed(int pages) {
+    pagesIndexed.increment(pages);
+  }
+
+  /** The search index's lag, measured by the indexer after a pass. */
+  public void searchLag(long pages, double seconds) {
+    searchLagPages.set(pages);
+    searchLagMillis.set(Math.round(seconds * 1000));
+  }
+
+  /** The hits of the API's hot page records: they count as cache hits (a fresh enough copy, from memory). */
+  public void recordHits(LongSupplier hits) {
+    recordHits = hits;
+  }
+
   /** What the fetch cache reports, read when metrics are scraped. */
   public interface CacheStats {
     long hits();
@@ -125,7 +155,8 @@ public final class Meters implements Shareable {
   public void cache(CacheStats cache) {
     String gets = "fetchbus.cache.gets";
     String desc = "Fetch cache lookups: hit (a fresh enough copy), miss (fetched), join (joined a fetch in flight)";
-    FunctionCounter.builder(gets, cache, c -> c.hits()).description(desc).tag("result", "hit").register(registry);
+    FunctionCounter.builder(gets, cache, c -> c.hits() + recordHits.getAsLong()).description(desc).tag("result", "hit")
+        .register(registry);
     FunctionCounter.builder(gets, cache, c -> c.misses()).description(desc).tag("result", "miss").register(registry);
     FunctionCounter.builder(gets, cache, c -> c.joins()).description(desc).tag("result", "join").register(registry);
     Gauge.builder("fetchbus.cache.entries", cache, c -> c.entries()).description("Fetch results in the cache")

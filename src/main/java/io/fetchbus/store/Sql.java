@@ -69,7 +69,28 @@ final class Sql {
   static final String FIND_PAGES = "SELECT " + PAGE_COLUMNS + " FROM pages";
 
   /**
-   * Full-text search (V6: the {@code search} column and its GIN index), most relevant first. $1 the query in web-search
+   * One batch of the search indexer: the oldest pages not indexed yet ($1 of them), through the V9 partial index;
+   * rows another indexer holds are skipped, not waited for.
+   */
+  static final String INDEX_BATCH = """
+      WITH batch AS (
+        SELECT id FROM pages WHERE search IS NULL AND error IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+      )
+      UPDATE pages p SET search = page_search_vector(p.title, p.text) FROM batch WHERE p.id = batch.id
+      """;
+
+  /**
+   * How far behind the search index is: the pages stored and not indexed yet (counted up to 100,000, so that a
+   * large backlog costs a bounded scan), and how long ago the oldest of them was fetched, in seconds.
+   */
+  static final String SEARCH_LAG = """
+      SELECT (SELECT count(*) FROM (SELECT 1 FROM pages WHERE search IS NULL AND error IS NULL LIMIT 100000) AS n) AS pages,
+             COALESCE((SELECT EXTRACT(epoch FROM now() - fetched_at) FROM pages
+                       WHERE search IS NULL AND error IS NULL ORDER BY id LIMIT 1), 0)::float8 AS seconds
+      """;
+
+  /**
+   * Full-text search (V6: the {@code search} column and its GIN index, filled by {@link SearchIndexer} since V9), most relevant first. $1 the query in web-search
    * syntax, $2 host or null, $3 job id or null, $4/$5 the (rank, id) of the cursor or nulls, $6 the row limit.
    * <ul>
    *   <li>A query with no words left once stop words and punctuation are dropped ({@code "the"}, {@code "!!"}) is

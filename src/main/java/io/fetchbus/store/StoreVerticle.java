@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
 public final class StoreVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
   private static final long MAX_RETRY_DELAY_MS = 10_000;
+  /** The most saves one group commit writes. */
+  private static final int WRITE_BATCH = 64;
 
   private Pool pool;
   private Extraction extraction;
@@ -53,6 +55,8 @@ public final class StoreVerticle extends VerticleBase {
   private long retryDelayMs = 250;
   private long retryTimer = -1;
   private long gaugeTimer = -1;
+  private SearchIndexer indexer;
+  private PageWriter writer;
 
   @Override
   public Future<?> start() {
@@ -66,9 +70,16 @@ public final class StoreVerticle extends VerticleBase {
         .using(vertx)
         .build();
     var bus = vertx.eventBus();
+    // Half the pool writes pages (group commit), the rest stays free for reads and the crawl.
+    writer = new PageWriter(pool, WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
     extraction = Extraction.shared(vertx, config());
     Jobs jobs = new Jobs(pool, bus);
     Frontier frontier = new Frontier(pool, bus, Meters.of(vertx));
+    SearchSettings search = SearchSettings.from(config());
+    if (search.enabled()) {
+      indexer = new SearchIndexer(vertx, pool, search, Meters.of(vertx), () -> ready);
+      indexer.start();
+    }
     gaugeTimer = vertx.setPeriodic(config().getJsonObject("crawl", new JsonObject()).getLong("gaugesEveryMs", 5_000L), t -> {
       if (ready) {
         jobs.refreshGauges(Meters.of(vertx)).onFailure(err -> LOG.debug("crawl gauges not refreshed: {}", err.getMessage()));
@@ -102,6 +113,9 @@ public final class StoreVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(retryTimer);
     vertx.cancelTimer(gaugeTimer);
+    if (indexer != null) {
+      indexer.stop();
+    }
     return pool.close();
   }
 
@@ -164,7 +178,7 @@ public final class StoreVerticle extends VerticleBase {
       throw Failure.INVALID.exception("sha256: a body needs its SHA-256 as 64 lower-case hex digits");
     }
     Tuple params = PageRows.insertParams(p, url, null);
-    return pool.preparedQuery(Sql.INSERT_PAGE).execute(params).compose(rows -> {
+    return writer.insert(params).compose(rows -> {
       if (rows.size() == 1) {
         Row r = rows.iterator().next();
         Page page = new Page(r.getLong("id"), r.getString("fetch_id"), url.toString(), p.finalUrl(), url.host(),
@@ -208,8 +222,11 @@ public final class StoreVerticle extends VerticleBase {
 
   private Future<JsonObject> revalidated(JsonObject req) {
     long id = id(req);
-    return pool.preparedQuery(Sql.REVALIDATE_PAGE).execute(Tuple.of(id))
-        .map(rows -> single(rows, "stored copy with id " + id).toJson());
+    return pool.preparedQuery(Sql.REVALIDATE_PAGE).execute(Tuple.of(id)).map(rows -> {
+      JsonObject page = single(rows, "stored copy with id " + id).toJson();
+      vertx.eventBus().publish(Bus.PAGE_REVALIDATED, page);
+      return page;
+    });
   }
 
   private Future<JsonObject> getContent(JsonObject req) {
@@ -245,8 +262,17 @@ public final class StoreVerticle extends VerticleBase {
     });
   }
 
+  /** The matches, and how far behind the index is ({@code lag}): pages stored since are not found yet. */
   private Future<JsonObject> searchPages(JsonObject req) {
     SearchRequest search = SearchRequest.from(req);
+    if (indexer == null) {
+      throw Failure.NOT_FOUND.exception("search is turned off on this service (search.enabled is false): "
+          + "stored pages are not indexed");
+    }
+    return Future.all(matches(search), indexer.lag()).map(both -> both.<JsonObject>resultAt(0).put("lag", both.resultAt(1)));
+  }
+
+  private Future<JsonObject> matches(SearchRequest search) {
     return pool.preparedQuery(Sql.SEARCH_PAGES).execute(PageSearch.params(search)).map(rows -> {
       JsonArray items = new JsonArray();
       Row last = null;

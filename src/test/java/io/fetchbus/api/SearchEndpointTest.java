@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.SearchRequest;
+import io.fetchbus.support.Poll;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.Future;
@@ -83,8 +84,20 @@ class SearchEndpointTest extends TestBase {
     });
   }
 
-  /** Stores the corpus, one page after the other: "wind" from beta.test, the others from alpha.test. */
+  /**
+   * Stores the corpus, one page after the other: "wind" from beta.test, the others from alpha.test; then waits
+   * until the search index has caught up (its lag is 0 pages).
+   */
   private Future<Void> corpus() {
+    return stored().compose(v -> indexed());
+  }
+
+  /** Waits until every page stored so far is searchable: the answer's lag is 0 pages. */
+  private Future<Void> indexed() {
+    return Poll.until(vertx, () -> search(q("solar")).map(a -> a.getJsonObject("lag").getLong("pages") == 0));
+  }
+
+  private Future<Void> stored() {
     Future<Void> chain = Future.succeededFuture();
     for (String name : List.of("title", "text", "wind", "markup", "other")) {
       String[] doc = DOCS.get(name);
@@ -247,6 +260,7 @@ class SearchEndpointTest extends TestBase {
       stored = stored.compose(v -> store("alpha.test", name, html("Port " + name, text)).mapEmpty());
     }
     stored
+        .compose(v -> indexed())
         .compose(v -> search(q("harbour") + "&limit=100"))
         .compose(all -> pages(q("harbour") + "&limit=2", null, new ArrayList<>()).map(paged -> {
           ctx.verify(() -> {
@@ -330,6 +344,7 @@ class SearchEndpointTest extends TestBase {
       text.append(cyrillic(i)).append(' ');
     }
     store("alpha.test", "huge", html("Huge page", text.toString()))
+        .compose(id -> indexed().map(id))
         .compose(id -> search(q(cyrillic(5))).compose(early -> search(q(cyrillic(100_000))).map(late -> {
           ctx.verify(() -> {
             assertThat(idsOf(early)).containsExactly(id);

@@ -46,12 +46,19 @@ class MigrationsTest extends TestBase {
   void olderSchemaIsMigrated(VertxTestContext ctx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
-    String functions = "SELECT count(*) FROM pg_proc WHERE proname IN ('crawl_complete', 'crawl_add_urls')";
-    // The first start makes sure the schema is current; then it is put back to what V7 left, as an older
-    // release of the service left it, and the service starts again.
+    String functions = "SELECT count(*) FROM pg_proc WHERE proname = 'page_search_vector'";
+    // The first start makes sure the schema is current; then it is put back to what V8 left, as an older
+    // release of the service left it (search a generated column), and the service starts again.
+    String undoV9 = """
+        DROP INDEX pages_unindexed; DROP FUNCTION page_search_vector; ALTER TABLE pages DROP COLUMN search;
+        ALTER TABLE pages ADD COLUMN search tsvector GENERATED ALWAYS AS (
+          setweight(to_tsvector('english'::regconfig, left(COALESCE(title, ''), 1000)), 'A') ||
+          setweight(to_tsvector('english'::regconfig, left(COALESCE(text, ''), 100000)), 'B')) STORED;
+        CREATE INDEX pages_search ON pages USING gin (search) WHERE error IS NULL;
+        """;
     startStore()
         .compose(v -> Migrations.current(pool))
-        .compose(currentBefore -> pool.query("DROP FUNCTION crawl_complete; DROP FUNCTION crawl_add_urls; "
+        .compose(currentBefore -> pool.query(undoV9
                 + "DELETE FROM flyway_schema_history WHERE version = '" + Migrations.LATEST + "'").execute()
             .compose(v -> Migrations.current(pool))
             .compose(currentWhenOlder -> TestDatabase.count(vertx, functions).compose(functionsWhenOlder -> startStore()
@@ -62,7 +69,7 @@ class MigrationsTest extends TestBase {
                     assertThat(currentWhenOlder).isFalse();
                     assertThat(functionsWhenOlder).isZero();
                     assertThat(currentAfter).isTrue();
-                    assertThat(functionsAfter).isEqualTo(2);
+                    assertThat(functionsAfter).isEqualTo(1);
                   });
                   return null;
                 })))))

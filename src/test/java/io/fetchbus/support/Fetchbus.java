@@ -42,6 +42,8 @@ public final class Fetchbus {
         .put("extract", new JsonObject().put("instances", 1))
         // Tests fire requests in bursts; AdmissionTest sets its own limits.
         .put("limits", new JsonObject().put("ratePerSecond", 10_000.0).put("burst", 10_000))
+        // Pages become searchable within a refresh: a short one keeps the tests that search quick.
+        .put("search", new JsonObject().put("refreshMs", 50))
         // Closing a test's Vert.x shuts the service down gracefully: a short grace keeps that quick.
         .put("shutdown", new JsonObject().put("graceMs", 2_000));
     return base.mergeIn(overrides, true);
