@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
+import io.fetchbus.bus.Page;
 import io.fetchbus.ops.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -45,6 +46,7 @@ public final class ApiVerticle extends VerticleBase {
   static final String ROUTES = "routes";
 
   private FetchFlow flow;
+  private PageRecords records;
   private HttpServer server;
   private ClusterView cluster;
 
@@ -61,12 +63,17 @@ public final class ApiVerticle extends VerticleBase {
     JsonObject http = config().getJsonObject("http", new JsonObject());
     int maxRequestBytes = http.getInteger("maxRequestBytes", 65536);
     long fetchTimeoutMs = config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
-    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx, config()), Extraction.shared(vertx, config()), fetchTimeoutMs,
+    records = PageRecords.shared(vertx, config());
+    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx, config()), records,
+        Extraction.shared(vertx, config()), fetchTimeoutMs,
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
     JsonObject auth = config().getJsonObject("auth", new JsonObject());
     cluster = new ClusterView(vertx, config());
-    return cluster.start().compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.shared(vertx)
+    return cluster.start()
+        .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.PAGE_REVALIDATED,
+            msg -> records.revalidated(Page.from(msg.body()))).completion())
+        .compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.shared(vertx)
         .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract, ApiKeys.of(keys))));
   }
 
@@ -125,7 +132,7 @@ public final class ApiVerticle extends VerticleBase {
         route.addHandler(new ContractRequests(validator, op));
       }
     }
-    new PageRoutes(vertx, flow).mount(builder);
+    new PageRoutes(vertx, flow, records).mount(builder);
     new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
         PageRoutes::jsonBody).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(

@@ -32,23 +32,25 @@ final class FetchFlow {
   private final EventBus bus;
   private final Context context;
   private final PageSaves saves;
+  private final PageRecords records;
   private final DeliveryOptions fetchDelivery;
   private final Extraction extraction;
   private final String requestId;
   private final DeliveryOptions storeDelivery;
 
-  FetchFlow(EventBus bus, Context context, PageSaves saves, Extraction extraction, long fetchTimeoutMs,
-            long storeTimeoutMs) {
+  FetchFlow(EventBus bus, Context context, PageSaves saves, PageRecords records, Extraction extraction,
+            long fetchTimeoutMs, long storeTimeoutMs) {
     // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up.
-    this(bus, context, saves, extraction, null, new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000),
+    this(bus, context, saves, records, extraction, null, new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000),
         new DeliveryOptions().setSendTimeout(storeTimeoutMs));
   }
 
-  private FetchFlow(EventBus bus, Context context, PageSaves saves, Extraction extraction, String requestId,
-                    DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery) {
+  private FetchFlow(EventBus bus, Context context, PageSaves saves, PageRecords records, Extraction extraction,
+                    String requestId, DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery) {
     this.bus = bus;
     this.context = context;
     this.saves = saves;
+    this.records = records;
     this.extraction = extraction;
     this.requestId = requestId;
     this.fetchDelivery = fetchDelivery;
@@ -57,7 +59,7 @@ final class FetchFlow {
 
   /** The same flow, with every bus message it sends carrying {@code requestId} for the verticles' logs. */
   FetchFlow forRequest(String requestId) {
-    return new FetchFlow(bus, context, saves, extraction, requestId, tagged(fetchDelivery, requestId),
+    return new FetchFlow(bus, context, saves, records, extraction, requestId, tagged(fetchDelivery, requestId),
         tagged(storeDelivery, requestId));
   }
 
@@ -68,11 +70,21 @@ final class FetchFlow {
   /** The page for {@code req}; a page stored now is stored with what {@code asked} needs (see {@link Formats#toStore}). */
   Future<Served> serve(FetchRequest req, Set<String> asked) {
     if (req.maxAgeSeconds() == null) {
-      return fetchAndStore(req, asked);
+      return remembered(req, fetchAndStore(req, asked));
     }
-    return fetch(req.onlyIfCached(true))
+    // The node's hot records answer first: no bus hop, no body, no query.
+    Page hot = records.fresh(req);
+    if (hot != null) {
+      return Future.succeededFuture(new Served(hot.withFromCache(true), false));
+    }
+    return remembered(req, fetch(req.onlyIfCached(true))
         .compose(result -> pageOf(result, asked))
-        .recover(err -> !Failure.NOT_FOUND.is(err) ? Future.failedFuture(err) : fromStore(req, asked));
+        .recover(err -> !Failure.NOT_FOUND.is(err) ? Future.failedFuture(err) : fromStore(req, asked)));
+  }
+
+  /** Whatever answered the request, from the upstream or from PostgreSQL, answers the next one from memory. */
+  private Future<Served> remembered(FetchRequest req, Future<Served> served) {
+    return served.onSuccess(s -> records.remember(req, s.page()));
   }
 
   /**

@@ -4,6 +4,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SearchRequest;
 import io.vertx.core.Future;
@@ -16,6 +17,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The page operations: {@code POST /v1/fetch}, the stored pages and their content, search, and the fetch cache.
@@ -23,12 +25,16 @@ import java.util.Set;
  * again what a schema cannot say.
  */
 final class PageRoutes {
+  /** A page id as the store takes it: a positive whole number of at most 18 digits. */
+  private static final Pattern ID = Pattern.compile("[1-9][0-9]{0,17}");
   private final Vertx vertx;
   private final FetchFlow flow;
+  private final PageRecords records;
 
-  PageRoutes(Vertx vertx, FetchFlow flow) {
+  PageRoutes(Vertx vertx, FetchFlow flow, PageRecords records) {
     this.vertx = vertx;
     this.flow = flow;
+    this.records = records;
   }
 
   /** Attaches the handlers of the page operations of the contract. */
@@ -81,10 +87,23 @@ final class PageRoutes {
         .map(full -> full.put("fromCache", page.getBoolean("fromCache")));
   }
 
+  /** The record alone comes from this node's hot records when it holds it; formats always from the store. */
   private void getPage(RoutingContext ctx) {
-    JsonObject req = new JsonObject().put("id", ctx.pathParam("id"));
+    String id = ctx.pathParam("id");
+    JsonObject req = new JsonObject().put("id", id);
     if (ctx.queryParams().get("formats") != null) {
       req.put("formats", ctx.queryParams().get("formats"));
+    } else if (ID.matcher(id).matches()) {
+      Page hot = records.byId(Long.parseLong(id));
+      if (hot != null) {
+        ctx.json(hot.toJson());
+        return;
+      }
+      flow(ctx).storeRequest(Bus.PAGES_GET, req)
+          .onSuccess(json -> records.remember(Page.from(json)))
+          .onSuccess(ctx::json)
+          .onFailure(ctx::fail);
+      return;
     }
     flow(ctx).storeRequest(Bus.PAGES_GET, req)
         .onSuccess(ctx::json)
@@ -141,9 +160,12 @@ final class PageRoutes {
     flow(ctx).storeRequest(Bus.PAGES_SEARCH, search.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
   }
 
+  /** The fetch cache's figures, with the hits this node answered from its hot page records counted in. */
   private void cacheStats(RoutingContext ctx) {
     vertx.eventBus().<JsonObject>request(Bus.FETCH_CACHE_STATS, new JsonObject())
-        .onSuccess(m -> ctx.json(m.body()))
+        .onSuccess(m -> ctx.json(m.body().copy()
+            .put("hits", m.body().getLong("hits", 0L) + records.hits())
+            .put("records", records.entries())))
         .onFailure(ctx::fail);
   }
 

@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +21,7 @@ final class RequestLog implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     String given = ctx.request().getHeader("X-Request-Id");
-    String id = given != null && SANE.matcher(given).matches() ? given : UUID.randomUUID().toString();
+    String id = given != null && SANE.matcher(given).matches() ? given : newId();
     ctx.put(REQUEST_ID, id);
     ctx.response().putHeader("X-Request-Id", id);
     long start = System.nanoTime();
@@ -40,5 +41,16 @@ final class RequestLog implements Handler<RoutingContext> {
           .log();
     });
     ctx.next();
+  }
+
+  /**
+   * A random version 4 UUID. An id to find a request's lines by, not a secret: drawn from the thread's own
+   * generator, not from {@code UUID.randomUUID()}'s SecureRandom, which every event loop would queue for.
+   */
+  static String newId() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long low = (random.nextLong() & ~(3L << 62)) | (2L << 62);
+    return new UUID(high, low).toString();
   }
 }

@@ -96,7 +96,7 @@ class FetchEndpointTest extends TestBase {
     JsonObject req = new JsonObject().put("url", up.url("/page/cached")).put("maxAgeSeconds", 3600);
     fb.postFetch(req)
         .compose(first -> fb.postFetch(req).map(second -> List.of(first, second)))
-        .compose(both -> vertx.eventBus().<JsonObject>request(Bus.FETCH_CACHE_STATS, new JsonObject())
+        .compose(both -> fb.get("/v1/cache").map(resp -> resp.bodyAsJsonObject())
             .map(stats -> {
               ctx.verify(() -> {
                 assertThat(both.get(0).statusCode()).isEqualTo(201);
@@ -107,9 +107,9 @@ class FetchEndpointTest extends TestBase {
                 assertThat(both.get(1).bodyAsJsonObject().getLong("id"))
                     .isEqualTo(both.get(0).bodyAsJsonObject().getLong("id"));
                 assertThat(up.hits("/page/cached")).isEqualTo(1);
-                assertThat(stats.body().getLong("hits")).isEqualTo(1);
-                assertThat(stats.body().getLong("entries")).isEqualTo(1);
-                assertThat(stats.body().getLong("bytes")).isGreaterThan(0);
+                assertThat(stats.getLong("hits")).isEqualTo(1);
+                assertThat(stats.getLong("entries")).isEqualTo(1);
+                assertThat(stats.getLong("bytes")).isGreaterThan(0);
               });
               return stats;
             }))
@@ -136,7 +136,11 @@ class FetchEndpointTest extends TestBase {
 
   /** How many requests the store's page reads and saves have had, from this node's event-bus metrics. */
   private Future<Double> storeReads() {
-    return fb.get("/metrics").map(resp -> {
+    return storeReads(fb);
+  }
+
+  private static Future<Double> storeReads(Fetchbus node) {
+    return node.get("/metrics").map(resp -> {
       Scrape scrape = Scrape.parse(resp.bodyAsString());
       return scrape.value("vertx_eventbus_delivered_total", "address", "fetchbus.pages.get", "side", "local")
           + scrape.value("vertx_eventbus_delivered_total", "address", "fetchbus.pages.find", "side", "local")
@@ -179,6 +183,29 @@ class FetchEndpointTest extends TestBase {
           assertThat(up.hits("/page/second-level")).isEqualTo(1);
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @DisplayName("a copy served from Postgres warms the memory cache: the next request reads no store")
+  void postgresCopyWarmsMemory(VertxTestContext ctx) {
+    Vertx other = TestVertx.create();
+    JsonObject req = new JsonObject().put("url", up.url("/page/warmed")).put("maxAgeSeconds", 3600);
+    fb.postFetch(req)
+        .compose(first -> Fetchbus.deploy(other, new JsonObject()).compose(cold -> cold.postFetch(req)
+            .compose(fromStore -> storeReads(cold).compose(before -> cold.postFetch(req)
+                .compose(fromMemory -> storeReads(cold).map(after -> {
+                  ctx.verify(() -> {
+                    assertThat(fromStore.statusCode()).isEqualTo(200);
+                    assertThat(fromMemory.statusCode()).isEqualTo(200);
+                    assertThat(fromMemory.bodyAsJsonObject().getBoolean("fromCache")).isTrue();
+                    assertThat(fromMemory.bodyAsJsonObject().getLong("id")).isEqualTo(first.bodyAsJsonObject().getLong("id"));
+                    assertThat(after).isEqualTo(before);
+                    assertThat(up.hits("/page/warmed")).isEqualTo(1);
+                  });
+                  return null;
+                }))))))
+        .eventually(other::close)
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -2,7 +2,9 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.bus.Bus;
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.TestVertx;
@@ -64,6 +66,40 @@ class RevalidationTest extends TestBase {
               return contents;
             })))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("GET /v1/pages/{id} answers from memory, and a revalidation by the store replaces the copy held there")
+  void recordFollowsRevalidation(VertxTestContext ctx) {
+    fb.postFetch(new JsonObject().put("url", up.url("/validated/held")))
+        .compose(created -> {
+          long id = created.bodyAsJsonObject().getLong("id");
+          return fb.get("/v1/pages/" + id)
+              .compose(held -> fb.get("/v1/pages/" + id).map(again -> List.of(held.bodyAsJsonObject(), again.bodyAsJsonObject())))
+              .compose(before -> storeGets().compose(readsBefore ->
+                  // What a conditional fetch's 304 does: the store moves the copy's times and publishes the record.
+                  vertx.eventBus().<JsonObject>request(Bus.PAGES_REVALIDATED, new JsonObject().put("id", id))
+                      .compose(reply -> fb.get("/v1/pages/" + id))
+                      .compose(after -> storeGets().map(readsAfter -> {
+                        ctx.verify(() -> {
+                          assertThat(before.get(1)).isEqualTo(before.get(0));
+                          assertThat(before.get(0).getValue("revalidatedAt")).isNull();
+                          JsonObject now = after.bodyAsJsonObject();
+                          assertThat(now.getInstant("revalidatedAt")).isNotNull();
+                          assertThat(now.getInstant("fetchedAt")).isAfter(before.get(0).getInstant("fetchedAt"));
+                          // Both later reads came from memory: the store was asked once, by the first read.
+                          assertThat(readsAfter).isEqualTo(readsBefore);
+                        });
+                        return null;
+                      }))));
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Page reads the store has served on this node, from its event-bus metrics. */
+  private io.vertx.core.Future<Double> storeGets() {
+    return fb.get("/metrics").map(resp -> Scrape.parse(resp.bodyAsString())
+        .value("vertx_eventbus_delivered_total", "address", "fetchbus.pages.get", "side", "local"));
   }
 
   @Test

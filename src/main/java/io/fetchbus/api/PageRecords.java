@@ -1,0 +1,111 @@
+package io.fetchbus.api;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.fetchbus.bus.FetchRequest;
+import io.fetchbus.bus.Page;
+import io.fetchbus.bus.WebUrl;
+import io.fetchbus.ops.Meters;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The hot page records of one node, so that the reads that dominate a busy service are answered from memory,
+ * without a bus hop or a query: the newest page of a URL, for {@code POST /v1/fetch} with {@code maxAgeSeconds}
+ * (the fetch cache's rule: a copy at most that old, from a fetch that obeyed robots.txt if the request does), and
+ * any page by id, for {@code GET /v1/pages/{id}}. Filled by every page this node fetched, stored or read, whether
+ * it came from the upstream or from PostgreSQL. A page record never changes but when a conditional fetch finds it
+ * unchanged (its {@code fetchedAt} moves): the store publishes that on {@code fetchbus.page.revalidated}, to every
+ * node, and {@link #revalidated} replaces the copy held here. Bounded like the fetch cache (entries and TTL).
+ */
+final class PageRecords implements Shareable {
+  static final int MAX_RECORDS = 10_000;
+  private static final String ROBOTS_IGNORED = " (robots ignored)";
+
+  private final Cache<String, Page> byUrl;
+  private final Cache<Long, Page> byId;
+  private final LongAdder hits = new LongAdder();
+
+  private PageRecords(long ttlSeconds) {
+    byUrl = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
+    byId = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
+  }
+
+  static PageRecords shared(Vertx vertx, JsonObject config) {
+    long ttl = config.getJsonObject("cache", new JsonObject()).getLong("ttlSeconds", 3600L);
+    return vertx.sharedData().<String, PageRecords>getLocalMap(ApiVerticle.API)
+        .computeIfAbsent("records", k -> {
+          PageRecords records = new PageRecords(ttl);
+          Meters.of(vertx).recordHits(records::hits);
+          return records;
+        });
+  }
+
+  /** The newest page of the request's URL this node knows, if it is at most {@code maxAgeSeconds} old. */
+  Page fresh(FetchRequest req) {
+    Page page = byUrl.getIfPresent(key(req));
+    if (page == null || page.fetchedAt() == null
+        || page.fetchedAt().plusSeconds(req.maxAgeSeconds()).isBefore(Instant.now())) {
+      return null;
+    }
+    hits.increment();
+    return page;
+  }
+
+  /** A page by id, if this node holds it. */
+  Page byId(long id) {
+    return byId.getIfPresent(id);
+  }
+
+  /** Keeps the page the request was answered with; failed attempts are never kept (they are not answers). */
+  void remember(FetchRequest req, Page page) {
+    if (page.error() == null) {
+      Page record = page.withFromCache(false);
+      byUrl.asMap().merge(key(req), record, PageRecords::newer);
+      byId.put(page.id(), record);
+    }
+  }
+
+  /** Keeps a page read by id. */
+  void remember(Page page) {
+    byId.put(page.id(), page.withFromCache(false));
+  }
+
+  /** A page found unchanged by a conditional fetch, on any node: the copies held here take its new times. */
+  void revalidated(Page page) {
+    Page record = page.withFromCache(false);
+    byId.asMap().computeIfPresent(page.id(), (id, old) -> record);
+    String key;
+    try {
+      key = WebUrl.parse("url", page.url()).key();
+    } catch (RuntimeException e) {
+      return; // not a URL this node could have kept a record under
+    }
+    for (String k : new String[] {key, key + ROBOTS_IGNORED}) {
+      byUrl.asMap().computeIfPresent(k, (kk, old) -> old.id() == page.id() ? record : old);
+    }
+  }
+
+  /** Fetch requests answered from these records (reads by id are not cache lookups of a URL). */
+  long hits() {
+    return hits.sum();
+  }
+
+  long entries() {
+    return byUrl.estimatedSize() + byId.estimatedSize();
+  }
+
+  /** A copy fetched without looking at robots.txt must not answer a request that obeys it (as in the fetch cache). */
+  private static String key(FetchRequest req) {
+    return req.obeyRobots() ? req.url().key() : req.url().key() + ROBOTS_IGNORED;
+  }
+
+  /** Of two pages of one URL, the one fetched last. */
+  private static Page newer(Page a, Page b) {
+    return b.fetchedAt() != null && (a.fetchedAt() == null || !b.fetchedAt().isBefore(a.fetchedAt())) ? b : a;
+  }
+}
