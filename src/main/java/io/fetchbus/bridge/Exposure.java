@@ -16,7 +16,7 @@ final class Exposure {
       Bus.PAGES_CONTENT, Bus.PAGES_FIND, Bus.PAGES_SEARCH, Bus.STORE_PING, Bus.CRAWL_SUBMIT, Bus.CRAWL_STATUS,
       Bus.CRAWL_CANCEL, Bus.CRAWL_LIST, Bus.CRAWL_ERRORS, Bus.WEBHOOK_STATS);
   /** Published by Fetchbus: a client may subscribe, never send or publish there. */
-  static final Set<String> PUBLISHED = Set.of(Bus.PAGE_STORED, Bus.CRAWL_PROGRESS);
+  static final Set<String> PUBLISHED = Set.of(Bus.PAGE_STORED, Bus.PAGE_REVALIDATED, Bus.CRAWL_PROGRESS);
   /**
    * Between Fetchbus's own verticles: storing pages, the frontier and its leases, job internals, webhook POSTs,
    * the fetch nodes' routing. Never reachable through the bridge.

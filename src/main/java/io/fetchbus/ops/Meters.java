@@ -61,10 +61,10 @@ public final class Meters implements Shareable {
     pagesIndexed = Counter.builder("fetchbus.search.indexed.pages")
         .description("Pages made searchable by the background search indexer").register(registry);
     Gauge.builder("fetchbus.search.lag.pages", searchLagPages, AtomicLong::get)
-        .description("Pages stored and not searchable yet, as of the indexer's last pass (counted up to 100,000)")
+        .description("Pages stored and not searchable yet, measured every second (counted up to 100,000)")
         .register(registry);
     Gauge.builder("fetchbus.search.lag.seconds", searchLagMillis, m -> m.get() / 1000.0)
-        .description("Age of the oldest page not searchable yet (since its fetch), as of the indexer's last pass")
+        .description("Age of the oldest page not searchable yet (since its fetch), measured every second")
         .register(registry);
   }
 
@@ -127,7 +127,7 @@ public final class Meters implements Shareable {
     pagesIndexed.increment(pages);
   }
 
-  /** The search index's lag, measured by the indexer after a pass. */
+  /** The search index's lag, measured by the indexer every second. */
   public void searchLag(long pages, double seconds) {
     searchLagPages.set(pages);
     searchLagMillis.set(Math.round(seconds * 1000));
