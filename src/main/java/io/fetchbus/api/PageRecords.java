@@ -7,6 +7,7 @@ import io.fetchbus.bus.Page;
 import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import java.time.Duration;
@@ -20,19 +21,28 @@ import java.util.concurrent.atomic.LongAdder;
  * any page by id, for {@code GET /v1/pages/{id}}. Filled by every page this node fetched, stored or read, whether
  * it came from the upstream or from PostgreSQL. A page record never changes but when a conditional fetch finds it
  * unchanged (its {@code fetchedAt} moves): the store publishes that on {@code fetchbus.page.revalidated}, to every
- * node, and {@link #revalidated} replaces the copy held here. Bounded like the fetch cache (entries and TTL).
+ * node, and {@link #revalidated} replaces the copy held here. Bounded: 10,000 records by URL, 16 MB of records by
+ * id, for the fetch cache's TTL.
  */
 final class PageRecords implements Shareable {
   static final int MAX_RECORDS = 10_000;
   private static final String ROBOTS_IGNORED = " (robots ignored)";
 
+  /** The bytes of records kept by id: about 16,000 records of a typical page. */
+  static final long MAX_ID_BYTES = 16L * 1024 * 1024;
+  /** Per-record overhead beyond its JSON: the buffer, the key and the cache's entry. */
+  private static final int ENTRY_OVERHEAD = 200;
+
   private final Cache<String, Page> byUrl;
-  private final Cache<Long, Page> byId;
+  /** Records by id, kept encoded: a read answers these bytes as they are, and they take a third of the memory. */
+  private final Cache<Long, Buffer> byId;
   private final LongAdder hits = new LongAdder();
 
   private PageRecords(long ttlSeconds) {
     byUrl = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
-    byId = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
+    byId = Caffeine.newBuilder().maximumWeight(MAX_ID_BYTES)
+        .weigher((Long id, Buffer json) -> json.length() + ENTRY_OVERHEAD)
+        .expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
   }
 
   static PageRecords shared(Vertx vertx, JsonObject config) {
@@ -56,8 +66,8 @@ final class PageRecords implements Shareable {
     return page;
   }
 
-  /** A page by id, if this node holds it. */
-  Page byId(long id) {
+  /** A page record by id, as JSON, if this node holds it. */
+  Buffer byId(long id) {
     return byId.getIfPresent(id);
   }
 
@@ -66,19 +76,19 @@ final class PageRecords implements Shareable {
     if (page.error() == null) {
       Page record = page.withFromCache(false);
       byUrl.asMap().merge(key(req), record, PageRecords::newer);
-      byId.put(page.id(), record);
+      remember(record);
     }
   }
 
   /** Keeps a page read by id. */
   void remember(Page page) {
-    byId.put(page.id(), page.withFromCache(false));
+    byId.put(page.id(), page.withFromCache(false).toJson().toBuffer());
   }
 
   /** A page found unchanged by a conditional fetch, on any node: the copies held here take its new times. */
   void revalidated(Page page) {
     Page record = page.withFromCache(false);
-    byId.asMap().computeIfPresent(page.id(), (id, old) -> record);
+    byId.asMap().computeIfPresent(page.id(), (id, old) -> record.toJson().toBuffer());
     String key;
     try {
       key = WebUrl.parse("url", page.url()).key();

@@ -94,9 +94,9 @@ final class PageRoutes {
     if (ctx.queryParams().get("formats") != null) {
       req.put("formats", ctx.queryParams().get("formats"));
     } else if (ID.matcher(id).matches()) {
-      Page hot = records.byId(Long.parseLong(id));
+      Buffer hot = records.byId(Long.parseLong(id));
       if (hot != null) {
-        ctx.json(hot.toJson());
+        ctx.response().putHeader("Content-Type", "application/json").end(hot);
         return;
       }
       flow(ctx).storeRequest(Bus.PAGES_GET, req)

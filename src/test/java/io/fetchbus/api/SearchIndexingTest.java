@@ -4,22 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.support.Poll;
+import io.fetchbus.support.SavedPages;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
@@ -39,14 +33,7 @@ class SearchIndexingTest extends TestBase {
   /** Saves a page over the bus, as a verticle or a bridge client may, with {@code word} in its text. */
   private Future<Long> save(int n, String word) {
     String body = "<html><title>Page " + n + "</title><p>" + word + " number " + n + "</p></html>";
-    JsonObject page = new JsonObject()
-        .put("url", "http://indexing.test/page/" + n)
-        .put("status", 200)
-        .put("contentType", "text/html")
-        .put("body", Buffer.buffer(body))
-        .put("sha256", sha256(body))
-        .put("title", "Page " + n)
-        .put("extracted", new JsonObject().put("text", word + " number " + n));
+    JsonObject page = SavedPages.html("http://indexing.test/page/" + n, body, "Page " + n, word + " number " + n);
     return vertx.eventBus().<JsonObject>request(Bus.PAGES_SAVE, page)
         .map(reply -> reply.body().getJsonObject("page").getLong("id"));
   }
@@ -97,7 +84,7 @@ class SearchIndexingTest extends TestBase {
         .map(before -> Scrape.parse(before.bodyAsString()).value("fetchbus_search_indexed_pages_total"))
         .compose(before -> saveMany(0, pages, "quokka")
             .compose(v -> caughtUp())
-            .compose(v -> count("SELECT count(*) FROM pages WHERE search @@ to_tsquery('english', 'quokka')"))
+            .compose(v -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE search @@ to_tsquery('english', 'quokka')"))
             .compose(found -> fb.get("/metrics").map(metrics -> {
           ctx.verify(() -> {
             assertThat(found).isEqualTo(pages);
@@ -121,7 +108,7 @@ class SearchIndexingTest extends TestBase {
     deployWithUpstream(search(new JsonObject().put("enabled", false).put("refreshMs", 50)))
         .compose(v -> save(1, "narwhal"))
         .compose(id -> fb.get("/v1/search?q=narwhal"))
-        .compose(resp -> count("SELECT count(*) FROM pages WHERE search IS NULL AND error IS NULL").map(waiting -> {
+        .compose(resp -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE search IS NULL AND error IS NULL").map(waiting -> {
           ctx.verify(() -> {
             BadRequestTest.assertProblem(resp, 404, "/problems/not-found");
             assertThat(resp.bodyAsJsonObject().getString("detail")).contains("search.enabled");
@@ -130,19 +117,5 @@ class SearchIndexingTest extends TestBase {
           return null;
         }))
         .onComplete(ctx.succeedingThenComplete());
-  }
-
-  private Future<Long> count(String sql) {
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
-        .using(vertx).build();
-    return pool.query(sql).execute().map(rows -> rows.iterator().next().getLong(0)).eventually(pool::close);
-  }
-
-  private static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

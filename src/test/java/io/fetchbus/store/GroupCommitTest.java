@@ -5,19 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.SavedPages;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -40,15 +37,7 @@ class GroupCommitTest extends TestBase {
   }
 
   private static JsonObject save(String fetchId, int n, String text) {
-    return new JsonObject()
-        .put("fetchId", fetchId)
-        .put("url", "http://batch.test/page/" + n)
-        .put("status", 200)
-        .put("contentType", "text/html")
-        .put("body", Buffer.buffer(SHARED_BODY))
-        .put("sha256", sha256(SHARED_BODY))
-        .put("title", "Page " + n)
-        .put("extracted", new JsonObject().put("text", text));
+    return SavedPages.html("http://batch.test/page/" + n, SHARED_BODY, "Page " + n, text).put("fetchId", fetchId);
   }
 
   @Test
@@ -102,13 +91,5 @@ class GroupCommitTest extends TestBase {
           return null;
         })))
         .onComplete(ctx.succeedingThenComplete());
-  }
-
-  private static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
