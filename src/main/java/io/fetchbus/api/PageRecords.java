@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The hot page records of one node, so that the reads that dominate a busy service are answered from memory,
- * without a bus hop or a query: the newest page of a URL, for {@code POST /v1/fetch} with {@code maxAgeSeconds}
- * (the fetch cache's rule: a copy at most that old, from a fetch that obeyed robots.txt if the request does), and
+ * without a bus hop or a query: the newest page a request for a URL was answered with, for {@code POST /v1/fetch}
+ * with {@code maxAgeSeconds} (a copy at most that old; kept apart for requests that ignore robots.txt, whose
+ * answers must not serve requests that obey it), and
  * any page by id, for {@code GET /v1/pages/{id}}. Filled by every page this node fetched, stored or read, whether
  * it came from the upstream or from PostgreSQL. A page record never changes but when a conditional fetch finds it
  * unchanged (its {@code fetchedAt} moves): the store publishes that on {@code fetchbus.page.revalidated}, to every
@@ -35,13 +36,13 @@ final class PageRecords implements Shareable {
 
   private final Cache<String, Page> byUrl;
   /** Records by id, kept encoded: a read answers these bytes as they are, and they take a third of the memory. */
-  private final Cache<Long, Buffer> byId;
+  private final Cache<Long, Held> byId;
   private final LongAdder hits = new LongAdder();
 
   private PageRecords(long ttlSeconds) {
     byUrl = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
     byId = Caffeine.newBuilder().maximumWeight(MAX_ID_BYTES)
-        .weigher((Long id, Buffer json) -> json.length() + ENTRY_OVERHEAD)
+        .weigher((Long id, Held held) -> held.json().length() + ENTRY_OVERHEAD)
         .expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
   }
 
@@ -68,7 +69,8 @@ final class PageRecords implements Shareable {
 
   /** A page record by id, as JSON, if this node holds it. */
   Buffer byId(long id) {
-    return byId.getIfPresent(id);
+    Held held = byId.getIfPresent(id);
+    return held == null ? null : held.json();
   }
 
   /** Keeps the page the request was answered with; failed attempts are never kept (they are not answers). */
@@ -80,15 +82,18 @@ final class PageRecords implements Shareable {
     }
   }
 
-  /** Keeps a page read by id. */
+  /**
+   * Keeps a page read by id. An older copy never replaces a newer one: a record remembered from before a
+   * revalidation (an earlier read, a fetch-cache hit) may arrive after it.
+   */
   void remember(Page page) {
-    byId.put(page.id(), page.withFromCache(false).toJson().toBuffer());
+    byId.asMap().merge(page.id(), Held.of(page), Held::newer);
   }
 
   /** A page found unchanged by a conditional fetch, on any node: the copies held here take its new times. */
   void revalidated(Page page) {
     Page record = page.withFromCache(false);
-    byId.asMap().computeIfPresent(page.id(), (id, old) -> record.toJson().toBuffer());
+    byId.asMap().computeIfPresent(page.id(), (id, old) -> Held.newer(old, Held.of(record)));
     String key;
     try {
       key = WebUrl.parse("url", page.url()).key();
@@ -112,6 +117,17 @@ final class PageRecords implements Shareable {
   /** A copy fetched without looking at robots.txt must not answer a request that obeys it (as in the fetch cache). */
   private static String key(FetchRequest req) {
     return req.obeyRobots() ? req.url().key() : req.url().key() + ROBOTS_IGNORED;
+  }
+
+  /** A record held by id: its JSON, and when its page was fetched (or last revalidated). */
+  private record Held(Instant fetchedAt, Buffer json) {
+    static Held of(Page page) {
+      return new Held(page.fetchedAt(), page.withFromCache(false).toJson().toBuffer());
+    }
+
+    static Held newer(Held a, Held b) {
+      return b.fetchedAt() != null && (a.fetchedAt() == null || !b.fetchedAt().isBefore(a.fetchedAt())) ? b : a;
+    }
   }
 
   /** Of two pages of one URL, the one fetched last. */

@@ -2,6 +2,7 @@ package io.fetchbus.store;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -24,9 +25,13 @@ final class PageWriter {
   /** One save waiting to be written: the parameters of {@link Sql#INSERT_PAGE} and who waits for its rows. */
   private record Pending(Tuple params, Promise<RowSet<Row>> done) {}
 
-  /** Saves of one body lock its row of {@code contents}: batches take those locks in one order (see {@link #write}). */
-  private static final Comparator<Pending> BY_BODY = Comparator.comparing(p -> p.params().getString(0),
-      Comparator.nullsLast(Comparator.naturalOrder()));
+  /**
+   * A save locks its body's row of {@code contents} and its fetch id: batches take those locks in one order (see
+   * {@link #write}). Parameters 0 and 3 of {@link PageRows#insertParams}: the body's hash and the fetch id.
+   */
+  private static final Comparator<Pending> LOCK_ORDER = Comparator
+      .comparing((Pending p) -> p.params().getString(0), Comparator.nullsLast(Comparator.naturalOrder()))
+      .thenComparing(p -> String.valueOf(p.params().getValue(3)));
 
   private final Pool pool;
   private final int maxBatch;
@@ -75,7 +80,7 @@ final class PageWriter {
     if (batch.size() == 1) {
       return one(batch.get(0));
     }
-    batch.sort(BY_BODY);
+    batch.sort(LOCK_ORDER);
     return pool.preparedQuery(Sql.INSERT_PAGE).executeBatch(batch.stream().map(Pending::params).toList())
         .<Void>map(first -> {
           RowSet<Row> rows = first;
@@ -85,8 +90,25 @@ final class PageWriter {
           }
           return null;
         })
-        // The whole batch rolled back: each save again on its own, so that only the one at fault fails.
-        .recover(err -> Future.join(batch.stream().map(this::one).toList()).mapEmpty());
+        .recover(err -> {
+          if (!oneSaveAtFault(err)) {
+            batch.forEach(p -> p.done().fail(err)); // PostgreSQL is gone or failing: no save would do better alone
+            return Future.succeededFuture();
+          }
+          // A save the database refused rolled the batch back: each again on its own, one after the other (within
+          // this write's place among the writes in flight), so that only the one at fault fails.
+          Future<Void> chain = Future.succeededFuture();
+          for (Pending p : batch) {
+            chain = chain.compose(v -> one(p));
+          }
+          return chain;
+        });
+  }
+
+  /** A refusal of one save's data (SQLSTATE class 22 or 23) or a deadlock, rather than a failure of the store. */
+  private static boolean oneSaveAtFault(Throwable err) {
+    String state = err instanceof PgException pg && pg.getSqlState() != null ? pg.getSqlState() : "";
+    return state.startsWith("22") || state.startsWith("23") || state.equals("40P01");
   }
 
   private Future<Void> one(Pending p) {

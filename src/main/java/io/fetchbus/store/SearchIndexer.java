@@ -22,6 +22,8 @@ final class SearchIndexer {
   private static final Logger LOG = LoggerFactory.getLogger(SearchIndexer.class);
   /** The lag gauges are refreshed at least this often, and at most once a refresh. */
   private static final long LAG_EVERY_MS = 1_000;
+  /** A pass is a bounded chain of batches; a backlog is worked off by passes that follow each other at once. */
+  private static final int MAX_BATCHES_PER_PASS = 20;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -52,9 +54,12 @@ final class SearchIndexer {
     vertx.cancelTimer(lagTimer);
   }
 
-  /** How far behind the index is: {@code {"pages": n, "seconds": s}}, pages counted up to {@code MAX_COUNTED}. */
-  Future<JsonObject> lag() {
-    return pool.query(Sql.SEARCH_LAG).execute().map(rows -> {
+  /**
+   * How far behind the index is: {@code {"pages": n, "seconds": s}}, pages counted up to {@code maxCounted} (a
+   * search answers with at most 10,000, so that each costs a bounded scan; the gauges count up to 100,000).
+   */
+  Future<JsonObject> lag(int maxCounted) {
+    return pool.preparedQuery(Sql.SEARCH_LAG).execute(Tuple.of(maxCounted)).map(rows -> {
       Row r = rows.iterator().next();
       return new JsonObject().put("pages", r.getLong("pages")).put("seconds", r.getDouble("seconds"));
     });
@@ -65,9 +70,14 @@ final class SearchIndexer {
       return;
     }
     indexing = true;
-    batches()
+    batches(MAX_BATCHES_PER_PASS)
         .onFailure(err -> LOG.debug("search indexing pass failed, retried in {} ms: {}", settings.refreshMs(), err.toString()))
-        .onComplete(ar -> indexing = false);
+        .onComplete(ar -> {
+          indexing = false;
+          if (ar.succeeded() && ar.result()) {
+            vertx.runOnContext(v -> pass()); // more waits: the next pass starts now, not at the next refresh
+          }
+        });
   }
 
   private void measure() {
@@ -75,16 +85,18 @@ final class SearchIndexer {
       return;
     }
     measuring = true;
-    lag()
+    lag(100_000)
         .onSuccess(lag -> meters.searchLag(lag.getLong("pages"), lag.getDouble("seconds")))
         .onFailure(err -> LOG.debug("search lag not measured: {}", err.toString()))
         .onComplete(ar -> measuring = false);
   }
 
-  private Future<Void> batches() {
+  /** Up to {@code left} batches, one after the other; true when the last one came back full (more may wait). */
+  private Future<Boolean> batches(int left) {
     return pool.preparedQuery(Sql.INDEX_BATCH).execute(Tuple.of(settings.batchSize())).compose(rows -> {
       meters.pagesIndexed(rows.rowCount());
-      return rows.rowCount() < settings.batchSize() ? Future.succeededFuture() : batches();
+      boolean full = rows.rowCount() >= settings.batchSize();
+      return !full || left <= 1 ? Future.succeededFuture(full) : batches(left - 1);
     });
   }
 }

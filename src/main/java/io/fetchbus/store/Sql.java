@@ -80,11 +80,11 @@ final class Sql {
       """;
 
   /**
-   * How far behind the search index is: the pages stored and not indexed yet (counted up to 100,000, so that a
-   * large backlog costs a bounded scan), and how long ago the oldest of them was fetched, in seconds.
+   * How far behind the search index is: the pages stored and not indexed yet (counted up to $1, so that a large
+   * backlog costs a bounded scan), and how long ago the oldest of them was fetched, in seconds.
    */
   static final String SEARCH_LAG = """
-      SELECT (SELECT count(*) FROM (SELECT 1 FROM pages WHERE search IS NULL AND error IS NULL LIMIT 100000) AS n) AS pages,
+      SELECT (SELECT count(*) FROM (SELECT 1 FROM pages WHERE search IS NULL AND error IS NULL LIMIT $1) AS n) AS pages,
              COALESCE((SELECT EXTRACT(epoch FROM now() - fetched_at) FROM pages
                        WHERE search IS NULL AND error IS NULL ORDER BY id LIMIT 1), 0)::float8 AS seconds
       """;

@@ -11,7 +11,12 @@ record StoreSettings(String url, int poolSize, int maxWaitQueue, int connectTime
     if (url.isBlank()) {
       throw new IllegalArgumentException("pg.url is empty: the main verticle sets it, to the embedded server if need be");
     }
-    return new StoreSettings(url, pg.getInteger("poolSize", 8), pg.getInteger("maxWaitQueue", 256),
+    StoreSettings s = new StoreSettings(url, pg.getInteger("poolSize", 8), pg.getInteger("maxWaitQueue", 256),
         pg.getInteger("connectTimeoutMs", 5000), pg.getInteger("acquireTimeoutMs", 5000));
+    if (s.maxWaitQueue < 1) {
+      // Vert.x reads -1 as unbounded: every queue here has a bound.
+      throw new IllegalArgumentException("pg.maxWaitQueue must be at least 1, not " + s.maxWaitQueue);
+    }
+    return s;
   }
 }

@@ -269,7 +269,7 @@ public final class StoreVerticle extends VerticleBase {
       throw Failure.NOT_FOUND.exception("search is turned off on this service (search.enabled is false): "
           + "stored pages are not indexed");
     }
-    return Future.all(matches(search), indexer.lag()).map(both -> both.<JsonObject>resultAt(0).put("lag", both.resultAt(1)));
+    return Future.all(matches(search), indexer.lag(10_000)).map(both -> both.<JsonObject>resultAt(0).put("lag", both.resultAt(1)));
   }
 
   private Future<JsonObject> matches(SearchRequest search) {
