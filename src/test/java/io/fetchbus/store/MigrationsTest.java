@@ -55,6 +55,11 @@ class MigrationsTest extends TestBase {
           setweight(to_tsvector('english'::regconfig, left(COALESCE(title, ''), 1000)), 'A') ||
           setweight(to_tsvector('english'::regconfig, left(COALESCE(text, ''), 100000)), 'B')) STORED;
         CREATE INDEX pages_search ON pages USING gin (search) WHERE error IS NULL;
+        DO $$ BEGIN
+          IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+            ALTER TABLE pages ALTER COLUMN search SET COMPRESSION lz4; -- as V7 left it
+          END IF;
+        END $$;
         """;
     startStore()
         .compose(v -> Migrations.current(pool))
