@@ -46,6 +46,8 @@ public final class Meters implements Shareable {
   private final AtomicLong searchLagPages = new AtomicLong();
   private final AtomicLong searchLagMillis = new AtomicLong();
   private final Counter pagesIndexed;
+  private final Counter groupCommits;
+  private final Counter groupCommittedSaves;
   /** Requests answered from the API's hot page records, counted as cache hits; set by the API, if this node has it. */
   private volatile LongSupplier recordHits = () -> 0;
 
@@ -58,6 +60,11 @@ public final class Meters implements Shareable {
     fetchFailed = fetchTimer("failure");
     pagesStored = pagesStored("ok");
     failedPagesStored = pagesStored("failure");
+    groupCommits = Counter.builder("fetchbus.store.group.commits")
+        .description("Batches of page saves written as one transaction (group commit), two saves or more each")
+        .register(registry);
+    groupCommittedSaves = Counter.builder("fetchbus.store.group.committed.saves")
+        .description("Page saves written in a batch with others").register(registry);
     pagesIndexed = Counter.builder("fetchbus.search.indexed.pages")
         .description("Pages made searchable by the background search indexer").register(registry);
     Gauge.builder("fetchbus.search.lag.pages", searchLagPages, AtomicLong::get)
@@ -120,6 +127,12 @@ public final class Meters implements Shareable {
   /** A new page row: a fetched page, or a failed attempt ({@code failed}) recorded with its error. */
   public void pageStored(boolean failed) {
     (failed ? failedPagesStored : pagesStored).increment();
+  }
+
+  /** {@code saves} page saves went to PostgreSQL as one batch. */
+  public void groupCommit(int saves) {
+    groupCommits.increment();
+    groupCommittedSaves.increment(saves);
   }
 
   /** The search indexer made {@code pages} pages searchable. */

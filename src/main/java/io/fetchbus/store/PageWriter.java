@@ -1,5 +1,6 @@
 package io.fetchbus.store;
 
+import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.pgclient.PgException;
@@ -34,14 +35,16 @@ final class PageWriter {
       .thenComparing(p -> String.valueOf(p.params().getValue(3)));
 
   private final Pool pool;
+  private final Meters meters;
   private final int maxBatch;
   private final int maxInFlight;
   private final int maxQueued;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
 
-  PageWriter(Pool pool, int maxBatch, int maxInFlight, int maxQueued) {
+  PageWriter(Pool pool, Meters meters, int maxBatch, int maxInFlight, int maxQueued) {
     this.pool = pool;
+    this.meters = meters;
     this.maxBatch = maxBatch;
     this.maxInFlight = maxInFlight;
     this.maxQueued = maxQueued;
@@ -83,6 +86,7 @@ final class PageWriter {
     batch.sort(LOCK_ORDER);
     return pool.preparedQuery(Sql.INSERT_PAGE).executeBatch(batch.stream().map(Pending::params).toList())
         .<Void>map(first -> {
+          meters.groupCommit(batch.size());
           RowSet<Row> rows = first;
           for (Pending p : batch) {
             p.done().complete(rows);

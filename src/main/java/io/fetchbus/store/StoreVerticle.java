@@ -71,7 +71,7 @@ public final class StoreVerticle extends VerticleBase {
         .build();
     var bus = vertx.eventBus();
     // Half the pool writes pages (group commit), the rest stays free for reads and the crawl.
-    writer = new PageWriter(pool, WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
+    writer = new PageWriter(pool, Meters.of(vertx), WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
     extraction = Extraction.shared(vertx, config());
     Jobs jobs = new Jobs(pool, bus);
     Frontier frontier = new Frontier(pool, bus, Meters.of(vertx));

@@ -6,6 +6,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.support.Fetchbus;
 import io.fetchbus.support.SavedPages;
+import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.Future;
@@ -33,7 +34,7 @@ class GroupCommitTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject()).onComplete(ctx.succeedingThenComplete());
+    Fetchbus.fresh(vertx, new JsonObject()).onSuccess(f -> fb = f).onComplete(ctx.succeedingThenComplete());
   }
 
   private static JsonObject save(String fetchId, int n, String text) {
@@ -66,8 +67,13 @@ class GroupCommitTest extends TestBase {
       });
       return Future.succeededFuture();
     })).compose(v -> TestDatabase.count(vertx, "SELECT count(*) FROM pages")
-        .compose(pages -> TestDatabase.count(vertx, "SELECT count(*) FROM contents").map(contents -> {
+        .compose(pages -> TestDatabase.count(vertx, "SELECT count(*) FROM contents").compose(contents -> metrics()
+            .map(metrics -> {
           ctx.verify(() -> {
+            // The saves arrived together: most of them went to PostgreSQL in batches of several.
+            assertThat(metrics.value("fetchbus_store_group_commits_total")).isPositive();
+            assertThat(metrics.value("fetchbus_store_group_committed_saves_total"))
+                .isGreaterThan(metrics.value("fetchbus_store_group_commits_total"));
             Map<String, Long> idOf = new HashMap<>();
             int created = 0;
             for (int k = 0; k < replies.size(); k++) {
@@ -89,7 +95,11 @@ class GroupCommitTest extends TestBase {
             assertThat(contents).isEqualTo(1);
           });
           return null;
-        })))
+        }))))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Scrape> metrics() {
+    return fb.get("/metrics").map(resp -> Scrape.parse(resp.bodyAsString()));
   }
 }
