@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 
 /**
  * {@code {"q", "host"?, "jobId"?, "limit"?, "after"?}}: the stored pages that match {@code q}, most relevant first.
- * {@code q} is web-search syntax (PostgreSQL's {@code websearch_to_tsquery}): every word must appear,
+ * {@code q} is web-search syntax (as PostgreSQL's {@code websearch_to_tsquery}, see SearchQuery): every word must appear,
  * {@code "quoted words"} as a phrase, {@code or} between alternatives, and {@code -word} excludes. {@code host}
  * and {@code jobId} narrow the search to one host or to the pages of one crawl job; {@code after} is the opaque
  * cursor a previous answer returned as {@code next}.

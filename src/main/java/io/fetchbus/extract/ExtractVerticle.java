@@ -2,6 +2,8 @@ package io.fetchbus.extract;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.search.SearchSettings;
+import io.fetchbus.search.SearchVector;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -13,15 +15,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@link Bus#EXTRACT}: {@code {"url","contentType","body": Buffer,"formats"?: [name]}} -> {@code {"title"}}
- * plus one key per requested {@link Format} (default: metadata). Deployed as a worker verticle: HTML parsing is
- * CPU work and must never run on an event loop. Each instance handles one message at a time; parallelism comes
+ * plus one key per requested {@link Format} (default: metadata), and {@code "search"}, the page's
+ * {@link SearchVector}, whenever the text is extracted and search is on. Deployed as a worker verticle: HTML parsing
+ * is CPU work and must never run on an event loop. Each instance handles one message at a time; parallelism comes
  * from the instance count.
  */
 public final class ExtractVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ExtractVerticle.class);
 
+  private boolean searchable;
+
   @Override
   public Future<?> start() {
+    searchable = SearchSettings.from(config()).enabled();
     return vertx.eventBus().<JsonObject>consumer(Bus.EXTRACT, this::extract).completion();
   }
 
@@ -39,7 +45,12 @@ public final class ExtractVerticle extends VerticleBase {
       return;
     }
     try {
-      msg.reply(HtmlExtractor.extract(req.getString("url"), req.getString("contentType"), req.getBuffer("body"), formats));
+      JsonObject out = HtmlExtractor.extract(req.getString("url"), req.getString("contentType"), req.getBuffer("body"), formats);
+      if (searchable && out.getString("text") != null) {
+        // Here, on a worker, rather than in PostgreSQL, whose text search parser cost more than the rest of a save.
+        out.put("search", SearchVector.of(out.getString("title"), out.getString("text")));
+      }
+      msg.reply(out);
     } catch (Exception e) {
       // A page jsoup cannot read still gets stored, without a title.
       LOG.debug("could not extract {}: {}", req.getString("url"), e.toString());

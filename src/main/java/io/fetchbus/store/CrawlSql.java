@@ -103,13 +103,13 @@ final class CrawlSql {
   /**
    * Completes a leased entry with its page in one statement: the body and the page row first, then, for the page
    * returned, {@code crawl_complete} (V8__crawl_complete.sql) under the job's lock, whose commit follows on the
-   * server without another round trip. $1..$23 are {@link PageRows#insertParams} ($23 the job); $24 the entry's
-   * URL key, $25 its lease token, $26..$28 the keys, URLs and hosts of its links, $29 their depth. A lost lease
+   * server without another round trip. $1..$24 are {@link PageRows#insertParams} ($23 the job); $25 the entry's
+   * URL key, $26 its lease token, $27..$29 the keys, URLs and hosts of its links, $30 their depth. A lost lease
    * fails it with SQLSTATE {@link #LEASE_LOST}, and nothing is stored.
    */
   static final String COMPLETE_WITH_PAGE = "WITH body AS (" + Sql.INSERT_BODY + "), page AS (" + Sql.INSERT_PAGE_ROW
       + " RETURNING " + Sql.PAGE_COLUMNS + ") SELECT page.*, "
-      + "crawl_complete($23::uuid, $24, $25::uuid, page.id, $26::text[], $27::text[], $28::text[], $29) AS completed FROM page";
+      + "crawl_complete($23::uuid, $25, $26::uuid, page.id, $27::text[], $28::text[], $29::text[], $30) AS completed FROM page";
 
   /** Completes the entry that was the job's sitemaps, which has no page: it is removed once its URLs are in. */
   static final String COMPLETE_WITHOUT_PAGE =

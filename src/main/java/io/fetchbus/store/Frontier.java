@@ -33,11 +33,14 @@ final class Frontier {
   private final Pool pool;
   private final EventBus bus;
   private final Meters meters;
+  /** Whether pages go in with their search vector (search is on); see {@link PageRows#insertParams}. */
+  private final boolean searchable;
 
-  Frontier(Pool pool, EventBus bus, Meters meters) {
+  Frontier(Pool pool, EventBus bus, Meters meters, boolean searchable) {
     this.pool = pool;
     this.bus = bus;
     this.meters = meters;
+    this.searchable = searchable;
   }
 
   /**
@@ -138,12 +141,12 @@ final class Frontier {
       throw Failure.INVALID.exception("linkDepth: required with links");
     }
     String[][] link = Jobs.urlColumns(links);
-    // One statement: the page row (its search vector is most of the work) goes in before crawl_complete takes
+    // One statement: the page row (the bulk of the work) goes in before crawl_complete takes
     // the job's lock, and the commit follows on the server, so no completion holds the lock over a round trip.
     Future<RowSet<Row>> done = save == null
         ? pool.preparedQuery(CrawlSql.COMPLETE_WITHOUT_PAGE)
             .execute(Tuple.of(jobId, urlKey, token, link[0], link[1], link[2], linkDepth))
-        : pool.preparedQuery(CrawlSql.COMPLETE_WITH_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId))
+        : pool.preparedQuery(CrawlSql.COMPLETE_WITH_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId), searchable)
             .addValue(urlKey).addValue(token).addValue(link[0]).addValue(link[1]).addValue(link[2]).addValue(linkDepth));
     return done.recover(err -> Future.failedFuture(err instanceof DatabaseException db
             && CrawlSql.LEASE_LOST.equals(db.getSqlState())

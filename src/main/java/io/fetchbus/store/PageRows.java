@@ -14,8 +14,11 @@ import java.util.UUID;
 final class PageRows {
   private PageRows() {}
 
-  /** The parameters of {@link Sql#INSERT_PAGE}; {@code jobId} is null for a page not stored by a job. */
-  static Tuple insertParams(SavePage p, WebUrl url, UUID jobId) {
+  /**
+   * The parameters of {@link Sql#INSERT_PAGE}; {@code jobId} is null for a page not stored by a job. The page goes in
+   * searchable when {@code searchable} and the extract verticle made its search vector; else the indexer makes it.
+   */
+  static Tuple insertParams(SavePage p, WebUrl url, UUID jobId, boolean searchable) {
     return Tuple.tuple()
         .addValue(p.body() == null ? null : p.sha256())
         .addValue(p.body())
@@ -39,7 +42,8 @@ final class PageRows {
         .addValue(p.extracted().getString("text"))
         .addValue(p.extracted().getString("markdown"))
         .addValue(p.extracted().getJsonArray("links"))
-        .addValue(jobId);
+        .addValue(jobId)
+        .addValue(searchable && p.error() == null ? p.extracted().getString("search") : null);
   }
 
   static Page page(Row r) {

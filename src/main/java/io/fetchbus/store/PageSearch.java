@@ -2,6 +2,7 @@ package io.fetchbus.store;
 
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.SearchRequest;
+import io.fetchbus.search.SearchQuery;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -39,7 +40,7 @@ final class PageSearch {
       }
     }
     // One row more than asked tells whether there is a next page without a count.
-    return Tuple.tuple().addValue(s.q()).addValue(s.host()).addValue(s.jobId()).addValue(rank).addValue(id)
+    return Tuple.tuple().addValue(SearchQuery.of(s.q())).addValue(s.host()).addValue(s.jobId()).addValue(rank).addValue(id)
         .addValue(s.limit() + 1);
   }
 

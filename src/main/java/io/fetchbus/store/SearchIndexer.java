@@ -1,22 +1,28 @@
 package io.fetchbus.store;
 
 import io.fetchbus.ops.Meters;
+import io.fetchbus.search.SearchSettings;
+import io.fetchbus.search.SearchVector;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes stored pages searchable shortly after they are stored, off every reply path: as Elasticsearch's refresh,
- * every {@code search.refreshMs} it indexes what was stored since, in batches of {@code search.batchSize} pages
- * (one statement each), until a batch comes back short. Pages are stored with {@code search} NULL and found once
- * this has run; the lag is measured every second ({@code fetchbus_search_lag_*}) and answered with every
- * search. One pass at a time per store verticle; indexers of several store nodes skip each other's rows.
+ * Makes searchable the stored pages that went in without their search vector (stored while search was off, by a
+ * node that did not make vectors, or by an older version): as Elasticsearch's refresh, every
+ * {@code search.refreshMs} it indexes what waits, in batches of {@code search.batchSize} pages (read, analysed on a
+ * worker thread with {@link SearchVector}, written back, in one transaction each), until a batch comes back short.
+ * Pages extracted as usual are stored with their vector and never wait here. The lag is measured every second
+ * ({@code fetchbus_search_lag_*}) and answered with every search. One pass at a time per store verticle; indexers
+ * of several store nodes skip each other's rows.
  */
 final class SearchIndexer {
   private static final Logger LOG = LoggerFactory.getLogger(SearchIndexer.class);
@@ -93,10 +99,33 @@ final class SearchIndexer {
 
   /** Up to {@code left} batches, one after the other; true when the last one came back full (more may wait). */
   private Future<Boolean> batches(int left) {
-    return pool.preparedQuery(Sql.INDEX_BATCH).execute(Tuple.of(settings.batchSize())).compose(rows -> {
-      meters.pagesIndexed(rows.rowCount());
-      boolean full = rows.rowCount() >= settings.batchSize();
-      return !full || left <= 1 ? Future.succeededFuture(full) : batches(left - 1);
-    });
+    return pool.withTransaction(conn -> conn.preparedQuery(Sql.UNINDEXED_BATCH).execute(Tuple.of(settings.batchSize()))
+        .compose(rows -> {
+          List<Long> ids = new ArrayList<>(rows.size());
+          List<String> titles = new ArrayList<>(rows.size());
+          List<String> texts = new ArrayList<>(rows.size());
+          for (Row r : rows) {
+            ids.add(r.getLong("id"));
+            titles.add(r.getString("title"));
+            texts.add(r.getString("text"));
+          }
+          return ids.isEmpty() ? Future.succeededFuture(0) : vertx.executeBlocking(() -> vectors(titles, texts), false)
+              .compose(vectors -> conn.preparedQuery(Sql.SET_SEARCH)
+                  .execute(Tuple.tuple().addValue(ids.toArray(new Long[0])).addValue(vectors)))
+              .map(ids.size());
+        }))
+        .compose(indexed -> {
+          meters.pagesIndexed(indexed);
+          boolean full = indexed >= settings.batchSize();
+          return !full || left <= 1 ? Future.succeededFuture(full) : batches(left - 1);
+        });
+  }
+
+  private static String[] vectors(List<String> titles, List<String> texts) {
+    String[] out = new String[titles.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = SearchVector.of(titles.get(i), texts.get(i));
+    }
+    return out;
   }
 }

@@ -25,13 +25,16 @@ final class Sql {
       ON CONFLICT (sha256) DO NOTHING
       """;
 
-  /** The page row, once by fetch id ($4, or a new one); $23 is its crawl job or null. Followed by a RETURNING. */
+  /**
+   * The page row, once by fetch id ($4, or a new one); $23 is its crawl job or null, $24 its search vector (text form)
+   * or null for the indexer to make. Followed by a RETURNING.
+   */
   static final String INSERT_PAGE_ROW = """
       INSERT INTO pages (fetch_id, url, url_key, host, final_url, status, content_type, headers, bytes,
                          content_sha256, title, fetched_at, elapsed_ms, error, retries, timing, error_class,
-                         metadata, text, markdown, links, job_id)
+                         metadata, text, markdown, links, job_id, search)
       VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15, $16, $17, $18,
-              $19, $20, $21, $22, $23::uuid)
+              $19, $20, $21, $22, $23::uuid, $24::text::tsvector)
       ON CONFLICT (fetch_id) DO NOTHING
       """;
 
@@ -69,14 +72,19 @@ final class Sql {
   static final String FIND_PAGES = "SELECT " + PAGE_COLUMNS + " FROM pages";
 
   /**
-   * One batch of the search indexer: the oldest pages not indexed yet ($1 of them), through the V9 partial index;
-   * rows another indexer holds are skipped, not waited for.
+   * One batch of the search indexer, in a transaction: the oldest pages not indexed yet ($1 of them), through the V9
+   * partial index, with what is indexed of them (see SearchVector); rows another indexer holds are skipped, not
+   * waited for.
    */
-  static final String INDEX_BATCH = """
-      WITH batch AS (
-        SELECT id FROM pages WHERE search IS NULL AND error IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-      )
-      UPDATE pages p SET search = page_search_vector(p.title, p.text) FROM batch WHERE p.id = batch.id
+  static final String UNINDEXED_BATCH = """
+      SELECT id, left(title, 1000) AS title, left(text, 100000) AS text FROM pages
+      WHERE search IS NULL AND error IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+      """;
+
+  /** The search vectors ($2, text form) of the pages of a batch ($1), in the same transaction. */
+  static final String SET_SEARCH = """
+      UPDATE pages p SET search = v.search::tsvector FROM unnest($1::bigint[], $2::text[]) AS v(id, search)
+      WHERE p.id = v.id
       """;
 
   /**
@@ -90,12 +98,12 @@ final class Sql {
       """;
 
   /**
-   * Full-text search (V6: the {@code search} column and its GIN index, filled by {@link SearchIndexer} since V9), most relevant first. $1 the query in web-search
-   * syntax, $2 host or null, $3 job id or null, $4/$5 the (rank, id) of the cursor or nulls, $6 the row limit.
+   * Full-text search (V6: the {@code search} column and its GIN index, stored with the page or filled by
+   * {@link SearchIndexer}), most relevant first. $1 the query as a tsquery ({@code SearchQuery}), $2 host or null,
+   * $3 job id or null, $4/$5 the (rank, id) of the cursor or nulls, $6 the row limit.
    * <ul>
    *   <li>A query with no words left once stop words and punctuation are dropped ({@code "the"}, {@code "!!"}) is
-   *   null, so it matches nothing and scans nothing; testing the query's own tsvector first keeps
-   *   websearch_to_tsquery from logging a NOTICE for it.</li>
+   *   null, so it matches nothing and scans nothing.</li>
    *   <li>Rank: {@code ts_rank_cd} (cover density) over the weights of V6, a title match (A) counting 2.5 times a
    *   text match (B); normalization 1 divides by 1 + log(length), so a long page does not win by size alone.</li>
    *   <li>The snippet (ts_headline, CPU-heavy) is made only for the rows of the answer, in the outer query, from at
@@ -107,8 +115,7 @@ final class Sql {
    */
   static final String SEARCH_PAGES = """
       WITH q AS MATERIALIZED (
-        SELECT CASE WHEN length(to_tsvector('english', $1::text)) > 0
-                    THEN websearch_to_tsquery('english', $1::text) END AS query
+        SELECT $1::text::tsquery AS query
       ), hits AS (
         SELECT p.id, ts_rank_cd(p.search, q.query, 1) AS rank
         FROM q JOIN pages p ON p.search @@ q.query

@@ -11,6 +11,7 @@ import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.SearchRequest;
 import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
+import io.fetchbus.search.SearchSettings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -74,8 +75,8 @@ public final class StoreVerticle extends VerticleBase {
     writer = new PageWriter(pool, Meters.of(vertx), WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
     extraction = Extraction.shared(vertx, config());
     Jobs jobs = new Jobs(pool, bus);
-    Frontier frontier = new Frontier(pool, bus, Meters.of(vertx));
     SearchSettings search = SearchSettings.from(config());
+    Frontier frontier = new Frontier(pool, bus, Meters.of(vertx), search.enabled());
     if (search.enabled()) {
       indexer = new SearchIndexer(vertx, pool, search, Meters.of(vertx), () -> ready);
       indexer.start();
@@ -177,7 +178,7 @@ public final class StoreVerticle extends VerticleBase {
     if (p.body() != null && (p.sha256() == null || !p.sha256().matches("[0-9a-f]{64}"))) {
       throw Failure.INVALID.exception("sha256: a body needs its SHA-256 as 64 lower-case hex digits");
     }
-    Tuple params = PageRows.insertParams(p, url, null);
+    Tuple params = PageRows.insertParams(p, url, null, indexer != null);
     return writer.insert(params).compose(rows -> {
       if (rows.size() == 1) {
         Row r = rows.iterator().next();

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * The background search indexer: pages become searchable after the lag the answers report, in batches, and not at
- * all when search is turned off (they wait, unindexed, for it to be turned on).
+ * Search indexing: a fetched page is stored with its search vector; a page saved without one (over the bus, or
+ * while search was off) becomes searchable after the lag the answers report, made by the background indexer in
+ * batches; with search turned off, pages wait unindexed for it to be turned on.
  */
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class SearchIndexingTest extends TestBase {
@@ -75,10 +76,28 @@ class SearchIndexingTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a fetched page is found at once, with no indexer pass: it is stored with its search vector")
+  void fetchedPageIsStoredSearchable(VertxTestContext ctx) {
+    // A refresh of an hour: nothing but the save itself can make the page searchable during this test.
+    deployWithUpstream(search(new JsonObject().put("refreshMs", 3_600_000)))
+        .compose(v -> fb.postFetch(new JsonObject().put("url", up.url("/page/wombats"))))
+        .compose(fetched -> searchFor("wombat").map(answer -> {
+          ctx.verify(() -> {
+            assertThat(fetched.statusCode()).isEqualTo(201);
+            assertThat(answer.getJsonArray("items")).hasSize(1);
+            assertThat(answer.getJsonArray("items").getJsonObject(0).getString("title")).isEqualTo("Page wombats");
+            assertThat(answer.getJsonObject("lag").getLong("pages")).isZero();
+          });
+          return null;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("1,200 pages saved at once are all found after the lag, indexed in batches of batchSize, and /metrics counts them")
   void catchesUpInBatches(VertxTestContext ctx) {
     int pages = 1_200;
-    deployWithUpstream(search(new JsonObject().put("refreshMs", 50).put("batchSize", 500)))
+    deployWithUpstream(search(new JsonObject().put("refreshMs", 50).put("batchSize", 200)))
         // Counted from here: the indexer may have indexed a page an earlier test left before the tables were emptied.
         .compose(v -> caughtUp()).compose(v -> fb.get("/metrics"))
         .map(before -> Scrape.parse(before.bodyAsString()).value("fetchbus_search_indexed_pages_total"))

@@ -1,0 +1,88 @@
+package io.fetchbus.search;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.CharArraySet;
+import org.apache.lucene.analysis.LowerCaseFilter;
+import org.apache.lucene.analysis.StopFilter;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.en.EnglishPossessiveFilter;
+import org.apache.lucene.analysis.snowball.SnowballFilter;
+import org.apache.lucene.analysis.standard.StandardTokenizer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
+import org.tartarus.snowball.ext.EnglishStemmer;
+
+/**
+ * The words of a text as the search index and its queries see them: Unicode word segmentation (UAX #29),
+ * possessives and case dropped, PostgreSQL's English stop words left out (each still takes its position, as in
+ * PostgreSQL), the rest reduced by the Snowball English stemmer, the one PostgreSQL's {@code english}
+ * configuration uses. Pages and queries go through this same analysis, so a word of a query finds the pages that
+ * hold it. Thread-safe; CPU work in proportion to the text, so pages are analysed on worker threads.
+ */
+public final class SearchAnalyzer {
+  /** PostgreSQL's {@code tsearch_data/english.stop}, so stop words are the ones its english configuration drops. */
+  private static final CharArraySet STOP_WORDS = new CharArraySet(List.of(
+      "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself", "yourselves",
+      "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself", "they", "them", "their",
+      "theirs", "themselves", "what", "which", "who", "whom", "this", "that", "these", "those", "am", "is", "are",
+      "was", "were", "be", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "a", "an",
+      "the", "and", "but", "if", "or", "because", "as", "until", "while", "of", "at", "by", "for", "with", "about",
+      "against", "between", "into", "through", "during", "before", "after", "above", "below", "to", "from", "up",
+      "down", "in", "out", "on", "off", "over", "under", "again", "further", "then", "once", "here", "there", "when",
+      "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor",
+      "not", "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will", "just", "don", "should",
+      "now"), false);
+
+  private static final Analyzer ANALYZER = new Analyzer() {
+    @Override
+    protected TokenStreamComponents createComponents(String field) {
+      StandardTokenizer words = new StandardTokenizer();
+      TokenStream out = new EnglishPossessiveFilter(words);
+      out = new LowerCaseFilter(out);
+      out = new StopFilter(out, STOP_WORDS);
+      out = new SnowballFilter(out, new EnglishStemmer());
+      return new TokenStreamComponents(words, out);
+    }
+  };
+
+  private SearchAnalyzer() {}
+
+  /** Receives the lexemes of a text in order, each with its position (1-based, counting stop words). */
+  @FunctionalInterface
+  public interface Lexemes {
+    void accept(String lexeme, int position);
+  }
+
+  /** Feeds {@code to} with the lexemes of {@code text}; returns the position of the last one (0 when none). */
+  public static int analyze(String text, Lexemes to) {
+    try (TokenStream tokens = ANALYZER.tokenStream("", text)) {
+      CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
+      PositionIncrementAttribute step = tokens.addAttribute(PositionIncrementAttribute.class);
+      tokens.reset();
+      int position = 0;
+      int last = 0;
+      while (tokens.incrementToken()) {
+        position += step.getPositionIncrement();
+        to.accept(term.toString(), position);
+        last = position;
+      }
+      tokens.end();
+      return last;
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading a string cannot fail", e);
+    }
+  }
+
+  /** The lexemes of {@code text}, in order, with their positions. */
+  public static List<Positioned> lexemes(String text) {
+    List<Positioned> out = new ArrayList<>();
+    analyze(text, (lexeme, position) -> out.add(new Positioned(lexeme, position)));
+    return out;
+  }
+
+  public record Positioned(String lexeme, int position) {}
+}

@@ -1,0 +1,80 @@
+package io.fetchbus.search;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a page is found by: its title (weight A) and text (weight B) as a PostgreSQL {@code tsvector} in its text
+ * form, ready for {@code ::tsvector}. The same as PostgreSQL's {@code setweight(to_tsvector(title), 'A') ||
+ * setweight(to_tsvector(text), 'B')} made with {@link SearchAnalyzer}: positions of the text follow the title's,
+ * within tsvector's bounds. Made here, on the extract workers, it costs PostgreSQL only the parsing of this
+ * literal: its own text search parser cost more than the rest of storing a page.
+ */
+public final class SearchVector {
+  /** What of a page is indexed, as before: the first 1,000 characters of the title and 100,000 of the text. */
+  static final int MAX_TITLE = 1_000;
+  static final int MAX_TEXT = 100_000;
+  /** tsvector's limits: positions above this are stored as it, at most this many positions per lexeme. */
+  private static final int MAX_POSITION = 16_383;
+  private static final int MAX_POSITIONS_PER_LEXEME = 256;
+  /** PostgreSQL skips words longer than this (in bytes); a lexeme of that length is no word anyone searches. */
+  private static final int MAX_LEXEME_CHARS = 2_047 / 4;
+
+  private final Map<String, List<String>> positions = new HashMap<>();
+
+  private SearchVector() {}
+
+  /** The vector of a page; empty ({@code ""}) when neither has a word to find. */
+  public static String of(String title, String text) {
+    SearchVector v = new SearchVector();
+    int offset = v.add(title, MAX_TITLE, 0, 'A');
+    v.add(text, MAX_TEXT, offset, 'B');
+    return v.literal();
+  }
+
+  /**
+   * Adds the lexemes of {@code s} after position {@code offset}; returns the last position used, from which the next
+   * part goes on (as tsvector's {@code ||} shifts its right side by the left side's greatest position).
+   */
+  private int add(String s, int max, int offset, char weight) {
+    if (s == null || s.isEmpty()) {
+      return offset;
+    }
+    int last = SearchAnalyzer.analyze(s.length() > max ? s.substring(0, max) : s, (lexeme, position) -> {
+      if (lexeme.length() > MAX_LEXEME_CHARS) {
+        return;
+      }
+      List<String> at = positions.computeIfAbsent(lexeme, k -> new ArrayList<>(2));
+      if (at.size() < MAX_POSITIONS_PER_LEXEME) {
+        at.add(Math.min(MAX_POSITION, offset + position) + String.valueOf(weight));
+      }
+    });
+    return Math.min(MAX_POSITION, offset + last);
+  }
+
+  private String literal() {
+    StringBuilder out = new StringBuilder(positions.size() * 16);
+    positions.forEach((lexeme, at) -> {
+      if (!out.isEmpty()) {
+        out.append(' ');
+      }
+      quote(lexeme, out).append(':').append(String.join(",", at));
+    });
+    return out.toString();
+  }
+
+  /** A lexeme quoted for tsvector and tsquery input: in single quotes, with quotes and backslashes doubled. */
+  static StringBuilder quote(String lexeme, StringBuilder out) {
+    out.append('\'');
+    for (int i = 0; i < lexeme.length(); i++) {
+      char c = lexeme.charAt(i);
+      if (c == '\'' || c == '\\') {
+        out.append(c);
+      }
+      out.append(c);
+    }
+    return out.append('\'');
+  }
+}

@@ -1,0 +1,117 @@
+package io.fetchbus.search;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.vertx.core.Future;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The search analysis made in Java agrees with PostgreSQL's {@code english} configuration on ordinary prose: the
+ * same lexemes at the same positions with the same weights, and the same tsquery for web-search queries. Checked
+ * against a real PostgreSQL, which is the reference.
+ */
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class SearchAnalysisTest extends TestBase {
+  private static final String WORDS = "the of and to in is for that on with as by it from at this be are an or was "
+      + "running runs ran connection connections connected generously generous happiness happily studies studying "
+      + "national nationality relational relate relating university universal organization organize organizing "
+      + "system data service request page site link crawl index search store cache queue worker event loop "
+      + "history city river market language music science school church village county family government";
+
+  private Pool pool;
+
+  @BeforeEach
+  void connect() {
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
+        .using(vertx).build(); // closed with the test's Vert.x
+  }
+
+  /** Sentences of the words above, in a fixed random order, with capitals, commas and full stops. */
+  private static String prose(Random r, int words) {
+    String[] vocabulary = WORDS.split(" ");
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < words; i++) {
+      String w = vocabulary[r.nextInt(vocabulary.length)];
+      boolean sentenceStart = i % 9 == 0;
+      out.append(sentenceStart ? Character.toUpperCase(w.charAt(0)) + w.substring(1) : w)
+          .append(i % 9 == 8 ? ". " : i % 5 == 4 ? ", " : " ");
+    }
+    return out.toString();
+  }
+
+  @Test
+  @DisplayName("a page's vector equals setweight(to_tsvector('english', title), 'A') || setweight(text, 'B')")
+  void vectorsAgreeWithPostgres(VertxTestContext ctx) {
+    Random r = new Random(7);
+    List<String[]> pages = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      pages.add(new String[] {prose(r, 3 + r.nextInt(6)), prose(r, 50 + r.nextInt(1500))});
+    }
+    pages.add(new String[] {null, "Only text, no title: 42 apples and 3.14 pies in 2024."});
+    pages.add(new String[] {"The title alone", null});
+    pages.add(new String[] {"The and of", "to be or not to be"});
+    List<Future<Row>> checks = new ArrayList<>();
+    for (String[] p : pages) {
+      checks.add(pool.preparedQuery("""
+          SELECT $1::text::tsvector = setweight(to_tsvector('english', COALESCE($2, '')), 'A')
+                                || setweight(to_tsvector('english', COALESCE($3, '')), 'B') AS same,
+                 $1::text::tsvector::text AS ours,
+                 (setweight(to_tsvector('english', COALESCE($2, '')), 'A')
+                  || setweight(to_tsvector('english', COALESCE($3, '')), 'B'))::text AS theirs
+          """).execute(Tuple.of(SearchVector.of(p[0], p[1]), p[0], p[1])).map(rows -> rows.iterator().next()));
+    }
+    Future.all(checks).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+      for (Future<Row> check : checks) {
+        Row row = check.result();
+        assertThat(row.getString("ours")).isEqualTo(row.getString("theirs"));
+        assertThat(row.getBoolean("same")).isTrue();
+      }
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  @DisplayName("a web-search query becomes the tsquery websearch_to_tsquery('english') makes of it")
+  void queriesAgreeWithPostgres(VertxTestContext ctx) {
+    List<String> queries = List.of("connections", "running universities", "\"national university\" -river",
+        "\"state of the art\"", "music or science", "cache or", "or cache", "-\"event loop\" queue",
+        "Studies, organizing; happily!", "crawl   index    search");
+    List<Future<Row>> checks = new ArrayList<>();
+    for (String q : queries) {
+      checks.add(pool.preparedQuery("SELECT $1::text::tsquery::text AS ours, websearch_to_tsquery('english', $2)::text AS theirs")
+          .execute(Tuple.of(SearchQuery.of(q), q)).map(rows -> rows.iterator().next()));
+    }
+    Future.all(checks).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+      for (int i = 0; i < queries.size(); i++) {
+        Row row = checks.get(i).result();
+        assertThat(row.getString("ours")).as(queries.get(i)).isEqualTo(row.getString("theirs"));
+      }
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  @DisplayName("a query with no word to search for is no query; quotes and backslashes are escaped")
+  void emptyAndEscaped() {
+    assertThat(SearchQuery.of("the of and")).isNull();
+    assertThat(SearchQuery.of("!!! ... ---")).isNull();
+    assertThat(SearchQuery.of("-the")).isNull();
+    assertThat(SearchVector.of(null, null)).isEmpty();
+    assertThat(SearchVector.quote("it's\\", new StringBuilder()).toString()).isEqualTo("'it''s\\\\'");
+  }
+}
