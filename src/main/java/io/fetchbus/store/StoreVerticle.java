@@ -11,6 +11,7 @@ import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.SearchRequest;
 import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
+import io.fetchbus.search.SearchQuery;
 import io.fetchbus.search.SearchSettings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -88,6 +89,8 @@ public final class StoreVerticle extends VerticleBase {
     });
     // With Postgres up, deployment completes once the schema is ready; with it down, the service starts anyway.
     return Future.all(List.of(migrate().otherwiseEmpty(),
+        // Lucene's analysis classes load in a few hundred ms: here, on a worker, not in the first search.
+        vertx.executeBlocking(() -> SearchQuery.of("warm up")),
         bus.<JsonObject>consumer(Bus.PAGES_SAVE, msg -> serve(msg, this::savePage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_GET, msg -> serve(msg, this::getPage)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_CONTENT, msg -> serve(msg, this::getContent)).completion(),
