@@ -10,11 +10,9 @@ import org.apache.lucene.analysis.LowerCaseFilter;
 import org.apache.lucene.analysis.StopFilter;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishPossessiveFilter;
-import org.apache.lucene.analysis.snowball.SnowballFilter;
 import org.apache.lucene.analysis.standard.StandardTokenizer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
-import org.tartarus.snowball.ext.EnglishStemmer;
 
 /**
  * The words of a text as the search index and its queries see them: Unicode word segmentation (UAX #29),
@@ -44,7 +42,7 @@ public final class SearchAnalyzer {
       TokenStream out = new EnglishPossessiveFilter(words);
       out = new LowerCaseFilter(out);
       out = new StopFilter(out, STOP_WORDS);
-      out = new SnowballFilter(out, new EnglishStemmer());
+      out = new CachedStemFilter(out);
       return new TokenStreamComponents(words, out);
     }
   };
