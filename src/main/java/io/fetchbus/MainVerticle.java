@@ -192,10 +192,11 @@ public final class MainVerticle extends VerticleBase {
     if (embedded == null) {
       return Future.succeededFuture();
     }
+    LOG.info("stopping the embedded PostgreSQL");
     return vertx.executeBlocking(() -> {
       embedded.close();
       return null;
-    });
+    }).onSuccess(v -> LOG.info("stopped the embedded PostgreSQL"));
   }
 
   /**

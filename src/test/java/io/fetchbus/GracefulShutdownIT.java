@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fetchbus.support.CrawlChecks;
 import io.fetchbus.support.Fetchbus;
 import io.fetchbus.support.Jobs;
+import io.fetchbus.support.Poll;
 import io.fetchbus.support.Processes;
 import io.fetchbus.support.ServiceProcess;
 import io.fetchbus.support.TestBase;
@@ -14,6 +15,10 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -157,6 +162,64 @@ class GracefulShutdownIT extends TestBase {
                           return null;
                         }));
                   }));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("SIGTERM mid-crawl on the embedded PostgreSQL (the README's run command): the drain stores its pages and "
+      + "releases its leases before the database stops, last; a restart on the same data completes the job")
+  void embeddedDatabaseStopsLast(VertxTestContext ctx) throws IOException {
+    Set<String> expected = TestSite.pages(site.reachable(3, link -> true));
+    Path data = Files.createTempDirectory("fetchbus-embedded-shutdown");
+    Map<String, String> embedded = new HashMap<>(Map.of("FETCHBUS_PG_URL", "",
+        "FETCHBUS_PG_EMBEDDED_DATA_DIR", data.toString(), "FETCHBUS_SHUTDOWN_GRACE_MS", "30000"));
+    ServiceProcess[] p = new ServiceProcess[1];
+    String[] jobId = new String[1];
+    start("embedded-1", embedded)
+        .compose(node -> {
+          p[0] = node.process();
+          site.hold();
+          return Jobs.crawl(node.fb(), new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 3));
+        })
+        .compose(id -> {
+          jobId[0] = id;
+          // Mid-crawl without looking into its database: the seed passed, and fetches are held at the site.
+          return Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1)).compose(v -> {
+            site.release();
+            site.hold();
+            return Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 3));
+          });
+        })
+        .compose(v -> {
+          p[0].terminate();
+          return p[0].awaitLog(Pattern.compile("waiting up to \\d+ ms for (\\d+) crawl fetches in flight"));
+        })
+        .compose(waiting -> {
+          site.release(); // the fetches in flight finish during the drain, and are stored
+          return p[0].exited(60_000).compose(code -> p[0].readOutput().map(out -> {
+            ctx.verify(() -> {
+              assertThat(code).isEqualTo(SIGTERM_EXIT);
+              assertThat(out).doesNotContain("the store is unavailable").doesNotContain("they expire in")
+                  .contains("released 0 crawl leases")
+                  .containsSubsequence("stopped crawling", "stopped the store", "shut down in",
+                      "stopping the embedded PostgreSQL", "stopped the embedded PostgreSQL");
+            });
+            return null;
+          }));
+        })
+        .compose(v -> start("embedded-2", embedded))
+        .compose(node -> Jobs.finished(node.fb(), "/v1/crawls/" + jobId[0]).compose(job -> Jobs.all(node.fb(),
+            "/v1/crawls/" + jobId[0] + "/pages").map(pages -> {
+          ctx.verify(() -> {
+            assertThat(job.getString("status")).isEqualTo("completed");
+            assertThat(CrawlChecks.paths(pages)).isEqualTo(expected);
+            assertThat(pages).hasSize(expected.size());
+          });
+          return null;
+        })).eventually(() -> {
+          node.process().terminate(); // and its database with it, as above
+          return node.process().exited(60_000);
         }))
         .onComplete(ctx.succeedingThenComplete());
   }

@@ -4,6 +4,9 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A PostgreSQL server run by this process from the binaries inside the jar, so that the service works on a
@@ -11,7 +14,15 @@ import java.nio.file.Path;
  * from a worker thread.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
+  /**
+   * How long the JVM's shutdown waits for the service to stop the server itself, last: longer than the launcher
+   * waits for Vert.x to close (2 minutes), after which the server is stopped anyway rather than left running.
+   */
+  private static final long LAST_RESORT_MS = 130_000;
+
   private final EmbeddedPostgres postgres;
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private final AtomicBoolean closing = new AtomicBoolean();
 
   private EmbeddedDatabase(EmbeddedPostgres postgres) {
     this.postgres = postgres;
@@ -24,11 +35,31 @@ public final class EmbeddedDatabase implements AutoCloseable {
         .setDataDirectory(dataDir)
         .setCleanDataDirectory(false)
         .setServerConfig("listen_addresses", "127.0.0.1")
-        .setRegisterShutdownHook(true);
+        // Not the library's hook, which stops the server at once on SIGTERM, while the service still drains
+        // into it: the service stops it last (MainVerticle), and this hook only waits for that.
+        .setRegisterShutdownHook(false);
     if (port > 0) {
       builder.setPort(port);
     }
-    return new EmbeddedDatabase(builder.start());
+    EmbeddedDatabase db = new EmbeddedDatabase(builder.start());
+    Runtime.getRuntime().addShutdownHook(new Thread(db::closeLast, "embedded-postgresql-shutdown"));
+    return db;
+  }
+
+  /** In the JVM's shutdown: waits for the service to have closed the server, and closes it if it did not. */
+  private void closeLast() {
+    try {
+      if (closed.await(LAST_RESORT_MS, TimeUnit.MILLISECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      close();
+    } catch (IOException ignored) {
+      // the JVM is exiting; nothing is left to tell
+    }
   }
 
   /** Trust authentication on loopback, as initdb sets it up for the embedded server: no password to keep. */
@@ -38,6 +69,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    postgres.close();
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      postgres.close();
+    } finally {
+      closed.countDown();
+    }
   }
 }
