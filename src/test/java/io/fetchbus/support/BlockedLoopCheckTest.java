@@ -1,0 +1,58 @@
+package io.fetchbus.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The suite's blocked-loop check still catches what it is for: a task that runs on an event loop past the limit,
+ * and one that sleeps or waits there. (What it no longer reports is wall time a busy machine adds.)
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class BlockedLoopCheckTest {
+
+  @Test
+  @DisplayName("a task spinning on an event loop for 1 s is reported, with the CPU it used")
+  void spinningIsReported(VertxTestContext ctx) {
+    Vertx vertx = TestVertx.create();
+    vertx.runOnContext(v -> {
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      long spins = 0;
+      while (System.nanoTime() < until) {
+        spins++;
+      }
+      ctx.verify(() -> assertThat(spins).isPositive());
+      vertx.close().onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+        assertThat(TestVertx.blockedEventLoops(vertx)).isNotEmpty()
+            .allSatisfy(report -> assertThat(report).contains("ms of CPU"));
+        ctx.completeNow();
+      })));
+    });
+  }
+
+  @Test
+  @DisplayName("a task sleeping on an event loop for 1 s is reported, though it uses no CPU")
+  void sleepingIsReported(VertxTestContext ctx) {
+    Vertx vertx = TestVertx.create();
+    vertx.runOnContext(v -> {
+      try {
+        Thread.sleep(1_000); // the fault under test: a blocking call on an event loop
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      vertx.close().onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+        assertThat(TestVertx.blockedEventLoops(vertx)).isNotEmpty()
+            .anySatisfy(report -> assertThat(report).contains("TIMED_WAITING"));
+        ctx.completeNow();
+      })));
+    });
+  }
+}
