@@ -174,7 +174,7 @@ public final class CrawlVerticle extends VerticleBase {
   }
 
   private static JsonObject seed(WebUrl url) {
-    return new JsonObject().put("url", url.toString()).put("key", url.key()).put("host", url.host());
+    return LinkSelection.entry(url);
   }
 
   /**
@@ -287,35 +287,26 @@ public final class CrawlVerticle extends VerticleBase {
 
   /** Stores the page with the links the job follows from it, one level deeper, unless that is past maxDepth. */
   private Future<Void> complete(Lease lease, JobPlan plan, FetchResult result, JsonObject extracted) {
-    JsonArray links = new JsonArray();
+    Future<LinkSelection> links = Future.succeededFuture(new LinkSelection(new JsonArray(), new JsonArray()));
     if (plan.followsLinksAt(lease.depth())) {
       JsonArray found = extracted.getJsonArray("links", new JsonArray());
       List<String> urls = new ArrayList<>(found.size());
       for (int i = 0; i < found.size(); i++) {
         urls.add(found.getJsonObject(i).getString("url"));
       }
-      links = followed(plan, urls, settings.maxLinksPerPage());
+      // The job's patterns are the client's: matching them, bounded, is work for a worker thread.
+      links = vertx.executeBlocking(() -> LinkSelection.of(plan.scope(), urls, settings.maxLinksPerPage()), false);
     }
     // A crawl stores a page per fetch of its own: the fetch id of a fetch joined by another caller is not ours.
     SavePage page = SavePage.of(result, extracted);
     JsonObject json = page.toJson().put("fetchId", (String) null);
-    JsonObject req = lease.ref().put("page", json).put("links", links).put("linkDepth", lease.depth() + 1);
-    return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs())
+    return links.compose(selected -> {
+      JsonObject req = lease.ref().put("page", json).put("links", selected.followed())
+          .put("linkDepth", lease.depth() + 1).put("undecided", selected.undecided());
+      return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs());
+    })
         .onSuccess(stored -> webhooks.page(lease.jobId(), stored.getJsonObject("page")))
         .mapEmpty();
-  }
-
-  /** The URLs the job follows, once each, in their order, at most {@code max}. */
-  private static JsonArray followed(JobPlan plan, List<String> urls, int max) {
-    JsonArray links = new JsonArray();
-    Set<String> seen = new HashSet<>();
-    for (int i = 0; i < urls.size() && links.size() < max; i++) {
-      WebUrl url = plan.scope().follow(urls.get(i));
-      if (url != null && seen.add(url.key())) {
-        links.add(seed(url));
-      }
-    }
-    return links;
   }
 
   /** The job's sitemaps entry: their URLs join the frontier at depth 1, and the entry leaves it. */
@@ -323,9 +314,10 @@ public final class CrawlVerticle extends VerticleBase {
     Future<List<String>> found = plan.takesSitemapUrls() ? sitemaps.discover(lease.url(), plan.obeyRobots())
         : Future.succeededFuture(List.of());
     // Filtering up to 50,000 URLs through the job's patterns is work for a worker thread.
-    return found.compose(urls -> vertx.executeBlocking(() -> followed(plan, urls, Sitemaps.MAX_URLS), false))
-        .compose(links -> storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, lease.ref().putNull("page").put("links", links)
-            .put("linkDepth", 1), System.currentTimeMillis() + settings.leaseMs()))
+    return found.compose(urls -> vertx.executeBlocking(() -> LinkSelection.of(plan.scope(), urls, Sitemaps.MAX_URLS), false))
+        .compose(links -> storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, lease.ref().putNull("page")
+            .put("links", links.followed()).put("undecided", links.undecided()).put("linkDepth", 1),
+            System.currentTimeMillis() + settings.leaseMs()))
         .mapEmpty();
   }
 
