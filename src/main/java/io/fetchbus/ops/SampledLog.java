@@ -1,6 +1,7 @@
 package io.fetchbus.ops;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.Shareable;
 import org.slf4j.Logger;
 
 /**
@@ -10,7 +11,7 @@ import org.slf4j.Logger;
  * Never logs a stack trace: the caller passes what happened, not an exception. Thread-safe, so the API verticles
  * of several event loops can share one.
  */
-public final class SampledLog {
+public final class SampledLog implements Shareable {
   private final Vertx vertx;
   private final Logger log;
   private final long windowMs;
