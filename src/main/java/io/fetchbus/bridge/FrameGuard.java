@@ -38,7 +38,7 @@ final class FrameGuard {
 
   record Refusal(int code, String message) {}
 
-  /** Why the frame of {@code type} ({@code send}, {@code publish}, {@code register}, {@code unregister}) is refused, or null. */
+  /** Why a {@code send}, {@code publish}, {@code register} or {@code unregister} frame is refused, or null. */
   Refusal check(String type, JsonObject frame) {
     if (!(frame.getValue("address") instanceof String address) || address.isEmpty()
         || address.length() > MAX_ADDRESS_CHARS) {

@@ -314,7 +314,8 @@ public final class CrawlVerticle extends VerticleBase {
     Future<List<String>> found = plan.takesSitemapUrls() ? sitemaps.discover(lease.url(), plan.obeyRobots())
         : Future.succeededFuture(List.of());
     // Filtering up to 50,000 URLs through the job's patterns is work for a worker thread.
-    return found.compose(urls -> vertx.executeBlocking(() -> LinkSelection.of(plan.scope(), urls, Sitemaps.MAX_URLS), false))
+    return found
+        .compose(urls -> vertx.executeBlocking(() -> LinkSelection.of(plan.scope(), urls, Sitemaps.MAX_URLS), false))
         .compose(links -> storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, lease.ref().putNull("page")
             .put("links", links.followed()).put("undecided", links.undecided()).put("linkDepth", 1),
             System.currentTimeMillis() + settings.leaseMs()))

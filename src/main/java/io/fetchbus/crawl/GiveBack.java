@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * What becomes of a leased entry that gave no page ({@code fetchbus.frontier.retry}): back in the frontier after a delay
- * ({@code retry}, counted against {@code crawl.maxAttempts}; {@code requeue}, not counted), or ended
+ * What becomes of a leased entry that gave no page ({@code fetchbus.frontier.retry}): back in the frontier after a
+ * delay ({@code retry}, counted against {@code crawl.maxAttempts}; {@code requeue}, not counted), or ended
  * ({@code failed}, {@code robots}) with its error, which the job's errors list shows.
  */
 record GiveBack(String outcome, long delayMs, String error, String errorClass) {
@@ -29,7 +29,8 @@ record GiveBack(String outcome, long delayMs, String error, String errorClass) {
     int status = Failures.status(err);
     Failure kind = err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
         ? Failure.of(re.failureCode(), re.getMessage()) : null;
-    String errorClass = kind != null ? kind.slug : (status == 504 ? Failure.UPSTREAM_TIMEOUT.slug : Failure.of(status).slug);
+    String errorClass = kind != null ? kind.slug
+        : (status == 504 ? Failure.UPSTREAM_TIMEOUT.slug : Failure.of(status).slug);
     String error = Failure.detail(status, err.getMessage());
     if (kind == Failure.ROBOTS_DISALLOWED) {
       return new GiveBack("robots", 0, error, errorClass);
