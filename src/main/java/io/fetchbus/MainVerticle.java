@@ -24,6 +24,9 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -90,6 +93,9 @@ public final class MainVerticle extends VerticleBase {
           vertx.eventBus().addInboundInterceptor(wireBodies);
           String nodeId = vertx.isClustered() ? ((VertxInternal) vertx).clusterManager().getNodeId() : UUID.randomUUID().toString();
           vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ID, nodeId);
+          if (vertx.isClustered()) {
+            publishClusterPorts();
+          }
           cfg.put("roles", new JsonArray(List.copyOf(roles)));
           // -cluster may have come from the command line: the effective configuration says what this node is.
           cfg.getJsonObject("cluster", new JsonObject()).put("enabled", vertx.isClustered());
@@ -243,6 +249,20 @@ public final class MainVerticle extends VerticleBase {
     }
   }
 
+  /** The cluster's ports on this node: like every port of the node, never a fetch's destination (see the guard). */
+  private void publishClusterPorts() {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    LocalMap<Object, Object> node = vertx.sharedData().getLocalMap(Bus.NODE_INFO);
+    NodeInfo eventBus = cluster.getNodeInfo();
+    if (eventBus != null) {
+      node.put(Bus.NODE_CLUSTER_PORT, eventBus.port());
+    }
+    if (cluster instanceof HazelcastClusterManager hazelcast && hazelcast.getHazelcastInstance() != null) {
+      node.put(Bus.NODE_CLUSTER_MEMBER_PORT,
+          hazelcast.getHazelcastInstance().getCluster().getLocalMember().getAddress().getPort());
+    }
+  }
+
   /** With no {@code pg.url}, starts the embedded server (blocking work, so on a worker thread) and points at it. */
   private Future<JsonObject> withDatabase(JsonObject cfg) {
     JsonObject pg = cfg.getJsonObject("pg");
@@ -256,6 +276,7 @@ public final class MainVerticle extends VerticleBase {
         .map(db -> {
           embedded = db;
           pg.put("url", db.url());
+          vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_EMBEDDED_PG_PORT, db.port());
           return cfg;
         });
   }

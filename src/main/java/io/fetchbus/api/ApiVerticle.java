@@ -153,7 +153,7 @@ public final class ApiVerticle extends VerticleBase {
       route.setDoSecurity(false);
     }
     Router router = builder.createRouter();
-    Problems problems = new Problems(maxRequestBytes, new Violations(contract.json()));
+    Problems problems = new Problems(maxRequestBytes, new Violations(contract.json()), Problems.unavailableLog(vertx));
     router.route().failureHandler(problems::handle);
     router.errorHandler(404, problems::handle);
     router.errorHandler(405, problems::handle);

@@ -2,6 +2,8 @@ package io.fetchbus.api;
 
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
+import io.fetchbus.ops.SampledLog;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -21,10 +23,19 @@ final class Problems {
 
   private final int maxRequestBytes;
   private final Violations violations;
+  /** 502, 503, 504: the store, an upstream or the node out of breath; many at once when one is, so sampled. */
+  private final SampledLog unavailable;
 
-  Problems(int maxRequestBytes, Violations violations) {
+  Problems(int maxRequestBytes, Violations violations, SampledLog unavailable) {
     this.maxRequestBytes = maxRequestBytes;
     this.violations = violations;
+    this.unavailable = unavailable;
+  }
+
+  /** The sampled log of 5xx answers other than 500, one for the API verticles of a Vert.x instance. */
+  static SampledLog unavailableLog(Vertx vertx) {
+    return vertx.sharedData().<String, SampledLog>getLocalMap("fetchbus.api").computeIfAbsent("problemLog",
+        k -> new SampledLog(vertx, LOG, 60_000, 10, "5xx answers"));
   }
 
   void handle(RoutingContext ctx) {
@@ -45,15 +56,7 @@ final class Problems {
       status = status(failure, ctx.statusCode());
       detail = detail(ctx, failure, status);
     }
-    if (status >= 500) {
-      if (status == 500) {
-        LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
-      } else {
-        LOG.warn("{} {} -> {}: {}", ctx.request().method(), ctx.request().path(), status, detail);
-      }
-    } else {
-      LOG.debug("{} {} -> {}: {}", ctx.request().method(), ctx.request().path(), status, detail);
-    }
+    log(ctx, failure, status, detail);
     if (ctx.response().headWritten()) {
       ctx.response().reset();
       return;
@@ -72,6 +75,19 @@ final class Problems {
       ctx.response().putHeader("Retry-After", "5");
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", MEDIA_TYPE).end(problem.encode());
+  }
+
+  private void log(RoutingContext ctx, Throwable failure, int status, String detail) {
+    if (Boolean.TRUE.equals(ctx.get(Admission.REFUSED))) {
+      return; // Admission logs its refusals, sampled
+    }
+    if (status == 500) {
+      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+    } else if (status > 500) {
+      unavailable.warn("{} {} -> {}: {}", ctx.request().method(), ctx.request().path(), status, detail);
+    } else {
+      LOG.debug("{} {} -> {}: {}", ctx.request().method(), ctx.request().path(), status, detail);
+    }
   }
 
   private static int status(Throwable t, int ctxStatus) {

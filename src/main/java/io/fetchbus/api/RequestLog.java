@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Gives every request an id (the client's {@code X-Request-Id} when it is sane, else a new one), returns it,
- * and logs one line per request when the response is done: method, route, status, duration, key name, id.
+ * and logs one line per request when the response is done: method, route, status, duration, key name, id. Requests
+ * {@link Admission} refused are left out: under overload they would be most of the log, and it counts them.
  */
 final class RequestLog implements Handler<RoutingContext> {
   static final String REQUEST_ID = "fetchbus.requestId";
@@ -26,6 +27,9 @@ final class RequestLog implements Handler<RoutingContext> {
     ctx.response().putHeader("X-Request-Id", id);
     long start = System.nanoTime();
     ctx.addEndHandler(done -> {
+      if (Boolean.TRUE.equals(ctx.get(Admission.REFUSED))) {
+        return;
+      }
       String route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null
           ? ctx.request().path() : ctx.currentRoute().getPath();
       long ms = (System.nanoTime() - start) / 1_000_000;

@@ -1,7 +1,6 @@
 package io.fetchbus.bridge;
 
 import io.vertx.core.json.JsonArray;
-import io.vertx.ext.bridge.PermittedOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -10,9 +9,7 @@ import java.util.regex.PatternSyntaxException;
 /**
  * The addresses one direction of the bridge permits. An entry made only of letters, digits, {@code .}, {@code _}
  * and {@code -} is one exact address ({@code fetchbus.fetch}); any other entry is a regular expression that must
- * match the whole address ({@code fetchbus\.crawl\.(submit|status)}). The same entries go to the bridge's own
- * {@link PermittedOptions} (exact {@code address} or {@code addressRegex}, with the same full-match rule), so
- * the verdict here and the bridge's are one.
+ * match the whole address ({@code fetchbus\.crawl\.(submit|status)}).
  */
 final class AllowList {
   private static final Pattern PLAIN_ADDRESS = Pattern.compile("[A-Za-z0-9._-]+");
@@ -52,13 +49,5 @@ final class AllowList {
       }
     }
     return false;
-  }
-
-  /** The same entries for {@code BridgeOptions}. */
-  List<PermittedOptions> permitted() {
-    List<PermittedOptions> out = new ArrayList<>();
-    exact.forEach(a -> out.add(new PermittedOptions().setAddress(a)));
-    patterns.forEach(p -> out.add(new PermittedOptions().setAddressRegex(p.pattern())));
-    return out;
   }
 }

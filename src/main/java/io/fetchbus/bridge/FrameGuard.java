@@ -2,28 +2,20 @@ package io.fetchbus.bridge;
 
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
-import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.bridge.BridgeEventType;
-import io.vertx.ext.eventbus.bridge.tcp.BridgeEvent;
-import io.vertx.ext.eventbus.bridge.tcp.impl.protocol.FrameHelper;
 import java.util.ArrayList;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Decides every {@code send}, {@code publish}, {@code register} and {@code unregister} frame before the bridge acts
  * on it: its shape, its API key (when keys are configured), and its address against the allow-lists. A refused
- * frame gets an {@code err} frame that names what it answers (the {@code replyAddress} of a send, the address of
- * a register), with a failure code like every Fetchbus failure, and then the bridge drops it (its own
- * {@code "blocked by bridgeEvent handler"} err frame follows).
+ * frame gets an {@link #errFrame} that names what it answers (the {@code replyAddress} of a send, the address of
+ * a register), with a failure code like every Fetchbus failure, and is dropped.
  *
- * <p>The frame is the bridge's own object, so changes made here are what the bridge forwards: the
- * {@code authorization} header is always removed (no consumer, log or other node sees a key), and a crawl
- * submission carries the name of the key that sent it, as over REST.
+ * <p>Changes made to the frame here are what the bridge forwards: the {@code authorization} header is always
+ * removed (no consumer, log or other node sees a key), and a crawl submission carries the name of the key that
+ * sent it, as over REST.
  */
-final class FrameGuard implements Handler<BridgeEvent> {
-  private static final Logger LOG = LoggerFactory.getLogger(FrameGuard.class);
+final class FrameGuard {
   static final String AUTHORIZATION = "authorization";
   private static final int MAX_ADDRESS_CHARS = 256;
   /** The longest a client may ask the bus to wait for a reply ({@code headers.timeout}). */
@@ -44,29 +36,10 @@ final class FrameGuard implements Handler<BridgeEvent> {
     this.outbound = outbound;
   }
 
-  private record Refusal(int code, String message) {}
+  record Refusal(int code, String message) {}
 
-  @Override
-  public void handle(BridgeEvent event) {
-    BridgeEventType type = event.type();
-    if (type != BridgeEventType.SEND && type != BridgeEventType.PUBLISH && type != BridgeEventType.REGISTER
-        && type != BridgeEventType.UNREGISTER) {
-      event.complete(true); // ping, and the socket events: nothing to check
-      return;
-    }
-    JsonObject frame = event.getRawMessage();
-    Refusal refusal = check(type, frame);
-    if (refusal == null) {
-      event.complete(true);
-      return;
-    }
-    LOG.debug("bridge refused a {} frame from {}: {} {}", type, event.socket().remoteAddress(), refusal.code(),
-        refusal.message());
-    FrameHelper.writeFrame(errFrame(type, frame, refusal), event.socket());
-    event.complete(false);
-  }
-
-  private Refusal check(BridgeEventType type, JsonObject frame) {
+  /** Why a {@code send}, {@code publish}, {@code register} or {@code unregister} frame is refused, or null. */
+  Refusal check(String type, JsonObject frame) {
     if (!(frame.getValue("address") instanceof String address) || address.isEmpty()
         || address.length() > MAX_ADDRESS_CHARS) {
       return new Refusal(400, "invalid-request: address must be a string of 1 to " + MAX_ADDRESS_CHARS + " characters");
@@ -91,8 +64,8 @@ final class FrameGuard implements Handler<BridgeEvent> {
       }
     }
     return switch (type) {
-      case SEND -> checkSend(address, frame, keyName);
-      case PUBLISH -> checkPublish(address, frame);
+      case Frames.SEND -> checkSend(address, frame, keyName);
+      case Frames.PUBLISH -> checkPublish(address, frame);
       default -> outbound.permits(address) ? null
           : new Refusal(403, "access_denied: " + address + " is not on bridge.outbound");
     };
@@ -183,13 +156,13 @@ final class FrameGuard implements Handler<BridgeEvent> {
    * message}): {@code address} is what the refusal answers (a send's replyAddress, a register's address), absent
    * when nothing waits for it (a publish, a send without replyAddress).
    */
-  private static JsonObject errFrame(BridgeEventType type, JsonObject frame, Refusal refusal) {
+  static JsonObject errFrame(String type, JsonObject frame, Refusal refusal) {
     JsonObject err = new JsonObject().put("type", "err");
     Object address = frame.getValue("address") instanceof String s ? s : null;
     Object replyAddress = frame.getValue("replyAddress") instanceof String s ? s : null;
-    if (type == BridgeEventType.SEND && replyAddress != null) {
+    if (type.equals(Frames.SEND) && replyAddress != null) {
       err.put("address", replyAddress);
-    } else if ((type == BridgeEventType.REGISTER || type == BridgeEventType.UNREGISTER) && address != null) {
+    } else if ((type.equals(Frames.REGISTER) || type.equals(Frames.UNREGISTER)) && address != null) {
       err.put("address", address);
     }
     if (address != null) {

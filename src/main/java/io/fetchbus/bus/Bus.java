@@ -1,5 +1,7 @@
 package io.fetchbus.bus;
 
+import java.util.List;
+
 /**
  * Every event-bus address Fetchbus serves or publishes: the whole contract in one place.
  * Bodies are {@code JsonObject}s (cluster- and bridge-safe); the records in this package type both ends.
@@ -113,6 +115,18 @@ public final class Bus {
   public static final String NODE_ID = "id";
   /** The port the TCP event-bus bridge listens on, when it is enabled. */
   public static final String NODE_BRIDGE_PORT = "bridge.port";
+  /** Clustered: the port of the event bus's own TCP server, which the other nodes send messages to. */
+  public static final String NODE_CLUSTER_PORT = "cluster.eventBusPort";
+  /** Clustered: the port Hazelcast, the cluster manager, listens on for its members. */
+  public static final String NODE_CLUSTER_MEMBER_PORT = "cluster.memberPort";
+  /** The port of the embedded PostgreSQL this node started, when {@code pg.url} is not set. */
+  public static final String NODE_EMBEDDED_PG_PORT = "pg.embeddedPort";
+  /**
+   * The keys of {@link #NODE_INFO} that hold a port this node listens on: a fetch never reaches one of them on
+   * a local address, whatever the destination guard's settings (the service must not be turned on itself).
+   */
+  public static final List<String> NODE_OWN_PORTS = List.of(NODE_HTTP_PORT, NODE_BRIDGE_PORT,
+      NODE_CLUSTER_PORT, NODE_CLUSTER_MEMBER_PORT, NODE_EMBEDDED_PG_PORT);
   /** True in {@link #NODE_INFO} once every verticle of this node is deployed. */
   public static final String NODE_DEPLOYED = "deployed";
   /**

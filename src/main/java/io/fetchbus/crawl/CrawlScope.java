@@ -13,10 +13,19 @@ import java.util.regex.Pattern;
  * {@code allowSubdomains}, anywhere with {@code allowExternalLinks}; then {@code excludePaths} (any match drops
  * the link) and {@code includePaths} (when given, one must match). Patterns are found anywhere in the URL's
  * path, or in the whole URL with {@code regexOnFullURL}; anchor them with ^ and $ to match all of it.
+ *
+ * <p>Patterns are the client's, so matching them is bounded ({@link RegexBudget}): every character the regex engine
+ * reads is a step, counted for the link and for all the links of its page together. A link whose patterns run
+ * out of steps is {@link Decision#UNDECIDED}: neither followed nor silently dropped, but reported by the caller.
  */
 final class CrawlScope {
-  /** Steps a pattern may take on one link; a pathological pattern costs at most this, never a stalled event loop. */
-  static final int REGEX_BUDGET = 200_000;
+  /** What the scope says of a link. */
+  enum Decision { FOLLOW, SKIP, UNDECIDED }
+
+  /** A link's decision, with the link as the crawl would fetch it (null when it is not a URL the crawl can fetch). */
+  record Judged(Decision decision, WebUrl url) {
+    static final Judged SKIPPED = new Judged(Decision.SKIP, null);
+  }
 
   private final String seedHost;
   private final String seedDomain;
@@ -39,35 +48,45 @@ final class CrawlScope {
     exclude = spec.excludePaths().stream().map(Pattern::compile).toList();
   }
 
-  /** The link as the crawl would fetch it, or null when the crawl does not follow it. */
+  /** The link as the crawl would fetch it, or null when the crawl does not follow it (or could not decide). */
   WebUrl follow(String link) {
+    Judged judged = judge(link, RegexBudget.forLinks(1));
+    return judged.decision() == Decision.FOLLOW ? judged.url() : null;
+  }
+
+  /** Whether the crawl follows {@code link}, spending steps of {@code budget} on its patterns. */
+  Judged judge(String link, RegexBudget budget) {
     WebUrl url;
     try {
       url = WebUrl.parse("link", ignoreQuery ? withoutQuery(link) : link);
     } catch (ReplyException e) {
-      return null;
+      return Judged.SKIPPED;
     }
     if (!inScope(url.host())) {
-      return null;
+      return Judged.SKIPPED;
+    }
+    if (exclude.isEmpty() && include.isEmpty()) {
+      return new Judged(Decision.FOLLOW, url);
     }
     String subject = fullUrl ? url.key() : pathOf(url.key());
+    RegexBudget.Link steps = budget.forLink();
     try {
       for (Pattern p : exclude) {
-        if (p.matcher(new Budgeted(subject)).find()) {
-          return null;
+        if (p.matcher(steps.counting(subject)).find()) {
+          return Judged.SKIPPED;
         }
       }
       if (include.isEmpty()) {
-        return url;
+        return new Judged(Decision.FOLLOW, url);
       }
       for (Pattern p : include) {
-        if (p.matcher(new Budgeted(subject)).find()) {
-          return url;
+        if (p.matcher(steps.counting(subject)).find()) {
+          return new Judged(Decision.FOLLOW, url);
         }
       }
-      return null;
-    } catch (Budgeted.Exhausted e) {
-      return null;
+      return Judged.SKIPPED;
+    } catch (RegexBudget.Exhausted e) {
+      return new Judged(Decision.UNDECIDED, url);
     }
   }
 
@@ -86,49 +105,5 @@ final class CrawlScope {
   private static String pathOf(String key) {
     String path = URI.create(key).getRawPath();
     return path == null || path.isEmpty() ? "/" : path;
-  }
-
-  /** The subject of a match, counting every character the regex engine reads. */
-  private static final class Budgeted implements CharSequence {
-    static final class Exhausted extends RuntimeException {
-      Exhausted() {
-        super(null, null, false, false);
-      }
-    }
-
-    private final CharSequence text;
-    private final int[] steps;
-
-    Budgeted(CharSequence text) {
-      this(text, new int[] {REGEX_BUDGET});
-    }
-
-    private Budgeted(CharSequence text, int[] steps) {
-      this.text = text;
-      this.steps = steps;
-    }
-
-    @Override
-    public char charAt(int index) {
-      if (--steps[0] < 0) {
-        throw new Exhausted();
-      }
-      return text.charAt(index);
-    }
-
-    @Override
-    public int length() {
-      return text.length();
-    }
-
-    @Override
-    public CharSequence subSequence(int start, int end) {
-      return new Budgeted(text.subSequence(start, end), steps);
-    }
-
-    @Override
-    public String toString() {
-      return text.toString();
-    }
   }
 }

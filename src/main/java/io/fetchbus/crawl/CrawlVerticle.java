@@ -16,7 +16,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -176,7 +174,7 @@ public final class CrawlVerticle extends VerticleBase {
   }
 
   private static JsonObject seed(WebUrl url) {
-    return new JsonObject().put("url", url.toString()).put("key", url.key()).put("host", url.host());
+    return LinkSelection.entry(url);
   }
 
   /**
@@ -249,9 +247,11 @@ public final class CrawlVerticle extends VerticleBase {
    */
   private Future<Void> page(Lease lease, JobPlan plan) {
     return fetch(lease, plan).compose(
-        result -> extraction.toStoreOrFail(result, plan.formats()).compose(
-            extracted -> complete(lease, plan, result, extracted),
-            err -> giveBack(lease, err)),
+        result -> GiveBack.notNow(result)
+            ? giveBack(lease, GiveBack.afterNotNow(result, lease.attempts(), settings, System.currentTimeMillis()))
+            : extraction.toStoreOrFail(result, plan.formats()).compose(
+                extracted -> complete(lease, plan, result, extracted),
+                err -> giveBack(lease, err)),
         err -> giveBack(lease, err));
   }
 
@@ -287,35 +287,26 @@ public final class CrawlVerticle extends VerticleBase {
 
   /** Stores the page with the links the job follows from it, one level deeper, unless that is past maxDepth. */
   private Future<Void> complete(Lease lease, JobPlan plan, FetchResult result, JsonObject extracted) {
-    JsonArray links = new JsonArray();
+    Future<LinkSelection> links = Future.succeededFuture(new LinkSelection(new JsonArray(), new JsonArray()));
     if (plan.followsLinksAt(lease.depth())) {
       JsonArray found = extracted.getJsonArray("links", new JsonArray());
       List<String> urls = new ArrayList<>(found.size());
       for (int i = 0; i < found.size(); i++) {
         urls.add(found.getJsonObject(i).getString("url"));
       }
-      links = followed(plan, urls, settings.maxLinksPerPage());
+      // The job's patterns are the client's: matching them, bounded, is work for a worker thread.
+      links = vertx.executeBlocking(() -> LinkSelection.of(plan.scope(), urls, settings.maxLinksPerPage()), false);
     }
     // A crawl stores a page per fetch of its own: the fetch id of a fetch joined by another caller is not ours.
     SavePage page = SavePage.of(result, extracted);
     JsonObject json = page.toJson().put("fetchId", (String) null);
-    JsonObject req = lease.ref().put("page", json).put("links", links).put("linkDepth", lease.depth() + 1);
-    return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs())
+    return links.compose(selected -> {
+      JsonObject req = lease.ref().put("page", json).put("links", selected.followed())
+          .put("linkDepth", lease.depth() + 1).put("undecided", selected.undecided());
+      return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs());
+    })
         .onSuccess(stored -> webhooks.page(lease.jobId(), stored.getJsonObject("page")))
         .mapEmpty();
-  }
-
-  /** The URLs the job follows, once each, in their order, at most {@code max}. */
-  private static JsonArray followed(JobPlan plan, List<String> urls, int max) {
-    JsonArray links = new JsonArray();
-    Set<String> seen = new HashSet<>();
-    for (int i = 0; i < urls.size() && links.size() < max; i++) {
-      WebUrl url = plan.scope().follow(urls.get(i));
-      if (url != null && seen.add(url.key())) {
-        links.add(seed(url));
-      }
-    }
-    return links;
   }
 
   /** The job's sitemaps entry: their URLs join the frontier at depth 1, and the entry leaves it. */
@@ -323,46 +314,24 @@ public final class CrawlVerticle extends VerticleBase {
     Future<List<String>> found = plan.takesSitemapUrls() ? sitemaps.discover(lease.url(), plan.obeyRobots())
         : Future.succeededFuture(List.of());
     // Filtering up to 50,000 URLs through the job's patterns is work for a worker thread.
-    return found.compose(urls -> vertx.executeBlocking(() -> followed(plan, urls, Sitemaps.MAX_URLS), false))
-        .compose(links -> storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, lease.ref().putNull("page").put("links", links)
-            .put("linkDepth", 1), System.currentTimeMillis() + settings.leaseMs()))
+    return found
+        .compose(urls -> vertx.executeBlocking(() -> LinkSelection.of(plan.scope(), urls, Sitemaps.MAX_URLS), false))
+        .compose(links -> storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, lease.ref().putNull("page")
+            .put("links", links.followed()).put("undecided", links.undecided()).put("linkDepth", 1),
+            System.currentTimeMillis() + settings.leaseMs()))
         .mapEmpty();
   }
 
-  /**
-   * A fetch that did not give a page: robots.txt said no, the destination is refused, the upstream failed (tried
-   * again later, with backoff, until maxAttempts), or this node was too busy (tried again soon, not counted).
-   */
+  /** A fetch that did not give a page: see {@link GiveBack#afterFailure} for what becomes of the entry. */
   private Future<Void> giveBack(Lease lease, Throwable err) {
-    int status = Failures.status(err);
-    Failure kind = err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-        ? Failure.of(re.failureCode(), re.getMessage()) : null;
-    String outcome;
-    long delayMs = 0;
-    if (kind == Failure.ROBOTS_DISALLOWED) {
-      outcome = "robots";
-    } else if (status == 429 || status == 503) {
-      outcome = "requeue";
-      delayMs = 1_000;
-    } else if (status == 502 || status == 504) {
-      outcome = "retry";
-      delayMs = backoff(lease.attempts());
-    } else {
-      outcome = "failed"; // refused destination, too large, or not a URL we can fetch: trying again changes nothing
-    }
-    String errorClass = kind != null ? kind.slug : (status == 504 ? Failure.UPSTREAM_TIMEOUT.slug : Failure.of(status).slug);
-    LOG.debug("crawl entry {} of job {} given back ({}, {}): {}", lease.url(), lease.jobId(), outcome, status, err.getMessage());
-    JsonObject req = lease.ref().put("outcome", outcome).put("delayMs", delayMs)
-        .put("error", Failure.detail(status, err.getMessage())).put("errorClass", errorClass)
-        .put("maxAttempts", settings.maxAttempts());
-    return storeUntilLeaseEnds(Bus.FRONTIER_RETRY, req, System.currentTimeMillis() + settings.leaseMs()).mapEmpty();
+    return giveBack(lease, GiveBack.afterFailure(err, lease.attempts(), settings));
   }
 
-  /** Exponential backoff with full jitter on its upper half: base * 2^(attempt-1), capped, times 0.5..1. */
-  private long backoff(int attempts) {
-    long exp = settings.retryBaseMs() << Math.min(20, Math.max(0, attempts - 1));
-    long capped = Math.min(settings.retryMaxMs(), exp);
-    return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+  private Future<Void> giveBack(Lease lease, GiveBack verdict) {
+    LOG.debug("crawl entry {} of job {} given back ({}): {}", lease.url(), lease.jobId(), verdict.outcome(),
+        verdict.error());
+    return storeUntilLeaseEnds(Bus.FRONTIER_RETRY, verdict.request(lease.ref(), settings.maxAttempts()),
+        System.currentTimeMillis() + settings.leaseMs()).mapEmpty();
   }
 
   /**

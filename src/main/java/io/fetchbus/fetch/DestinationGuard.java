@@ -16,15 +16,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decides whether a URL may be fetched at all, so that Fetchbus cannot be turned on the network it runs in
  * (SSRF). The host is resolved here, asynchronously, and refused if <em>any</em> of its addresses is refused;
  * the fetch then connects to the address that was checked, so a second DNS answer cannot swap it (rebinding).
+ * The ports this node listens on are refused on its own addresses whatever the settings, so the service is never
+ * turned on itself. A refusal says that a name's address is refused, never which address it is: the detail goes
+ * into pages and job errors, and must not map the network the service runs in for whoever asked.
  */
 final class DestinationGuard {
+  private static final Logger LOG = LoggerFactory.getLogger(DestinationGuard.class);
   /** Host names made only of numbers, dots and hex: an IP address spelled some way a parser may accept. */
   private static final Pattern NUMERIC_HOST = Pattern.compile("(?i)^(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]*))*$");
   private static final Pattern DOTTED_QUAD = Pattern.compile("^(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}$");
@@ -32,20 +38,21 @@ final class DestinationGuard {
   private final Vertx vertx;
   private final AddressPolicy policy;
   private final Set<Integer> allowedPorts;
-  private final IntSupplier ownPort;
+  private final Supplier<Set<Integer>> ownPorts;
   private final Set<InetAddress> ownAddresses;
   private final Meters meters;
 
   /**
    * @param allowedPorts ports that may be fetched; empty means all
-   * @param ownPort the service's own HTTP port (as it listens now), never fetched on {@code ownAddresses}
+   * @param ownPorts the ports this node listens on now (API, bridge, cluster, embedded PostgreSQL), never fetched
+   *     on a loopback address or one of {@code ownAddresses}
    */
-  DestinationGuard(Vertx vertx, AddressPolicy policy, Set<Integer> allowedPorts, IntSupplier ownPort,
+  DestinationGuard(Vertx vertx, AddressPolicy policy, Set<Integer> allowedPorts, Supplier<Set<Integer>> ownPorts,
                    Set<InetAddress> ownAddresses, Meters meters) {
     this.vertx = vertx;
     this.policy = policy;
     this.allowedPorts = allowedPorts;
-    this.ownPort = ownPort;
+    this.ownPorts = ownPorts;
     this.ownAddresses = ownAddresses;
     this.meters = meters;
   }
@@ -68,19 +75,32 @@ final class DestinationGuard {
             : Failure.DNS_FAILURE.exception("could not resolve host " + host + ": " + ar.cause().getMessage()));
       }
       List<InetAddress> all = ar.result();
+      boolean named = isName(literal);
+      Set<Integer> own = ownPorts.get();
       for (InetAddress address : all) {
         Optional<String> refusal = policy.refusal(address);
         if (refusal.isPresent()) {
-          return refuse(url, Meters.GUARD_ADDRESS,
-              literal.equals(address.getHostAddress()) || !Character.isLetter(literal.charAt(0))
-                  ? refusal.get() : host + " resolves to a refused address: " + refusal.get());
+          if (!named) {
+            return refuse(url, Meters.GUARD_ADDRESS, refusal.get()); // the address is the caller's own input
+          }
+          LOG.debug("refused {}: {} resolves to {}", url, host, refusal.get());
+          return refuse(url, Meters.GUARD_ADDRESS, host + " resolves to an address that is refused (fetch.guard)");
         }
-        if (port == ownPort.getAsInt() && (address.isLoopbackAddress() || address.isAnyLocalAddress() || ownAddresses.contains(address))) {
-          return refuse(url, Meters.GUARD_SELF, host + ":" + port + " is this service itself");
+        if (own.contains(port) && isLocal(address)) {
+          return refuse(url, Meters.GUARD_SELF, host + ":" + port + " is a port of this service itself");
         }
       }
       return Future.succeededFuture(SocketAddress.inetSocketAddress(port, all.get(0).getHostAddress()));
     });
+  }
+
+  private boolean isLocal(InetAddress address) {
+    return address.isLoopbackAddress() || address.isAnyLocalAddress() || ownAddresses.contains(address);
+  }
+
+  /** A host name, as opposed to an IP literal (which the URL itself shows). */
+  private static boolean isName(String host) {
+    return !host.contains(":") && !DOTTED_QUAD.matcher(host).matches();
   }
 
   /** Literal addresses are parsed (never looked up); names go through Vert.x's asynchronous resolver. */

@@ -74,7 +74,7 @@ public final class FetchVerticle extends VerticleBase {
     AddressPolicy policy = new AddressPolicy(g.allowPrivateNetworks(), g.allow(), g.deny());
     return vertx.executeBlocking(FetchVerticle::localAddresses) // enumerating interfaces is a blocking system call
         .onSuccess(own -> {
-          DestinationGuard guard = new DestinationGuard(vertx, policy, g.ports(), this::ownHttpPort, own, meters);
+          DestinationGuard guard = new DestinationGuard(vertx, policy, g.ports(), this::ownPorts, own, meters);
           fetcher = new HttpFetcher(vertx, context, client, settings, guard, limiter, robots, meters);
           poster = new WebhookPoster(vertx, webhookClient, guard, settings);
         })
@@ -163,10 +163,22 @@ public final class FetchVerticle extends VerticleBase {
         });
   }
 
-  /** The port this node's REST API listens on: configured, or the one it picked for port 0. */
-  private int ownHttpPort() {
-    Object published = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT);
-    return published instanceof Integer p ? p : settings.ownHttpPort();
+  /**
+   * The ports this node listens on now, as its parts published them ({@link Bus#NODE_OWN_PORTS}); before the API
+   * has published its port, or on a node without the api role, the configured {@code http.port} stands for it.
+   */
+  private Set<Integer> ownPorts() {
+    var node = vertx.sharedData().getLocalMap(Bus.NODE_INFO);
+    Set<Integer> ports = new HashSet<>();
+    for (String key : Bus.NODE_OWN_PORTS) {
+      if (node.get(key) instanceof Integer port && port > 0) {
+        ports.add(port);
+      }
+    }
+    if (!(node.get(Bus.NODE_HTTP_PORT) instanceof Integer)) {
+      ports.add(settings.ownHttpPort());
+    }
+    return ports;
   }
 
   /** The addresses of this machine, so the guard can refuse fetching the service itself on any of them. */

@@ -2,6 +2,7 @@ package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.RetryAfter;
 import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Context;

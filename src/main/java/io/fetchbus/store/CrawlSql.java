@@ -115,6 +115,18 @@ final class CrawlSql {
   static final String COMPLETE_WITHOUT_PAGE =
       "SELECT crawl_complete($1::uuid, $2, $3::uuid, NULL, $4::text[], $5::text[], $6::text[], $7)";
 
+  /**
+   * Links whose scope the job's patterns could not decide within their page's regex budget: failed entries that are
+   * never fetched, reported in the job's errors. $1 the job, $2..$4 the keys, URLs and hosts, $5 their depth, $6
+   * the error. A URL already in the frontier keeps its entry. Run under the job's lock.
+   */
+  static final String INSERT_UNDECIDED = """
+      INSERT INTO frontier (job_id, url_key, url, host, depth, state, error, error_class)
+      SELECT $1::uuid, l.key, l.url, l.host, $5, 'failed', $6, 'regex-budget'
+      FROM unnest($2::text[], $3::text[], $4::text[]) AS l (key, url, host)
+      ON CONFLICT (job_id, url_key) DO NOTHING
+      """;
+
   /** The SQLSTATE {@code crawl_complete} raises when the lease it was given is no longer the entry's. */
   static final String LEASE_LOST = "FB409";
 

@@ -62,6 +62,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
   }
 
+  public int port() {
+    return postgres.getPort();
+  }
+
   /** Trust authentication on loopback, as initdb sets it up for the embedded server: no password to keep. */
   public String url() {
     return "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";

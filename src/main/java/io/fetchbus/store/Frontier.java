@@ -19,12 +19,15 @@ import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The crawl frontier's operations for the crawl verticles: leases that fence every completion, so an entry is
  * stored once even when a node pauses past its lease and another node fetches it again.
  */
 final class Frontier {
+  private static final Logger LOG = LoggerFactory.getLogger(Frontier.class);
   private static final Set<String> OUTCOMES = Set.of("retry", "requeue", "failed", "robots");
   private static final Set<String> LIVE = Set.of("queued", "running");
   /** Live jobs looked at per claim. */
@@ -126,7 +129,9 @@ final class Frontier {
    * {@code {"jobId","urlKey","token","page": SavePage|null, "links":[{"url","key","host"}], "linkDepth"}} -> {@code
    * {"page"}}: stores the page, marks the entry done and adds its links, all in one statement and only under the
    * current lease (409 {@code lease-lost} otherwise, and nothing is written). Without a page the entry was the
-   * job's sitemaps: it is removed once its URLs are in the frontier.
+   * job's sitemaps: it is removed once its URLs are in the frontier. Then {@code "undecided"} links (optional, same
+   * shape), whose scope the job's patterns could not decide within the regex budget, become failed entries: the
+   * job's errors say so, where they would otherwise vanish.
    */
   Future<JsonObject> complete(JsonObject req) {
     String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
@@ -148,10 +153,13 @@ final class Frontier {
             .execute(Tuple.of(jobId, urlKey, token, link[0], link[1], link[2], linkDepth))
         : pool.preparedQuery(CrawlSql.COMPLETE_WITH_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId), searchable)
             .addValue(urlKey).addValue(token).addValue(link[0]).addValue(link[1]).addValue(link[2]).addValue(linkDepth));
+    JsonArray undecided = req.getJsonArray("undecided", new JsonArray());
     return done.recover(err -> Future.failedFuture(err instanceof DatabaseException db
             && CrawlSql.LEASE_LOST.equals(db.getSqlState())
             ? Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped")
             : err))
+        .compose(rows -> undecided.isEmpty() ? Future.succeededFuture(rows)
+            : recordUndecided(jobId, urlKey, undecided, linkDepth == null ? 1 : linkDepth).map(rows))
         .map(rows -> {
           if (save == null) {
             return new JsonObject().putNull("page");
@@ -164,6 +172,24 @@ final class Frontier {
           meters.pageStored(false);
           return new JsonObject().put("page", page.toJson());
         });
+  }
+
+  /**
+   * Links found at {@code foundAt} that the job's patterns could not decide about: failed entries with error class
+   * {@code regex-budget}, under the job's lock like every change to its frontier. A URL already in the frontier
+   * keeps its entry. Written after the completion, which it does not need to be atomic with: should it fail, the
+   * page is stored all the same, and the failure is logged.
+   */
+  private Future<Void> recordUndecided(String jobId, String foundAt, JsonArray links, int depth) {
+    String[][] link = Jobs.urlColumns(links);
+    String error = "not followed: the job's includePaths/excludePaths could not be matched against it within the "
+        + "regex budget of the page that links to it (" + foundAt + ")";
+    return pool.withTransaction(tx -> lockJob(tx, jobId).compose(v -> tx.preparedQuery(CrawlSql.INSERT_UNDECIDED)
+            .execute(Tuple.of(jobId, link[0], link[1], link[2], depth, error))))
+        .onFailure(err -> LOG.warn("{} links of job {} that its patterns could not decide about are not recorded: {}",
+            links.size(), jobId, err.getMessage()))
+        .otherwiseEmpty()
+        .mapEmpty();
   }
 
   /** {@code {"jobId","urlKey","token","outcome","delayMs","error","errorClass","maxAttempts"}} -> {@code {"state"}}. */

@@ -5,6 +5,7 @@ import io.vertx.core.VertxException;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import java.io.IOException;
 import java.time.DateTimeException;
 import java.util.concurrent.TimeoutException;
@@ -17,10 +18,13 @@ final class StoreErrors {
     if (err instanceof ReplyException re) {
       return re;
     }
+    if (unreachable(err)) {
+      return unavailable();
+    }
     if (err instanceof PgException pg) {
       String state = pg.getSqlState() == null ? "" : pg.getSqlState();
-      // 08: connection exception, 57P: operator intervention (shutdown), 53: insufficient resources.
-      if (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")) {
+      // 53: insufficient resources (too many connections, out of memory): the server is there, and busy.
+      if (state.startsWith("53")) {
         return unavailable();
       }
       // 40: a transaction rolled back for a conflict (deadlock, serialization); trying again is the cure.
@@ -39,6 +43,32 @@ final class StoreErrors {
       }
     }
     return Failure.INTERNAL.exception("the store failed: " + err);
+  }
+
+  /**
+   * Whether {@code err} says PostgreSQL cannot be reached at all: a connection refused, reset, closed or timed out
+   * while connecting, or the server shutting down (SQLSTATE 08, 57P). Not a full pool or its wait queue: that is
+   * load, with the server up.
+   */
+  static boolean unreachable(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PgException pg) {
+        String state = pg.getSqlState() == null ? "" : pg.getSqlState();
+        return state.startsWith("08") || state.startsWith("57P");
+      }
+      if (t instanceof IOException || t instanceof ClosedConnectionException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The innermost cause, in a few words, for a log line. */
+  static String brief(Throwable t) {
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
   }
 
   /** A request that failed while being read: a wrongly typed field is the sender's fault, anything else ours. */

@@ -49,6 +49,8 @@ public final class StoreVerticle extends VerticleBase {
   private static final long MAX_RETRY_DELAY_MS = 10_000;
   /** The most saves one group commit writes. */
   private static final int WRITE_BATCH = 64;
+  /** During an outage, how often PostgreSQL is asked whether it is back, so its end is logged without traffic. */
+  private static final long OUTAGE_PROBE_MS = 1_000;
 
   private Pool pool;
   private Extraction extraction;
@@ -59,6 +61,8 @@ public final class StoreVerticle extends VerticleBase {
   private long gaugeTimer = -1;
   private SearchIndexer indexer;
   private PageWriter writer;
+  private StoreOutage outage;
+  private long probeTimer = -1;
 
   @Override
   public Future<?> start() {
@@ -72,6 +76,14 @@ public final class StoreVerticle extends VerticleBase {
         .using(vertx)
         .build();
     var bus = vertx.eventBus();
+    String where = connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
+    outage = vertx.sharedData().<String, StoreOutage>getLocalMap("fetchbus.store")
+        .computeIfAbsent("outage", k -> new StoreOutage(where));
+    probeTimer = vertx.setPeriodic(OUTAGE_PROBE_MS, t -> {
+      if (ready && outage.ongoing()) {
+        pool.query("SELECT 1").execute().onSuccess(rows -> outage.reached());
+      }
+    });
     // Half the pool writes pages (group commit), the rest stays free for reads and the crawl.
     writer = new PageWriter(pool, Meters.of(vertx), WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
     extraction = Extraction.shared(vertx, config());
@@ -117,6 +129,7 @@ public final class StoreVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(retryTimer);
     vertx.cancelTimer(gaugeTimer);
+    vertx.cancelTimer(probeTimer);
     if (indexer != null) {
       indexer.stop();
     }
@@ -163,8 +176,12 @@ public final class StoreVerticle extends VerticleBase {
     String requestId = msg.headers().get(Bus.REQUEST_ID);
     result.onSuccess(reply -> {
       LOG.debug("{} done [request {}]", msg.address(), requestId);
+      outage.reached();
       msg.reply(reply);
     }).onFailure(err -> {
+      if (StoreErrors.unreachable(err)) {
+        outage.unreachable(err);
+      }
       ReplyException failure = StoreErrors.classify(err);
       if (failure.failureCode() == Failure.INTERNAL.code) {
         LOG.error("store operation on {} failed [request {}]", msg.address(), requestId, err);

@@ -73,4 +73,39 @@ class CrawlScopeTest {
     assertThat(followed(evil, path)).isNull();
     assertThat(followed(evil, "https://www.example.co.uk/aaaa")).isNotNull();
   }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS) // a safety net: the budget, not the clock, is what is asserted
+  @DisplayName("a page's links share one regex budget: five backtracking patterns over 1,000 long links cost at most "
+      + "the page's steps, the links they could not decide are returned as undecided, and cheap links before them "
+      + "are still followed")
+  void pageBudget() {
+    CrawlScope evil = scope(new JsonObject().put("excludePaths",
+        new JsonArray().add("b*Z0").add("b*Z1").add("b*Z2").add("b*Z3").add("b*Z4")));
+    java.util.List<String> links = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      links.add("https://www.example.co.uk/cheap/" + i);
+    }
+    for (int i = 0; i < 1000; i++) {
+      links.add("https://www.example.co.uk/" + i + "/" + "b".repeat(400));
+    }
+    LinkSelection selected = LinkSelection.of(evil, links, 2000);
+    assertThat(selected.followed()).hasSize(10);
+    assertThat(selected.undecided().size() + selected.followed().size()).isEqualTo(1010);
+    assertThat(selected.undecided().getJsonObject(0).getString("url")).endsWith("b".repeat(400));
+  }
+
+  @Test
+  @DisplayName("a budget spends each character read once for the link and once for the page, and stops at either")
+  void budgetCountsSteps() {
+    RegexBudget page = RegexBudget.forLinks(1);
+    CrawlScope plain = scope(new JsonObject().put("excludePaths", new JsonArray().add("/never")));
+    assertThat(plain.judge("https://www.example.co.uk/a", page).decision()).isEqualTo(CrawlScope.Decision.FOLLOW);
+    CrawlScope evil = scope(new JsonObject().put("excludePaths", new JsonArray().add("b*Z0")));
+    String longLink = "https://www.example.co.uk/" + "b".repeat(1000);
+    // 1,000 characters read about n²/2 = 500,000 times: past one link's 200,000 steps.
+    assertThat(evil.judge(longLink, page).decision()).isEqualTo(CrawlScope.Decision.UNDECIDED);
+    assertThat(evil.judge("https://www.example.co.uk/" + "b".repeat(100), page).decision())
+        .isEqualTo(CrawlScope.Decision.FOLLOW);
+  }
 }

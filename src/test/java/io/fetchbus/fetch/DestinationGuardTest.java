@@ -123,11 +123,35 @@ class DestinationGuardTest {
   }
 
   @Test
-  @DisplayName("the service's own port on a local address is refused even when private networks are allowed")
-  void ownPortRefused() {
-    DestinationGuard open = guard(new AddressPolicy(true, List.of(), List.of()), Set.of());
-    assertVerdict(open, "http://127.0.0.1:8080/v1/pages", false);
+  @DisplayName("every port of the node (API, bridge, cluster, embedded PostgreSQL) on a local address is refused, even "
+      + "when private networks and loopback are allowed; other ports and other hosts are not")
+  void ownPortsRefused() {
+    Set<Integer> own = Set.of(8080, 7000, 5701, 41234, 15432);
+    DestinationGuard open = new DestinationGuard(vertx, new AddressPolicy(true, List.of(Cidr.parse("127.0.0.0/8")),
+        List.of()), Set.of(), () -> own, Set.of(), Meters.of(vertx));
+    for (int port : own) {
+      assertVerdict(open, "http://127.0.0.1:" + port + "/", false);
+      assertVerdict(open, "http://127.9.9.9:" + port + "/", false);
+      assertVerdict(open, "http://[::1]:" + port + "/", false);
+      assertVerdict(open, "http://internal.test:" + port + "/", false);
+      assertVerdict(open, "http://0.0.0.0:" + port + "/", false);
+      assertVerdict(open, "http://public.test:" + port + "/", true);
+    }
     assertVerdict(open, "http://127.0.0.1:8081/", true);
+  }
+
+  @Test
+  @DisplayName("a refused name's detail says it is refused, never the address it resolves to nor its block")
+  void refusalDoesNotSayWhereANamePoints() {
+    DestinationGuard strict = guard(new AddressPolicy(false, List.of(), List.of(Cidr.parse("93.184.216.0/24"))), Set.of());
+    for (String host : List.of("internal.test", "metadata.test", "intranet.test", "mixed.test", "public.test")) {
+      var verdict = strict.check(WebUrl.parse("url", "http://" + host + "/x"))
+          .transform(ar -> io.vertx.core.Future.succeededFuture(ar)).await();
+      assertThat(verdict.failed()).as(host).isTrue();
+      assertThat(verdict.cause().getMessage()).as(host)
+          .contains(host + " resolves to an address that is refused")
+          .doesNotContain("127.0.0.1", "169.254", "10.1.2.3", "10.0.0.1", "93.184", "/8", "/16", "/24");
+    }
   }
 
   @Test
@@ -140,7 +164,7 @@ class DestinationGuardTest {
   }
 
   private static DestinationGuard guard(AddressPolicy policy, Set<Integer> ports) {
-    return new DestinationGuard(vertx, policy, ports, () -> 8080, Set.of(), Meters.of(vertx));
+    return new DestinationGuard(vertx, policy, ports, () -> Set.of(8080), Set.of(), Meters.of(vertx));
   }
 
   private static void assertVerdict(DestinationGuard guard, String url, boolean allowed) {

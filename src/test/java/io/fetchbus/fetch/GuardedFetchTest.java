@@ -2,7 +2,9 @@ package io.fetchbus.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.bus.Bus;
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Jobs;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestVertx;
 import io.fetchbus.support.Upstream;
@@ -43,29 +45,54 @@ class GuardedFetchTest extends TestBase {
   }
 
   private void expectRefused(Fetchbus fb, String url, String detail, VertxTestContext ctx) {
-    fb.postFetch(new JsonObject().put("url", url))
+    refused(fb, url, detail, null).onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * POSTs {@code url}: a 403 whose detail, like the page recorded for it, contains {@code detail} and never
+   * {@code hidden} (where a name points).
+   */
+  private Future<Void> refused(Fetchbus fb, String url, String detail, String hidden) {
+    return fb.postFetch(new JsonObject().put("url", url))
         .compose(resp -> {
-          ctx.verify(() -> {
-            assertThat(resp.statusCode()).isEqualTo(403);
-            assertThat(resp.getHeader("Content-Type")).isEqualTo("application/problem+json");
-            assertThat(resp.bodyAsJsonObject().getString("type")).isEqualTo("/problems/destination-not-allowed");
-            assertThat(resp.bodyAsJsonObject().getString("detail")).contains(detail).doesNotStartWith("destination-not-allowed");
-          });
+          assertThat(resp.statusCode()).as(resp.bodyAsString()).isEqualTo(403);
+          assertThat(resp.getHeader("Content-Type")).isEqualTo("application/problem+json");
+          assertThat(resp.bodyAsJsonObject().getString("type")).isEqualTo("/problems/destination-not-allowed");
+          assertThat(resp.bodyAsJsonObject().getString("detail")).contains(detail).doesNotStartWith("destination-not-allowed");
+          if (hidden != null) {
+            assertThat(resp.bodyAsJsonObject().getString("detail")).doesNotContain(hidden);
+          }
           return fb.get(resp.bodyAsJsonObject().getString("instance"));
         })
-        .onComplete(ctx.succeeding(page -> ctx.verify(() -> {
+        .map(page -> {
           assertThat(page.bodyAsJsonObject().getString("error")).contains(detail);
+          if (hidden != null) {
+            assertThat(page.bodyAsJsonObject().getString("error")).doesNotContain(hidden);
+          }
           assertThat(up.hits("/page/secret")).isZero();
-          ctx.completeNow();
-        })));
+          return null;
+        });
   }
 
   @Test
-  @DisplayName("by default a name that resolves to a loopback address is refused with 403, recorded, and never contacted")
+  @DisplayName("by default a name that resolves to a loopback address is refused with 403, recorded, and never "
+      + "contacted; the detail, in the answer, the page and a batch's errors, says it is refused, not where it points")
   void privateDestinationRefused(VertxTestContext ctx) {
+    String url = "http://internal.test:" + up.port() + "/page/secret";
+    String detail = "internal.test resolves to an address that is refused";
     Fetchbus.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", false)))
-        .onComplete(ctx.succeeding(fb -> expectRefused(fb, "http://internal.test:" + up.port() + "/page/secret",
-            "internal.test resolves to a refused address: 127.0.0.1 is not a public address", ctx)));
+        .compose(fb -> refused(fb, url, detail, "127.0.0.1")
+            .compose(v -> fb.http.post("/v1/batches").sendJsonObject(new JsonObject()
+                .put("urls", new io.vertx.core.json.JsonArray().add(url))))
+            .compose(resp -> Jobs.finished(fb, "/v1/batches/" + resp.bodyAsJsonObject().getString("id"))
+                .compose(job -> Jobs.all(fb, "/v1/batches/" + job.getString("id") + "/errors"))))
+        .onComplete(ctx.succeeding(errors -> ctx.verify(() -> {
+          assertThat(errors).singleElement().satisfies(e -> {
+            assertThat(e.getString("error")).contains(detail).doesNotContain("127.0.0.1");
+            assertThat(e.getString("errorClass")).isEqualTo("destination-not-allowed");
+          });
+          ctx.completeNow();
+        })));
   }
 
   @Test
@@ -90,10 +117,19 @@ class GuardedFetchTest extends TestBase {
   }
 
   @Test
-  @DisplayName("the service never fetches itself, even when private networks are allowed")
-  void ownPortRefused(VertxTestContext ctx) {
-    Fetchbus.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", true)))
-        .onComplete(ctx.succeeding(fb -> expectRefused(fb, "http://127.0.0.1:" + fb.port + "/v1/pages",
-            "is this service itself", ctx)));
+  @DisplayName("the service never fetches its own API or bridge port, by address or by name, even when private "
+      + "networks and loopback are allowed")
+  void ownPortsRefused(VertxTestContext ctx) {
+    JsonObject config = guard(new JsonObject().put("allowPrivateNetworks", true)
+        .put("allow", new io.vertx.core.json.JsonArray().add("127.0.0.0/8")))
+        .put("bridge", new JsonObject().put("enabled", true).put("port", 0));
+    Fetchbus.deploy(guarded, config).compose(fb -> {
+      int bridge = (Integer) guarded.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_BRIDGE_PORT);
+      String self = "is a port of this service itself";
+      return refused(fb, "http://127.0.0.1:" + fb.port + "/v1/pages", self, null)
+          .compose(v -> refused(fb, "http://127.0.0.1:" + bridge + "/", self, null))
+          .compose(v -> refused(fb, "http://internal.test:" + bridge + "/", self, null))
+          .compose(v -> refused(fb, "http://[::1]:" + bridge + "/", self, null));
+    }).onComplete(ctx.succeedingThenComplete());
   }
 }

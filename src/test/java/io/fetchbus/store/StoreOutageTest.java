@@ -2,6 +2,10 @@ package io.fetchbus.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.fetchbus.support.Fetchbus;
 import io.fetchbus.support.TcpProxy;
 import io.fetchbus.support.TestBase;
@@ -13,11 +17,14 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgConnectOptions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Postgres goes away (open connections drop, new ones are closed at once) and comes back, while the service
@@ -120,6 +127,66 @@ class StoreOutageTest extends TestBase {
             }))
             .compose(h -> pollUntil(fb, "/ready", 200)))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("an outage is logged once as it starts and once as it ends, with its duration, whatever the requests "
+      + "during it; their 503s are sampled, not a WARN each")
+  void outageLoggedOnce(VertxTestContext ctx) {
+    Logger fetchbus = (Logger) LoggerFactory.getLogger("io.fetchbus");
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    fetchbus.addAppender(logged);
+    long[] firstRefusal = new long[1];
+    long[] restored = new long[1];
+    proxy.start(false)
+        .compose(p -> Fetchbus.deploy(vertx, viaProxy()))
+        .compose(fb -> fb.postFetch(new JsonObject().put("url", up.url("/page/before")))
+            .compose(before -> {
+              proxy.cut();
+              return fb.postFetch(new JsonObject().put("url", up.url("/page/first-during")));
+            })
+            .compose(first -> {
+              firstRefusal[0] = System.currentTimeMillis();
+              List<Future<?>> during = new ArrayList<>();
+              for (int i = 0; i < 30; i++) {
+                during.add(fb.postFetch(new JsonObject().put("url", up.url("/page/during-" + i))));
+                during.add(fb.get("/v1/pages"));
+              }
+              return Future.join(during).map(first);
+            })
+            .compose(first -> {
+              ctx.verify(() -> assertThat(first.statusCode()).isEqualTo(503));
+              restored[0] = System.currentTimeMillis();
+              proxy.restore();
+              return fetchUntilCreated(fb, "/page/after");
+            }))
+        .compose(created -> lineContaining(logged, "reachable again"))
+        .onComplete(ctx.succeeding(end -> ctx.verify(() -> {
+          fetchbus.detachAppender(logged);
+          List<String> warnings = logged.list.stream().filter(e -> e.getLevel() == Level.WARN)
+              .map(ILoggingEvent::getFormattedMessage).toList();
+          assertThat(warnings).filteredOn(w -> w.startsWith("PostgreSQL at ") && w.contains("cannot be reached"))
+              .as("one line as it starts").hasSize(1);
+          assertThat(warnings).filteredOn(w -> w.contains("reachable again")).as("one line as it ends").hasSize(1);
+          long loggedMs = Long.parseLong(end.replaceAll(".*outage of (\\d+) ms.*", "$1"));
+          assertThat(loggedMs).as("the outage lasted at least from the first 503 to the restore")
+              .isGreaterThanOrEqualTo(restored[0] - firstRefusal[0]);
+          assertThat(warnings).filteredOn(w -> w.contains("-> 503")).as("61 answers of 503, sampled").hasSizeLessThanOrEqualTo(10);
+          assertThat(logged.list).noneMatch(e -> e.getLevel() == Level.ERROR);
+          ctx.completeNow();
+        })));
+  }
+
+  /** The first line logged that contains {@code text}, once it is logged; polled every 100 ms. */
+  private Future<String> lineContaining(ListAppender<ILoggingEvent> logged, String text) {
+    Promise<String> found = Promise.promise();
+    vertx.setPeriodic(0, 100, id -> logged.list.stream().map(ILoggingEvent::getFormattedMessage)
+        .filter(m -> m.contains(text)).findFirst().ifPresent(line -> {
+          vertx.cancelTimer(id);
+          found.tryComplete(line);
+        }));
+    return found.future();
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.fetchbus.support;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vertx.ext.eventbus.bridge.tcp.impl.protocol.FrameHelper;
@@ -22,6 +23,7 @@ public final class BridgeSocket {
   private final List<JsonObject> frames = new ArrayList<>();
   private final List<Waiter> waiting = new ArrayList<>();
   private boolean closed;
+  private final Promise<Void> closedPromise = Promise.promise();
 
   private record Waiter(Predicate<JsonObject> wanted, Promise<JsonObject> promise) {}
 
@@ -32,7 +34,7 @@ public final class BridgeSocket {
         arrived(ar.result());
       }
     }));
-    socket.closeHandler(v -> closed());
+    socket.closeHandler(v -> onClose());
   }
 
   public static Future<BridgeSocket> connect(Vertx vertx, int port) {
@@ -56,6 +58,17 @@ public final class BridgeSocket {
   public BridgeSocket write(JsonObject frame) {
     FrameHelper.writeFrame(frame, socket);
     return this;
+  }
+
+  /** Bytes as they are, framed or not: what a broken or hostile client sends. */
+  public BridgeSocket writeRaw(Buffer bytes) {
+    socket.write(bytes);
+    return this;
+  }
+
+  /** Completes when the connection is closed, by either side. */
+  public Future<Void> closed() {
+    return closedPromise.future();
   }
 
   /** The first frame not yet taken that {@code wanted} accepts, now or once it arrives; frames skipped stay. */
@@ -107,9 +120,10 @@ public final class BridgeSocket {
     frames.add(frame);
   }
 
-  private synchronized void closed() {
+  private synchronized void onClose() {
     closed = true;
     waiting.forEach(w -> w.promise().tryFail(new IllegalStateException("the bridge closed the connection")));
     waiting.clear();
+    closedPromise.tryComplete();
   }
 }

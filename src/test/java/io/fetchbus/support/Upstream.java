@@ -29,6 +29,7 @@ public final class Upstream {
   private final AtomicInteger maxConcurrent = new AtomicInteger();
   private final List<Long> arrivals = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Map<String, String> docs = new ConcurrentHashMap<>();
+  private final Map<String, List<Long>> limitedArrivals = new ConcurrentHashMap<>();
 
   private Upstream(Vertx vertx) {
     this.vertx = vertx;
@@ -66,6 +67,11 @@ public final class Upstream {
   /** When each request to {@code /slow/*} arrived, in milliseconds. */
   public List<Long> arrivals() {
     return List.copyOf(arrivals);
+  }
+
+  /** When each request to {@code /limited/<name>} arrived, in milliseconds. */
+  public List<Long> limitedArrivals(String name) {
+    return List.copyOf(limitedArrivals.getOrDefault(name, List.of()));
   }
 
   /** Lets every request held at {@code /gate/*} answer. */
@@ -196,6 +202,16 @@ public final class Upstream {
         ctx.response().setStatusCode(429).putHeader("Retry-After", "1").end("slow down");
       } else {
         ctx.response().putHeader("Content-Type", "text/html").end(html("Busy no more"));
+      }
+    });
+    // 429 with Retry-After: ?after= seconds for the first ?times=N requests of a path, then 200.
+    router.get("/limited/:name").handler(ctx -> {
+      limitedArrivals.computeIfAbsent(ctx.pathParam("name"), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+          .add(System.currentTimeMillis());
+      if (hits(ctx.request().path()) <= Integer.parseInt(ctx.queryParams().get("times"))) {
+        ctx.response().setStatusCode(429).putHeader("Retry-After", ctx.queryParams().get("after")).end("not now");
+      } else {
+        ctx.response().putHeader("Content-Type", "text/html").end(html("Limited " + ctx.pathParam("name")));
       }
     });
     // Announces 1000 bytes, sends 500, then closes the connection.

@@ -1,15 +1,18 @@
-package io.fetchbus.fetch;
+package io.fetchbus.bus;
 
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
-/** The Retry-After header (RFC 9110 10.2.3): delay-seconds or an HTTP-date. */
-final class RetryAfter {
+/**
+ * The Retry-After header (RFC 9110 10.2.3): delay-seconds or an HTTP-date. Read by the fetcher, which waits for a
+ * short one, and by the crawl, which puts a URL back in the frontier until a longer one has passed.
+ */
+public final class RetryAfter {
   private RetryAfter() {}
 
   /** Milliseconds to wait from {@code nowMs}, or -1 when the header is absent or unreadable. */
-  static long millis(String value, long nowMs) {
+  public static long millis(String value, long nowMs) {
     if (value == null || value.isBlank()) {
       return -1;
     }
