@@ -52,11 +52,12 @@ CREATE TRIGGER crawl_job_ended AFTER UPDATE OF state ON crawl_jobs FOR EACH ROW
 CREATE OR REPLACE FUNCTION crawl_add_urls(p_job uuid, p_keys text[], p_urls text[], p_hosts text[], p_depth integer)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  v_max   integer;
-  v_depth integer := p_depth;
-  v_keys  text[] := p_keys;
-  v_urls  text[] := p_urls;
-  v_hosts text[] := p_hosts;
+  v_max    integer;
+  v_depth  integer := p_depth;
+  v_keys   text[] := p_keys;
+  v_urls   text[] := p_urls;
+  v_hosts  text[] := p_hosts;
+  v_deeper text[];
 BEGIN
   SELECT max_depth INTO v_max FROM crawl_jobs WHERE id = p_job AND state IN ('queued', 'running');
   IF NOT FOUND THEN
@@ -68,14 +69,15 @@ BEGIN
     INSERT INTO frontier (job_id, url_key, url, host, depth)
       SELECT p_job, k, u, h, v_depth FROM unnest(v_keys, v_urls, v_hosts) AS l (k, u, h) ORDER BY k
       ON CONFLICT DO NOTHING;
-    WITH deeper AS (
+    SELECT array_agg(url_key) INTO v_deeper FROM (
       SELECT url_key FROM frontier
       WHERE job_id = p_job AND url_key = ANY (v_keys) AND depth > v_depth
-      ORDER BY url_key FOR UPDATE
-    ), lowered AS (
-      UPDATE frontier f SET depth = v_depth, updated_at = now() FROM deeper d
-      WHERE f.job_id = p_job AND f.url_key = d.url_key
-      RETURNING f.url_key, f.state
+      ORDER BY url_key FOR UPDATE) d;
+    EXIT WHEN v_deeper IS NULL; -- the usual case: no shorter path, and no UPDATE (nor its counting trigger) runs
+    WITH lowered AS (
+      UPDATE frontier SET depth = v_depth, updated_at = now()
+      WHERE job_id = p_job AND url_key = ANY (v_deeper)
+      RETURNING url_key, state
     )
     SELECT array_agg(l.k), array_agg(l.u), array_agg(l.h) INTO v_keys, v_urls, v_hosts
     FROM lowered w
