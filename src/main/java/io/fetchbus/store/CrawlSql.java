@@ -7,7 +7,7 @@ final class CrawlSql {
   static final String JOB_COLUMNS = "id::text AS id, kind, state, spec, queued, leased, done, failed, robots, "
       + "skipped, created_at, started_at, finished_at";
 
-  /** Returns no row when a job with this idempotency key exists already. $6 is the depth bound (V10). */
+  /** Returns no row when a job with this idempotency key exists already. $6 is the depth bound (V11). */
   static final String INSERT_JOB = """
       INSERT INTO crawl_jobs (kind, spec, page_limit, key_name, idempotency_key, max_depth)
       VALUES ($1, $2, $3, $4, $5, $6)
@@ -31,7 +31,7 @@ final class CrawlSql {
 
   /**
    * New URLs of a job at one depth and their hosts, unless the job has ended; URLs it has deeper are lowered to
-   * this depth, and the stored links of their pages followed from there (V10__shortest_depth.sql).
+   * this depth, and the stored links of their pages followed from there (V11__shortest_depth.sql).
    */
   static final String ADD_URLS = "SELECT crawl_add_urls($1::uuid, $2::text[], $3::text[], $4::text[], $5)";
 
@@ -109,7 +109,7 @@ final class CrawlSql {
    * server without another round trip. $1..$23 are {@link PageRows#insertParams} ($23 the job); $24 the entry's
    * URL key, $25 its lease token, $26..$28 the keys, URLs and hosts of its links, $29 null: the links go one level
    * below the entry's depth as the frontier has it then, within the job's maxDepth, and are kept for a shorter
-   * path found later (V10). A lost lease fails it with SQLSTATE {@link #LEASE_LOST}, and nothing is stored.
+   * path found later (V11). A lost lease fails it with SQLSTATE {@link #LEASE_LOST}, and nothing is stored.
    */
   static final String COMPLETE_WITH_PAGE = "WITH body AS (" + Sql.INSERT_BODY + "), page AS (" + Sql.INSERT_PAGE_ROW
       + " RETURNING " + Sql.PAGE_COLUMNS + ") SELECT page.*, "
@@ -141,7 +141,7 @@ final class CrawlSql {
 
   /**
    * Extends the owner's leases. It takes no job lock, so it skips a row a completion has locked (one lowering the
-   * entry's depth, V10) instead of waiting for it, which could close a cycle of waits; renewals come three times
+   * entry's depth, V11) instead of waiting for it, which could close a cycle of waits; renewals come three times
    * per lease, and the next one renews it.
    */
   static final String RENEW = """

@@ -47,16 +47,16 @@ class MigrationsTest extends TestBase {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
     String tables = "SELECT count(*) FROM pg_class WHERE relname = 'frontier_links'";
-    // The first start makes sure the schema is current; then it is put back to what V9 left, as an older
-    // release of the service left it, and the service starts again. (V10 replaces V8's two crawl functions with
+    // The first start makes sure the schema is current; then the newest migration is undone, as an older release
+    // of the service left the schema, and the service starts again. (V11 replaces V8's two crawl functions with
     // CREATE OR REPLACE, which runs again as well: they are left as they are.)
-    String undoV10 = """
+    String undoV11 = """
         DROP TRIGGER crawl_job_ended ON crawl_jobs; DROP FUNCTION crawl_drop_links(); DROP TABLE frontier_links;
         ALTER TABLE crawl_jobs DROP COLUMN max_depth;
         """;
     startStore()
         .compose(v -> Migrations.current(pool))
-        .compose(currentBefore -> pool.query(undoV10
+        .compose(currentBefore -> pool.query(undoV11
                 + "DELETE FROM flyway_schema_history WHERE version = '" + Migrations.LATEST + "'").execute()
             .compose(v -> Migrations.current(pool))
             .compose(currentWhenOlder -> TestDatabase.count(vertx, tables).compose(tablesWhenOlder -> startStore()
