@@ -6,6 +6,7 @@ import io.fetchbus.bus.Rendezvous;
 import io.fetchbus.it.OtherAppVerticle;
 import io.fetchbus.support.CrawlChecks;
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.GraphSite;
 import io.fetchbus.support.Jobs;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Processes;
@@ -24,6 +25,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,11 +47,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ClusterIT extends TestBase {
   private static final int SIGKILL_EXIT = 128 + 9;
   private static final int PER_HOST = 2;
-  /**
-   * Deeper than any page of a 100-page test site, so the expected set is every page, whatever the order in which
-   * they were found: a crawl's depth is that of the first path that found a URL, and a page whose fetch is
-   * delayed (in flight to a node that died) lets longer paths find its children first.
-   */
+  /** Deeper than any page of a 100-page test site, so the expected set is every page. */
   private static final int DEPTH = 10;
   private static final Pattern HAZELCAST_UP = Pattern.compile("Members \\{size:");
   private static final Pattern STARTED_WITHOUT_API = Pattern.compile("Fetchbus started without the api role");
@@ -129,6 +127,11 @@ class ClusterIT extends TestBase {
    * given with FETCHBUS_ROLES and FETCHBUS_CLUSTER_ENABLED). Done when A hears both fetch nodes.
    */
   private Future<Cluster> startCluster(String test, Map<String, String> extraEnv) {
+    return startCluster(test, extraEnv, "fetch,extract");
+  }
+
+  /** The same, with B running {@code rolesOfB}. */
+  private Future<Cluster> startCluster(String test, Map<String, String> extraEnv, String rolesOfB) {
     Map<String, String> envA = nodeEnv();
     envA.putAll(extraEnv);
     ServiceProcess a = processes.launch(vertx, test + "-a", envA,
@@ -136,7 +139,7 @@ class ClusterIT extends TestBase {
     return a.awaitLog(HAZELCAST_UP).compose(up -> {
       Map<String, String> envB = nodeEnv();
       envB.putAll(extraEnv);
-      envB.put("FETCHBUS_ROLES", "fetch,extract");
+      envB.put("FETCHBUS_ROLES", rolesOfB);
       envB.put("FETCHBUS_CLUSTER_ENABLED", "true");
       ServiceProcess b = processes.launch(vertx, test + "-b", envB);
       return Future.all(a.port(), b.awaitLog(STARTED_WITHOUT_API)).compose(started -> {
@@ -259,6 +262,63 @@ class ClusterIT extends TestBase {
                 });
                 return null;
               }));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("two crawl nodes where the short path to a dozen pages answers late: the long paths find them first, "
+      + "too deep, and the crawl still stores exactly the pages within maxDepth by the shortest path, each once")
+  void twoCrawlNodesKeepTheShortestDepth(VertxTestContext ctx) {
+    int branches = 6;
+    int maxDepth = 4;
+    // / -> /short and /a<i>; /a<i> -> /b<i> -> /x<i> (depth 3 that way); /short -> every /x<i> (depth 2 this way);
+    // /x<i> -> /y<i> -> /z<i> -> /beyond. /z<i> is within maxDepth only through /short.
+    Map<String, List<String>> graph = new HashMap<>();
+    List<String> fromSeed = new ArrayList<>(List.of("/short"));
+    List<String> fromShort = new ArrayList<>();
+    for (int i = 0; i < branches; i++) {
+      fromSeed.add("/a" + i);
+      fromShort.add("/x" + i);
+      graph.put("/a" + i, List.of("/b" + i));
+      graph.put("/b" + i, List.of("/x" + i));
+      graph.put("/x" + i, List.of("/y" + i));
+      graph.put("/y" + i, List.of("/z" + i));
+      graph.put("/z" + i, List.of("/beyond"));
+    }
+    graph.put("/", fromSeed);
+    graph.put("/short", fromShort);
+    graph.put("/beyond", List.of());
+    // Generous timeouts and attempts: /short is held for as long as the long paths take on a busy machine.
+    Map<String, String> env = Map.of("FETCHBUS_FETCH_TIMEOUT_MS", "60000", "FETCHBUS_FETCH_FIRST_BYTE_TIMEOUT_MS", "60000",
+        "FETCHBUS_CRAWL_MAX_ATTEMPTS", "5");
+    startCluster("cluster-depth", env, "store,crawl,fetch,extract")
+        .compose(c -> GraphSite.start(vertx, graph).compose(site -> {
+          Set<String> expected = site.within(maxDepth);
+          site.answerLate("/short");
+          JsonObject spec = new JsonObject().put("url", site.url("/")).put("sitemap", "skip").put("maxDepth", maxDepth);
+          return Jobs.crawl(c.fb(), spec)
+              .compose(id -> Poll.until(vertx, () -> TestDatabase.count(vertx,
+                      "SELECT count(*) FROM frontier WHERE state = 'done' AND depth = 4 AND url LIKE '%/y_'")
+                  .map(done -> done == branches && site.heldCount() == 1))
+                  .compose(v -> {
+                    site.release();
+                    return Jobs.finished(c.fb(), "/v1/crawls/" + id);
+                  })
+                  .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected)
+                      .compose(v -> CrawlChecks.storedDepths(vertx, id))
+                      .map(depths -> {
+                        ctx.verify(() -> {
+                          assertThat(expected).hasSize(2 + 5 * branches);
+                          assertThat(depths).isEqualTo(site.depths(maxDepth));
+                          assertThat(job.getString("status")).isEqualTo("completed");
+                          assertThat(job.getInteger("completed")).isEqualTo(expected.size());
+                          assertThat(job.getInteger("failed")).isZero();
+                          expected.forEach(p -> assertThat(site.hits(p)).as(p).isEqualTo(1));
+                          assertThat(site.hits("/beyond")).isZero();
+                        });
+                        return null;
+                      })));
         }))
         .onComplete(ctx.succeedingThenComplete());
   }

@@ -14,8 +14,8 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * A crawl as a client asks for it, validated field by field (a 400 names the field), with every default
- * filled in. {@code maxDepth}: the seed has depth 0 and a page linked from a depth-d page has depth d+1; pages
- * deeper than {@code maxDepth} are never fetched. {@code limit} caps the pages stored.
+ * filled in. {@code maxDepth}: a page's depth is its shortest link distance from the seed (depth 0), whatever
+ * order it is found in; pages deeper than {@code maxDepth} are never fetched. {@code limit} caps the pages stored.
  */
 record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths, List<String> excludePaths,
                  boolean regexOnFullURL, boolean allowSubdomains, boolean allowExternalLinks,

@@ -285,10 +285,13 @@ public final class CrawlVerticle extends VerticleBase {
     return vertx.eventBus().<JsonObject>request(Bus.FETCH, req, fetchDelivery).map(m -> FetchResult.from(m.body()));
   }
 
-  /** Stores the page with the links the job follows from it, one level deeper, unless that is past maxDepth. */
+  /**
+   * Stores the page with the links the job follows from it; the store adds them one level below the entry's
+   * depth as it is by then (a shorter path may have lowered it since the lease), unless that is past maxDepth.
+   */
   private Future<Void> complete(Lease lease, JobPlan plan, FetchResult result, JsonObject extracted) {
     Future<LinkSelection> links = Future.succeededFuture(new LinkSelection(new JsonArray(), new JsonArray()));
-    if (plan.followsLinksAt(lease.depth())) {
+    if (plan.sendsLinksAt(lease.depth())) {
       JsonArray found = extracted.getJsonArray("links", new JsonArray());
       List<String> urls = new ArrayList<>(found.size());
       for (int i = 0; i < found.size(); i++) {
@@ -302,7 +305,7 @@ public final class CrawlVerticle extends VerticleBase {
     JsonObject json = page.toJson().put("fetchId", (String) null);
     return links.compose(selected -> {
       JsonObject req = lease.ref().put("page", json).put("links", selected.followed())
-          .put("linkDepth", lease.depth() + 1).put("undecided", selected.undecided());
+          .put("undecided", selected.undecided()).put("undecidedDepth", lease.depth() + 1);
       return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs());
     })
         .onSuccess(stored -> webhooks.page(lease.jobId(), stored.getJsonObject("page")))

@@ -22,9 +22,14 @@ record JobPlan(int maxDepth, boolean obeyRobots, CrawlScope scope, boolean sitem
     return new JobPlan(0, spec.getBoolean("obeyRobots", true), null, false, formats);
   }
 
-  /** Whether a page at {@code depth} has its links followed. */
-  boolean followsLinksAt(int depth) {
-    return scope != null && !sitemapOnly && depth < maxDepth;
+  /**
+   * Whether a page at {@code depth} is stored with the links the job follows from it: they are followed now
+   * (below maxDepth), or may be once a shorter path to the page turns up. The store decides which, from the
+   * entry's depth as it is then. No page is found shallower than depth 1, so with a maxDepth of 0 or 1 only the
+   * pages below it need theirs.
+   */
+  boolean sendsLinksAt(int depth) {
+    return scope != null && !sitemapOnly && (depth < maxDepth || maxDepth > 1);
   }
 
   /** Whether the URLs of the sitemaps (depth 1) are crawled. */

@@ -7,10 +7,10 @@ final class CrawlSql {
   static final String JOB_COLUMNS = "id::text AS id, kind, state, spec, queued, leased, done, failed, robots, "
       + "skipped, created_at, started_at, finished_at";
 
-  /** Returns no row when a job with this idempotency key exists already. */
+  /** Returns no row when a job with this idempotency key exists already. $6 is the depth bound (V11). */
   static final String INSERT_JOB = """
-      INSERT INTO crawl_jobs (kind, spec, page_limit, key_name, idempotency_key)
-      VALUES ($1, $2, $3, $4, $5)
+      INSERT INTO crawl_jobs (kind, spec, page_limit, key_name, idempotency_key, max_depth)
+      VALUES ($1, $2, $3, $4, $5, $6)
       ON CONFLICT (COALESCE(key_name, ''), idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id::text AS id
       """;
@@ -29,7 +29,10 @@ final class CrawlSql {
       ORDER BY created_at DESC, id DESC LIMIT $4
       """;
 
-  /** New URLs of a job at one depth and their hosts, unless the job has ended (V8__crawl_complete.sql). */
+  /**
+   * New URLs of a job at one depth and their hosts, unless the job has ended; URLs it has deeper are lowered to
+   * this depth, and the stored links of their pages followed from there (V11__shortest_depth.sql).
+   */
   static final String ADD_URLS = "SELECT crawl_add_urls($1::uuid, $2::text[], $3::text[], $4::text[], $5)";
 
   /** Live jobs, the one served longest ago first, so that jobs take turns. */
@@ -104,14 +107,15 @@ final class CrawlSql {
    * Completes a leased entry with its page in one statement: the body and the page row first, then, for the page
    * returned, {@code crawl_complete} (V8__crawl_complete.sql) under the job's lock, whose commit follows on the
    * server without another round trip. $1..$24 are {@link PageRows#insertParams} ($23 the job); $25 the entry's
-   * URL key, $26 its lease token, $27..$29 the keys, URLs and hosts of its links, $30 their depth. A lost lease
-   * fails it with SQLSTATE {@link #LEASE_LOST}, and nothing is stored.
+   * URL key, $26 its lease token, $27..$29 the keys, URLs and hosts of its links, $30 null: the links go one level
+   * below the entry's depth as the frontier has it then, within the job's maxDepth, and are kept for a shorter
+   * path found later (V11). A lost lease fails it with SQLSTATE {@link #LEASE_LOST}, and nothing is stored.
    */
   static final String COMPLETE_WITH_PAGE = "WITH body AS (" + Sql.INSERT_BODY + "), page AS (" + Sql.INSERT_PAGE_ROW
       + " RETURNING " + Sql.PAGE_COLUMNS + ") SELECT page.*, "
       + "crawl_complete($23::uuid, $25, $26::uuid, page.id, $27::text[], $28::text[], $29::text[], $30) AS completed FROM page";
 
-  /** Completes the entry that was the job's sitemaps, which has no page: it is removed once its URLs are in. */
+  /** Completes the entry that was the job's sitemaps, which has no page: it is removed once its URLs are in at $7. */
   static final String COMPLETE_WITHOUT_PAGE =
       "SELECT crawl_complete($1::uuid, $2, $3::uuid, NULL, $4::text[], $5::text[], $6::text[], $7)";
 
@@ -147,9 +151,19 @@ final class CrawlSql {
       RETURNING state
       """;
 
+  /**
+   * Extends the owner's leases. It takes no job lock, so it skips a row a completion has locked (one lowering the
+   * entry's depth, V11) instead of waiting for it, which could close a cycle of waits; renewals come three times
+   * per lease, and the next one renews it.
+   */
   static final String RENEW = """
-      UPDATE frontier SET lease_until = now() + make_interval(secs => $3 / 1000.0)
-      WHERE state = 'leased' AND lease_owner = $1 AND lease_token = ANY ($2::uuid[])
+      WITH mine AS (
+        SELECT job_id, url_key FROM frontier
+        WHERE state = 'leased' AND lease_owner = $1 AND lease_token = ANY ($2::uuid[])
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE frontier f SET lease_until = now() + make_interval(secs => $3 / 1000.0)
+      FROM mine m WHERE f.job_id = m.job_id AND f.url_key = m.url_key
       """;
 
   /** A node stopping gives its leases back at once, without counting the attempt, rather than let them expire. */

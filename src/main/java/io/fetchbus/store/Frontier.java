@@ -126,12 +126,15 @@ final class Frontier {
   }
 
   /**
-   * {@code {"jobId","urlKey","token","page": SavePage|null, "links":[{"url","key","host"}], "linkDepth"}} -> {@code
+   * {@code {"jobId","urlKey","token","page": SavePage|null, "links":[{"url","key","host"}], "linkDepth"?}} -> {@code
    * {"page"}}: stores the page, marks the entry done and adds its links, all in one statement and only under the
-   * current lease (409 {@code lease-lost} otherwise, and nothing is written). Without a page the entry was the
-   * job's sitemaps: it is removed once its URLs are in the frontier. Then {@code "undecided"} links (optional, same
-   * shape), whose scope the job's patterns could not decide within the regex budget, become failed entries: the
-   * job's errors say so, where they would otherwise vanish.
+   * current lease (409 {@code lease-lost} otherwise, and nothing is written). A page's links go one level below
+   * the entry's depth as the frontier has it when the statement runs (a shorter path may have lowered it since the
+   * lease), and only within the job's maxDepth; they are kept, so that a shorter path found later follows them
+   * from there. Without a page the entry was the job's sitemaps: its URLs go in at {@code linkDepth}, and it is
+   * removed. Then {@code "undecided"} links (optional, same shape), whose scope the job's patterns could not decide
+   * within the regex budget, become failed entries (at {@code "undecidedDepth"}, else {@code linkDepth}, else 1):
+   * the job's errors say so, where they would otherwise vanish.
    */
   Future<JsonObject> complete(JsonObject req) {
     String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
@@ -141,9 +144,9 @@ final class Frontier {
     SavePage save = req.getValue("page") == null ? null : SavePage.from(req.getJsonObject("page"));
     WebUrl url = save == null ? null : WebUrl.parse("page.url", save.url());
     JsonArray links = req.getJsonArray("links", new JsonArray());
-    Integer linkDepth = req.getInteger("linkDepth");
-    if (!links.isEmpty() && linkDepth == null) {
-      throw Failure.INVALID.exception("linkDepth: required with links");
+    Integer linkDepth = save == null ? req.getInteger("linkDepth") : null;
+    if (save == null && !links.isEmpty() && linkDepth == null) {
+      throw Failure.INVALID.exception("linkDepth: required with links and no page");
     }
     String[][] link = Jobs.urlColumns(links);
     // One statement: the page row (the bulk of the work) goes in before crawl_complete takes
@@ -159,7 +162,7 @@ final class Frontier {
             ? Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped")
             : err))
         .compose(rows -> undecided.isEmpty() ? Future.succeededFuture(rows)
-            : recordUndecided(jobId, urlKey, undecided, linkDepth == null ? 1 : linkDepth).map(rows))
+            : recordUndecided(jobId, urlKey, undecided, req.getInteger("undecidedDepth", linkDepth == null ? 1 : linkDepth)).map(rows))
         .map(rows -> {
           if (save == null) {
             return new JsonObject().putNull("page");

@@ -41,9 +41,10 @@ final class Jobs {
     String keyName = req.getString("keyName");
     String idempotencyKey = req.getString("idempotencyKey");
     JsonArray seeds = req.getJsonArray("seeds", new JsonArray());
+    JsonObject spec = req.getJsonObject("spec");
     return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.INSERT_JOB)
-        .execute(Tuple.of(req.getString("kind"), req.getJsonObject("spec"), req.getInteger("limit"), keyName,
-            idempotencyKey))
+        .execute(Tuple.of(req.getString("kind"), spec, req.getInteger("limit"), keyName, idempotencyKey,
+            maxDepth(req.getString("kind"), spec)))
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.succeededFuture((String) null);
@@ -57,7 +58,12 @@ final class Jobs {
             : get(id).map(job -> new JsonObject().put("job", job).put("created", true)));
   }
 
-  /** Inserts {@code [{"url","key","host"}]} at {@code depth}, leaving URLs the job has already alone. */
+  /** How deep the pages are that a job follows links to: a crawl's {@code maxDepth}; a batch follows none. */
+  private static int maxDepth(String kind, JsonObject spec) {
+    return "crawl".equals(kind) && spec != null && spec.getValue("maxDepth") instanceof Number n ? n.intValue() : 0;
+  }
+
+  /** Inserts {@code [{"url","key","host"}]} at {@code depth}, leaving URLs the job has at that depth or less alone. */
   static Future<RowSet<Row>> addUrls(SqlClient client, String jobId, JsonArray urls, int depth) {
     String[][] columns = urlColumns(urls);
     return client.preparedQuery(CrawlSql.ADD_URLS).execute(Tuple.of(jobId, columns[0], columns[1], columns[2], depth));

@@ -15,6 +15,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -64,7 +66,7 @@ class FrontierTest extends TestBase {
         .put("sha256", "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
         .put("fetchedAt", Instant.now());
     return new JsonObject().put("jobId", lease.getString("jobId")).put("urlKey", lease.getString("urlKey"))
-        .put("token", lease.getString("token")).put("page", page).put("links", new JsonArray()).put("linkDepth", 1);
+        .put("token", lease.getString("token")).put("page", page).put("links", new JsonArray());
   }
 
   @Test
@@ -96,16 +98,17 @@ class FrontierTest extends TestBase {
   }
 
   @Test
-  @DisplayName("a completion adds its new links and marks the entry done in one step; links without a depth are refused whole")
+  @DisplayName("a completion adds its page's links one level below the entry and marks it done in one step; links "
+      + "without a depth are refused whole for an entry without a page")
   void completionAddsLinks(VertxTestContext ctx) {
     JsonArray links = new JsonArray()
-        .add(new JsonObject().put("url", URL).put("key", URL).put("host", "example.com")) // the entry itself: kept once
+        .add(new JsonObject().put("url", SITE + "/").put("key", SITE + "/").put("host", "example.com")) // the entry itself: kept once
         .add(new JsonObject().put("url", "http://example.com/b").put("key", "http://example.com/b").put("host", "example.com"))
         .add(new JsonObject().put("url", "http://other.example/").put("key", "http://other.example/").put("host", "other.example"));
-    newJob().compose(job -> claim("node-a", 60_000).compose(lease ->
-            request(Bus.FRONTIER_COMPLETE, complete(lease).put("links", links).putNull("linkDepth")).transform(refused ->
+    newCrawl(2).compose(job -> claim("node-a", 60_000).compose(lease ->
+            request(Bus.FRONTIER_COMPLETE, complete(lease).putNull("page").put("links", links)).transform(refused ->
                 // the lease is untouched by the refusal: the same token completes the entry
-                request(Bus.FRONTIER_COMPLETE, complete(lease).put("links", links).put("linkDepth", 1))
+                request(Bus.FRONTIER_COMPLETE, complete(lease).put("links", links))
                     .compose(done -> request(Bus.CRAWL_STATUS, new JsonObject().put("id", job)))
                     .compose(status -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE depth = 1 AND state = 'queued'")
                         .compose(deeper -> TestDatabase.count(vertx, "SELECT count(*) FROM crawl_hosts").map(hosts -> {
@@ -120,6 +123,90 @@ class FrontierTest extends TestBase {
                           return null;
                         }))))))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a shorter path found later lowers the depth of entries queued, leased and done; a done one's stored "
+      + "links are followed from there, recursively, within maxDepth; no page is stored twice; an ended job keeps no links")
+  void shorterPathLowersDepths(VertxTestContext ctx) {
+    // maxDepth 4. / links /a and /l1; /l1 -> /l2 -> /x (depth 3 that way); /a -> /x (depth 2 this way, found last);
+    // /x -> /y, /w; /y -> /z; /w -> /v. Found the long way, /w is at maxDepth and its link /v is not followed.
+    Map<String, JsonObject> leases = new HashMap<>();
+    newCrawl(4)
+        .compose(job -> claimInto(leases, 1).compose(v -> completeWith(leases.get("/"), "/a", "/l1"))
+            .compose(v -> claimInto(leases, 2)).compose(v -> completeWith(leases.get("/l1"), "/l2")) // /a stays leased
+            .compose(v -> claimInto(leases, 1)).compose(v -> completeWith(leases.get("/l2"), "/x"))
+            .compose(v -> claimInto(leases, 1)).compose(v -> completeWith(leases.get("/x"), "/y", "/w"))
+            .compose(v -> claimInto(leases, 2)).compose(v -> completeWith(leases.get("/w"), "/v")) // /y stays leased
+            .compose(v -> depths(job))
+            .compose(before -> completeWith(leases.get("/a"), "/x") // the short path: /x 3 -> 2, /w and /y 4 -> 3
+                .compose(v -> completeWith(leases.get("/y"), "/z")) // leased at depth 4, now at 3: /z is followed
+                .compose(v -> depths(job))
+                .compose(after -> request(Bus.CRAWL_STATUS, new JsonObject().put("id", job))
+                    .compose(status -> Future.all(
+                        TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + job + "'"),
+                        TestDatabase.count(vertx, "SELECT count(DISTINCT url) FROM pages WHERE job_id = '" + job + "'"),
+                        TestDatabase.count(vertx, "SELECT count(*) FROM frontier_links WHERE job_id = '" + job + "'")))
+                    .compose(counts -> request(Bus.CRAWL_CANCEL, new JsonObject().put("id", job))
+                        .compose(cancelled -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier_links"))
+                        .map(linksAfterEnd -> {
+                          ctx.verify(() -> {
+                            assertThat(before).containsEntry("/x", 3).containsEntry("/w", 4).containsEntry("/y", 4)
+                                .doesNotContainKey("/v");
+                            assertThat(after).isEqualTo(Map.of("/", 0, "/a", 1, "/l1", 1, "/l2", 2, "/x", 2, "/y", 3,
+                                "/w", 3, "/z", 4, "/v", 4));
+                            assertThat(counts.<Long>resultAt(0)).as("pages").isEqualTo(7);
+                            assertThat(counts.<Long>resultAt(1)).as("distinct URLs").isEqualTo(7);
+                            assertThat(counts.<Long>resultAt(2)).as("links kept: /l2, /x, /w, /y").isEqualTo(4);
+                            assertThat(linksAfterEnd).isZero();
+                          });
+                          return null;
+                        }))))
+            .compose(v -> request(Bus.CRAWL_STATUS, new JsonObject().put("id", job))))
+        .onComplete(ctx.succeeding(status -> ctx.verify(() -> {
+          assertThat(status.getInteger("completed")).isEqualTo(7);
+          assertThat(status.getInteger("skipped")).isEqualTo(2); // /z and /v, queued when the job was cancelled
+          ctx.completeNow();
+        })));
+  }
+
+  private static final String SITE = "http://example.com";
+
+  private Future<String> newCrawl(int maxDepth) {
+    JsonObject seed = new JsonObject().put("url", SITE + "/").put("key", SITE + "/").put("host", "example.com");
+    return request(Bus.JOBS_CREATE, new JsonObject().put("kind", "crawl").put("spec", new JsonObject().put("maxDepth", maxDepth))
+            .put("limit", 100).put("seeds", new JsonArray().add(seed)))
+        .map(created -> created.getJsonObject("job").getString("id"));
+  }
+
+  /** Claims what is due, which must be {@code n} entries, into {@code leases} by path. */
+  private Future<Void> claimInto(Map<String, JsonObject> leases, int n) {
+    return request(Bus.FRONTIER_CLAIM, new JsonObject().put("owner", "node-a").put("max", 10).put("leaseMs", 60_000))
+        .map(r -> {
+          JsonArray entries = r.getJsonArray("entries");
+          assertThat(entries).hasSize(n);
+          entries.forEach(e -> leases.put(((JsonObject) e).getString("url").substring(SITE.length()), (JsonObject) e));
+          return null;
+        });
+  }
+
+  /** Completes the leased entry with a page of its own URL and links to {@code paths}. */
+  private Future<JsonObject> completeWith(JsonObject lease, String... paths) {
+    JsonArray links = new JsonArray();
+    for (String path : paths) {
+      links.add(new JsonObject().put("url", SITE + path).put("key", SITE + path).put("host", "example.com"));
+    }
+    JsonObject req = complete(lease).put("links", links);
+    req.getJsonObject("page").put("url", lease.getString("url")).put("finalUrl", lease.getString("url"));
+    return request(Bus.FRONTIER_COMPLETE, req);
+  }
+
+  private Future<Map<String, Integer>> depths(String job) {
+    return TestDatabase.rows(vertx, "SELECT url, depth FROM frontier WHERE job_id = '" + job + "'").map(rows -> {
+      Map<String, Integer> depths = new HashMap<>();
+      rows.forEach(r -> depths.put(r.getString("url").substring(SITE.length()), r.getInteger("depth")));
+      return depths;
+    });
   }
 
   @Test

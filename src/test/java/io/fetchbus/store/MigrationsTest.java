@@ -46,35 +46,28 @@ class MigrationsTest extends TestBase {
   void olderSchemaIsMigrated(VertxTestContext ctx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
-    String functions = "SELECT count(*) FROM pg_proc WHERE proname = 'page_search_vector'";
-    // The first start makes sure the schema is current; then it is put back to what V8 left, as an older
-    // release of the service left it (search a generated column), and the service starts again.
-    String undoV9 = """
-        DROP INDEX pages_unindexed; DROP FUNCTION page_search_vector; ALTER TABLE pages DROP COLUMN search;
-        ALTER TABLE pages ADD COLUMN search tsvector GENERATED ALWAYS AS (
-          setweight(to_tsvector('english'::regconfig, left(COALESCE(title, ''), 1000)), 'A') ||
-          setweight(to_tsvector('english'::regconfig, left(COALESCE(text, ''), 100000)), 'B')) STORED;
-        CREATE INDEX pages_search ON pages USING gin (search) WHERE error IS NULL;
-        DO $$ BEGIN
-          IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-            ALTER TABLE pages ALTER COLUMN search SET COMPRESSION lz4; -- as V7 left it
-          END IF;
-        END $$;
+    String tables = "SELECT count(*) FROM pg_class WHERE relname = 'frontier_links'";
+    // The first start makes sure the schema is current; then the newest migration is undone, as an older release
+    // of the service left the schema, and the service starts again. (V11 replaces V8's two crawl functions with
+    // CREATE OR REPLACE, which runs again as well: they are left as they are.)
+    String undoV11 = """
+        DROP TRIGGER crawl_job_ended ON crawl_jobs; DROP FUNCTION crawl_drop_links(); DROP TABLE frontier_links;
+        ALTER TABLE crawl_jobs DROP COLUMN max_depth;
         """;
     startStore()
         .compose(v -> Migrations.current(pool))
-        .compose(currentBefore -> pool.query(undoV9
+        .compose(currentBefore -> pool.query(undoV11
                 + "DELETE FROM flyway_schema_history WHERE version = '" + Migrations.LATEST + "'").execute()
             .compose(v -> Migrations.current(pool))
-            .compose(currentWhenOlder -> TestDatabase.count(vertx, functions).compose(functionsWhenOlder -> startStore()
+            .compose(currentWhenOlder -> TestDatabase.count(vertx, tables).compose(tablesWhenOlder -> startStore()
                 .compose(v -> Migrations.current(pool))
-                .compose(currentAfter -> TestDatabase.count(vertx, functions).map(functionsAfter -> {
+                .compose(currentAfter -> TestDatabase.count(vertx, tables).map(tablesAfter -> {
                   ctx.verify(() -> {
                     assertThat(currentBefore).isTrue();
                     assertThat(currentWhenOlder).isFalse();
-                    assertThat(functionsWhenOlder).isZero();
+                    assertThat(tablesWhenOlder).isZero();
                     assertThat(currentAfter).isTrue();
-                    assertThat(functionsAfter).isEqualTo(1);
+                    assertThat(tablesAfter).isEqualTo(1);
                   });
                   return null;
                 })))))

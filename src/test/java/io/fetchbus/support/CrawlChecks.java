@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -54,5 +56,21 @@ public final class CrawlChecks {
 
   public static Set<String> paths(List<io.vertx.core.json.JsonObject> pages) {
     return pages.stream().map(p -> URI.create(p.getString("url")).getPath()).collect(Collectors.toSet());
+  }
+
+  /** The depth of {@code url}'s frontier entry once the entry is done (its page stored), else null. */
+  public static Future<Integer> doneAt(Vertx vertx, String url) {
+    return TestDatabase.rows(vertx, "SELECT depth FROM frontier WHERE state = 'done' AND url = '" + url + "'")
+        .map(rows -> rows.isEmpty() ? null : rows.get(0).getInteger("depth"));
+  }
+
+  /** The depth of each page the job stored, by path, as its frontier holds it. */
+  public static Future<Map<String, Integer>> storedDepths(Vertx vertx, String jobId) {
+    return TestDatabase.rows(vertx, "SELECT url, depth FROM frontier WHERE state = 'done' AND job_id = '" + jobId + "'")
+        .map(rows -> {
+          Map<String, Integer> depths = new HashMap<>();
+          rows.forEach(r -> depths.put(URI.create(r.getString("url")).getPath(), r.getInteger("depth")));
+          return depths;
+        });
   }
 }

@@ -3,6 +3,7 @@ package io.fetchbus.support;
 import io.fetchbus.store.EmbeddedDatabase;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -11,6 +12,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The real PostgreSQL the tests use: the server named by {@code FETCHBUS_PG_URL} (what {@code .ci/run} sets),
@@ -53,7 +56,7 @@ public final class TestDatabase {
   /** Empties every table the service writes, so each test starts from nothing. */
   public static Future<Void> truncate(Vertx vertx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connectOptions()).using(vertx).build();
-    return pool.query("TRUNCATE pages, contents, crawl_jobs, frontier, crawl_hosts RESTART IDENTITY").execute()
+    return pool.query("TRUNCATE pages, contents, crawl_jobs, frontier, frontier_links, crawl_hosts RESTART IDENTITY").execute()
         .<Void>mapEmpty()
         .eventually(pool::close);
   }
@@ -63,6 +66,18 @@ public final class TestDatabase {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connectOptions()).using(vertx).build();
     return pool.query(sql).execute()
         .map(rows -> rows.iterator().next().getLong(0))
+        .eventually(pool::close);
+  }
+
+  /** Runs one SQL query and returns its rows, each as a JSON object by column name. */
+  public static Future<List<JsonObject>> rows(Vertx vertx, String sql) {
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connectOptions()).using(vertx).build();
+    return pool.query(sql).execute()
+        .map(rows -> {
+          List<JsonObject> out = new ArrayList<>();
+          rows.forEach(r -> out.add(r.toJson()));
+          return out;
+        })
         .eventually(pool::close);
   }
 }
