@@ -74,6 +74,30 @@ class AuthTest extends TestBase {
   }
 
   @Test
+  @DisplayName("keys configured but none valid (only comments) refuse the start, in a file or in auth.keys, on any address")
+  void noValidKeyRefusesToStart(VertxTestContext ctx) throws Exception {
+    Path comments = Files.createTempFile("fetchbus-keys", ".txt");
+    Files.writeString(comments, "# the keys go here\n\n");
+    JsonObject exposed = new JsonObject().put("host", "0.0.0.0");
+    Fetchbus.deploy(vertx, new JsonObject().put("http", exposed).put("auth", new JsonObject().put("keysFile", comments.toString())))
+        .transform(file -> Fetchbus.deploy(vertx, new JsonObject().put("http", exposed)
+                .put("auth", new JsonObject().put("keys", new JsonArray().add("#x"))))
+            .transform(env -> Fetchbus.deploy(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("#x"))))
+                .transform(loopback -> {
+                  ctx.verify(() -> {
+                    for (var refused : List.of(file, env, loopback)) {
+                      assertThat(refused.failed()).as("start refused").isTrue();
+                      assertThat(refused.cause().getMessage()).contains("none is a name:secret entry")
+                          .contains("FETCHBUS_AUTH_DISABLED");
+                    }
+                    assertThat(file.cause().getMessage()).contains(comments.toString());
+                  });
+                  return Future.succeededFuture();
+                })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("without keys the service refuses to listen beyond loopback, unless auth.disabled says so")
   void safeDefault(VertxTestContext ctx) {
     JsonObject exposed = new JsonObject().put("http", new JsonObject().put("host", "0.0.0.0"));
