@@ -1,5 +1,6 @@
 package io.fetchbus.api;
 
+import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
@@ -27,7 +28,6 @@ import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.validation.impl.RequestValidatorImpl;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -74,7 +74,14 @@ public final class ApiVerticle extends VerticleBase {
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.PAGE_REVALIDATED,
             msg -> records.revalidated(Page.from(msg.body()))).completion())
         .compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.shared(vertx)
-        .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract, ApiKeys.of(keys))));
+        .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract,
+            ApiKeys.of(keys, authThrottle(auth)))));
+  }
+
+  /** One per Vert.x instance, so that the API's instances (one per event loop) share each address's budget. */
+  private FailedAuthThrottle authThrottle(JsonObject auth) {
+    return vertx.sharedData().<String, FailedAuthThrottle>getLocalMap(API)
+        .computeIfAbsent("authThrottle", k -> FailedAuthThrottle.from(auth));
   }
 
   private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Contract contract,
@@ -207,7 +214,8 @@ public final class ApiVerticle extends VerticleBase {
     }
     String key = metrics.getString("key", "");
     if (!key.isBlank()) {
-      on(builder, "metrics", ApiKeys.of(List.of("metrics:" + key)));
+      FailedAuthThrottle throttle = authThrottle(config().getJsonObject("auth", new JsonObject()));
+      on(builder, "metrics", ApiKeys.metricsKey(key, throttle));
     }
     on(builder, "metrics", PrometheusScrapingHandler.create(registry.get()));
   }

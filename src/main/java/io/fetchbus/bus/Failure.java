@@ -21,6 +21,7 @@ public enum Failure {
   TOO_LARGE(413, "too-large", "Too large"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   LIMITED(429, "limited", "Too many requests"),
+  TOO_MANY_AUTH_FAILURES(429, "too-many-auth-failures", "Too many failed authentications"),
   INTERNAL(500, "internal", "Internal error"),
   UPSTREAM(502, "upstream-error", "Upstream error"),
   DNS_FAILURE(502, "dns-failure", "Host name not resolved"),
