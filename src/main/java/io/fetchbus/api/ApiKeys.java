@@ -40,6 +40,12 @@ final class ApiKeys implements Handler<RoutingContext> {
         "/metrics needs metrics.key: send Authorization: Bearer <metrics.key>");
   }
 
+  /** The same keys guarding {@code /metrics}, which must not be open when the API is not. */
+  ApiKeys forMetrics() {
+    return new ApiKeys(keys, throttle, "/metrics needs an API key, since API keys are configured: send Authorization: "
+        + "Bearer <key> (or set metrics.key for a key of its own, or metrics.open=true to serve it open)");
+  }
+
   boolean isEmpty() {
     return keys.isEmpty();
   }

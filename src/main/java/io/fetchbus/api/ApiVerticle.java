@@ -146,7 +146,7 @@ public final class ApiVerticle extends VerticleBase {
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));
     on(builder, "cluster", cluster::handle);
-    metrics(builder);
+    metrics(builder, keys);
     on(builder, "openapi", ctx -> ctx.response().putHeader("Content-Type", "application/yaml; charset=utf-8")
         .end(contract.document()));
 
@@ -198,10 +198,11 @@ public final class ApiVerticle extends VerticleBase {
   }
 
   /**
-   * {@code GET /metrics} in Prometheus format, outside {@code /v1} like the probes; {@code metrics.key} guards it.
-   * Without metrics it answers 404, as a path that is not served does.
+   * {@code GET /metrics} in Prometheus format, outside {@code /v1} like the probes. {@code metrics.key} guards it
+   * when set; else, when the API has keys, the API keys do: an API closed to strangers does not show them its
+   * traffic, unless {@code metrics.open} says so. Without metrics it answers 404, as a path that is not served does.
    */
-  private void metrics(RouterBuilder builder) {
+  private void metrics(RouterBuilder builder, ApiKeys apiKeys) {
     JsonObject metrics = config().getJsonObject("metrics", new JsonObject());
     Optional<PrometheusMeterRegistry> registry =
         metrics.getBoolean("enabled", true) ? Metrics.prometheus(vertx) : Optional.empty();
@@ -216,6 +217,8 @@ public final class ApiVerticle extends VerticleBase {
     if (!key.isBlank()) {
       FailedAuthThrottle throttle = authThrottle(config().getJsonObject("auth", new JsonObject()));
       on(builder, "metrics", ApiKeys.metricsKey(key, throttle));
+    } else if (!apiKeys.isEmpty() && !metrics.getBoolean("open", false)) {
+      on(builder, "metrics", apiKeys.forMetrics());
     }
     on(builder, "metrics", PrometheusScrapingHandler.create(registry.get()));
   }
