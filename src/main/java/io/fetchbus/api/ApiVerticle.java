@@ -105,8 +105,8 @@ public final class ApiVerticle extends VerticleBase {
   /**
    * The router is built from the contract: one route per operation, in the document's order, each validating the
    * request against the document before its handler runs. The handlers every request passes first (request id
-   * and log, deadline, API key, admission, body limit) are the builder's root handlers, in that order, so a body
-   * over the limit is a 413 and a request without a key a 401 before anything is validated.
+   * and log, deadline, API key, admission, body limit, UTF-8) are the builder's root handlers, in that order, so a
+   * body over the limit is a 413 and a request without a key a 401 before anything is validated.
    */
   private Router router(Contract contract, int maxRequestBytes, long fetchTimeoutMs, ApiKeys keys) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract.openapi());
@@ -129,6 +129,7 @@ public final class ApiVerticle extends VerticleBase {
     // plain handler, it still reads (and bounds) every body before validation.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
     builder.rootHandler(body::handle);
+    builder.rootHandler(new Utf8Bodies()); // before anything parses a body
 
     // Each operation's first handler validates the request (on the event loop: see ContractRequests).
     RequestValidatorImpl validator = new RequestValidatorImpl(vertx, new ValidatorCache(contract.openapi()));

@@ -89,6 +89,31 @@ class BadRequestTest extends TestBase {
         })));
   }
 
+  @Test
+  @DisplayName("a body that is not valid UTF-8 (an overlong '.' that would climb to /secret) is a 400, and nothing is fetched")
+  void invalidUtf8Refused(VertxTestContext ctx) {
+    Buffer overlong = Buffer.buffer("{\"url\": \"" + up.url("/a/"))
+        .appendBytes(new byte[] {(byte) 0xC0, (byte) 0xAE, (byte) 0xC0, (byte) 0xAE})
+        .appendString("/secret/x\"}");
+    Buffer encodedSurrogate = Buffer.buffer("{\"urls\": [\"" + up.url("/b/"))
+        .appendBytes(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80})
+        .appendString("\"]}");
+    fb.http.post("/v1/fetch").putHeader("Content-Type", "application/json").sendBuffer(overlong)
+        .compose(fetch -> fb.http.post("/v1/batches").sendBuffer(encodedSurrogate).map(batch -> {
+          ctx.verify(() -> {
+            assertProblem(fetch, 400, "/problems/invalid-request");
+            assertThat(fetch.bodyAsJsonObject().getString("detail"))
+                .isEqualTo("body: is not valid UTF-8 (byte " + (overlong.length() - 15) + ")");
+            assertProblem(batch, 400, "/problems/invalid-request");
+            assertThat(batch.bodyAsJsonObject().getString("detail")).startsWith("body: is not valid UTF-8");
+            assertThat(up.hits("/secret/x")).isZero();
+            assertThat(up.hits("/a/../secret/x")).isZero();
+          });
+          return null;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
   static Stream<Arguments> invalidReads() {
     return Stream.of(
         Arguments.of("/v1/pages/abc", 400, "id: must be a positive whole number"),
