@@ -15,11 +15,13 @@ import java.util.Set;
 
 /**
  * A batch: a list of URLs fetched once each (depth 0, no link following). A URL that is not valid is reported
- * with its index and reason and left out; it does not fail the batch. The same URL twice is fetched once.
+ * with its index and reason and left out; it does not fail the batch, unless no URL is valid. The same URL twice is
+ * fetched once.
  */
 record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, List<String> formats,
                  JsonObject webhook) {
   static final int MAX_URLS = 10_000;
+  private static final int MAX_REASONS = 5;
   private static final Set<String> FIELDS = Set.of("urls", "obeyRobots", "formats", "webhook");
 
   static BatchSpec from(JsonObject j) {
@@ -44,8 +46,24 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
             .put("detail", e.getMessage()));
       }
     }
+    if (valid.isEmpty()) {
+      // A job of nothing to do helps no one: say why each entry was left out.
+      throw Failure.INVALID.exception("urls: no entry is a valid URL: " + reasons(invalid));
+    }
     return new BatchSpec(new ArrayList<>(valid.values()), invalid, Fields.bool(j, "obeyRobots", true),
         List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")));
+  }
+
+  /** The first few entries' reasons, one after the other: enough to fix the request, bounded however long it was. */
+  private static String reasons(JsonArray invalid) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < Math.min(MAX_REASONS, invalid.size()); i++) {
+      out.append(i == 0 ? "" : "; ").append(invalid.getJsonObject(i).getString("detail"));
+    }
+    if (invalid.size() > MAX_REASONS) {
+      out.append("; and ").append(invalid.size() - MAX_REASONS).append(" more");
+    }
+    return out.toString();
   }
 
   /** What is stored as the job's spec: the URLs themselves live in the frontier. */

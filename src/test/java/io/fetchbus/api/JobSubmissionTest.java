@@ -1,0 +1,78 @@
+package io.fetchbus.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.fetchbus.support.TestSite;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Submitting crawls and batches as a careless or hostile client would: Idempotency-Keys reused for another request,
+ * more jobs than a key may have, job records that would echo a credential, and the shape of the 202 itself. Two API
+ * keys, so that what is per key can be seen to be.
+ */
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class JobSubmissionTest extends TestBase {
+  private static final String A = "key-a-s3cret";
+  private static final String B = "key-b-s3cret";
+  private static final int QUOTA = 3;
+  private TestSite site;
+
+  @BeforeEach
+  void deploy(VertxTestContext ctx) {
+    TestSite.start(vertx, 40)
+        .compose(s -> {
+          site = s;
+          return Fetchbus.fresh(vertx, new JsonObject()
+              .put("auth", new JsonObject().put("keys", new JsonArray().add("a:" + A).add("b:" + B)))
+              .put("crawl", new JsonObject().put("pollMs", 50))
+              .put("limits", new JsonObject().put("maxActiveJobsPerKey", QUOTA)));
+        })
+        .onSuccess(f -> fb = f)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private HttpRequest<Buffer> post(String path, String key, String idempotencyKey) {
+    HttpRequest<Buffer> req = fb.http.post(path).putHeader("Authorization", "Bearer " + key);
+    return idempotencyKey == null ? req : req.putHeader("Idempotency-Key", idempotencyKey);
+  }
+
+  private Future<HttpResponse<Buffer>> crawl(String key, String idempotencyKey, JsonObject spec) {
+    return post("/v1/crawls", key, idempotencyKey).sendJsonObject(spec);
+  }
+
+  private JsonObject spec(int maxDepth) {
+    return new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", maxDepth);
+  }
+
+  @Test
+  @DisplayName("a batch with no valid URL is a 400 giving each entry's reason, and makes no job")
+  void batchWithoutValidUrl(VertxTestContext ctx) {
+    JsonObject none = new JsonObject().put("urls", new JsonArray().add("not a url").add("ftp://example.com/"));
+    post("/v1/batches", A, null).sendJsonObject(none)
+        .compose(refused -> TestDatabase.count(vertx, "SELECT count(*) FROM crawl_jobs").map(jobs -> {
+          ctx.verify(() -> {
+            BadRequestTest.assertProblem(refused, 400, "/problems/invalid-request");
+            assertThat(refused.bodyAsJsonObject().getString("detail")).startsWith("urls: no entry is a valid URL")
+                .contains("urls[0]: ").contains("urls[1]: must use http or https");
+            assertThat(jobs).isZero();
+          });
+          return null;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+}
