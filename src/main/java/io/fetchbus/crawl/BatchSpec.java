@@ -3,6 +3,7 @@ package io.fetchbus.crawl;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.UrlSecrets;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -41,8 +42,10 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
         valid.putIfAbsent(url.key(), url);
       } catch (ReplyException e) {
         Object raw = a.getValue(i);
+        // Echoed in the job record: a password sent by mistake is not.
+        String shown = raw instanceof String s ? UrlSecrets.withoutUserInfo(s) : String.valueOf(raw);
         invalid.add(new JsonObject().put("index", i)
-            .put("url", raw instanceof String s ? (s.length() > 200 ? s.substring(0, 200) + "…" : s) : String.valueOf(raw))
+            .put("url", shown.length() > 200 ? shown.substring(0, 200) + "…" : shown)
             .put("detail", e.getMessage()));
       }
     }

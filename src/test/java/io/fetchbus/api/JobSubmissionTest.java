@@ -60,6 +60,35 @@ class JobSubmissionTest extends TestBase {
   }
 
   @Test
+  @DisplayName("job records mask the webhook URL's query values, and the password of an invalid batch URL")
+  void credentialsInUrlsMasked(VertxTestContext ctx) {
+    JsonObject hooked = spec(0).put("webhook", new JsonObject().put("url", "http://127.0.0.1:9/hook?token=hook-s3cret&v=2"));
+    JsonObject batch = new JsonObject().put("urls", new JsonArray().add(site.url("/p/1")).add("http://user:pw-s3cret@example.com/"));
+    crawl(A, null, hooked)
+        .compose(accepted -> fb.http.get(accepted.getHeader("Location")).putHeader("Authorization", "Bearer " + A).send()
+            .compose(status -> post("/v1/batches", A, null).sendJsonObject(batch)
+                .compose(batched -> fb.http.get("/v1/batches/" + batched.bodyAsJsonObject().getString("id"))
+                    .putHeader("Authorization", "Bearer " + A).send()
+                    .map(batchStatus -> {
+                      ctx.verify(() -> {
+                        for (HttpResponse<Buffer> shown : List.of(accepted, status)) {
+                          assertThat(shown.bodyAsString()).doesNotContain("hook-s3cret");
+                          assertThat(shown.bodyAsJsonObject().getJsonObject("spec").getJsonObject("webhook").getString("url"))
+                              .isEqualTo("http://127.0.0.1:9/hook?token=***&v=***");
+                        }
+                        for (HttpResponse<Buffer> shown : List.of(batched, batchStatus)) {
+                          assertThat(shown.statusCode()).isEqualTo(shown == batched ? 202 : 200);
+                          assertThat(shown.bodyAsString()).doesNotContain("pw-s3cret");
+                        }
+                        assertThat(batched.bodyAsJsonObject().getJsonArray("invalidUrls").getJsonObject(0).getString("url"))
+                            .isEqualTo("http://***@example.com/");
+                      });
+                      return null;
+                    }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("a batch with no valid URL is a 400 giving each entry's reason, and makes no job")
   void batchWithoutValidUrl(VertxTestContext ctx) {
     JsonObject none = new JsonObject().put("urls", new JsonArray().add("not a url").add("ftp://example.com/"));
