@@ -60,6 +60,23 @@ class JobSubmissionTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a 202 for a crawl or a batch is application/json")
+  void acceptedIsJson(VertxTestContext ctx) {
+    crawl(A, null, spec(0))
+        .compose(crawl -> post("/v1/batches", A, null).sendJsonObject(new JsonObject().put("urls", new JsonArray().add(site.url("/p/1"))))
+            .map(batch -> {
+              ctx.verify(() -> {
+                for (HttpResponse<Buffer> accepted : List.of(crawl, batch)) {
+                  assertThat(accepted.statusCode()).isEqualTo(202);
+                  assertThat(accepted.getHeader("Content-Type")).isEqualTo("application/json");
+                }
+              });
+              return null;
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("job records mask the webhook URL's query values, and the password of an invalid batch URL")
   void credentialsInUrlsMasked(VertxTestContext ctx) {
     JsonObject hooked = spec(0).put("webhook", new JsonObject().put("url", "http://127.0.0.1:9/hook?token=hook-s3cret&v=2"));
