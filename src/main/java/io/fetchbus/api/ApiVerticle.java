@@ -136,6 +136,9 @@ public final class ApiVerticle extends VerticleBase {
     for (OpenAPIRoute route : builder.getRoutes()) {
       Operation op = route.getOperation();
       route.setDoValidation(false);
+      if (op.getOpenAPIPath().startsWith("/v1/")) {
+        route.addHandler(KnownQueryParameters.of(op)); // the probes and /metrics take what a prober sends
+      }
       if (!op.getParameters().isEmpty() || op.getRequestBody() != null) {
         route.addHandler(new ContractRequests(validator, op));
       }
@@ -153,7 +156,9 @@ public final class ApiVerticle extends VerticleBase {
 
     for (OpenAPIRoute route : builder.getRoutes()) {
       Operation op = route.getOperation();
-      if (route.getHandlers().stream().allMatch(h -> h instanceof ContractRequests)) {
+      boolean checksOnly = route.getHandlers().stream()
+          .allMatch(h -> h instanceof ContractRequests || h instanceof KnownQueryParameters);
+      if (checksOnly) {
         throw new IllegalStateException("operation " + op.getOperationId() + " of " + Contract.RESOURCE
             + " has no handler");
       }

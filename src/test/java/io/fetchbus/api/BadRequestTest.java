@@ -48,6 +48,9 @@ class BadRequestTest extends TestBase {
         Arguments.of("{\"url\": \"http://[fe80::1%eth0]:8080/\"}", "url: has an IPv6 zone id"),
         Arguments.of("{\"url\": \"http://example.com/a\\ud800b\"}", "url: contains an unpaired surrogate at index 20"),
         Arguments.of("{\"url\": \"http://example.com/a\\udc00\"}", "url: contains an unpaired surrogate at index 20"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"colour\": \"blue\"}",
+            "colour: is not a known field (known: formats, maxAgeSeconds, maxConcurrency, obeyRobots, url)"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"onlyIfCached\": true}", "onlyIfCached: is not a known field"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": -1}", "maxAgeSeconds: must be between"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": \"soon\"}", "maxAgeSeconds: must be a whole number"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": 1.5}", "maxAgeSeconds: must be a whole number"),
@@ -85,13 +88,23 @@ class BadRequestTest extends TestBase {
   }
 
   @Test
-  @DisplayName("unknown JSON fields are ignored")
-  void unknownFieldsIgnored(VertxTestContext ctx) {
-    fb.postFetch(new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue").put("depth", 3))
-        .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
-          assertThat(resp.statusCode()).isEqualTo(201);
-          ctx.completeNow();
-        })));
+  @DisplayName("an unknown field is a 400 naming it on every endpoint that takes a body, and nothing is fetched")
+  void unknownFieldsRefused(VertxTestContext ctx) {
+    JsonObject crawl = new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue");
+    JsonObject batch = new JsonObject().put("urls", new io.vertx.core.json.JsonArray().add(up.url("/page/extra"))).put("colour", "blue");
+    fb.postFetch(new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue"))
+        .compose(fetch -> fb.http.post("/v1/crawls").sendJsonObject(crawl)
+            .compose(crawled -> fb.http.post("/v1/batches").sendJsonObject(batch).map(batched -> {
+              ctx.verify(() -> {
+                for (HttpResponse<Buffer> resp : java.util.List.of(fetch, crawled, batched)) {
+                  assertProblem(resp, 400, "/problems/invalid-request");
+                  assertThat(resp.bodyAsJsonObject().getString("detail")).startsWith("colour: is not a known field (known: ");
+                }
+                assertThat(up.hits("/page/extra")).isZero();
+              });
+              return null;
+            })))
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
@@ -132,6 +145,8 @@ class BadRequestTest extends TestBase {
         Arguments.of("/v1/pages?url=ftp://x/", 400, "url: must use http or https"),
         Arguments.of("/v1/pages?host=a%00b", 400, "host: must not contain NUL characters"),
         Arguments.of("/v1/pages?jobId=42", 400, "jobId: must be a UUID"),
+        Arguments.of("/v1/pages?limt=5", 400, "limt: is not a known parameter (known: after, host, jobId, limit, url)"),
+        Arguments.of("/v1/cache?fresh=1", 400, "fresh: is not a known parameter (this operation takes none)"),
         Arguments.of("/v1/nothing-here", 404, "no resource at /v1/nothing-here"));
   }
 
