@@ -20,6 +20,7 @@ public enum Failure {
   LEASE_LOST(409, "lease-lost", "Lease lost"),
   TOO_LARGE(413, "too-large", "Too large"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
+  IDEMPOTENCY_KEY_REUSED(422, "idempotency-key-reused", "Idempotency-Key reused"),
   LIMITED(429, "limited", "Too many requests"),
   TOO_MANY_AUTH_FAILURES(429, "too-many-auth-failures", "Too many failed authentications"),
   INTERNAL(500, "internal", "Internal error"),

@@ -151,7 +151,8 @@ public final class CrawlVerticle extends VerticleBase {
     }
     JsonObject create = new JsonObject().put("kind", kind)
         .put("keyName", req.getString("keyName"))
-        .put("idempotencyKey", req.getString("idempotencyKey"));
+        .put("idempotencyKey", req.getString("idempotencyKey"))
+        .put("requestSha256", RequestHash.of(spec));
     JsonArray seeds = new JsonArray();
     switch (kind) {
       case "crawl" -> {

@@ -34,27 +34,46 @@ final class Jobs {
   }
 
   /**
-   * {@code {"kind","spec","limit","keyName"?,"idempotencyKey"?,"seeds":[{"url","key","host"}]}} -> {@code {"job",
-   * "created"}}. The job and its seeds are one transaction; the same idempotency key finds the first job.
+   * {@code {"kind","spec","limit","keyName"?,"idempotencyKey"?,"requestSha256"?,"seeds":[{"url","key","host"}]}}
+   * -> {@code {"job", "created"}}. The job and its seeds are one transaction. The same idempotency key of the same
+   * submitter on the same endpoint ({@code kind}) finds the first job, if the request is the same (else 422).
    */
   Future<JsonObject> create(JsonObject req) {
     String keyName = req.getString("keyName");
     String idempotencyKey = req.getString("idempotencyKey");
-    JsonArray seeds = req.getJsonArray("seeds", new JsonArray());
-    return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.INSERT_JOB)
-        .execute(Tuple.of(req.getString("kind"), req.getJsonObject("spec"), req.getInteger("limit"), keyName,
-            idempotencyKey))
+    Tuple scope = Tuple.of(keyName, req.getString("kind"), idempotencyKey);
+    Tuple submitter = Tuple.of(keyName == null ? "" : keyName);
+    return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.LOCK_SUBMITTER).execute(submitter)
+        .compose(locked -> idempotencyKey == null ? Future.<RowSet<Row>>succeededFuture(null)
+            : tx.preparedQuery(CrawlSql.JOB_BY_IDEMPOTENCY_KEY).execute(scope))
+        .compose(earlier -> earlier == null || earlier.size() == 0 ? insert(tx, req)
+            : Future.succeededFuture(sameRequest(earlier.iterator().next(), idempotencyKey,
+                req.getString("requestSha256")))))
+        .compose(made -> made.containsKey("job") ? Future.succeededFuture(made)
+            : get(made.getString("id")).map(job -> new JsonObject().put("job", job).put("created", true)));
+  }
+
+  /** Inserts the job and its seeds: {@code {"id"}}. */
+  private static Future<JsonObject> insert(SqlClient tx, JsonObject req) {
+    return tx.preparedQuery(CrawlSql.INSERT_JOB).execute(Tuple.of(req.getString("kind"), req.getJsonObject("spec"),
+            req.getInteger("limit"), req.getString("keyName"), req.getString("idempotencyKey"),
+            req.getString("requestSha256")))
         .compose(rows -> {
-          if (rows.size() == 0) {
-            return Future.succeededFuture((String) null);
-          }
           String id = rows.iterator().next().getString("id");
-          return addUrls(tx, id, seeds, 0).map(id);
-        }))
-        .compose(id -> id == null
-            ? pool.preparedQuery(CrawlSql.JOB_BY_IDEMPOTENCY_KEY).execute(Tuple.of(keyName, idempotencyKey))
-                .map(rows -> new JsonObject().put("job", single(rows, "job").toJson()).put("created", false))
-            : get(id).map(job -> new JsonObject().put("job", job).put("created", true)));
+          return addUrls(tx, id, req.getJsonArray("seeds", new JsonArray()), 0).map(new JsonObject().put("id", id));
+        });
+  }
+
+  /** The earlier job of a retried submission; another request under its key is refused, as the IETF draft has it. */
+  private static JsonObject sameRequest(Row earlier, String idempotencyKey, String requestSha256) {
+    String earlierSha256 = earlier.getString("request_sha256");
+    CrawlJob job = job(earlier);
+    // A job made before V10 has no hash: it answers as it always did.
+    if (earlierSha256 != null && !earlierSha256.equals(requestSha256)) {
+      throw Failure.IDEMPOTENCY_KEY_REUSED.exception("Idempotency-Key: '" + idempotencyKey + "' was already used "
+          + "for another request, which made " + job.kind() + " job " + job.id() + "; use a new key for a new request");
+    }
+    return new JsonObject().put("job", job.toJson()).put("created", false);
   }
 
   /** Inserts {@code [{"url","key","host"}]} at {@code depth}, leaving URLs the job has already alone. */

@@ -60,6 +60,53 @@ class JobSubmissionTest extends TestBase {
   }
 
   @Test
+  @DisplayName("an Idempotency-Key reused with another body is a 422; the same body in another key order is the same job")
+  void idempotencyKeyReusedWithAnotherBody(VertxTestContext ctx) {
+    String reordered = "{\"maxDepth\": 0, \"sitemap\": \"skip\", \"url\": \"" + site.url("/p/0") + "\"}";
+    crawl(A, "idem-1", spec(0))
+        .compose(first -> crawl(A, "idem-1", spec(3))
+            .compose(other -> post("/v1/crawls", A, "idem-1").putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer(reordered))
+                .compose(same -> TestDatabase.count(vertx, "SELECT count(*) FROM crawl_jobs").map(jobs -> {
+                  ctx.verify(() -> {
+                    assertThat(first.statusCode()).isEqualTo(202);
+                    BadRequestTest.assertProblem(other, 422, "/problems/idempotency-key-reused");
+                    assertThat(other.bodyAsJsonObject().getString("detail")).startsWith("Idempotency-Key: ")
+                        .contains("idem-1").contains("another request");
+                    assertThat(same.statusCode()).isEqualTo(202);
+                    assertThat(same.bodyAsJsonObject().getString("id")).isEqualTo(first.bodyAsJsonObject().getString("id"));
+                    assertThat(same.bodyAsJsonObject().getBoolean("created")).isFalse();
+                    assertThat(jobs).isEqualTo(1);
+                  });
+                  return null;
+                }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("an Idempotency-Key is scoped per endpoint and per API key: a batch never answers with a crawl, nor key b with key a's job")
+  void idempotencyKeyScopedPerEndpointAndApiKey(VertxTestContext ctx) {
+    JsonObject batch = new JsonObject().put("urls", new JsonArray().add(site.url("/p/1")));
+    crawl(A, "idem-2", spec(0))
+        .compose(crawl -> post("/v1/batches", A, "idem-2").sendJsonObject(batch)
+            .compose(asBatch -> crawl(B, "idem-2", spec(0))
+                .map(otherKey -> {
+                  ctx.verify(() -> {
+                    assertThat(crawl.statusCode()).isEqualTo(202);
+                    assertThat(asBatch.statusCode()).isEqualTo(202);
+                    assertThat(asBatch.bodyAsJsonObject().getString("kind")).isEqualTo("batch");
+                    assertThat(asBatch.bodyAsJsonObject().getBoolean("created")).isTrue();
+                    assertThat(otherKey.statusCode()).isEqualTo(202);
+                    assertThat(otherKey.bodyAsJsonObject().getBoolean("created")).isTrue();
+                    assertThat(List.of(crawl, asBatch, otherKey)).extracting(r -> r.bodyAsJsonObject().getString("id"))
+                        .doesNotHaveDuplicates();
+                  });
+                  return null;
+                })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("a 202 for a crawl or a batch is application/json")
   void acceptedIsJson(VertxTestContext ctx) {
     crawl(A, null, spec(0))

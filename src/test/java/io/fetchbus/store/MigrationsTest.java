@@ -46,35 +46,29 @@ class MigrationsTest extends TestBase {
   void olderSchemaIsMigrated(VertxTestContext ctx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
-    String functions = "SELECT count(*) FROM pg_proc WHERE proname = 'page_search_vector'";
-    // The first start makes sure the schema is current; then it is put back to what V8 left, as an older
-    // release of the service left it (search a generated column), and the service starts again.
-    String undoV9 = """
-        DROP INDEX pages_unindexed; DROP FUNCTION page_search_vector; ALTER TABLE pages DROP COLUMN search;
-        ALTER TABLE pages ADD COLUMN search tsvector GENERATED ALWAYS AS (
-          setweight(to_tsvector('english'::regconfig, left(COALESCE(title, ''), 1000)), 'A') ||
-          setweight(to_tsvector('english'::regconfig, left(COALESCE(text, ''), 100000)), 'B')) STORED;
-        CREATE INDEX pages_search ON pages USING gin (search) WHERE error IS NULL;
-        DO $$ BEGIN
-          IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-            ALTER TABLE pages ALTER COLUMN search SET COMPRESSION lz4; -- as V7 left it
-          END IF;
-        END $$;
+    String hashColumns = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'crawl_jobs' "
+        + "AND column_name = 'request_sha256'";
+    // The first start makes sure the schema is current; then it is put back to what V9 left, as an older
+    // release of the service left it (idempotency keys per API key only, no request hash), and it starts again.
+    String undoV10 = """
+        DROP INDEX crawl_jobs_idempotency; ALTER TABLE crawl_jobs DROP COLUMN request_sha256;
+        CREATE UNIQUE INDEX crawl_jobs_idempotency ON crawl_jobs (COALESCE(key_name, ''), idempotency_key)
+          WHERE idempotency_key IS NOT NULL;
         """;
     startStore()
         .compose(v -> Migrations.current(pool))
-        .compose(currentBefore -> pool.query(undoV9
+        .compose(currentBefore -> pool.query(undoV10
                 + "DELETE FROM flyway_schema_history WHERE version = '" + Migrations.LATEST + "'").execute()
             .compose(v -> Migrations.current(pool))
-            .compose(currentWhenOlder -> TestDatabase.count(vertx, functions).compose(functionsWhenOlder -> startStore()
+            .compose(currentWhenOlder -> TestDatabase.count(vertx, hashColumns).compose(columnsWhenOlder -> startStore()
                 .compose(v -> Migrations.current(pool))
-                .compose(currentAfter -> TestDatabase.count(vertx, functions).map(functionsAfter -> {
+                .compose(currentAfter -> TestDatabase.count(vertx, hashColumns).map(columnsAfter -> {
                   ctx.verify(() -> {
                     assertThat(currentBefore).isTrue();
                     assertThat(currentWhenOlder).isFalse();
-                    assertThat(functionsWhenOlder).isZero();
+                    assertThat(columnsWhenOlder).isZero();
                     assertThat(currentAfter).isTrue();
-                    assertThat(functionsAfter).isEqualTo(1);
+                    assertThat(columnsAfter).isEqualTo(1);
                   });
                   return null;
                 })))))
