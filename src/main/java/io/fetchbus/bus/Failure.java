@@ -22,6 +22,7 @@ public enum Failure {
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   IDEMPOTENCY_KEY_REUSED(422, "idempotency-key-reused", "Idempotency-Key reused"),
   LIMITED(429, "limited", "Too many requests"),
+  TOO_MANY_JOBS(429, "too-many-jobs", "Too many active jobs"),
   TOO_MANY_AUTH_FAILURES(429, "too-many-auth-failures", "Too many failed authentications"),
   INTERNAL(500, "internal", "Internal error"),
   UPSTREAM(502, "upstream-error", "Upstream error"),

@@ -9,7 +9,7 @@ final class CrawlSql {
 
   /**
    * Holds the submissions of one submitter ($1: an API key's name, '' for none) one after the other until the
-   * transaction ends, so that its idempotency keys are checked against every job it made before.
+   * transaction ends, so that its quota and its idempotency keys are checked against every job it made before.
    */
   static final String LOCK_SUBMITTER = "SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('fetchbus.jobs/' || $1))";
 
@@ -22,6 +22,10 @@ final class CrawlSql {
   /** The job a submitter's ($1) idempotency key ($3) made on one endpoint ($2), and its request's hash. */
   static final String JOB_BY_IDEMPOTENCY_KEY = "SELECT " + JOB_COLUMNS + ", request_sha256 FROM crawl_jobs "
       + "WHERE COALESCE(key_name, '') = COALESCE($1, '') AND kind = $2 AND idempotency_key = $3";
+
+  /** A submitter's ($1) queued and running jobs: what its quota counts. */
+  static final String ACTIVE_JOBS_OF = "SELECT count(*) AS n FROM crawl_jobs "
+      + "WHERE state IN ('queued', 'running') AND COALESCE(key_name, '') = COALESCE($1, '')";
 
   static final String JOB_BY_ID = "SELECT " + JOB_COLUMNS + " FROM crawl_jobs WHERE id = $1::uuid";
 

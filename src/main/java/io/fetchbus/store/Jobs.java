@@ -34,9 +34,10 @@ final class Jobs {
   }
 
   /**
-   * {@code {"kind","spec","limit","keyName"?,"idempotencyKey"?,"requestSha256"?,"seeds":[{"url","key","host"}]}}
-   * -> {@code {"job", "created"}}. The job and its seeds are one transaction. The same idempotency key of the same
-   * submitter on the same endpoint ({@code kind}) finds the first job, if the request is the same (else 422).
+   * {@code {"kind","spec","limit","keyName"?,"idempotencyKey"?,"requestSha256"?,"maxActiveJobs"?,
+   * "seeds":[{"url","key","host"}]}} -> {@code {"job", "created"}}. The job and its seeds are one transaction.
+   * The same idempotency key of the same submitter on the same endpoint ({@code kind}) finds the first job, if the
+   * request is the same (else 422); a submitter with {@code maxActiveJobs} queued or running jobs gets a 429.
    */
   Future<JsonObject> create(JsonObject req) {
     String keyName = req.getString("keyName");
@@ -46,22 +47,31 @@ final class Jobs {
     return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.LOCK_SUBMITTER).execute(submitter)
         .compose(locked -> idempotencyKey == null ? Future.<RowSet<Row>>succeededFuture(null)
             : tx.preparedQuery(CrawlSql.JOB_BY_IDEMPOTENCY_KEY).execute(scope))
-        .compose(earlier -> earlier == null || earlier.size() == 0 ? insert(tx, req)
+        .compose(earlier -> earlier == null || earlier.size() == 0 ? insertWithinQuota(tx, req)
             : Future.succeededFuture(sameRequest(earlier.iterator().next(), idempotencyKey,
                 req.getString("requestSha256")))))
         .compose(made -> made.containsKey("job") ? Future.succeededFuture(made)
             : get(made.getString("id")).map(job -> new JsonObject().put("job", job).put("created", true)));
   }
 
-  /** Inserts the job and its seeds: {@code {"id"}}. */
-  private static Future<JsonObject> insert(SqlClient tx, JsonObject req) {
-    return tx.preparedQuery(CrawlSql.INSERT_JOB).execute(Tuple.of(req.getString("kind"), req.getJsonObject("spec"),
-            req.getInteger("limit"), req.getString("keyName"), req.getString("idempotencyKey"),
-            req.getString("requestSha256")))
-        .compose(rows -> {
-          String id = rows.iterator().next().getString("id");
-          return addUrls(tx, id, req.getJsonArray("seeds", new JsonArray()), 0).map(new JsonObject().put("id", id));
-        });
+  /** Counts the submitter's active jobs (its lock is held), then inserts the job and its seeds: {@code {"id"}}. */
+  private static Future<JsonObject> insertWithinQuota(SqlClient tx, JsonObject req) {
+    String keyName = req.getString("keyName");
+    int maxActive = req.getInteger("maxActiveJobs", Integer.MAX_VALUE);
+    return tx.preparedQuery(CrawlSql.ACTIVE_JOBS_OF).execute(Tuple.of(keyName)).compose(active -> {
+      long n = active.iterator().next().getLong("n");
+      if (n >= maxActive) {
+        throw Failure.TOO_MANY_JOBS.exception((keyName == null ? "requests without an API key have "
+            : "key " + keyName + " has ") + n + " active jobs (queued or running), the most "
+            + "limits.maxActiveJobsPerKey allows; cancel one or wait for one to end");
+      }
+      return tx.preparedQuery(CrawlSql.INSERT_JOB).execute(Tuple.of(req.getString("kind"), req.getJsonObject("spec"),
+              req.getInteger("limit"), keyName, req.getString("idempotencyKey"), req.getString("requestSha256")))
+          .compose(rows -> {
+            String id = rows.iterator().next().getString("id");
+            return addUrls(tx, id, req.getJsonArray("seeds", new JsonArray()), 0).map(new JsonObject().put("id", id));
+          });
+    });
   }
 
   /** The earlier job of a retried submission; another request under its key is refused, as the IETF draft has it. */

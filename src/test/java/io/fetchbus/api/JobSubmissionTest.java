@@ -107,6 +107,38 @@ class JobSubmissionTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a key may have limits.maxActiveJobsPerKey queued or running jobs: past it a 429 names the bound; other keys, retries and ended jobs are not held back")
+  void activeJobQuota(VertxTestContext ctx) {
+    site.hold(); // the jobs stay running
+    crawl(A, "first", spec(3))
+        .compose(first -> crawl(A, null, spec(3)).compose(second -> crawl(A, null, spec(3)))
+            .compose(third -> crawl(A, null, spec(3)))
+            .compose(refused -> crawl(B, null, spec(3))
+                .compose(otherKey -> crawl(A, "first", spec(3))
+                    .compose(retry -> fb.http.delete("/v1/crawls/" + first.bodyAsJsonObject().getString("id"))
+                        .putHeader("Authorization", "Bearer " + A).send()
+                        .compose(cancelled -> crawl(A, null, spec(3)))
+                        .map(afterCancel -> {
+                          ctx.verify(() -> {
+                            assertThat(first.statusCode()).isEqualTo(202);
+                            BadRequestTest.assertProblem(refused, 429, "/problems/too-many-jobs");
+                            assertThat(refused.getHeader("Retry-After")).isNotNull();
+                            assertThat(refused.bodyAsJsonObject().getString("detail"))
+                                .contains("key a").contains(QUOTA + " active jobs").contains("limits.maxActiveJobsPerKey");
+                            assertThat(otherKey.statusCode()).isEqualTo(202);
+                            assertThat(retry.statusCode()).isEqualTo(202);
+                            assertThat(retry.bodyAsJsonObject().getString("id")).isEqualTo(first.bodyAsJsonObject().getString("id"));
+                            assertThat(afterCancel.statusCode()).isEqualTo(202);
+                          });
+                          return null;
+                        })))))
+        .onComplete(ar -> {
+          site.release();
+          ctx.succeedingThenComplete().handle(ar);
+        });
+  }
+
+  @Test
   @DisplayName("a 202 for a crawl or a batch is application/json")
   void acceptedIsJson(VertxTestContext ctx) {
     crawl(A, null, spec(0))
