@@ -1,5 +1,8 @@
 package io.fetchbus.api;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.fetchbus.auth.ClientAddress;
 import io.fetchbus.ops.SampledLog;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -7,17 +10,23 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
-import java.util.HashMap;
-import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Overload protection at the door, shared by the API verticles of one Vert.x instance: at most
- * {@code limits.maxInFlightRequests} requests in progress (503 beyond), and a token bucket per API key
+ * {@code limits.maxInFlightRequests} requests in progress (503 beyond), and a token bucket per client
  * ({@code limits.ratePerSecond}, {@code limits.burst}; 429 beyond). Both answer at once, with Retry-After.
- * Under overload there can be thousands of refusals a second, so they are not logged one by one (neither the
+ *
+ * <p>A client is its API key. A request without a key is one of two cases. From a loopback address it is this
+ * machine's own user, the only one there can be (without keys the service listens on loopback only): a rate limit
+ * would only cap that user below what the node serves, so none applies, and the in-flight bound is what protects the
+ * node. From another address (keys are off on purpose, {@code auth.disabled}) each address is a client of its own,
+ * so that no client can use up the others' share.
+ *
+ * <p>Under overload there can be thousands of refusals a second, so they are not logged one by one (neither the
  * problem nor the access line): the first of each {@value #LOG_WINDOW_MS} ms is, and the rest are counted in one
  * line at the end of it.
  */
@@ -26,20 +35,37 @@ final class Admission implements Handler<RoutingContext>, Shareable {
   static final String REFUSED = "fetchbus.admissionRefused";
   static final long LOG_WINDOW_MS = 10_000;
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
+  /** Addresses with a bucket; a bucket unused for a minute is full again anyway, and is dropped. */
+  private static final long MAX_BUCKETS = 100_000;
 
   private final int maxInFlight;
   private final double ratePerSecond;
   private final double burst;
   private final AtomicInteger inFlight = new AtomicInteger();
-  /** One bucket per key name (bounded by the configured keys, plus one for requests without a key). */
-  private final Map<String, double[]> buckets = new HashMap<>();
+  /** One bucket per key name, or per client address for requests without a key. */
+  private final Cache<String, Bucket> buckets;
   private final SampledLog refusals;
+
+  /** Tokens left, and when they were counted. */
+  private static final class Bucket {
+    double tokens;
+    long atNanos;
+
+    Bucket(double tokens, long atNanos) {
+      this.tokens = tokens;
+      this.atNanos = atNanos;
+    }
+  }
 
   private Admission(Vertx vertx, JsonObject limits) {
     refusals = new SampledLog(vertx, LOG, LOG_WINDOW_MS, 1, "requests refused by limits.*");
     maxInFlight = limits.getInteger("maxInFlightRequests", 512);
     ratePerSecond = limits.getDouble("ratePerSecond", 50.0);
     burst = Math.max(1, limits.getDouble("burst", 100.0));
+    // Idle long enough to refill completely: forgetting the bucket then changes nothing.
+    long refillSeconds = (long) Math.ceil(burst / Math.max(ratePerSecond, 0.001));
+    buckets = Caffeine.newBuilder().maximumSize(MAX_BUCKETS)
+        .expireAfterAccess(Duration.ofSeconds(Math.min(86_400, refillSeconds + 60))).build();
   }
 
   static Admission shared(Vertx vertx, JsonObject limits) {
@@ -49,10 +75,13 @@ final class Admission implements Handler<RoutingContext>, Shareable {
 
   @Override
   public void handle(RoutingContext ctx) {
-    String key = ctx.get(ApiKeys.KEY_NAME, "-");
-    if (!take(key)) {
+    String keyName = ctx.get(ApiKeys.KEY_NAME);
+    String client = keyName != null ? "key " + keyName
+        : ClientAddress.isLoopback(ctx.request().remoteAddress()) ? null
+        : "client address " + ClientAddress.of(ctx.request().remoteAddress());
+    if (client != null && !take(client)) {
       refuse(ctx, 429, "the rate limit of " + ratePerSecond + " requests/s (burst " + (long) burst
-          + ") for key " + key + " is exceeded (limits.ratePerSecond); retry later");
+          + ") for " + client + " is exceeded (limits.ratePerSecond); retry later");
       return;
     }
     if (inFlight.incrementAndGet() > maxInFlight) {
@@ -72,15 +101,17 @@ final class Admission implements Handler<RoutingContext>, Shareable {
   }
 
   /** Token bucket: refilled continuously at the rate, holding at most the burst. */
-  private synchronized boolean take(String key) {
+  private boolean take(String client) {
     long now = System.nanoTime();
-    double[] bucket = buckets.computeIfAbsent(key, k -> new double[] {burst, now});
-    bucket[0] = Math.min(burst, bucket[0] + (now - bucket[1]) / 1e9 * ratePerSecond);
-    bucket[1] = now;
-    if (bucket[0] < 1) {
-      return false;
+    Bucket bucket = buckets.get(client, k -> new Bucket(burst, now));
+    synchronized (bucket) {
+      bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.atNanos) / 1e9 * ratePerSecond);
+      bucket.atNanos = now;
+      if (bucket.tokens < 1) {
+        return false;
+      }
+      bucket.tokens -= 1;
+      return true;
     }
-    bucket[0] -= 1;
-    return true;
   }
 }

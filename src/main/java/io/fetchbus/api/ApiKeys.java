@@ -1,31 +1,49 @@
 package io.fetchbus.api;
 
+import io.fetchbus.auth.ClientAddress;
+import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
+import io.fetchbus.bus.Failure;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
+import java.util.List;
 
 /**
  * {@code Authorization: Bearer <key>} against the configured {@link Keys}, each with a name for logs; the key
- * itself is never logged.
+ * itself is never logged. Wrong keys count against the client's address ({@link FailedAuthThrottle}); an address
+ * over its budget gets a 429 before its key is looked at.
  */
 final class ApiKeys implements Handler<RoutingContext> {
   /** Where the name of the key a request used is kept in its routing context. */
   static final String KEY_NAME = "fetchbus.keyName";
 
   private final Keys keys;
+  private final FailedAuthThrottle throttle;
+  /** The 401's detail when the request has no key at all: what to send. */
+  private final String missing;
 
-  private ApiKeys(Keys keys) {
+  private ApiKeys(Keys keys, FailedAuthThrottle throttle, String missing) {
     this.keys = keys;
+    this.throttle = throttle;
+    this.missing = missing;
   }
 
-  static ApiKeys of(Keys keys) {
-    return new ApiKeys(keys);
+  /** The API keys, for {@code /v1}. */
+  static ApiKeys of(Keys keys, FailedAuthThrottle throttle) {
+    return new ApiKeys(keys, throttle, "this API needs an API key: send Authorization: Bearer <key>");
   }
 
-  /** Parses {@code name:secret} entries; a malformed entry fails start-up (its secret is not repeated). */
-  static ApiKeys of(Iterable<String> entries) {
-    return new ApiKeys(Keys.of(entries));
+  /** {@code metrics.key}: the one key of {@code /metrics} when it is set (an API key does not open it). */
+  static ApiKeys metricsKey(String key, FailedAuthThrottle throttle) {
+    return new ApiKeys(Keys.of(List.of("metrics:" + key)), throttle,
+        "/metrics needs metrics.key: send Authorization: Bearer <metrics.key>");
+  }
+
+  /** The same keys guarding {@code /metrics}, which must not be open when the API is not. */
+  ApiKeys forMetrics() {
+    return new ApiKeys(keys, throttle, "/metrics needs an API key, since API keys are configured: send Authorization: "
+        + "Bearer <key> (or set metrics.key for a key of its own, or metrics.open=true to serve it open)");
   }
 
   boolean isEmpty() {
@@ -34,13 +52,24 @@ final class ApiKeys implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    String client = ClientAddress.of(ctx.request().remoteAddress());
+    long waitMs = throttle.blockedForMs(client);
+    if (waitMs > 0) {
+      long seconds = (waitMs + 999) / 1000;
+      ctx.response().putHeader("Retry-After", String.valueOf(seconds));
+      ctx.fail(Failure.TOO_MANY_AUTH_FAILURES.exception(throttle.maxFailures() + " wrong API keys came from this "
+          + "address within " + throttle.windowSeconds() + " s (auth.maxFailures, auth.failureWindowSeconds): its "
+          + "requests are refused for " + seconds + " s more"));
+      return;
+    }
     String header = ctx.request().getHeader("Authorization");
     if (Keys.bearer(header) == null) {
-      refuse(ctx, "this API needs an API key: send Authorization: Bearer <key>");
+      refuse(ctx, missing); // no key is not a guess: not counted
       return;
     }
     String matched = keys.match(header);
     if (matched == null) {
+      throttle.failed(client);
       refuse(ctx, "the API key is not valid");
       return;
     }

@@ -1,5 +1,6 @@
 package io.fetchbus.api;
 
+import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
@@ -27,7 +28,6 @@ import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.validation.impl.RequestValidatorImpl;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -74,7 +74,14 @@ public final class ApiVerticle extends VerticleBase {
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.PAGE_REVALIDATED,
             msg -> records.revalidated(Page.from(msg.body()))).completion())
         .compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.shared(vertx)
-        .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract, ApiKeys.of(keys))));
+        .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract,
+            ApiKeys.of(keys, authThrottle(auth)))));
+  }
+
+  /** One per Vert.x instance, so that the API's instances (one per event loop) share each address's budget. */
+  private FailedAuthThrottle authThrottle(JsonObject auth) {
+    return vertx.sharedData().<String, FailedAuthThrottle>getLocalMap(API)
+        .computeIfAbsent("authThrottle", k -> FailedAuthThrottle.from(auth));
   }
 
   private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Contract contract,
@@ -98,8 +105,8 @@ public final class ApiVerticle extends VerticleBase {
   /**
    * The router is built from the contract: one route per operation, in the document's order, each validating the
    * request against the document before its handler runs. The handlers every request passes first (request id
-   * and log, deadline, API key, admission, body limit) are the builder's root handlers, in that order, so a body
-   * over the limit is a 413 and a request without a key a 401 before anything is validated.
+   * and log, deadline, API key, admission, body limit, UTF-8) are the builder's root handlers, in that order, so a
+   * body over the limit is a 413 and a request without a key a 401 before anything is validated.
    */
   private Router router(Contract contract, int maxRequestBytes, long fetchTimeoutMs, ApiKeys keys) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract.openapi());
@@ -122,12 +129,16 @@ public final class ApiVerticle extends VerticleBase {
     // plain handler, it still reads (and bounds) every body before validation.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
     builder.rootHandler(body::handle);
+    builder.rootHandler(new Utf8Bodies()); // before anything parses a body
 
     // Each operation's first handler validates the request (on the event loop: see ContractRequests).
     RequestValidatorImpl validator = new RequestValidatorImpl(vertx, new ValidatorCache(contract.openapi()));
     for (OpenAPIRoute route : builder.getRoutes()) {
       Operation op = route.getOperation();
       route.setDoValidation(false);
+      if (op.getOpenAPIPath().startsWith("/v1/")) {
+        route.addHandler(KnownQueryParameters.of(op)); // the probes and /metrics take what a prober sends
+      }
       if (!op.getParameters().isEmpty() || op.getRequestBody() != null) {
         route.addHandler(new ContractRequests(validator, op));
       }
@@ -139,13 +150,15 @@ public final class ApiVerticle extends VerticleBase {
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));
     on(builder, "cluster", cluster::handle);
-    metrics(builder);
+    metrics(builder, keys);
     on(builder, "openapi", ctx -> ctx.response().putHeader("Content-Type", "application/yaml; charset=utf-8")
         .end(contract.document()));
 
     for (OpenAPIRoute route : builder.getRoutes()) {
       Operation op = route.getOperation();
-      if (route.getHandlers().stream().allMatch(h -> h instanceof ContractRequests)) {
+      boolean checksOnly = route.getHandlers().stream()
+          .allMatch(h -> h instanceof ContractRequests || h instanceof KnownQueryParameters);
+      if (checksOnly) {
         throw new IllegalStateException("operation " + op.getOperationId() + " of " + Contract.RESOURCE
             + " has no handler");
       }
@@ -191,10 +204,11 @@ public final class ApiVerticle extends VerticleBase {
   }
 
   /**
-   * {@code GET /metrics} in Prometheus format, outside {@code /v1} like the probes; {@code metrics.key} guards it.
-   * Without metrics it answers 404, as a path that is not served does.
+   * {@code GET /metrics} in Prometheus format, outside {@code /v1} like the probes. {@code metrics.key} guards it
+   * when set; else, when the API has keys, the API keys do: an API closed to strangers does not show them its
+   * traffic, unless {@code metrics.open} says so. Without metrics it answers 404, as a path that is not served does.
    */
-  private void metrics(RouterBuilder builder) {
+  private void metrics(RouterBuilder builder, ApiKeys apiKeys) {
     JsonObject metrics = config().getJsonObject("metrics", new JsonObject());
     Optional<PrometheusMeterRegistry> registry =
         metrics.getBoolean("enabled", true) ? Metrics.prometheus(vertx) : Optional.empty();
@@ -207,7 +221,10 @@ public final class ApiVerticle extends VerticleBase {
     }
     String key = metrics.getString("key", "");
     if (!key.isBlank()) {
-      on(builder, "metrics", ApiKeys.of(List.of("metrics:" + key)));
+      FailedAuthThrottle throttle = authThrottle(config().getJsonObject("auth", new JsonObject()));
+      on(builder, "metrics", ApiKeys.metricsKey(key, throttle));
+    } else if (!apiKeys.isEmpty() && !metrics.getBoolean("open", false)) {
+      on(builder, "metrics", apiKeys.forMetrics());
     }
     on(builder, "metrics", PrometheusScrapingHandler.create(registry.get()));
   }

@@ -59,6 +59,7 @@ final class CrawlRoutes {
       return;
     }
     request(ctx, Bus.CRAWL_SUBMIT, req).onSuccess(job -> ctx.response().setStatusCode(202)
+        .putHeader("Content-Type", "application/json")
         .putHeader("Location", job.getString("statusUrl")).end(job.encode()));
   }
 

@@ -71,8 +71,8 @@ final class Problems {
     if (instance != null) {
       problem.put("instance", instance);
     }
-    if (status == 503 || status == 429) {
-      ctx.response().putHeader("Retry-After", "5");
+    if ((status == 503 || status == 429) && !ctx.response().headers().contains("Retry-After")) {
+      ctx.response().putHeader("Retry-After", "5"); // unless the refusal knows better when to come back
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", MEDIA_TYPE).end(problem.encode());
   }

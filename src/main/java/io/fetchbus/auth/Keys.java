@@ -50,6 +50,9 @@ public final class Keys {
   /**
    * The keys of the {@code auth} config: {@code keys} plus the lines of the file {@code keysFile} (read without
    * blocking). None when {@code disabled} is true: access control is off on purpose.
+   *
+   * <p>Fails when keys are configured but none is loaded (a file of comments, {@code FETCHBUS_AUTH_KEYS='#x'}):
+   * the operator asked for access control, and serving without it would fail open.
    */
   public static Future<Keys> load(Vertx vertx, JsonObject auth) {
     if (auth.getBoolean("disabled", false)) {
@@ -57,13 +60,23 @@ public final class Keys {
     }
     JsonArray keys = auth.getJsonArray("keys", new JsonArray()).copy();
     String file = auth.getString("keysFile", "");
-    if (file.isBlank()) {
+    if (keys.isEmpty() && file.isBlank()) {
       return Future.succeededFuture(of(keys));
     }
-    return vertx.fileSystem().readFile(file).map(content -> {
-      content.toString().lines().forEach(keys::add);
-      return of(keys);
-    });
+    Future<Keys> loaded = file.isBlank() ? Future.succeededFuture(of(keys))
+        : vertx.fileSystem().readFile(file).map(content -> {
+          content.toString().lines().forEach(keys::add);
+          return of(keys);
+        });
+    return loaded.compose(k -> k.isEmpty()
+        ? Future.failedFuture(new IllegalStateException(noKeyLoaded(file))) : Future.succeededFuture(k));
+  }
+
+  private static String noKeyLoaded(String file) {
+    return "API keys are configured (auth.keys" + (file.isBlank() ? "" : ", auth.keysFile " + file)
+        + "), but none is a name:secret entry (only blanks or # comments): refusing to start without access "
+        + "control. Configure at least one key, or remove the setting to serve on a loopback address only, or set "
+        + "auth.disabled=true (FETCHBUS_AUTH_DISABLED=true) to serve without keys on purpose.";
   }
 
   public boolean isEmpty() {

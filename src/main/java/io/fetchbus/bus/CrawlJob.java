@@ -57,13 +57,19 @@ public record CrawlJob(String id, String kind, String status, JsonObject spec, i
         .put("spec", withoutSecrets(spec));
   }
 
-  /** The spec as clients may see it: a webhook's secret and header values are credentials, shown masked. */
+  /**
+   * The spec as clients may see it: a webhook's secret, header values and query values (often a token) are
+   * credentials, shown masked.
+   */
   private static JsonObject withoutSecrets(JsonObject spec) {
     if (spec == null || !(spec.getValue("webhook") instanceof JsonObject hook)) {
       return spec;
     }
     JsonObject shown = spec.copy();
     JsonObject masked = shown.getJsonObject("webhook");
+    if (masked.getValue("url") instanceof String url) {
+      masked.put("url", UrlSecrets.masked(url));
+    }
     if (masked.containsKey("secret")) {
       masked.put("secret", "***");
     }

@@ -36,6 +36,18 @@ public record WebUrl(URI uri, String key) {
       if (Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c)) {
         throw invalid(field, "contains whitespace or a control character at index " + i);
       }
+      if (Character.isSurrogate(c)) {
+        // A lone surrogate has no UTF-8 form: encoding it would silently send '?' (%3F) instead.
+        if (!Character.isHighSurrogate(c) || i + 1 == s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          throw invalid(field, "contains an unpaired surrogate at index " + i);
+        }
+        i++;
+      }
+    }
+    String authority = authority(s);
+    if (authority.contains("[") && authority.indexOf('%', authority.indexOf('[')) >= 0) {
+      // A zone (fe80::1%eth0) names an interface of whichever machine reads it: never a web address.
+      throw invalid(field, "has an IPv6 zone id, which a web URL cannot have");
     }
     URI uri;
     try {
@@ -57,8 +69,8 @@ public record WebUrl(URI uri, String key) {
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
       throw invalid(field, "has no valid host");
     }
-    if (uri.getPort() > 65535) {
-      throw invalid(field, "has an invalid port");
+    if (uri.getPort() == 0 || uri.getPort() > 65535) {
+      throw invalid(field, "has an invalid port (" + uri.getPort() + ")");
     }
     if (uri.toString().length() > MAX_LENGTH) {
       throw invalid(field, "is longer than " + MAX_LENGTH + " characters once percent-encoded");
@@ -175,11 +187,8 @@ public record WebUrl(URI uri, String key) {
       return s;
     }
     start += 3;
-    int end = start;
-    while (end < s.length() && "/?#".indexOf(s.charAt(end)) < 0) {
-      end++;
-    }
-    String authority = s.substring(start, end);
+    String authority = authority(s);
+    int end = start + authority.length();
     if (authority.chars().allMatch(c -> c < 0x80) || authority.contains("[")) {
       return s;
     }
@@ -189,6 +198,20 @@ public record WebUrl(URI uri, String key) {
     String rest = colon > at ? authority.substring(colon) : "";
     return s.substring(0, start) + authority.substring(0, at + 1) + IDN.toASCII(host, IDN.ALLOW_UNASSIGNED) + rest
         + s.substring(end);
+  }
+
+  /** What follows {@code ://} up to the path, query or fragment; empty when there is no {@code ://}. */
+  private static String authority(String s) {
+    int start = s.indexOf("://");
+    if (start < 0) {
+      return "";
+    }
+    start += 3;
+    int end = start;
+    while (end < s.length() && "/?#".indexOf(s.charAt(end)) < 0) {
+      end++;
+    }
+    return s.substring(start, end);
   }
 
   /** Percent-encodes (as UTF-8) the characters a browser would encode before sending: non-ASCII and a few symbols. */

@@ -3,6 +3,7 @@ package io.fetchbus.crawl;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.UrlSecrets;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -15,11 +16,13 @@ import java.util.Set;
 
 /**
  * A batch: a list of URLs fetched once each (depth 0, no link following). A URL that is not valid is reported
- * with its index and reason and left out; it does not fail the batch. The same URL twice is fetched once.
+ * with its index and reason and left out; it does not fail the batch, unless no URL is valid. The same URL twice is
+ * fetched once.
  */
 record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, List<String> formats,
                  JsonObject webhook) {
   static final int MAX_URLS = 10_000;
+  private static final int MAX_REASONS = 5;
   private static final Set<String> FIELDS = Set.of("urls", "obeyRobots", "formats", "webhook");
 
   static BatchSpec from(JsonObject j) {
@@ -39,13 +42,31 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
         valid.putIfAbsent(url.key(), url);
       } catch (ReplyException e) {
         Object raw = a.getValue(i);
+        // Echoed in the job record: a password sent by mistake is not.
+        String shown = raw instanceof String s ? UrlSecrets.withoutUserInfo(s) : String.valueOf(raw);
         invalid.add(new JsonObject().put("index", i)
-            .put("url", raw instanceof String s ? (s.length() > 200 ? s.substring(0, 200) + "…" : s) : String.valueOf(raw))
+            .put("url", shown.length() > 200 ? shown.substring(0, 200) + "…" : shown)
             .put("detail", e.getMessage()));
       }
     }
+    if (valid.isEmpty()) {
+      // A job of nothing to do helps no one: say why each entry was left out.
+      throw Failure.INVALID.exception("urls: no entry is a valid URL: " + reasons(invalid));
+    }
     return new BatchSpec(new ArrayList<>(valid.values()), invalid, Fields.bool(j, "obeyRobots", true),
         List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")));
+  }
+
+  /** The first few entries' reasons, one after the other: enough to fix the request, bounded however long it was. */
+  private static String reasons(JsonArray invalid) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < Math.min(MAX_REASONS, invalid.size()); i++) {
+      out.append(i == 0 ? "" : "; ").append(invalid.getJsonObject(i).getString("detail"));
+    }
+    if (invalid.size() > MAX_REASONS) {
+      out.append("; and ").append(invalid.size() - MAX_REASONS).append(" more");
+    }
+    return out.toString();
   }
 
   /** What is stored as the job's spec: the URLs themselves live in the frontier. */

@@ -51,6 +51,8 @@ public final class CrawlVerticle extends VerticleBase {
     }
   };
   private CrawlSettings settings;
+  /** {@code limits.maxActiveJobsPerKey}: queued and running jobs one API key may have (the store counts them). */
+  private int maxActiveJobs;
   private DeliveryOptions fetchDelivery;
   private DeliveryOptions storeDelivery;
   private Sitemaps sitemaps;
@@ -65,6 +67,10 @@ public final class CrawlVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     settings = CrawlSettings.from(config());
+    maxActiveJobs = config().getJsonObject("limits", new JsonObject()).getInteger("maxActiveJobsPerKey", 20);
+    if (maxActiveJobs < 1) {
+      return Future.failedFuture(new IllegalArgumentException("limits.maxActiveJobsPerKey must be at least 1"));
+    }
     fetchDelivery = new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000);
     sitemaps = new Sitemaps(vertx, fetchDelivery);
     extraction = Extraction.shared(vertx, config());
@@ -149,7 +155,9 @@ public final class CrawlVerticle extends VerticleBase {
     }
     JsonObject create = new JsonObject().put("kind", kind)
         .put("keyName", req.getString("keyName"))
-        .put("idempotencyKey", req.getString("idempotencyKey"));
+        .put("idempotencyKey", req.getString("idempotencyKey"))
+        .put("requestSha256", RequestHash.of(spec))
+        .put("maxActiveJobs", maxActiveJobs);
     JsonArray seeds = new JsonArray();
     switch (kind) {
       case "crawl" -> {

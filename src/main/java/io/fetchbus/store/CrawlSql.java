@@ -7,16 +7,26 @@ final class CrawlSql {
   static final String JOB_COLUMNS = "id::text AS id, kind, state, spec, queued, leased, done, failed, robots, "
       + "skipped, created_at, started_at, finished_at";
 
-  /** Returns no row when a job with this idempotency key exists already. $6 is the depth bound (V11). */
+  /**
+   * Holds the submissions of one submitter ($1: an API key's name, '' for none) one after the other until the
+   * transaction ends, so that its quota and its idempotency keys are checked against every job it made before.
+   */
+  static final String LOCK_SUBMITTER = "SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('fetchbus.jobs/' || $1))";
+
+  /** $7 is the depth bound (V11). */
   static final String INSERT_JOB = """
-      INSERT INTO crawl_jobs (kind, spec, page_limit, key_name, idempotency_key, max_depth)
-      VALUES ($1, $2, $3, $4, $5, $6)
-      ON CONFLICT (COALESCE(key_name, ''), idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      INSERT INTO crawl_jobs (kind, spec, page_limit, key_name, idempotency_key, request_sha256, max_depth)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
       RETURNING id::text AS id
       """;
 
-  static final String JOB_BY_IDEMPOTENCY_KEY = "SELECT " + JOB_COLUMNS
-      + " FROM crawl_jobs WHERE COALESCE(key_name, '') = COALESCE($1, '') AND idempotency_key = $2";
+  /** The job a submitter's ($1) idempotency key ($3) made on one endpoint ($2), and its request's hash. */
+  static final String JOB_BY_IDEMPOTENCY_KEY = "SELECT " + JOB_COLUMNS + ", request_sha256 FROM crawl_jobs "
+      + "WHERE COALESCE(key_name, '') = COALESCE($1, '') AND kind = $2 AND idempotency_key = $3";
+
+  /** A submitter's ($1) queued and running jobs: what its quota counts. */
+  static final String ACTIVE_JOBS_OF = "SELECT count(*) AS n FROM crawl_jobs "
+      + "WHERE state IN ('queued', 'running') AND COALESCE(key_name, '') = COALESCE($1, '')";
 
   static final String JOB_BY_ID = "SELECT " + JOB_COLUMNS + " FROM crawl_jobs WHERE id = $1::uuid";
 

@@ -34,28 +34,58 @@ final class Jobs {
   }
 
   /**
-   * {@code {"kind","spec","limit","keyName"?,"idempotencyKey"?,"seeds":[{"url","key","host"}]}} -> {@code {"job",
-   * "created"}}. The job and its seeds are one transaction; the same idempotency key finds the first job.
+   * {@code {"kind","spec","limit","keyName"?,"idempotencyKey"?,"requestSha256"?,"maxActiveJobs"?,
+   * "seeds":[{"url","key","host"}]}} -> {@code {"job", "created"}}. The job and its seeds are one transaction.
+   * The same idempotency key of the same submitter on the same endpoint ({@code kind}) finds the first job, if the
+   * request is the same (else 422); a submitter with {@code maxActiveJobs} queued or running jobs gets a 429.
    */
   Future<JsonObject> create(JsonObject req) {
     String keyName = req.getString("keyName");
     String idempotencyKey = req.getString("idempotencyKey");
-    JsonArray seeds = req.getJsonArray("seeds", new JsonArray());
-    JsonObject spec = req.getJsonObject("spec");
-    return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.INSERT_JOB)
-        .execute(Tuple.of(req.getString("kind"), spec, req.getInteger("limit"), keyName, idempotencyKey,
-            maxDepth(req.getString("kind"), spec)))
-        .compose(rows -> {
-          if (rows.size() == 0) {
-            return Future.succeededFuture((String) null);
-          }
-          String id = rows.iterator().next().getString("id");
-          return addUrls(tx, id, seeds, 0).map(id);
-        }))
-        .compose(id -> id == null
-            ? pool.preparedQuery(CrawlSql.JOB_BY_IDEMPOTENCY_KEY).execute(Tuple.of(keyName, idempotencyKey))
-                .map(rows -> new JsonObject().put("job", single(rows, "job").toJson()).put("created", false))
-            : get(id).map(job -> new JsonObject().put("job", job).put("created", true)));
+    Tuple scope = Tuple.of(keyName, req.getString("kind"), idempotencyKey);
+    Tuple submitter = Tuple.of(keyName == null ? "" : keyName);
+    return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.LOCK_SUBMITTER).execute(submitter)
+        .compose(locked -> idempotencyKey == null ? Future.<RowSet<Row>>succeededFuture(null)
+            : tx.preparedQuery(CrawlSql.JOB_BY_IDEMPOTENCY_KEY).execute(scope))
+        .compose(earlier -> earlier == null || earlier.size() == 0 ? insertWithinQuota(tx, req)
+            : Future.succeededFuture(sameRequest(earlier.iterator().next(), idempotencyKey,
+                req.getString("requestSha256")))))
+        .compose(made -> made.containsKey("job") ? Future.succeededFuture(made)
+            : get(made.getString("id")).map(job -> new JsonObject().put("job", job).put("created", true)));
+  }
+
+  /** Counts the submitter's active jobs (its lock is held), then inserts the job and its seeds: {@code {"id"}}. */
+  private static Future<JsonObject> insertWithinQuota(SqlClient tx, JsonObject req) {
+    String keyName = req.getString("keyName");
+    int maxActive = req.getInteger("maxActiveJobs", Integer.MAX_VALUE);
+    return tx.preparedQuery(CrawlSql.ACTIVE_JOBS_OF).execute(Tuple.of(keyName)).compose(active -> {
+      long n = active.iterator().next().getLong("n");
+      if (n >= maxActive) {
+        throw Failure.TOO_MANY_JOBS.exception((keyName == null ? "requests without an API key have "
+            : "key " + keyName + " has ") + n + " active jobs (queued or running), the most "
+            + "limits.maxActiveJobsPerKey allows; cancel one or wait for one to end");
+      }
+      JsonObject spec = req.getJsonObject("spec");
+      return tx.preparedQuery(CrawlSql.INSERT_JOB).execute(Tuple.of(req.getString("kind"), spec,
+              req.getInteger("limit"), keyName, req.getString("idempotencyKey"), req.getString("requestSha256"),
+              maxDepth(req.getString("kind"), spec)))
+          .compose(rows -> {
+            String id = rows.iterator().next().getString("id");
+            return addUrls(tx, id, req.getJsonArray("seeds", new JsonArray()), 0).map(new JsonObject().put("id", id));
+          });
+    });
+  }
+
+  /** The earlier job of a retried submission; another request under its key is refused, as the IETF draft has it. */
+  private static JsonObject sameRequest(Row earlier, String idempotencyKey, String requestSha256) {
+    String earlierSha256 = earlier.getString("request_sha256");
+    CrawlJob job = job(earlier);
+    // A job made before V10 has no hash: it answers as it always did.
+    if (earlierSha256 != null && !earlierSha256.equals(requestSha256)) {
+      throw Failure.IDEMPOTENCY_KEY_REUSED.exception("Idempotency-Key: '" + idempotencyKey + "' was already used "
+          + "for another request, which made " + job.kind() + " job " + job.id() + "; use a new key for a new request");
+    }
+    return new JsonObject().put("job", job.toJson()).put("created", false);
   }
 
   /** How deep the pages are that a job follows links to: a crawl's {@code maxDepth}; a batch follows none. */

@@ -8,10 +8,12 @@ import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,9 +36,11 @@ class AdmissionTest extends TestBase {
   @Test
   @DisplayName("past its burst a key is refused with 429 and Retry-After, while the probes still answer")
   void rateLimited(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, limits(new JsonObject().put("ratePerSecond", 0.01).put("burst", 2)))
-        .compose(service -> service.get("/v1/pages").compose(a -> service.get("/v1/pages")
-            .compose(b -> service.get("/v1/pages").compose(c -> service.get("/ready")
+    JsonObject keyed = limits(new JsonObject().put("ratePerSecond", 0.01).put("burst", 2))
+        .put("auth", new JsonObject().put("keys", new JsonArray().add("ci:s3cret-key")));
+    Fetchbus.fresh(vertx, keyed)
+        .compose(service -> pages(service).compose(a -> pages(service)
+            .compose(b -> pages(service).compose(c -> service.get("/ready")
                 .map(ready -> List.of(a, b, c, ready))))))
         .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
           assertThat(r.get(0).statusCode()).isEqualTo(200);
@@ -46,6 +50,27 @@ class AdmissionTest extends TestBase {
           assertThat(r.get(2).bodyAsJsonObject().getString("type")).isEqualTo("/problems/limited");
           assertThat(r.get(2).bodyAsJsonObject().getString("detail")).contains("limits.ratePerSecond");
           assertThat(r.get(3).statusCode()).isEqualTo(200);
+          ctx.completeNow();
+        })));
+  }
+
+  private static Future<HttpResponse<Buffer>> pages(Fetchbus service) {
+    return service.http.get("/v1/pages").putHeader("Authorization", "Bearer s3cret-key").send();
+  }
+
+  @Test
+  @DisplayName("without keys, on loopback, the default limits do not throttle the local user: 600 requests at once, none refused")
+  void localUserNotThrottled(VertxTestContext ctx) {
+    Fetchbus.fresh(vertx, limits(new JsonObject().put("ratePerSecond", 50.0).put("burst", 100)))
+        .compose(service -> {
+          List<Future<HttpResponse<Buffer>>> all = new ArrayList<>();
+          for (int i = 0; i < 600; i++) {
+            all.add(service.get("/v1/cluster"));
+          }
+          return Future.all(all).map(done -> all.stream().map(f -> f.result().statusCode()).toList());
+        })
+        .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
+          assertThat(statuses).hasSize(600).containsOnly(200);
           ctx.completeNow();
         })));
   }

@@ -6,12 +6,17 @@ import io.fetchbus.support.Fetchbus;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,6 +66,50 @@ class AuthTest extends TestBase {
   }
 
   @Test
+  @DisplayName("after 10 wrong keys from one address it gets 429 with Retry-After, even with the right key; another address does not")
+  void failedAuthenticationsThrottled(VertxTestContext ctx) {
+    Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ci:s3cret-key"))))
+        .compose(service -> wrongKeys(service, 30, new ArrayList<>())
+            .compose(wrong -> pages(service.http, "s3cret-key")
+                .compose(rightButThrottled -> pages(fromOtherAddress(service), "s3cret-key")
+                    .map(elsewhere -> {
+                      ctx.verify(() -> {
+                        assertThat(wrong.subList(0, 10)).extracting(r -> r.statusCode()).containsOnly(401);
+                        assertThat(wrong.subList(10, 30)).extracting(r -> r.statusCode()).containsOnly(429);
+                        HttpResponse<Buffer> throttled = wrong.get(29);
+                        assertThat(throttled.getHeader("Content-Type")).isEqualTo("application/problem+json");
+                        assertThat(throttled.bodyAsJsonObject().getString("type")).isEqualTo("/problems/too-many-auth-failures");
+                        assertThat(throttled.bodyAsJsonObject().getString("detail")).contains("auth.maxFailures");
+                        assertThat(Integer.parseInt(throttled.getHeader("Retry-After"))).isBetween(1, 60);
+                        assertThat(rightButThrottled.statusCode()).isEqualTo(429);
+                        assertThat(elsewhere.statusCode()).isEqualTo(200);
+                      });
+                      return null;
+                    }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<List<HttpResponse<Buffer>>> wrongKeys(Fetchbus service, int n, List<HttpResponse<Buffer>> acc) {
+    if (acc.size() == n) {
+      return Future.succeededFuture(acc);
+    }
+    return pages(service.http, "wrong-" + acc.size()).compose(resp -> {
+      acc.add(resp);
+      return wrongKeys(service, n, acc);
+    });
+  }
+
+  private static Future<HttpResponse<Buffer>> pages(WebClient client, String key) {
+    return client.get("/v1/pages").putHeader("Authorization", "Bearer " + key).send();
+  }
+
+  /** A client whose connections come from 127.0.0.2: another address of the loopback network. */
+  private WebClient fromOtherAddress(Fetchbus service) {
+    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.port)
+        .setLocalAddress("127.0.0.2"));
+  }
+
+  @Test
   @DisplayName("keys can come from a file of name:secret lines")
   void keysFile(VertxTestContext ctx) throws Exception {
     Path file = Files.createTempFile("fetchbus-keys", ".txt");
@@ -71,6 +120,30 @@ class AuthTest extends TestBase {
           assertThat(s).containsExactly(201, 200);
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @DisplayName("keys configured but none valid (only comments) refuse the start, in a file or in auth.keys, on any address")
+  void noValidKeyRefusesToStart(VertxTestContext ctx) throws Exception {
+    Path comments = Files.createTempFile("fetchbus-keys", ".txt");
+    Files.writeString(comments, "# the keys go here\n\n");
+    JsonObject exposed = new JsonObject().put("host", "0.0.0.0");
+    Fetchbus.deploy(vertx, new JsonObject().put("http", exposed).put("auth", new JsonObject().put("keysFile", comments.toString())))
+        .transform(file -> Fetchbus.deploy(vertx, new JsonObject().put("http", exposed)
+                .put("auth", new JsonObject().put("keys", new JsonArray().add("#x"))))
+            .transform(env -> Fetchbus.deploy(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("#x"))))
+                .transform(loopback -> {
+                  ctx.verify(() -> {
+                    for (var refused : List.of(file, env, loopback)) {
+                      assertThat(refused.failed()).as("start refused").isTrue();
+                      assertThat(refused.cause().getMessage()).contains("none is a name:secret entry")
+                          .contains("FETCHBUS_AUTH_DISABLED");
+                    }
+                    assertThat(file.cause().getMessage()).contains(comments.toString());
+                  });
+                  return Future.succeededFuture();
+                })))
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -43,6 +43,14 @@ class BadRequestTest extends TestBase {
         Arguments.of("{\"url\": \"http:///path-only\"}", "url: has no valid host"),
         Arguments.of("{\"url\": \"http://" + "\u00e9".repeat(70) + ".example/\"}", "url: is not a valid URL"),
         Arguments.of("{\"url\": \"http://example.com/" + "\u0436".repeat(400) + "\"}", "url: is longer than 2048 characters once percent-encoded"),
+        Arguments.of("{\"url\": \"http://example.com:0/\"}", "url: has an invalid port (0)"),
+        Arguments.of("{\"url\": \"http://[::1%25lo]/\"}", "url: has an IPv6 zone id"),
+        Arguments.of("{\"url\": \"http://[fe80::1%eth0]:8080/\"}", "url: has an IPv6 zone id"),
+        Arguments.of("{\"url\": \"http://example.com/a\\ud800b\"}", "url: contains an unpaired surrogate at index 20"),
+        Arguments.of("{\"url\": \"http://example.com/a\\udc00\"}", "url: contains an unpaired surrogate at index 20"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"colour\": \"blue\"}",
+            "colour: is not a known field (known: formats, maxAgeSeconds, maxConcurrency, obeyRobots, url)"),
+        Arguments.of("{\"url\": \"http://example.com/\", \"onlyIfCached\": true}", "onlyIfCached: is not a known field"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": -1}", "maxAgeSeconds: must be between"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": \"soon\"}", "maxAgeSeconds: must be a whole number"),
         Arguments.of("{\"url\": \"http://example.com/\", \"maxAgeSeconds\": 1.5}", "maxAgeSeconds: must be a whole number"),
@@ -80,13 +88,48 @@ class BadRequestTest extends TestBase {
   }
 
   @Test
-  @DisplayName("unknown JSON fields are ignored")
-  void unknownFieldsIgnored(VertxTestContext ctx) {
-    fb.postFetch(new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue").put("depth", 3))
-        .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
-          assertThat(resp.statusCode()).isEqualTo(201);
-          ctx.completeNow();
-        })));
+  @DisplayName("an unknown field is a 400 naming it on every endpoint that takes a body, and nothing is fetched")
+  void unknownFieldsRefused(VertxTestContext ctx) {
+    JsonObject crawl = new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue");
+    JsonObject batch = new JsonObject().put("urls", new io.vertx.core.json.JsonArray().add(up.url("/page/extra"))).put("colour", "blue");
+    fb.postFetch(new JsonObject().put("url", up.url("/page/extra")).put("colour", "blue"))
+        .compose(fetch -> fb.http.post("/v1/crawls").sendJsonObject(crawl)
+            .compose(crawled -> fb.http.post("/v1/batches").sendJsonObject(batch).map(batched -> {
+              ctx.verify(() -> {
+                for (HttpResponse<Buffer> resp : java.util.List.of(fetch, crawled, batched)) {
+                  assertProblem(resp, 400, "/problems/invalid-request");
+                  assertThat(resp.bodyAsJsonObject().getString("detail")).startsWith("colour: is not a known field (known: ");
+                }
+                assertThat(up.hits("/page/extra")).isZero();
+              });
+              return null;
+            })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a body that is not valid UTF-8 (an overlong '.' that would climb to /secret) is a 400, and nothing is fetched")
+  void invalidUtf8Refused(VertxTestContext ctx) {
+    Buffer overlong = Buffer.buffer("{\"url\": \"" + up.url("/a/"))
+        .appendBytes(new byte[] {(byte) 0xC0, (byte) 0xAE, (byte) 0xC0, (byte) 0xAE})
+        .appendString("/secret/x\"}");
+    Buffer encodedSurrogate = Buffer.buffer("{\"urls\": [\"" + up.url("/b/"))
+        .appendBytes(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80})
+        .appendString("\"]}");
+    fb.http.post("/v1/fetch").putHeader("Content-Type", "application/json").sendBuffer(overlong)
+        .compose(fetch -> fb.http.post("/v1/batches").sendBuffer(encodedSurrogate).map(batch -> {
+          ctx.verify(() -> {
+            assertProblem(fetch, 400, "/problems/invalid-request");
+            assertThat(fetch.bodyAsJsonObject().getString("detail"))
+                .isEqualTo("body: is not valid UTF-8 (byte " + (overlong.length() - 15) + ")");
+            assertProblem(batch, 400, "/problems/invalid-request");
+            assertThat(batch.bodyAsJsonObject().getString("detail")).startsWith("body: is not valid UTF-8");
+            assertThat(up.hits("/secret/x")).isZero();
+            assertThat(up.hits("/a/../secret/x")).isZero();
+          });
+          return null;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   static Stream<Arguments> invalidReads() {
@@ -102,6 +145,8 @@ class BadRequestTest extends TestBase {
         Arguments.of("/v1/pages?url=ftp://x/", 400, "url: must use http or https"),
         Arguments.of("/v1/pages?host=a%00b", 400, "host: must not contain NUL characters"),
         Arguments.of("/v1/pages?jobId=42", 400, "jobId: must be a UUID"),
+        Arguments.of("/v1/pages?limt=5", 400, "limt: is not a known parameter (known: after, host, jobId, limit, url)"),
+        Arguments.of("/v1/cache?fresh=1", 400, "fresh: is not a known parameter (this operation takes none)"),
         Arguments.of("/v1/nothing-here", 404, "no resource at /v1/nothing-here"));
   }
 

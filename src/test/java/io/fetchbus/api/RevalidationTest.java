@@ -107,12 +107,13 @@ class RevalidationTest extends TestBase {
   }
 
   @Test
-  @DisplayName("validators are not a REST option: a client's ifNoneMatch is ignored and the page stored whole")
-  void restIgnoresValidators(VertxTestContext ctx) {
+  @DisplayName("validators are not a REST option: a client's ifNoneMatch is refused as an unknown field, nothing fetched")
+  void restRefusesValidators(VertxTestContext ctx) {
     fb.postFetch(new JsonObject().put("url", up.url("/validated/client")).put("ifNoneMatch", "\"client-v1\""))
         .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
-          assertThat(resp.statusCode()).isEqualTo(201);
-          assertThat(resp.bodyAsJsonObject().getInteger("status")).isEqualTo(200);
+          BadRequestTest.assertProblem(resp, 400, "/problems/invalid-request");
+          assertThat(resp.bodyAsJsonObject().getString("detail")).startsWith("ifNoneMatch: is not a known field");
+          assertThat(up.hits("/validated/client")).isZero();
           assertThat(up.hits("304 /validated/client")).isZero();
           ctx.completeNow();
         })));

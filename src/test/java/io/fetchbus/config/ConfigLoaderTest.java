@@ -48,12 +48,14 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("metrics.enabled and metrics.key have defaults, and FETCHBUS_METRICS_* variables override them")
+  @DisplayName("metrics.enabled, metrics.key and metrics.open have defaults, and FETCHBUS_METRICS_* variables override them")
   void metricsSettings() {
     JsonObject defaults = ConfigLoader.loadNow(new JsonObject(), Map.of("FETCHBUS_CONFIG", "does/not/exist.json"));
     JsonObject overridden = ConfigLoader.loadNow(new JsonObject(), Map.of("FETCHBUS_CONFIG", "does/not/exist.json",
-        "FETCHBUS_METRICS_ENABLED", "false", "FETCHBUS_METRICS_KEY", "scrape-s3cret"));
-    assertThat(defaults.getJsonObject("metrics")).isEqualTo(new JsonObject().put("enabled", true).put("key", ""));
-    assertThat(overridden.getJsonObject("metrics")).isEqualTo(new JsonObject().put("enabled", false).put("key", "scrape-s3cret"));
+        "FETCHBUS_METRICS_ENABLED", "false", "FETCHBUS_METRICS_KEY", "scrape-s3cret", "FETCHBUS_METRICS_OPEN", "true"));
+    assertThat(defaults.getJsonObject("metrics"))
+        .isEqualTo(new JsonObject().put("enabled", true).put("key", "").put("open", false));
+    assertThat(overridden.getJsonObject("metrics"))
+        .isEqualTo(new JsonObject().put("enabled", false).put("key", "scrape-s3cret").put("open", true));
   }
 }

@@ -159,6 +159,37 @@ class MetricsTest extends TestBase {
   }
 
   @Test
+  @DisplayName("with API keys and no metrics.key, /metrics needs an API key (401 without); metrics.open serves it open on purpose")
+  void apiKeysGuardMetrics(VertxTestContext ctx) {
+    JsonObject keys = new JsonObject().put("keys", new JsonArray().add("ci:api-s3cret"));
+    deployWithUpstream(new JsonObject().put("auth", keys))
+        .compose(v -> metrics(null).compose(none -> metrics("wrong").compose(wrong -> metrics("api-s3cret").map(right -> {
+          ctx.verify(() -> {
+            assertThat(none.statusCode()).isEqualTo(401);
+            assertThat(none.getHeader("Content-Type")).isEqualTo("application/problem+json");
+            assertThat(none.bodyAsJsonObject().getString("detail")).contains("metrics.open");
+            assertThat(wrong.statusCode()).isEqualTo(401);
+            assertThat(right.statusCode()).isEqualTo(200);
+            assertThat(Scrape.parse(right.bodyAsString()).has("vertx_http_server_requests_total")).isTrue();
+          });
+          return right;
+        }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("metrics.open=true keeps /metrics open beside API keys, as chosen")
+  void metricsOpenOnPurpose(VertxTestContext ctx) {
+    deployWithUpstream(new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ci:api-s3cret")))
+            .put("metrics", new JsonObject().put("open", true)))
+        .compose(v -> metrics(null))
+        .onComplete(ctx.succeeding(open -> ctx.verify(() -> {
+          assertThat(open.statusCode()).isEqualTo(200);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("with metrics.enabled false, /metrics is not served")
   void disabled(VertxTestContext ctx) {
     deployWithUpstream(new JsonObject().put("metrics", new JsonObject().put("enabled", false)))

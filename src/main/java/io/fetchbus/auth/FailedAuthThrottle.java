@@ -1,0 +1,101 @@
+package io.fetchbus.auth;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Slows down key guessing: a client address that presented {@code auth.maxFailures} wrong keys within
+ * {@code auth.failureWindowSeconds} of its first one is refused outright until that window ends, before its key is
+ * even looked at (so a throttled guesser cannot tell a right key from a wrong one). A request without any key is not
+ * a guess and is not counted. Shared by every API verticle of a Vert.x instance, so the budget is per node, not per
+ * event loop. The addresses it remembers are bounded: at most {@link #MAX_CLIENTS}, each for one window.
+ */
+public final class FailedAuthThrottle implements Shareable {
+  static final long MAX_CLIENTS = 100_000;
+  private static final Logger LOG = LoggerFactory.getLogger(FailedAuthThrottle.class);
+  private static final long LOG_EVERY_MS = 10_000;
+
+  private final int maxFailures;
+  private final long windowMs;
+  /** Expire a window's entry when the window ends: a new failure after it starts a new window. */
+  private final Cache<String, Window> windows;
+  private final AtomicLong lastLogMs = new AtomicLong();
+  private final AtomicLong blockedSinceLog = new AtomicLong();
+
+  /** Failures counted from the first one; the entry is written once, so it expires with its window. */
+  private static final class Window {
+    final long startMs;
+    int failures;
+
+    Window(long startMs) {
+      this.startMs = startMs;
+    }
+  }
+
+  FailedAuthThrottle(int maxFailures, long windowMs) {
+    this.maxFailures = maxFailures;
+    this.windowMs = windowMs;
+    this.windows = Caffeine.newBuilder().maximumSize(MAX_CLIENTS).expireAfterWrite(Duration.ofMillis(windowMs)).build();
+  }
+
+  /** From the {@code auth} config; a bound below 1 refuses the start rather than leave guessing unthrottled. */
+  public static FailedAuthThrottle from(JsonObject auth) {
+    int max = auth.getInteger("maxFailures", 10);
+    long windowSeconds = auth.getLong("failureWindowSeconds", 60L);
+    if (max < 1 || windowSeconds < 1 || windowSeconds > 86_400) {
+      throw new IllegalArgumentException("auth.maxFailures must be at least 1 and auth.failureWindowSeconds between "
+          + "1 and 86400 (got " + max + " and " + windowSeconds + ")");
+    }
+    return new FailedAuthThrottle(max, windowSeconds * 1000);
+  }
+
+  public int maxFailures() {
+    return maxFailures;
+  }
+
+  public long windowSeconds() {
+    return windowMs / 1000;
+  }
+
+  /** How long {@code client} must wait before its next key is looked at: 0 when it may try now. */
+  public long blockedForMs(String client) {
+    Window w = windows.getIfPresent(client);
+    if (w == null) {
+      return 0;
+    }
+    synchronized (w) {
+      long left = w.startMs + windowMs - System.currentTimeMillis();
+      return w.failures >= maxFailures && left > 0 ? left : 0;
+    }
+  }
+
+  /** Counts a wrong key presented by {@code client}. */
+  public void failed(String client) {
+    Window w = windows.get(client, k -> new Window(System.currentTimeMillis()));
+    boolean nowBlocked;
+    synchronized (w) {
+      nowBlocked = ++w.failures == maxFailures;
+    }
+    if (nowBlocked) {
+      logBlocked();
+    }
+  }
+
+  /** One line per {@link #LOG_EVERY_MS} at most, however many addresses guess: the log cannot be flooded. */
+  private void logBlocked() {
+    long n = blockedSinceLog.incrementAndGet();
+    long now = System.currentTimeMillis();
+    long last = lastLogMs.get();
+    if (now - last >= LOG_EVERY_MS && lastLogMs.compareAndSet(last, now)) {
+      blockedSinceLog.addAndGet(-n);
+      LOG.warn("{} client address(es) presented {} wrong API keys within {} s and are refused until their window "
+          + "ends (auth.maxFailures, auth.failureWindowSeconds)", n, maxFailures, windowMs / 1000);
+    }
+  }
+}
