@@ -69,32 +69,51 @@ final class PlainText implements NodeVisitor {
    * block are joined by a line break, and blocks by a blank line.
    */
   private void append(String s) {
-    for (int i = 0; i < s.length(); i++) {
+    int n = s.length();
+    int i = 0;
+    while (i < n) {
       char c = s.charAt(i);
       if (collapses(c)) {
         if (pending.isEmpty() || pending.charAt(pending.length() - 1) != ' ') {
           pending.append(' ');
         }
+        i++;
       } else if (Character.isWhitespace(c)) {
         pending.append(c);
+        i++;
       } else {
-        if (!lineHasText) {
-          if (!blockHasText) {
-            if (!text.isEmpty()) {
-              text.append("\n\n");
-            }
-            blockHasText = true;
-          } else {
-            text.append('\n');
-          }
-          lineHasText = true;
-        } else {
-          text.append(pending);
+        startText();
+        // A run of visible characters goes in as one range: per-character appends made this extraction's hot spot.
+        int end = i + 1;
+        while (end < n && visible(s.charAt(end))) {
+          end++;
         }
-        pending.setLength(0);
-        text.append(c);
+        text.append(s, i, end);
+        i = end;
       }
     }
+  }
+
+  /** Before a visible character: the separator its line or block needs, or the whitespace pending inside the line. */
+  private void startText() {
+    if (!lineHasText) {
+      if (!blockHasText) {
+        if (!text.isEmpty()) {
+          text.append("\n\n");
+        }
+        blockHasText = true;
+      } else {
+        text.append('\n');
+      }
+      lineHasText = true;
+    } else {
+      text.append(pending);
+    }
+    pending.setLength(0);
+  }
+
+  private static boolean visible(char c) {
+    return c > ' ' && c < '\u007F' || !collapses(c) && !Character.isWhitespace(c);
   }
 
   /** The whitespace that runs collapse to one space: {@code [\\s\\u00A0]}. */
