@@ -33,7 +33,7 @@ class BlockedLoopCheckTest {
       ctx.verify(() -> assertThat(spun).isPositive());
       vertx.close().onComplete(ctx.succeeding(x -> ctx.verify(() -> {
         assertThat(TestVertx.blockedEventLoops(vertx)).isNotEmpty()
-            .allSatisfy(report -> assertThat(report).contains("ms of CPU"));
+            .anySatisfy(report -> assertThat(report).contains("ms of CPU"));
         ctx.completeNow();
       })));
     });

@@ -55,7 +55,8 @@ final class LoopCpu {
 
   /**
    * The CPU time (ns) {@code thread} used since {@code sinceNanos} (System.nanoTime): from the last sample taken at or
-   * before it, so the figure errs on the high side; Long.MAX_VALUE when no sample is that old.
+   * before it, so the figure errs on the high side; for a thread first sampled after it (a new event loop), from
+   * that first sample, at most {@value #EVERY_MS} ms later; Long.MAX_VALUE when the thread was never sampled.
    */
   static long usedSince(Thread thread, long sinceNanos) {
     Deque<long[]> kept = SAMPLES.get(thread.getId());
@@ -65,7 +66,7 @@ final class LoopCpu {
     long[] before = null;
     synchronized (kept) {
       for (long[] s : kept) {
-        if (s[0] <= sinceNanos) {
+        if (before == null || s[0] <= sinceNanos) {
           before = s;
         }
       }
