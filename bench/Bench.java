@@ -577,9 +577,11 @@ public class Bench {
       env.put("FETCHBUS_LIMITS_RATE_PER_SECOND", "1000000");
       env.put("FETCHBUS_LIMITS_BURST", "1000000");
       // The caller's FETCHBUS_* settings win over the bench's (the child inherits the environment); the bench's own
-      // variables are not the service's business.
+      // variables are not the service's business. The database is the bench's (FETCHBUS_BENCH_PG_URL chooses it):
+      // the bench counts pages, lag and CPU there, so a FETCHBUS_PG_URL left over from running the tests must not
+      // send the service elsewhere.
       System.getenv().forEach((k, v) -> {
-        if (k.startsWith("FETCHBUS_") && !k.startsWith("FETCHBUS_BENCH")) {
+        if (k.startsWith("FETCHBUS_") && !k.startsWith("FETCHBUS_BENCH") && !k.equals("FETCHBUS_PG_URL")) {
           env.put(k, v);
         }
       });
