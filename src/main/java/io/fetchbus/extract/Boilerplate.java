@@ -7,7 +7,7 @@ import org.jsoup.select.Evaluator;
 import org.jsoup.select.QueryParser;
 import org.jsoup.select.Elements;
 
-/** Strips what is not the page's own content (scripts, menus, banners, forms) from a copy of the page. */
+/** Strips what is not the page's own content (scripts, menus, banners, forms) from a page. */
 final class Boilerplate {
   // Selectors are parsed once: jsoup parses a query string on every select() (evaluators are thread-safe).
   private static final Evaluator NEVER_CONTENT = QueryParser.parse("script, style, noscript, template, svg, iframe, "
@@ -23,16 +23,18 @@ final class Boilerplate {
 
   private Boilerplate() {}
 
-  /** The page's body without boilerplate, on a clone so that metadata and links still see the whole page. */
-  static Element stripped(Document page) {
-    Document copy = page.clone();
-    copy.select(NEVER_CONTENT).remove();
-    for (Element el : copy.select(HEADER_FOOTER)) {
+  /**
+   * The page's body without boilerplate, stripped in place: call it once metadata and links, which see the whole
+   * page, have been read (a clone of the tree cost a fifth of an extraction).
+   */
+  static Element strip(Document page) {
+    page.select(NEVER_CONTENT).remove();
+    for (Element el : page.select(HEADER_FOOTER)) {
       if (el.parents().stream().noneMatch(p -> SECTIONING.contains(p.normalName()))) {
         el.remove();
       }
     }
-    return copy.body();
+    return page.body();
   }
 
   /**

@@ -34,7 +34,7 @@ final class HtmlExtractor {
     if (!MediaTypes.isHtml(contentType)) {
       return extractNonHtml(contentType, bytes, formats);
     }
-    // Parsed once; every format is derived from this tree, the text ones from a stripped clone of it.
+    // Parsed once; every format is derived from this tree, the text ones last, after it is stripped in place.
     Document page = Jsoup.parse(new ByteArrayInputStream(bytes), MediaTypes.charset(contentType), url == null ? "" : url);
     String title = Texts.cap(page.title().strip(), MAX_TITLE);
     JsonObject out = new JsonObject().put("title", title.isEmpty() ? null : title);
@@ -45,11 +45,11 @@ final class HtmlExtractor {
       out.put("links", PageLinks.of(page));
     }
     if (formats.contains(Format.TEXT) || formats.contains(Format.MARKDOWN)) {
-      Element readable = Boilerplate.stripped(page);
+      Element readable = Boilerplate.strip(page);
       if (formats.contains(Format.TEXT)) {
         out.put("text", Texts.cap(PlainText.of(readable), MAX_TEXT));
       }
-      if (formats.contains(Format.MARKDOWN)) {  // last: it trims and rewrites the stripped copy
+      if (formats.contains(Format.MARKDOWN)) {  // last: it trims and rewrites the stripped tree
         out.put("markdown", Texts.cap(Markdown.of(Boilerplate.mainContent(readable)), MAX_TEXT));
       }
     }

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.CharArrayMap;
 import org.apache.lucene.analysis.CharArraySet;
 import org.apache.lucene.analysis.LowerCaseFilter;
 import org.apache.lucene.analysis.StopFilter;
@@ -47,6 +48,15 @@ public final class SearchAnalyzer {
     }
   };
 
+  /**
+   * The lexemes each thread saw, as strings: a page's words are mostly the language's common ones, so they are
+   * looked up rather than made anew for every occurrence (a string per word was a third of what analysis allocated).
+   * Bounded by starting over when full.
+   */
+  private static final int MAX_REMEMBERED = 8_192;
+  private static final ThreadLocal<CharArrayMap<String>> REMEMBERED =
+      ThreadLocal.withInitial(() -> new CharArrayMap<>(1024, false));
+
   private SearchAnalyzer() {}
 
   /** Receives the lexemes of a text in order, each with its position (1-based, counting stop words). */
@@ -60,12 +70,21 @@ public final class SearchAnalyzer {
     try (TokenStream tokens = ANALYZER.tokenStream("", text)) {
       CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
       PositionIncrementAttribute step = tokens.addAttribute(PositionIncrementAttribute.class);
+      CharArrayMap<String> remembered = REMEMBERED.get();
       tokens.reset();
       int position = 0;
       int last = 0;
       while (tokens.incrementToken()) {
         position += step.getPositionIncrement();
-        to.accept(term.toString(), position);
+        String lexeme = remembered.get(term.buffer(), 0, term.length());
+        if (lexeme == null) {
+          lexeme = term.toString();
+          if (remembered.size() >= MAX_REMEMBERED) {
+            remembered.clear();
+          }
+          remembered.put(lexeme, lexeme);
+        }
+        to.accept(lexeme, position);
         last = position;
       }
       tokens.end();

@@ -1,8 +1,7 @@
 package io.fetchbus.search;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,15 +21,16 @@ public final class SearchVector {
   /** PostgreSQL skips words longer than this (in bytes); a lexeme of that length is no word anyone searches. */
   private static final int MAX_LEXEME_CHARS = 2_047 / 4;
 
-  private final Map<String, List<String>> positions = new HashMap<>();
+  /** Positions by lexeme, each packed as {@code position << 1 | (weight B ? 1 : 0)}. */
+  private final Map<String, Positions> positions = new HashMap<>();
 
   private SearchVector() {}
 
   /** The vector of a page; empty ({@code ""}) when neither has a word to find. */
   public static String of(String title, String text) {
     SearchVector v = new SearchVector();
-    int offset = v.add(title, MAX_TITLE, 0, 'A');
-    v.add(text, MAX_TEXT, offset, 'B');
+    int offset = v.add(title, MAX_TITLE, 0, 0);
+    v.add(text, MAX_TEXT, offset, 1);
     return v.literal();
   }
 
@@ -38,7 +38,7 @@ public final class SearchVector {
    * Adds the lexemes of {@code s} after position {@code offset}; returns the last position used, from which the next
    * part goes on (as tsvector's {@code ||} shifts its right side by the left side's greatest position).
    */
-  private int add(String s, int max, int offset, char weight) {
+  private int add(String s, int max, int offset, int weightB) {
     if (s == null || s.isEmpty()) {
       return offset;
     }
@@ -46,10 +46,7 @@ public final class SearchVector {
       if (lexeme.length() > MAX_LEXEME_CHARS) {
         return;
       }
-      List<String> at = positions.computeIfAbsent(lexeme, k -> new ArrayList<>(2));
-      if (at.size() < MAX_POSITIONS_PER_LEXEME) {
-        at.add(Math.min(MAX_POSITION, offset + position) + String.valueOf(weight));
-      }
+      positions.computeIfAbsent(lexeme, k -> new Positions()).add(Math.min(MAX_POSITION, offset + position) << 1 | weightB);
     });
     return Math.min(MAX_POSITION, offset + last);
   }
@@ -60,9 +57,31 @@ public final class SearchVector {
       if (!out.isEmpty()) {
         out.append(' ');
       }
-      quote(lexeme, out).append(':').append(String.join(",", at));
+      quote(lexeme, out).append(':');
+      for (int i = 0; i < at.size; i++) {
+        if (i > 0) {
+          out.append(',');
+        }
+        out.append(at.packed[i] >> 1).append((at.packed[i] & 1) == 0 ? 'A' : 'B');
+      }
     });
     return out.toString();
+  }
+
+  /** The positions of one lexeme, at most tsvector's limit: most words of a page occur once or twice. */
+  private static final class Positions {
+    private int[] packed = new int[2];
+    private int size;
+
+    void add(int p) {
+      if (size == MAX_POSITIONS_PER_LEXEME) {
+        return;
+      }
+      if (size == packed.length) {
+        packed = Arrays.copyOf(packed, Math.min(MAX_POSITIONS_PER_LEXEME, size * 2));
+      }
+      packed[size++] = p;
+    }
   }
 
   /** A lexeme quoted for tsvector and tsquery input: in single quotes, with quotes and backslashes doubled. */
