@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.json.schema.common.dsl.SchemaType;
@@ -37,6 +38,8 @@ import java.util.stream.Collectors;
  */
 final class ContractRequests implements Handler<RoutingContext> {
   static final String JSON = "application/json";
+  /** Where the body, as the validator decoded it, waits for the handlers: decoding it again was a cost of its own. */
+  static final String DECODED_BODY = "fetchbus.decodedBody";
 
   private final RequestValidatorImpl validator;
   private final Operation operation;
@@ -58,7 +61,10 @@ final class ContractRequests implements Handler<RoutingContext> {
           case COOKIE -> request.getCookies().get(param.getName());
         });
       }
-      validator.validateBody(operation.getRequestBody(), request);
+      RequestParameter body = validator.validateBody(operation.getRequestBody(), request);
+      if (body != null && body.get() instanceof JsonObject json) {
+        ctx.put(DECODED_BODY, json);
+      }
     } catch (ValidatorException e) {
       ctx.fail(new HttpException(400, e.getMessage(), e)); // as the router's own validation fails
       return;

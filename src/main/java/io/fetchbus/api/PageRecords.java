@@ -34,7 +34,7 @@ final class PageRecords implements Shareable {
   /** Per-record overhead beyond its JSON: the buffer, the key and the cache's entry. */
   private static final int ENTRY_OVERHEAD = 200;
 
-  private final Cache<String, Page> byUrl;
+  private final Cache<String, Hot> byUrl;
   /** Records by id, kept encoded: a read answers these bytes as they are, and they take a third of the memory. */
   private final Cache<Long, Held> byId;
   private final LongAdder hits = new LongAdder();
@@ -58,13 +58,27 @@ final class PageRecords implements Shareable {
 
   /** The newest page of the request's URL this node knows, if it is at most {@code maxAgeSeconds} old. */
   Page fresh(FetchRequest req) {
-    Page page = byUrl.getIfPresent(key(req));
-    if (page == null || page.fetchedAt() == null
-        || page.fetchedAt().plusSeconds(req.maxAgeSeconds()).isBefore(Instant.now())) {
+    Hot hot = freshHot(req);
+    return hot == null ? null : hot.page();
+  }
+
+  /**
+   * The same page as {@link #fresh}, as the JSON that answers a request for it with the default formats (marked
+   * {@code fromCache}), encoded once for all the requests it answers.
+   */
+  Buffer freshJson(FetchRequest req) {
+    Hot hot = freshHot(req);
+    return hot == null ? null : hot.asHit();
+  }
+
+  private Hot freshHot(FetchRequest req) {
+    Hot hot = byUrl.getIfPresent(key(req));
+    if (hot == null || hot.page().fetchedAt() == null
+        || hot.page().fetchedAt().plusSeconds(req.maxAgeSeconds()).isBefore(Instant.now())) {
       return null;
     }
     hits.increment();
-    return page;
+    return hot;
   }
 
   /** A page record by id, as JSON, if this node holds it. */
@@ -77,7 +91,7 @@ final class PageRecords implements Shareable {
   void remember(FetchRequest req, Page page) {
     if (page.error() == null) {
       Page record = page.withFromCache(false);
-      byUrl.asMap().merge(key(req), record, PageRecords::newer);
+      byUrl.asMap().merge(key(req), new Hot(record), PageRecords::newer);
       remember(record);
     }
   }
@@ -101,7 +115,7 @@ final class PageRecords implements Shareable {
       return; // not a URL this node could have kept a record under
     }
     for (String k : new String[] {key, key + ROBOTS_IGNORED}) {
-      byUrl.asMap().computeIfPresent(k, (kk, old) -> old.id() == page.id() ? record : old);
+      byUrl.asMap().computeIfPresent(k, (kk, old) -> old.page().id() == page.id() ? new Hot(record) : old);
     }
   }
 
@@ -131,7 +145,32 @@ final class PageRecords implements Shareable {
   }
 
   /** Of two pages of one URL, the one fetched last. */
-  private static Page newer(Page a, Page b) {
-    return b.fetchedAt() != null && (a.fetchedAt() == null || !b.fetchedAt().isBefore(a.fetchedAt())) ? b : a;
+  private static Hot newer(Hot a, Hot b) {
+    Instant at = a.page().fetchedAt();
+    Instant bt = b.page().fetchedAt();
+    return bt != null && (at == null || !bt.isBefore(at)) ? b : a;
+  }
+
+  /** A page kept by URL, and its answer to a cache hit once one asked (a race only encodes it twice). */
+  private static final class Hot {
+    private final Page page;
+    private volatile Buffer asHit;
+
+    Hot(Page page) {
+      this.page = page;
+    }
+
+    Page page() {
+      return page;
+    }
+
+    Buffer asHit() {
+      Buffer json = asHit;
+      if (json == null) {
+        json = page.withFromCache(true).toJson().toBuffer();
+        asHit = json;
+      }
+      return json;
+    }
   }
 }
