@@ -126,10 +126,10 @@ final class PageRoutes {
 
   private void listPages(RoutingContext ctx) {
     JsonObject params = new JsonObject();
-    for (String name : new String[] {"url", "host", "jobId", "limit", "after"}) {
+    for (String name : new String[] {"url", "host", "jobId", "limit", "after", "latest"}) {
       String value = ctx.queryParams().get(name);
       if (value != null) {
-        params.put(name, value);
+        params.put(name, queryValue(name, value));
       }
     }
     PageQuery query;
@@ -144,10 +144,10 @@ final class PageRoutes {
 
   private void search(RoutingContext ctx) {
     JsonObject params = new JsonObject();
-    for (String name : new String[] {"q", "host", "jobId", "limit", "after"}) {
+    for (String name : new String[] {"q", "host", "jobId", "limit", "after", "latest"}) {
       String value = ctx.queryParams().get(name);
       if (value != null) {
-        params.put(name, value);
+        params.put(name, queryValue(name, value));
       }
     }
     SearchRequest search;
@@ -158,6 +158,18 @@ final class PageRoutes {
       return;
     }
     flow(ctx).storeRequest(Bus.PAGES_SEARCH, search.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  /** A query parameter as the bus contract takes it: {@code latest} is a boolean there, the rest strings or numbers. */
+  private static Object queryValue(String name, String value) {
+    if (!name.equals("latest")) {
+      return value;
+    }
+    return switch (value) {
+      case "true" -> Boolean.TRUE;
+      case "false" -> Boolean.FALSE;
+      default -> value; // refused by the contract first, and by the bus record's check after it
+    };
   }
 
   /** The fetch cache's figures, with the hits this node answered from its hot page records counted in. */
