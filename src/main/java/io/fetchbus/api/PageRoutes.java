@@ -30,11 +30,14 @@ final class PageRoutes {
   private final Vertx vertx;
   private final FetchFlow flow;
   private final PageRecords records;
+  /** {@code fetch.defaultMaxAgeSeconds}: the maxAgeSeconds of a POST /v1/fetch that has none, or null. */
+  private final Long defaultMaxAgeSeconds;
 
-  PageRoutes(Vertx vertx, FetchFlow flow, PageRecords records) {
+  PageRoutes(Vertx vertx, FetchFlow flow, PageRecords records, Long defaultMaxAgeSeconds) {
     this.vertx = vertx;
     this.flow = flow;
     this.records = records;
+    this.defaultMaxAgeSeconds = defaultMaxAgeSeconds;
   }
 
   /** Attaches the handlers of the page operations of the contract. */
@@ -57,7 +60,7 @@ final class PageRoutes {
     try {
       JsonObject body = jsonBody(ctx);
       // onlyIfCached and validators are for bus clients; over REST, maxAgeSeconds says how old a copy may be.
-      req = FetchRequest.from(body).withoutBusOptions();
+      req = FetchRequest.from(body).withoutBusOptions().withDefaultMaxAge(defaultMaxAgeSeconds);
       formats = Formats.from(body);
     } catch (RuntimeException e) {
       ctx.fail(e);
