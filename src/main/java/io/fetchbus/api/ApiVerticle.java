@@ -87,10 +87,9 @@ public final class ApiVerticle extends VerticleBase {
             ApiKeys.of(keys, authThrottle(auth)))));
   }
 
-  /** One per Vert.x instance, so that the API's instances (one per event loop) share each address's budget. */
+  /** One per Vert.x instance: the API's instances (one per event loop) and the bridge share each address's budget. */
   private FailedAuthThrottle authThrottle(JsonObject auth) {
-    return vertx.sharedData().<String, FailedAuthThrottle>getLocalMap(API)
-        .computeIfAbsent("authThrottle", k -> FailedAuthThrottle.from(auth));
+    return FailedAuthThrottle.shared(vertx, auth);
   }
 
   private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Contract contract,
