@@ -4,6 +4,7 @@ import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
+import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Page;
 import io.fetchbus.ops.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -47,6 +48,8 @@ public final class ApiVerticle extends VerticleBase {
 
   private FetchFlow flow;
   private PageRecords records;
+  /** {@code fetch.defaultMaxAgeSeconds}, null for none (-1). */
+  private Long defaultMaxAgeSeconds;
   private HttpServer server;
   private ClusterView cluster;
 
@@ -63,6 +66,12 @@ public final class ApiVerticle extends VerticleBase {
     JsonObject http = config().getJsonObject("http", new JsonObject());
     int maxRequestBytes = http.getInteger("maxRequestBytes", 65536);
     long fetchTimeoutMs = config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
+    long defaultMaxAge = config().getJsonObject("fetch", new JsonObject()).getLong("defaultMaxAgeSeconds", -1L);
+    if (defaultMaxAge < -1 || defaultMaxAge > FetchRequest.MAX_AGE_LIMIT) {
+      return Future.failedFuture(new IllegalArgumentException("fetch.defaultMaxAgeSeconds must be -1 (none) or from 0 to "
+          + FetchRequest.MAX_AGE_LIMIT + ", got " + defaultMaxAge));
+    }
+    defaultMaxAgeSeconds = defaultMaxAge < 0 ? null : defaultMaxAge;
     records = PageRecords.shared(vertx, config());
     flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx, config()), records,
         Extraction.shared(vertx, config()), fetchTimeoutMs,
@@ -78,10 +87,9 @@ public final class ApiVerticle extends VerticleBase {
             ApiKeys.of(keys, authThrottle(auth)))));
   }
 
-  /** One per Vert.x instance, so that the API's instances (one per event loop) share each address's budget. */
+  /** One per Vert.x instance: the API's instances (one per event loop) and the bridge share each address's budget. */
   private FailedAuthThrottle authThrottle(JsonObject auth) {
-    return vertx.sharedData().<String, FailedAuthThrottle>getLocalMap(API)
-        .computeIfAbsent("authThrottle", k -> FailedAuthThrottle.from(auth));
+    return FailedAuthThrottle.shared(vertx, auth);
   }
 
   private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Contract contract,
@@ -143,7 +151,7 @@ public final class ApiVerticle extends VerticleBase {
         route.addHandler(new ContractRequests(validator, op));
       }
     }
-    new PageRoutes(vertx, flow, records).mount(builder);
+    new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds).mount(builder);
     new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
         PageRoutes::jsonBody).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(

@@ -30,11 +30,14 @@ final class PageRoutes {
   private final Vertx vertx;
   private final FetchFlow flow;
   private final PageRecords records;
+  /** {@code fetch.defaultMaxAgeSeconds}: the maxAgeSeconds of a POST /v1/fetch that has none, or null. */
+  private final Long defaultMaxAgeSeconds;
 
-  PageRoutes(Vertx vertx, FetchFlow flow, PageRecords records) {
+  PageRoutes(Vertx vertx, FetchFlow flow, PageRecords records, Long defaultMaxAgeSeconds) {
     this.vertx = vertx;
     this.flow = flow;
     this.records = records;
+    this.defaultMaxAgeSeconds = defaultMaxAgeSeconds;
   }
 
   /** Attaches the handlers of the page operations of the contract. */
@@ -57,7 +60,7 @@ final class PageRoutes {
     try {
       JsonObject body = jsonBody(ctx);
       // onlyIfCached and validators are for bus clients; over REST, maxAgeSeconds says how old a copy may be.
-      req = FetchRequest.from(body).withoutBusOptions();
+      req = FetchRequest.from(body).withoutBusOptions().withDefaultMaxAge(defaultMaxAgeSeconds);
       formats = Formats.from(body);
     } catch (RuntimeException e) {
       ctx.fail(e);
@@ -134,10 +137,10 @@ final class PageRoutes {
 
   private void listPages(RoutingContext ctx) {
     JsonObject params = new JsonObject();
-    for (String name : new String[] {"url", "host", "jobId", "limit", "after"}) {
+    for (String name : new String[] {"url", "host", "jobId", "limit", "after", "latest"}) {
       String value = ctx.queryParams().get(name);
       if (value != null) {
-        params.put(name, value);
+        params.put(name, queryValue(name, value));
       }
     }
     PageQuery query;
@@ -152,10 +155,10 @@ final class PageRoutes {
 
   private void search(RoutingContext ctx) {
     JsonObject params = new JsonObject();
-    for (String name : new String[] {"q", "host", "jobId", "limit", "after"}) {
+    for (String name : new String[] {"q", "host", "jobId", "limit", "after", "latest"}) {
       String value = ctx.queryParams().get(name);
       if (value != null) {
-        params.put(name, value);
+        params.put(name, queryValue(name, value));
       }
     }
     SearchRequest search;
@@ -166,6 +169,18 @@ final class PageRoutes {
       return;
     }
     flow(ctx).storeRequest(Bus.PAGES_SEARCH, search.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  /** A query parameter as the bus contract takes it: {@code latest} is a boolean there, the rest strings or numbers. */
+  private static Object queryValue(String name, String value) {
+    if (!name.equals("latest")) {
+      return value;
+    }
+    return switch (value) {
+      case "true" -> Boolean.TRUE;
+      case "false" -> Boolean.FALSE;
+      default -> value; // refused by the contract first, and by the bus record's check after it
+    };
   }
 
   /** The fetch cache's figures, with the hits this node answered from its hot page records counted in. */

@@ -1,5 +1,6 @@
 package io.fetchbus.bridge;
 
+import io.fetchbus.auth.ClientAddress;
 import io.fetchbus.ops.SampledLog;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -33,6 +34,8 @@ final class BridgeConnection {
   private final EventBus bus;
   private final NetSocket socket;
   private final FrameGuard guard;
+  /** Who this client is for the failed-authentication throttle: its TCP peer address. */
+  private final String client;
   private final SampledLog badPeers;
   private final FrameReader reader;
   private final Map<String, MessageConsumer<Object>> registrations = new HashMap<>();
@@ -45,6 +48,7 @@ final class BridgeConnection {
     this.bus = bus;
     this.socket = socket;
     this.guard = guard;
+    this.client = ClientAddress.of(socket.remoteAddress());
     this.badPeers = badPeers;
     this.reader = new FrameReader(maxFrameBytes, this::frame, length -> broken("frame_too_large: a frame of "
         + length + " bytes was announced; the limit is " + maxFrameBytes + " (bridge.maxFrameBytes)",
@@ -76,7 +80,7 @@ final class BridgeConnection {
     switch (type) {
       case Frames.PING -> Frames.write(socket, new JsonObject().put("type", "pong"));
       case Frames.SEND, Frames.PUBLISH, Frames.REGISTER, Frames.UNREGISTER -> {
-        FrameGuard.Refusal refusal = guard.check(type, frame);
+        FrameGuard.Refusal refusal = guard.check(type, frame, client);
         if (refusal == null) {
           act(type, frame);
         } else {

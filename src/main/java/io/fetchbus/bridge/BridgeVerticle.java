@@ -1,5 +1,6 @@
 package io.fetchbus.bridge;
 
+import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.ops.FreePort;
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * protocol itself ({@link BridgeConnection}) rather than through the module, which buffers a frame of any announced
  * length before anything can look at it. Opt-in ({@code bridge.enabled}), on loopback by default, limited to the
  * allow-lists {@code bridge.inbound} / {@code bridge.outbound}, to {@code bridge.maxConnections} connections and
- * frames of {@code bridge.maxFrameBytes}, and with API keys configured every frame needs one ({@link FrameGuard}).
+ * frames of {@code bridge.maxFrameBytes}, and with API keys configured every frame needs one ({@link FrameGuard}),
+ * wrong keys throttled per client address as over REST ({@link FailedAuthThrottle}).
  */
 public final class BridgeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(BridgeVerticle.class);
@@ -44,8 +46,15 @@ public final class BridgeVerticle extends VerticleBase {
     SampledLog badPeers = new SampledLog(vertx, LOG, WARN_WINDOW_MS, WARNINGS_PER_WINDOW, "bad bridge peers");
     SampledLog refusals = new SampledLog(vertx, LOG, WARN_WINDOW_MS, WARNINGS_PER_WINDOW,
         "bridge connections refused over bridge.maxConnections");
-    return Keys.load(vertx, config().getJsonObject("auth", new JsonObject())).compose(keys -> {
-      FrameGuard guard = new FrameGuard(keys, settings.inbound(), settings.outbound());
+    JsonObject auth = config().getJsonObject("auth", new JsonObject());
+    FailedAuthThrottle throttle;
+    try {
+      throttle = FailedAuthThrottle.shared(vertx, auth); // the API's: an address has one budget for both
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return Keys.load(vertx, auth).compose(keys -> {
+      FrameGuard guard = new FrameGuard(keys, throttle, settings.inbound(), settings.outbound());
       server = vertx.createNetServer(new NetServerOptions().setTcpKeepAlive(true))
           .connectHandler(socket -> connected(socket, settings, guard, badPeers, refusals));
       return listen(settings, FREE_PORT_ATTEMPTS).onSuccess(port -> {

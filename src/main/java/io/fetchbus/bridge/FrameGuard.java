@@ -1,5 +1,6 @@
 package io.fetchbus.bridge;
 
+import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.vertx.core.json.JsonObject;
@@ -9,7 +10,9 @@ import java.util.ArrayList;
  * Decides every {@code send}, {@code publish}, {@code register} and {@code unregister} frame before the bridge acts
  * on it: its shape, its API key (when keys are configured), and its address against the allow-lists. A refused
  * frame gets an {@link #errFrame} that names what it answers (the {@code replyAddress} of a send, the address of
- * a register), with a failure code like every Fetchbus failure, and is dropped.
+ * a register), with a failure code like every Fetchbus failure, and is dropped. Wrong keys count against the
+ * client's address in the {@link FailedAuthThrottle} the REST API uses: past {@code auth.maxFailures}, every frame
+ * of that address is refused with 429 until its window ends, its key not even looked at.
  *
  * <p>Changes made to the frame here are what the bridge forwards: the {@code authorization} header is always
  * removed (no consumer, log or other node sees a key), and a crawl submission carries the name of the key that
@@ -27,19 +30,24 @@ final class FrameGuard {
   private static final String REPLY_PREFIX = "__vertx.reply.";
 
   private final Keys keys;
+  private final FailedAuthThrottle throttle;
   private final AllowList inbound;
   private final AllowList outbound;
 
-  FrameGuard(Keys keys, AllowList inbound, AllowList outbound) {
+  FrameGuard(Keys keys, FailedAuthThrottle throttle, AllowList inbound, AllowList outbound) {
     this.keys = keys;
+    this.throttle = throttle;
     this.inbound = inbound;
     this.outbound = outbound;
   }
 
   record Refusal(int code, String message) {}
 
-  /** Why a {@code send}, {@code publish}, {@code register} or {@code unregister} frame is refused, or null. */
-  Refusal check(String type, JsonObject frame) {
+  /**
+   * Why a {@code send}, {@code publish}, {@code register} or {@code unregister} frame from {@code client} (its
+   * {@link io.fetchbus.auth.ClientAddress}) is refused, or null.
+   */
+  Refusal check(String type, JsonObject frame, String client) {
     if (!(frame.getValue("address") instanceof String address) || address.isEmpty()
         || address.length() > MAX_ADDRESS_CHARS) {
       return new Refusal(400, "invalid-request: address must be a string of 1 to " + MAX_ADDRESS_CHARS + " characters");
@@ -56,7 +64,16 @@ final class FrameGuard {
     }
     String keyName = null;
     if (!keys.isEmpty()) {
+      long waitMs = throttle.blockedForMs(client);
+      if (waitMs > 0) {
+        return new Refusal(429, "too-many-auth-failures: " + throttle.maxFailures() + " wrong API keys came from this "
+            + "address within " + throttle.windowSeconds() + " s (auth.maxFailures, auth.failureWindowSeconds); retry in "
+            + (waitMs + 999) / 1000 + " s");
+      }
       keyName = keys.match(authorization);
+      if (keyName == null && authorization != null) {
+        throttle.failed(client); // a frame without a key is not a guess
+      }
       if (keyName == null) {
         return new Refusal(401, authorization == null
             ? "unauthorized: this bridge needs an API key: send headers {\"authorization\": \"Bearer <key>\"} with every frame"

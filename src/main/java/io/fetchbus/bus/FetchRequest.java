@@ -46,6 +46,12 @@ public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached,
     return new FetchRequest(url, maxAgeSeconds, false, obeyRobots, maxConcurrency, null, null);
   }
 
+  /** This request, with {@code maxAgeSeconds} set to {@code seconds} unless it has one (or {@code seconds} is null). */
+  public FetchRequest withDefaultMaxAge(Long seconds) {
+    return maxAgeSeconds != null || seconds == null ? this
+        : new FetchRequest(url, seconds, onlyIfCached, obeyRobots, maxConcurrency, ifNoneMatch, ifModifiedSince);
+  }
+
   public FetchRequest onlyIfCached(boolean only) {
     return new FetchRequest(url, maxAgeSeconds, only, obeyRobots, maxConcurrency, ifNoneMatch, ifModifiedSince);
   }

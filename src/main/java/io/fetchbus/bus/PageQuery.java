@@ -4,13 +4,15 @@ import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 
 /**
- * {@code {"url"?, "host"?, "jobId"?, "after"?, "limit"?, "maxAgeSeconds"?, "succeeded"?}}: pages newest first.
- * {@code jobId} keeps the pages a crawl or batch job stored.
+ * {@code {"url"?, "host"?, "jobId"?, "after"?, "limit"?, "maxAgeSeconds"?, "succeeded"?, "latest"?}}: pages newest
+ * first. {@code jobId} keeps the pages a crawl or batch job stored.
  * {@code after} is the opaque cursor a previous answer returned as {@code next}; {@code succeeded} keeps only
- * pages with a body; {@code maxAgeSeconds} keeps only pages fetched at most that long ago.
+ * pages with a body; {@code maxAgeSeconds} keeps only pages fetched at most that long ago. {@code latest} (default
+ * true) keeps each URL's newest page only, newest among the pages {@code jobId} and {@code succeeded} keep (a
+ * failed attempt, when it is the newest); false lists every copy, one per fetch.
  */
 public record PageQuery(WebUrl url, String host, String after, int limit, Long maxAgeSeconds, boolean succeeded,
-                        String jobId) {
+                        String jobId, boolean latest) {
   public static final int DEFAULT_LIMIT = 50;
   public static final int MAX_LIMIT = 500;
 
@@ -24,7 +26,7 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     return new PageQuery(url, host == null ? null : host.toLowerCase(Locale.ROOT), Fields.string(j, "after", 64),
         limit == null ? DEFAULT_LIMIT : limit.intValue(),
         Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT), Fields.bool(j, "succeeded", false),
-        jobId(j));
+        jobId(j), Fields.bool(j, "latest", true));
   }
 
   private static String jobId(JsonObject j) {
@@ -35,9 +37,9 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     return id == null ? null : id.toLowerCase(Locale.ROOT);
   }
 
-  /** The newest page of a URL that has a body, of any age. */
+  /** The newest page of a URL that has a body, of any age (the first of every copy: no per-URL filter needed). */
   public static PageQuery newestCopy(WebUrl url) {
-    return new PageQuery(url, null, null, 1, null, true, null);
+    return new PageQuery(url, null, null, 1, null, true, null, false);
   }
 
   public JsonObject toJson() {
@@ -60,6 +62,6 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     if (jobId != null) {
       j.put("jobId", jobId);
     }
-    return j;
+    return j.put("latest", latest);
   }
 }

@@ -10,9 +10,11 @@ import java.util.regex.Pattern;
  * {@code q} is web-search syntax (as PostgreSQL's {@code websearch_to_tsquery}, see SearchQuery): every word must appear,
  * {@code "quoted words"} as a phrase, {@code or} between alternatives, and {@code -word} excludes. {@code host}
  * and {@code jobId} narrow the search to one host or to the pages of one crawl job; {@code after} is the opaque
- * cursor a previous answer returned as {@code next}.
+ * cursor a previous answer returned as {@code next}. {@code latest} (default true) searches each URL's newest copy
+ * only (its newest page with a body, within the job when {@code jobId} is given), so a page fetched again is found
+ * once, and by what it says now; false searches every copy.
  */
-public record SearchRequest(String q, String host, UUID jobId, int limit, String after) {
+public record SearchRequest(String q, String host, UUID jobId, int limit, String after, boolean latest) {
   public static final int DEFAULT_LIMIT = 10;
   public static final int MAX_LIMIT = 100;
   public static final int MAX_QUERY_LENGTH = 500;
@@ -40,7 +42,12 @@ public record SearchRequest(String q, String host, UUID jobId, int limit, String
     Long limit = Fields.wholeNumber(j, "limit", 1, MAX_LIMIT);
     return new SearchRequest(q, host == null ? null : host.toLowerCase(Locale.ROOT),
         jobId == null ? null : UUID.fromString(jobId), limit == null ? DEFAULT_LIMIT : limit.intValue(),
-        Fields.string(j, "after", 64));
+        Fields.string(j, "after", 64), Fields.bool(j, "latest", true));
+  }
+
+  /** The newest copy of each URL only: what a search is unless told otherwise. */
+  public SearchRequest(String q, String host, UUID jobId, int limit, String after) {
+    this(q, host, jobId, limit, after, true);
   }
 
   public JsonObject toJson() {
@@ -54,6 +61,6 @@ public record SearchRequest(String q, String host, UUID jobId, int limit, String
     if (after != null) {
       j.put("after", after);
     }
-    return j;
+    return j.put("latest", latest);
   }
 }

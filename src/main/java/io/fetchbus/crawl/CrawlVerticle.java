@@ -308,13 +308,21 @@ public final class CrawlVerticle extends VerticleBase {
       // The job's patterns are the client's: matching them, bounded, is work for a worker thread.
       links = vertx.executeBlocking(() -> LinkSelection.of(plan.scope(), urls, settings.maxLinksPerPage()), false);
     }
-    // A crawl stores a page per fetch of its own: the fetch id of a fetch joined by another caller is not ours.
-    SavePage page = SavePage.of(result, extracted);
-    JsonObject json = page.toJson().put("fetchId", (String) null);
+    // The page keeps the id of the fetch this crawl made, so that a POST /v1/fetch answered from the fetch cache with
+    // that fetch finds this page instead of storing it again. A fetch joined from another caller (fromCache) is not
+    // ours: its page is theirs, and the crawl stores one of its own under a new id.
+    JsonObject json = SavePage.of(result, extracted).toJson();
+    if (result.fromCache()) {
+      json.putNull("fetchId");
+    }
     return links.compose(selected -> {
       JsonObject req = lease.ref().put("page", json).put("links", selected.followed())
           .put("undecided", selected.undecided()).put("undecidedDepth", lease.depth() + 1);
-      return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, System.currentTimeMillis() + settings.leaseMs());
+      long deadline = System.currentTimeMillis() + settings.leaseMs();
+      // A caller that joined our fetch may have stored its page under our fetch id first: then a new id is ours.
+      return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, deadline)
+          .recover(err -> !Failure.CONFLICT.is(err) || json.getValue("fetchId") == null ? Future.failedFuture(err)
+              : storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req.put("page", json.copy().putNull("fetchId")), deadline));
     })
         .onSuccess(stored -> webhooks.page(lease.jobId(), stored.getJsonObject("page")))
         .mapEmpty();

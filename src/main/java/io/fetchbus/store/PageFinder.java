@@ -42,6 +42,18 @@ final class PageFinder {
     if (q.succeeded()) {
       where.add("error IS NULL AND status IS DISTINCT FROM 304"); // a page with its body
     }
+    if (q.latest()) {
+      // No newer page of the same URL among those the job and succeeded filters keep: one probe of V1's
+      // pages_url_key_newest (url_key, id DESC) per row, that stops at the first newer copy.
+      String newer = "n.url_key = pages.url_key AND n.id > pages.id";
+      if (q.jobId() != null) {
+        newer += " AND n.job_id = pages.job_id";
+      }
+      if (q.succeeded()) {
+        newer += " AND n.error IS NULL AND n.status IS DISTINCT FROM 304";
+      }
+      where.add("NOT EXISTS (SELECT 1 FROM pages n WHERE " + newer + ")");
+    }
     // One row more than asked tells whether there is a next page without a count.
     params.addInteger(q.limit() + 1);
     String sql = Sql.FIND_PAGES + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))

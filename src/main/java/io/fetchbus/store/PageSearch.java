@@ -41,7 +41,7 @@ final class PageSearch {
     }
     // One row more than asked tells whether there is a next page without a count.
     return Tuple.tuple().addValue(SearchQuery.of(s.q())).addValue(s.host()).addValue(s.jobId()).addValue(rank).addValue(id)
-        .addValue(s.limit() + 1);
+        .addValue(s.limit() + 1).addValue(s.latest());
   }
 
   static String encode(float rank, long id) {

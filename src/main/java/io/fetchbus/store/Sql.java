@@ -100,8 +100,12 @@ final class Sql {
   /**
    * Full-text search (V6: the {@code search} column and its GIN index, stored with the page or filled by
    * {@link SearchIndexer}), most relevant first. $1 the query as a tsquery ({@code SearchQuery}), $2 host or null,
-   * $3 job id or null, $4/$5 the (rank, id) of the cursor or nulls, $6 the row limit.
+   * $3 job id or null, $4/$5 the (rank, id) of the cursor or nulls, $6 the row limit, $7 whether only each URL's
+   * newest copy counts.
    * <ul>
+   *   <li>Newest copy ($7): a match is dropped when a newer page of its URL with a body exists (in the job, with
+   *   $3), whether or not that one matches: an old copy is not found by words its page no longer has. One probe of
+   *   V1's pages_url_key_newest (url_key, id DESC) per match, which stops at the first newer copy.</li>
    *   <li>A query with no words left once stop words and punctuation are dropped ({@code "the"}, {@code "!!"}) is
    *   null, so it matches nothing and scans nothing.</li>
    *   <li>Rank: {@code ts_rank_cd} (cover density) over the weights of V6, a title match (A) counting 2.5 times a
@@ -122,6 +126,9 @@ final class Sql {
         WHERE q.query IS NOT NULL AND numnode(q.query) > 0 AND p.error IS NULL
           AND ($2::text IS NULL OR p.host = $2::text)
           AND ($3::uuid IS NULL OR p.job_id = $3::uuid)
+          AND (NOT $7::boolean OR NOT EXISTS (
+            SELECT 1 FROM pages n WHERE n.url_key = p.url_key AND n.id > p.id AND n.error IS NULL
+              AND ($3::uuid IS NULL OR n.job_id = $3::uuid)))
       ), page AS (
         SELECT id, rank FROM hits
         WHERE $4::real IS NULL OR (rank, id) < ($4::real, $5::bigint)

@@ -6,8 +6,10 @@ import io.fetchbus.support.Fetchbus;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
 import java.net.URLEncoder;
@@ -83,6 +85,50 @@ class PagesEndpointTest extends TestBase {
                   return none;
                 }))))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("GET /v1/pages lists each URL's newest page by default, pages through them, and every copy with latest=false")
+  void latestCopyByDefault(VertxTestContext ctx) {
+    String a = up.url("/echo?n=a");
+    String b = up.url("/echo?n=b");
+    String byA = "/v1/pages?url=" + URLEncoder.encode(a, StandardCharsets.UTF_8);
+    List<Long> ids = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (String url : List.of(a, b, a, a)) {
+      chain = chain.compose(v -> fb.postFetch(new JsonObject().put("url", url)).map(resp -> {
+        ids.add(resp.bodyAsJsonObject().getLong("id"));
+        return null;
+      }));
+    }
+    chain.compose(v -> Future.all(List.of(fb.get("/v1/pages"), fb.get("/v1/pages?latest=false"), fb.get(byA),
+            fb.get(byA + "&latest=false"), fb.get("/v1/pages?latest=true&limit=1"), fb.get("/v1/pages?latest=maybe"))))
+        .compose(all -> {
+          String next = bodyOf(all.resultAt(4)).getString("next");
+          return fb.get("/v1/pages?limit=1&after=" + next).map(second -> {
+            ctx.verify(() -> {
+              assertThat(idsOf(bodyOf(all.resultAt(0)))).containsExactly(ids.get(3), ids.get(1));
+              assertThat(idsOf(bodyOf(all.resultAt(1)))).containsExactly(ids.get(3), ids.get(2), ids.get(1), ids.get(0));
+              assertThat(idsOf(bodyOf(all.resultAt(2)))).containsExactly(ids.get(3));
+              assertThat(idsOf(bodyOf(all.resultAt(3)))).containsExactly(ids.get(3), ids.get(2), ids.get(0));
+              assertThat(idsOf(bodyOf(all.resultAt(4)))).containsExactly(ids.get(3));
+              assertThat(idsOf(second.bodyAsJsonObject())).containsExactly(ids.get(1));
+              assertThat(second.bodyAsJsonObject().getValue("next")).isNull();
+              HttpResponse<Buffer> bad = all.resultAt(5);
+              assertThat(bad.statusCode()).isEqualTo(400);
+              assertThat(bad.bodyAsJsonObject().getString("detail")).startsWith("latest");
+            });
+            return second;
+          });
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static JsonObject bodyOf(HttpResponse<Buffer> resp) {
+    if (resp.statusCode() != 200) {
+      throw new AssertionError("answered " + resp.statusCode() + ": " + resp.bodyAsString());
+    }
+    return resp.bodyAsJsonObject();
   }
 
   private static List<Long> idsOf(JsonObject listing) {

@@ -202,6 +202,27 @@ class SearchEndpointTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a page fetched again is found once, by what it says now; latest=false searches every copy")
+  void newestCopyOnly(VertxTestContext ctx) {
+    String solar = html("Village news", "The neighbours put solar panels on their roof.");
+    String wind = html("Village news", "The neighbours put a wind turbine in their garden.");
+    List<Long> copies = new ArrayList<>();
+    store("alpha.test", "news", solar).compose(first -> store("alpha.test", "news", solar).compose(second ->
+            store("alpha.test", "news", wind).map(third -> copies.addAll(List.of(first, second, third)))))
+        .compose(v -> indexed())
+        .compose(v -> Future.all(List.of(search(q("neighbours")), search(q("neighbours") + "&latest=false"),
+            search(q("solar")), search(q("solar") + "&latest=false"), search(q("neighbours") + "&latest=true"))))
+        .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+          assertThat(idsOf(all.resultAt(0))).containsExactly(copies.get(2));
+          assertThat(idsOf(all.resultAt(1))).containsExactlyInAnyOrderElementsOf(copies);
+          assertThat(idsOf(all.resultAt(2))).as("the old copies say solar, the page no longer does").isEmpty();
+          assertThat(idsOf(all.resultAt(3))).containsExactlyInAnyOrder(copies.get(0), copies.get(1));
+          assertThat(idsOf(all.resultAt(4))).containsExactly(copies.get(2));
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("host keeps the pages of one host (case-insensitive); an unknown host finds nothing")
   void hostFilter(VertxTestContext ctx) {
     corpus()

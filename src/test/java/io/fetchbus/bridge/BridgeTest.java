@@ -184,4 +184,63 @@ class BridgeTest extends TestBase {
           ctx.completeNow();
         })));
   }
+
+  @Test
+  @DisplayName("after 10 wrong keys from one address its frames get 429, even with the right key; frames without a "
+      + "key are not counted, and another address is served")
+  void wrongKeysThrottled(VertxTestContext ctx) {
+    JsonObject list = new JsonObject().put("limit", 1);
+    List<Future<JsonObject>> none = new ArrayList<>();
+    List<Future<JsonObject>> wrong = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      socket.write(request(Bus.CRAWL_LIST, list, "r-none-" + i, null));
+      none.add(socket.to("r-none-" + i));
+    }
+    for (int i = 0; i < 12; i++) {
+      socket.write(request(Bus.CRAWL_LIST, list, "r-wrong-" + i, "wrong-" + i));
+      wrong.add(socket.to("r-wrong-" + i));
+    }
+    socket.write(request(Bus.CRAWL_LIST, list, "r-right", KEY));
+    int port = (Integer) vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_BRIDGE_PORT);
+    Future.all(none).compose(n -> Future.all(wrong)).compose(w -> socket.to("r-right"))
+        .compose(right -> BridgeSocket.connect(vertx, port, "127.0.0.2")
+            .compose(other -> other.write(request(Bus.CRAWL_LIST, list, "r-other", KEY)).to("r-other"))
+            .map(other -> {
+              ctx.verify(() -> {
+                assertThat(none).extracting(f -> f.result().getInteger("failureCode")).containsOnly(401);
+                assertThat(wrong.subList(0, 10)).extracting(f -> f.result().getInteger("failureCode")).containsOnly(401);
+                assertThat(wrong.subList(10, 12)).extracting(f -> f.result().getInteger("failureCode")).containsOnly(429);
+                assertThat(wrong.get(11).result().getString("message")).startsWith("too-many-auth-failures: ")
+                    .contains("auth.maxFailures");
+                assertThat(right.getString("type")).isEqualTo("err");
+                assertThat(right.getInteger("failureCode")).isEqualTo(429);
+                assertThat(other.getString("type")).isEqualTo("message");
+                assertThat(sentTo(Bus.CRAWL_LIST, "limit")).as("only the other address's frame reached the bus").hasSize(1);
+              });
+              return other;
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("wrong keys sent to the REST API count on the bridge too: an address has one budget per node")
+  void oneBudgetWithTheApi(VertxTestContext ctx) {
+    Future<Void> guesses = Future.succeededFuture();
+    for (int i = 0; i < 10; i++) {
+      String key = "wrong-" + i;
+      guesses = guesses.compose(v -> fb.http.get("/v1/pages").putHeader("Authorization", "Bearer " + key).send()
+          .map(resp -> {
+            if (resp.statusCode() != 401) {
+              throw new AssertionError("a wrong key answered " + resp.statusCode());
+            }
+            return null;
+          }));
+    }
+    guesses.compose(v -> socket.write(request(Bus.CRAWL_LIST, new JsonObject().put("limit", 1), "r-right", KEY))
+            .to("r-right"))
+        .onComplete(ctx.succeeding(right -> ctx.verify(() -> {
+          assertThat(right.getInteger("failureCode")).isEqualTo(429);
+          ctx.completeNow();
+        })));
+  }
 }

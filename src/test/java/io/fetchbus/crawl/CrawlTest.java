@@ -2,13 +2,19 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.bus.Bus;
 import io.fetchbus.support.Fetchbus;
 import io.fetchbus.support.Jobs;
+import io.fetchbus.support.Poll;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.TestSite;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
@@ -284,6 +290,76 @@ class CrawlTest extends TestBase {
                       assertThat(site.requested()).hasSize(requestedAtCancel);
                       assertThat(paths(pages)).containsExactly("/p/0");
                       assertThat(job.getInteger("queued")).isZero();
+                    });
+                    return null;
+                  }));
+            }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a POST /v1/fetch with maxAgeSeconds right after a crawl stored the URL answers 200 with the crawl's page and stores nothing")
+  void fetchAfterCrawlReusesItsPage(VertxTestContext ctx) {
+    String seed = site.url("/p/0");
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 1))
+        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id).compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages")))
+        .compose(pages -> TestDatabase.count(vertx, "SELECT count(*) FROM pages").compose(before ->
+            fb.postFetch(new JsonObject().put("url", seed).put("maxAgeSeconds", 3600))
+                .compose(resp -> TestDatabase.count(vertx, "SELECT count(*) FROM pages").map(after -> {
+                  ctx.verify(() -> {
+                    JsonObject crawled = pages.stream().filter(p -> p.getString("url").equals(seed)).findFirst().orElseThrow();
+                    assertThat(resp.statusCode()).as(resp.bodyAsString()).isEqualTo(200);
+                    JsonObject page = resp.bodyAsJsonObject();
+                    assertThat(page.getLong("id")).isEqualTo(crawled.getLong("id"));
+                    assertThat(page.getString("fetchId")).isEqualTo(crawled.getString("fetchId"));
+                    assertThat(page.getBoolean("fromCache")).isTrue();
+                    assertThat(after).isEqualTo(before);
+                    assertThat(site.hits("/p/0")).isEqualTo(1);
+                  });
+                  return null;
+                }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a POST /v1/fetch that joined a crawl's fetch and stored its page first leaves the crawl a page of its own")
+  void joinedFetchStoredFirst(VertxTestContext ctx) {
+    String seed = site.url("/p/0");
+    // The crawl's completion waits until the joined POST has answered, so the POST stores the fetch's page first.
+    Promise<Void> posted = Promise.promise();
+    vertx.eventBus().addOutboundInterceptor((DeliveryContext<Object> dc) -> {
+      if (Bus.FRONTIER_COMPLETE.equals(dc.message().address()) && !posted.future().isComplete()) {
+        Context context = Vertx.currentContext();
+        posted.future().onComplete(v -> context.runOnContext(x -> dc.next()));
+      } else {
+        dc.next();
+      }
+    });
+    site.hold();
+    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 0))
+        .compose(id -> Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() == 1))
+            .compose(v -> {
+              Future<io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer>> post =
+                  fb.postFetch(new JsonObject().put("url", seed));
+              return Poll.until(vertx, () -> fb.get("/v1/cache").map(r -> r.bodyAsJsonObject().getLong("joins") == 1))
+                  .compose(joined -> {
+                    site.release();
+                    return post;
+                  });
+            })
+            .compose(resp -> {
+              posted.complete();
+              return Jobs.finished(fb, "/v1/crawls/" + id)
+                  .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+                    ctx.verify(() -> {
+                      assertThat(resp.statusCode()).as(resp.bodyAsString()).isEqualTo(201);
+                      assertThat(job.getString("status")).isEqualTo("completed");
+                      assertThat(job.getInteger("completed")).isEqualTo(1);
+                      assertThat(job.getInteger("failed")).isZero();
+                      assertThat(pages).hasSize(1);
+                      assertThat(pages.get(0).getString("url")).isEqualTo(seed);
+                      assertThat(pages.get(0).getLong("id")).isNotEqualTo(resp.bodyAsJsonObject().getLong("id"));
+                      assertThat(site.hits("/p/0")).isEqualTo(1);
                     });
                     return null;
                   }));

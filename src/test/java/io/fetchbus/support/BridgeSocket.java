@@ -5,6 +5,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.ext.eventbus.bridge.tcp.impl.protocol.FrameHelper;
 import io.vertx.ext.eventbus.bridge.tcp.impl.protocol.FrameParser;
@@ -39,6 +40,12 @@ public final class BridgeSocket {
 
   public static Future<BridgeSocket> connect(Vertx vertx, int port) {
     return vertx.createNetClient().connect(port, "127.0.0.1").map(BridgeSocket::new);
+  }
+
+  /** A connection from {@code localAddress}, e.g. 127.0.0.2: another client address of the loopback network. */
+  public static Future<BridgeSocket> connect(Vertx vertx, int port, String localAddress) {
+    return vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress)).connect(port, "127.0.0.1")
+        .map(BridgeSocket::new);
   }
 
   /** A frame of {@code type} to {@code address}; with {@code key}, its {@code authorization} header. */
