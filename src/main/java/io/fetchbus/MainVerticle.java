@@ -93,6 +93,7 @@ public final class MainVerticle extends VerticleBase {
           vertx.eventBus().addInboundInterceptor(wireBodies);
           String nodeId = vertx.isClustered() ? ((VertxInternal) vertx).clusterManager().getNodeId() : UUID.randomUUID().toString();
           vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ID, nodeId);
+          vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ROLES, String.join(",", roles));
           if (vertx.isClustered()) {
             publishClusterPorts();
           }

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -49,6 +50,8 @@ class ClusterIT extends TestBase {
   private static final int PER_HOST = 2;
   /** Deeper than any page of a 100-page test site, so the expected set is every page. */
   private static final int DEPTH = 10;
+  /** A crawl of 30 pages with a frozen member: seconds once B's heartbeats stop; a minute if requests wait on B. */
+  private static final long FROZEN_DEADLINE_S = 25;
   private static final Pattern HAZELCAST_UP = Pattern.compile("Members \\{size:");
   private static final Pattern STARTED_WITHOUT_API = Pattern.compile("Fetchbus started without the api role");
 
@@ -319,6 +322,43 @@ class ClusterIT extends TestBase {
                         });
                         return null;
                       })));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a node frozen by SIGSTOP keeps its bus registrations, yet the other node crawls a site the frozen one "
+      + "owned exactly and within seconds (its own verticles do the work, the origin moves once the heartbeats stop), "
+      + "and its /ready stays green throughout")
+  void frozenNodeDoesNotStallTheOther(VertxTestContext ctx) {
+    startCluster("cluster-freeze", Map.of(), "store,crawl,fetch,extract")
+        .compose(c -> siteOwnedBy(c.idB(), c.fetchNodes(), 30).compose(site -> {
+          Set<String> expected = TestSite.pages(site.reachable(DEPTH, link -> true));
+          List<String> notReady = new CopyOnWriteArrayList<>();
+          return c.b().freeze().compose(frozen -> {
+            long readyProbe = vertx.setPeriodic(250, t -> c.fb().get("/ready").onComplete(ar -> {
+              if (ar.failed() || ar.result().statusCode() != 200) {
+                notReady.add(ar.failed() ? ar.cause().toString() : ar.result().bodyAsString());
+              }
+            }));
+            // Hazelcast keeps the frozen member for 60 s: without node-local work, half of A's fetches, extractions
+            // and store requests would wait out their timeouts on B, far past this deadline.
+            return Jobs.crawl(c.fb(), crawlOf(site, DEPTH))
+                .compose(id -> Jobs.finished(c.fb(), "/v1/crawls/" + id).timeout(FROZEN_DEADLINE_S, TimeUnit.SECONDS)
+                    .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected).map(job)))
+                .eventually(() -> {
+                  vertx.cancelTimer(readyProbe);
+                  return c.b().thaw();
+                });
+          }).map(job -> {
+            ctx.verify(() -> {
+              assertThat(job.getString("status")).isEqualTo("completed");
+              assertThat(job.getInteger("completed")).isEqualTo(expected.size());
+              assertThat(notReady).as("/ready answers other than 200 while B was frozen").isEmpty();
+              assertThat(site.maxInProgress()).as("requests in progress at once at the site").isLessThanOrEqualTo(PER_HOST);
+            });
+            return null;
+          });
         }))
         .onComplete(ctx.succeedingThenComplete());
   }

@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Page;
 import io.fetchbus.ops.Metrics;
@@ -64,7 +65,7 @@ public final class ApiVerticle extends VerticleBase {
     int maxRequestBytes = http.getInteger("maxRequestBytes", 65536);
     long fetchTimeoutMs = config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
     records = PageRecords.shared(vertx, config());
-    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx, config()), records,
+    flow = new FetchFlow(vertx, context, PageSaves.shared(vertx, config()), records,
         Extraction.shared(vertx, config()), fetchTimeoutMs,
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
@@ -240,7 +241,7 @@ public final class ApiVerticle extends VerticleBase {
         .register("running", promise -> promise.complete(
             vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE) == null ? Status.OK()
                 : Status.KO(new JsonObject().put("detail", "shutting down"))))
-        .register("store", 3_000, promise -> vertx.eventBus().request(Bus.STORE_PING, new JsonObject(),
+        .register("store", 3_000, promise -> NodeLocal.request(vertx, Bus.STORE_PING, new JsonObject(),
                 new DeliveryOptions().setSendTimeout(2_500))
             .onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
                 : Status.KO(new JsonObject().put("detail", ar.cause().getMessage())))));

@@ -6,6 +6,10 @@ import java.util.List;
  * Every event-bus address Fetchbus serves or publishes: the whole contract in one place.
  * Bodies are {@code JsonObject}s (cluster- and bridge-safe); the records in this package type both ends.
  * Failures are {@code ReplyException}s whose failure code is the HTTP status, see {@link Failure}.
+ * <p>
+ * In a cluster every request/reply address is served by each node that runs its role, and a node that runs it
+ * serves its own requests ({@link NodeLocal}); only the fetch of an origin another fetch node owns crosses nodes,
+ * on {@link #FETCH_NODE_PREFIX}.
  */
 public final class Bus {
   /** {@link FetchRequest} -> {@link FetchResult} with the body. Fetches only; never stores. */
@@ -113,6 +117,11 @@ public final class Bus {
   public static final String NODE_HTTP_PORT = "http.port";
   /** This node's id in {@link #NODE_INFO}: the cluster's node id when clustered, else a random UUID. */
   public static final String NODE_ID = "id";
+  /**
+   * The roles this node runs, comma-separated, in {@link #NODE_INFO}: a node sends the requests of a role it runs to
+   * its own verticles, never round-robin to another member ({@link NodeLocal}).
+   */
+  public static final String NODE_ROLES = "roles";
   /** The port the TCP event-bus bridge listens on, when it is enabled. */
   public static final String NODE_BRIDGE_PORT = "bridge.port";
   /** Clustered: the port of the event bus's own TCP server, which the other nodes send messages to. */

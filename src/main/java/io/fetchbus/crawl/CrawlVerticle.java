@@ -8,6 +8,7 @@ import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.MediaTypes;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
@@ -71,11 +72,12 @@ public final class CrawlVerticle extends VerticleBase {
     if (maxActiveJobs < 1) {
       return Future.failedFuture(new IllegalArgumentException("limits.maxActiveJobsPerKey must be at least 1"));
     }
-    fetchDelivery = new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000);
+    fetchDelivery = NodeLocal.options(vertx, Bus.FETCH, new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000));
     sitemaps = new Sitemaps(vertx, fetchDelivery);
     extraction = Extraction.shared(vertx, config());
-    storeDelivery = new DeliveryOptions().setSendTimeout(config().getJsonObject("pg", new JsonObject())
-        .getLong("requestTimeoutMs", 10_000L));
+    // A node that runs the fetch or the store role sends to its own verticles, never to a member that may be frozen.
+    storeDelivery = NodeLocal.options(vertx, Bus.FRONTIER_CLAIM, new DeliveryOptions().setSendTimeout(
+        config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L)));
     webhooks = new WebhookSender(vertx, WebhookSettings.from(config()), storeDelivery);
     vertx.setPeriodic(settings.pollMs(), t -> pump());
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew());
