@@ -52,6 +52,8 @@ class ClusterIT extends TestBase {
   private static final int DEPTH = 10;
   /** A crawl of 30 pages with a frozen member: seconds once B's heartbeats stop; a minute if requests wait on B. */
   private static final long FROZEN_DEADLINE_S = 25;
+  /** A killed node's leases back and 25 pages crawled: seconds; crawl.leaseMs (120 s here) if they must expire. */
+  private static final long RELEASE_DEADLINE_S = 30;
   private static final Pattern HAZELCAST_UP = Pattern.compile("Members \\{size:");
   private static final Pattern STARTED_WITHOUT_API = Pattern.compile("Fetchbus started without the api role");
 
@@ -359,6 +361,55 @@ class ClusterIT extends TestBase {
             });
             return null;
           });
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("kill -9 of a crawl node that holds leases: the cluster sees it leave and its leases go back to the "
+      + "frontier at once, not after crawl.leaseMs, and the crawl completes exactly")
+  void leasesOfAKilledNodeAreReleased(VertxTestContext ctx) {
+    int width = 24;
+    Map<String, List<String>> graph = new HashMap<>();
+    List<String> fromSeed = new ArrayList<>();
+    for (int i = 0; i < width; i++) {
+      fromSeed.add("/a" + i);
+      graph.put("/a" + i, List.of());
+    }
+    graph.put("/", fromSeed);
+    // A lease far longer than the wait below: only a release on leaving gets B's entries back in time.
+    Map<String, String> env = Map.of("FETCHBUS_CRAWL_LEASE_MS", "120000", "FETCHBUS_CRAWL_MAX_ATTEMPTS", "5",
+        "FETCHBUS_FETCH_TIMEOUT_MS", "60000", "FETCHBUS_FETCH_FIRST_BYTE_TIMEOUT_MS", "60000");
+    startCluster("cluster-release", env, "store,crawl,fetch,extract")
+        .compose(c -> GraphSite.start(vertx, graph).compose(site -> {
+          fromSeed.forEach(site::answerLate);
+          return Jobs.crawl(c.fb(), new JsonObject().put("url", site.url("/")).put("sitemap", "skip").put("maxDepth", 1))
+              // Both crawl nodes hold leases on the held pages.
+              .compose(id -> Poll.until(vertx, () -> TestDatabase.count(vertx,
+                      "SELECT count(DISTINCT split_part(lease_owner, '/', 1)) FROM frontier WHERE state = 'leased'")
+                  .map(owners -> owners == 2))
+                  .compose(v -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'leased' "
+                      + "AND starts_with(lease_owner, '" + c.idB() + "/')"))
+                  .compose(heldByB -> {
+                    c.b().kill();
+                    return c.b().exited(10_000).map(code -> {
+                      site.release();
+                      return heldByB;
+                    });
+                  })
+                  .compose(heldByB -> Jobs.finished(c.fb(), "/v1/crawls/" + id).timeout(RELEASE_DEADLINE_S, TimeUnit.SECONDS)
+                      .compose(job -> CrawlChecks.exactPages(c.fb(), id, site.within(1)).map(job))
+                      .compose(job -> c.a().awaitLog(Pattern.compile("node " + c.idB() + " left the cluster: released "
+                          + "its (\\d+) crawl leases")).map(released -> {
+                        ctx.verify(() -> {
+                          assertThat(heldByB).as("leases B held just before it was killed").isPositive();
+                          assertThat(Long.parseLong(released.group(1))).as("B's leases released").isPositive();
+                          assertThat(job.getString("status")).isEqualTo("completed");
+                          assertThat(job.getInteger("completed")).isEqualTo(width + 1);
+                          assertThat(job.getInteger("failed")).isZero();
+                        });
+                        return null;
+                      }))));
         }))
         .onComplete(ctx.succeedingThenComplete());
   }

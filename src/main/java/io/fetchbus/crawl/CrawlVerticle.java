@@ -41,7 +41,11 @@ public final class CrawlVerticle extends VerticleBase {
   private static final int MAX_PLANS = 256;
   private static final long PROGRESS_EVERY_MS = 1_000;
 
-  private final String owner = "node-" + UUID.randomUUID();
+  /**
+   * The lease owner this verticle claims as: its node's id, a slash, and an id of its own, so that the cluster can
+   * give back the leases of a node that left it ({@link Bus#FRONTIER_RELEASE} with {@code "node"}).
+   */
+  private String owner;
   private final Map<String, Lease> inFlight = new HashMap<>();
   private final Map<String, Integer> perHost = new HashMap<>();
   private final Set<String> dirty = new HashSet<>();
@@ -68,6 +72,8 @@ public final class CrawlVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     settings = CrawlSettings.from(config());
+    Object node = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
+    owner = (node instanceof String id ? id : "node-" + UUID.randomUUID()) + "/" + UUID.randomUUID();
     maxActiveJobs = config().getJsonObject("limits", new JsonObject()).getInteger("maxActiveJobsPerKey", 20);
     if (maxActiveJobs < 1) {
       return Future.failedFuture(new IllegalArgumentException("limits.maxActiveJobsPerKey must be at least 1"));
