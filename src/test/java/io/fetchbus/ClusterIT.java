@@ -75,6 +75,11 @@ class ClusterIT extends TestBase {
    */
   @BeforeEach
   void clusterConfig() throws IOException {
+    clusterXml = newClusterConfig();
+  }
+
+  /** A Hazelcast configuration of a cluster of its own (see {@link #clusterConfig}), in a file. */
+  private static Path newClusterConfig() throws IOException {
     String xml = Files.readString(Path.of("conf", "cluster.xml"));
     int base = freePorts(5);
     String name = "fetchbus-it-" + UUID.randomUUID();
@@ -87,8 +92,9 @@ class ClusterIT extends TestBase {
     assertThat(xml).contains(name).contains(">" + base + "</port>");
     Path dir = Path.of("target", "it").toAbsolutePath();
     Files.createDirectories(dir);
-    clusterXml = dir.resolve(name + ".xml");
-    Files.writeString(clusterXml, xml);
+    Path file = dir.resolve(name + ".xml");
+    Files.writeString(file, xml);
+    return file;
   }
 
   /** The first of {@code n} consecutive ports free on 127.0.0.1 (checked here, on the test thread). */
@@ -412,6 +418,60 @@ class ClusterIT extends TestBase {
                       }))));
         }))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a node of another cluster (as the other half of a split) uses the same database: the node reports it "
+      + "in /ready, in a metric and in one WARN line, shares each origin's per-host limit with it while it is there, "
+      + "and reports that it is gone once it is")
+  void nodeOutsideTheClusterIsReportedAndSharesTheLimits(VertxTestContext ctx) throws IOException {
+    Map<String, String> env = nodeEnv();
+    env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "300");
+    ServiceProcess a = processes.launch(vertx, "cluster-split-a", env,
+        List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
+    Map<String, String> envB = nodeEnv();
+    envB.put("FETCHBUS_CLUSTER_CONFIG", newClusterConfig().toString());
+    envB.put("FETCHBUS_ROLES", "store");
+    envB.put("FETCHBUS_CLUSTER_ENABLED", "true");
+    ServiceProcess b = processes.launch(vertx, "cluster-split-b", envB);
+    Pattern outsideWarning = Pattern.compile("WARN .*use this database but are not members of this cluster: ([0-9a-f-]+)");
+    Future.all(a.port(), b.awaitLog(Pattern.compile("node (\\S+) \\(clustered\\) runs store")), b.awaitLog(STARTED_WITHOUT_API))
+        .compose(started -> {
+          Fetchbus fb = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+          String idB = started.<java.util.regex.Matcher>resultAt(1).group(1);
+          return Poll.until(vertx, () -> outsideNodes(fb).map(ids -> ids.contains(idB)))
+              .compose(v -> TestDatabase.truncate(vertx))
+              .compose(v -> TestSite.start(vertx, 30))
+              .compose(site -> crawlExactly(fb, site.slow(20), DEPTH).map(site))
+              .compose(site -> fb.get("/metrics").compose(metrics -> a.readOutput().map(out -> {
+                ctx.verify(() -> {
+                  assertThat(site.maxInProgress()).as("requests at once at the site, the limit shared with B")
+                      .isEqualTo(PER_HOST / 2);
+                  assertThat(metrics.bodyAsString()).contains("fetchbus_cluster_outside_nodes 1.0");
+                  assertThat(outsideWarning.matcher(out).results().map(m -> m.group(1)).toList()).containsExactly(idB);
+                });
+                b.kill();
+                return null;
+              })))
+              .compose(v -> Poll.until(vertx, () -> outsideNodes(fb).map(List::isEmpty)))
+              .compose(v -> a.awaitLog(Pattern.compile("no node outside this cluster uses the database any more")));
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The ids of the nodes outside the cluster that A's /ready reports (its check "cluster"). */
+  private static Future<List<Object>> outsideNodes(Fetchbus fb) {
+    return fb.get("/ready").map(resp -> {
+      JsonArray checks = resp.bodyAsJsonObject().getJsonArray("checks", new JsonArray());
+      for (int i = 0; i < checks.size(); i++) {
+        JsonObject check = checks.getJsonObject(i);
+        if ("cluster".equals(check.getString("id"))) {
+          assertThat(check.getString("status")).isEqualTo("UP");
+          return check.getJsonObject("data").getJsonArray("outsideNodes").getList();
+        }
+      }
+      return List.of();
+    });
   }
 
   /**

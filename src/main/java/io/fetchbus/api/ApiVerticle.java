@@ -235,7 +235,25 @@ public final class ApiVerticle extends VerticleBase {
    * The store is asked over the bus, so on a node without the store role this checks the store nodes of the cluster.
    */
   private HealthChecks readiness() {
-    return HealthChecks.create(vertx)
+    HealthChecks checks = HealthChecks.create(vertx);
+    if (vertx.isClustered()) {
+      // Reported, not failed: a split leaves both halves able to serve, and taking both out would stop everything.
+      checks.register("cluster", promise -> {
+        Object outside = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_OUTSIDE);
+        JsonArray ids = new JsonArray();
+        if (outside instanceof String s && !s.isEmpty()) {
+          for (String id : s.split(",")) {
+            ids.add(id);
+          }
+        }
+        JsonObject data = new JsonObject().put("outsideNodes", ids);
+        if (!ids.isEmpty()) {
+          data.put("detail", "nodes outside this cluster use its database: a split cluster, or a node cut off");
+        }
+        promise.complete(Status.OK(data));
+      });
+    }
+    return checks
         .register("deployed", promise -> promise.complete(
             Boolean.TRUE.equals(vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_DEPLOYED)) ? Status.OK() : Status.KO()))
         .register("running", promise -> promise.complete(

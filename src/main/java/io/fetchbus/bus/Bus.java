@@ -126,6 +126,12 @@ public final class Bus {
    * its own verticles, never round-robin to another member ({@link NodeLocal}).
    */
   public static final String NODE_ROLES = "roles";
+  /**
+   * Clustered, in {@link #NODE_INFO} while there are any: the ids (comma-separated) of nodes connected to this
+   * node's PostgreSQL that are not members of its cluster, the other half of a split above all. Shown by
+   * {@code /ready}; the fetch node shares each origin's limits with them.
+   */
+  public static final String NODE_OUTSIDE = "cluster.outside";
   /** The port the TCP event-bus bridge listens on, when it is enabled. */
   public static final String NODE_BRIDGE_PORT = "bridge.port";
   /** Clustered: the port of the event bus's own TCP server, which the other nodes send messages to. */
