@@ -64,6 +64,8 @@ public final class MainVerticle extends VerticleBase {
   private Closeable shutdownHook;
   private Set<String> roles = Set.of();
   private final WireBodies wireBodies = new WireBodies();
+  /** Clustered: gives the crawl leases of a member that left back to the frontier. */
+  private ClusterMembers members;
 
   /** A deployment, what it is, and what stopping it involves (for the log). */
   private record Deployed(String id, String what, String stopping) {}
@@ -93,6 +95,7 @@ public final class MainVerticle extends VerticleBase {
           vertx.eventBus().addInboundInterceptor(wireBodies);
           String nodeId = vertx.isClustered() ? ((VertxInternal) vertx).clusterManager().getNodeId() : UUID.randomUUID().toString();
           vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ID, nodeId);
+          vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ROLES, String.join(",", roles));
           if (vertx.isClustered()) {
             publishClusterPorts();
           }
@@ -138,6 +141,7 @@ public final class MainVerticle extends VerticleBase {
           }
           return chain
               .onSuccess(v -> {
+                watchMembers(cfg);
                 // A close hook of Vert.x itself runs before Vert.x undeploys any verticle, and Vert.x undeploys
                 // the children of this verticle all at once, in no order: so the ordered shutdown starts here.
                 // addCloseHook is internal API (the launcher registers its own hook the same way).
@@ -189,6 +193,9 @@ public final class MainVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (members != null) {
+      members.stop();
+    }
     if (shutdownHook != null) {
       ((VertxInternal) vertx).removeCloseHook(shutdownHook);
     }
@@ -246,6 +253,15 @@ public final class MainVerticle extends VerticleBase {
       return InetAddress.getByName(host.replace("[", "").replace("]", "")).isLoopbackAddress();
     } catch (UnknownHostException e) {
       return false;
+    }
+  }
+
+  /** Clustered with Hazelcast: from now on, a member that leaves has its crawl leases released ({@link ClusterMembers}). */
+  private void watchMembers(JsonObject cfg) {
+    if (vertx.isClustered() && ((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager hazelcast
+        && hazelcast.getHazelcastInstance() != null) {
+      members = new ClusterMembers(vertx, context, hazelcast.getHazelcastInstance(), cfg);
+      members.start();
     }
   }
 

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -49,6 +50,10 @@ class ClusterIT extends TestBase {
   private static final int PER_HOST = 2;
   /** Deeper than any page of a 100-page test site, so the expected set is every page. */
   private static final int DEPTH = 10;
+  /** A crawl of 30 pages with a frozen member: seconds once B's heartbeats stop; a minute if requests wait on B. */
+  private static final long FROZEN_DEADLINE_S = 25;
+  /** A killed node's leases back and 25 pages crawled: seconds; crawl.leaseMs (120 s here) if they must expire. */
+  private static final long RELEASE_DEADLINE_S = 30;
   private static final Pattern HAZELCAST_UP = Pattern.compile("Members \\{size:");
   private static final Pattern STARTED_WITHOUT_API = Pattern.compile("Fetchbus started without the api role");
 
@@ -65,25 +70,30 @@ class ClusterIT extends TestBase {
 
   /**
    * The shipped conf/cluster.xml with a cluster name of this test's own and a base port nobody uses, joining at
-   * once instead of waiting 5 s for other members (the first node is up before the next starts), and merging
-   * split clusters within seconds should two nodes ever have formed their own.
+   * once instead of waiting 5 s for other members (the first node is up before the next starts). Split clusters
+   * merge within seconds by the shipped file's own settings.
    */
   @BeforeEach
   void clusterConfig() throws IOException {
+    clusterXml = newClusterConfig();
+  }
+
+  /** A Hazelcast configuration of a cluster of its own (see {@link #clusterConfig}), in a file. */
+  private static Path newClusterConfig() throws IOException {
     String xml = Files.readString(Path.of("conf", "cluster.xml"));
     int base = freePorts(5);
     String name = "fetchbus-it-" + UUID.randomUUID();
     xml = xml.replace("<cluster-name>fetchbus</cluster-name>", "<cluster-name>" + name + "</cluster-name>")
         .replace("port-count=\"20\">5701</port>", "port-count=\"5\">" + base + "</port>")
         .replace("<properties>", "<properties>\n    <property name=\"hazelcast.wait.seconds.before.join\">0</property>"
-            + "\n    <property name=\"hazelcast.tcp.join.port.try.count\">5</property>"
-            + "\n    <property name=\"hazelcast.merge.first.run.delay.seconds\">5</property>"
-            + "\n    <property name=\"hazelcast.merge.next.run.delay.seconds\">5</property>");
-    assertThat(xml).contains(name).contains(">" + base + "</port>");
+            + "\n    <property name=\"hazelcast.tcp.join.port.try.count\">5</property>");
+    assertThat(xml).contains(name).contains(">" + base + "</port>")
+        .contains("<property name=\"hazelcast.merge.next.run.delay.seconds\">10</property>");
     Path dir = Path.of("target", "it").toAbsolutePath();
     Files.createDirectories(dir);
-    clusterXml = dir.resolve(name + ".xml");
-    Files.writeString(clusterXml, xml);
+    Path file = dir.resolve(name + ".xml");
+    Files.writeString(file, xml);
+    return file;
   }
 
   /** The first of {@code n} consecutive ports free on 127.0.0.1 (checked here, on the test thread). */
@@ -321,6 +331,146 @@ class ClusterIT extends TestBase {
                       })));
         }))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a node frozen by SIGSTOP keeps its bus registrations, yet the other node crawls a site the frozen one "
+      + "owned exactly and within seconds (its own verticles do the work, the origin moves once the heartbeats stop), "
+      + "and its /ready stays green throughout")
+  void frozenNodeDoesNotStallTheOther(VertxTestContext ctx) {
+    startCluster("cluster-freeze", Map.of(), "store,crawl,fetch,extract")
+        .compose(c -> siteOwnedBy(c.idB(), c.fetchNodes(), 30).compose(site -> {
+          Set<String> expected = TestSite.pages(site.reachable(DEPTH, link -> true));
+          List<String> notReady = new CopyOnWriteArrayList<>();
+          return c.b().freeze().compose(frozen -> {
+            long readyProbe = vertx.setPeriodic(250, t -> c.fb().get("/ready").onComplete(ar -> {
+              if (ar.failed() || ar.result().statusCode() != 200) {
+                notReady.add(ar.failed() ? ar.cause().toString() : ar.result().bodyAsString());
+              }
+            }));
+            // Hazelcast keeps the frozen member for 60 s: without node-local work, half of A's fetches, extractions
+            // and store requests would wait out their timeouts on B, far past this deadline.
+            return Jobs.crawl(c.fb(), crawlOf(site, DEPTH))
+                .compose(id -> Jobs.finished(c.fb(), "/v1/crawls/" + id).timeout(FROZEN_DEADLINE_S, TimeUnit.SECONDS)
+                    .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected).map(job)))
+                .eventually(() -> {
+                  vertx.cancelTimer(readyProbe);
+                  return c.b().thaw();
+                });
+          }).map(job -> {
+            ctx.verify(() -> {
+              assertThat(job.getString("status")).isEqualTo("completed");
+              assertThat(job.getInteger("completed")).isEqualTo(expected.size());
+              assertThat(notReady).as("/ready answers other than 200 while B was frozen").isEmpty();
+              assertThat(site.maxInProgress()).as("requests in progress at once at the site").isLessThanOrEqualTo(PER_HOST);
+            });
+            return null;
+          });
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("kill -9 of a crawl node that holds leases: the cluster sees it leave and its leases go back to the "
+      + "frontier at once, not after crawl.leaseMs, and the crawl completes exactly")
+  void leasesOfAKilledNodeAreReleased(VertxTestContext ctx) {
+    int width = 24;
+    Map<String, List<String>> graph = new HashMap<>();
+    List<String> fromSeed = new ArrayList<>();
+    for (int i = 0; i < width; i++) {
+      fromSeed.add("/a" + i);
+      graph.put("/a" + i, List.of());
+    }
+    graph.put("/", fromSeed);
+    // A lease far longer than the wait below: only a release on leaving gets B's entries back in time.
+    Map<String, String> env = Map.of("FETCHBUS_CRAWL_LEASE_MS", "120000", "FETCHBUS_CRAWL_MAX_ATTEMPTS", "5",
+        "FETCHBUS_FETCH_TIMEOUT_MS", "60000", "FETCHBUS_FETCH_FIRST_BYTE_TIMEOUT_MS", "60000");
+    startCluster("cluster-release", env, "store,crawl,fetch,extract")
+        .compose(c -> GraphSite.start(vertx, graph).compose(site -> {
+          fromSeed.forEach(site::answerLate);
+          return Jobs.crawl(c.fb(), new JsonObject().put("url", site.url("/")).put("sitemap", "skip").put("maxDepth", 1))
+              // Both crawl nodes hold leases on the held pages.
+              .compose(id -> Poll.until(vertx, () -> TestDatabase.count(vertx,
+                      "SELECT count(DISTINCT split_part(lease_owner, '/', 1)) FROM frontier WHERE state = 'leased'")
+                  .map(owners -> owners == 2))
+                  .compose(v -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'leased' "
+                      + "AND starts_with(lease_owner, '" + c.idB() + "/')"))
+                  .compose(heldByB -> {
+                    c.b().kill();
+                    return c.b().exited(10_000).map(code -> {
+                      site.release();
+                      return heldByB;
+                    });
+                  })
+                  .compose(heldByB -> Jobs.finished(c.fb(), "/v1/crawls/" + id).timeout(RELEASE_DEADLINE_S, TimeUnit.SECONDS)
+                      .compose(job -> CrawlChecks.exactPages(c.fb(), id, site.within(1)).map(job))
+                      .compose(job -> c.a().awaitLog(Pattern.compile("node " + c.idB() + " left the cluster: released "
+                          + "its (\\d+) crawl leases")).map(released -> {
+                        ctx.verify(() -> {
+                          assertThat(heldByB).as("leases B held just before it was killed").isPositive();
+                          assertThat(Long.parseLong(released.group(1))).as("B's leases released").isPositive();
+                          assertThat(job.getString("status")).isEqualTo("completed");
+                          assertThat(job.getInteger("completed")).isEqualTo(width + 1);
+                          assertThat(job.getInteger("failed")).isZero();
+                        });
+                        return null;
+                      }))));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a node of another cluster (as the other half of a split) uses the same database: the node reports it "
+      + "in /ready, in a metric and in one WARN line, shares each origin's per-host limit with it while it is there, "
+      + "and reports that it is gone once it is")
+  void nodeOutsideTheClusterIsReportedAndSharesTheLimits(VertxTestContext ctx) throws IOException {
+    Map<String, String> env = nodeEnv();
+    env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "300");
+    ServiceProcess a = processes.launch(vertx, "cluster-split-a", env,
+        List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
+    Map<String, String> envB = nodeEnv();
+    envB.put("FETCHBUS_CLUSTER_CONFIG", newClusterConfig().toString());
+    envB.put("FETCHBUS_ROLES", "store");
+    envB.put("FETCHBUS_CLUSTER_ENABLED", "true");
+    ServiceProcess b = processes.launch(vertx, "cluster-split-b", envB);
+    Pattern outsideWarning = Pattern.compile("WARN .*use this database but are not members of this cluster: ([0-9a-f-]+)");
+    Future.all(a.port(), b.awaitLog(Pattern.compile("node (\\S+) \\(clustered\\) runs store")), b.awaitLog(STARTED_WITHOUT_API))
+        .compose(started -> {
+          Fetchbus fb = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+          String idB = started.<java.util.regex.Matcher>resultAt(1).group(1);
+          return Poll.until(vertx, () -> outsideNodes(fb).map(ids -> ids.contains(idB)))
+              .compose(v -> TestDatabase.truncate(vertx))
+              .compose(v -> TestSite.start(vertx, 30))
+              .compose(site -> crawlExactly(fb, site.slow(20), DEPTH).map(site))
+              .compose(site -> fb.get("/metrics").compose(metrics -> a.readOutput().map(out -> {
+                ctx.verify(() -> {
+                  assertThat(site.maxInProgress()).as("requests at once at the site, the limit shared with B")
+                      .isEqualTo(PER_HOST / 2);
+                  assertThat(metrics.bodyAsString()).contains("fetchbus_cluster_outside_nodes 1.0");
+                  assertThat(outsideWarning.matcher(out).results().map(m -> m.group(1)).toList()).containsExactly(idB);
+                });
+                b.kill();
+                return null;
+              })))
+              .compose(v -> Poll.until(vertx, () -> outsideNodes(fb).map(List::isEmpty)))
+              .compose(v -> a.awaitLog(Pattern.compile("no node outside this cluster uses the database any more")));
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The ids of the nodes outside the cluster that A's /ready reports (its check "cluster"). */
+  private static Future<List<Object>> outsideNodes(Fetchbus fb) {
+    return fb.get("/ready").map(resp -> {
+      JsonArray checks = resp.bodyAsJsonObject().getJsonArray("checks", new JsonArray());
+      for (int i = 0; i < checks.size(); i++) {
+        JsonObject check = checks.getJsonObject(i);
+        if ("cluster".equals(check.getString("id"))) {
+          assertThat(check.getString("status")).isEqualTo("UP");
+          return check.getJsonObject("data").getJsonArray("outsideNodes").getList();
+        }
+      }
+      return List.of();
+    });
   }
 
   /**

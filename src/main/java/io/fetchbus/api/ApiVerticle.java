@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Page;
@@ -73,7 +74,7 @@ public final class ApiVerticle extends VerticleBase {
     }
     defaultMaxAgeSeconds = defaultMaxAge < 0 ? null : defaultMaxAge;
     records = PageRecords.shared(vertx, config());
-    flow = new FetchFlow(vertx.eventBus(), context, PageSaves.shared(vertx, config()), records,
+    flow = new FetchFlow(vertx, context, PageSaves.shared(vertx, config()), records,
         Extraction.shared(vertx, config()), fetchTimeoutMs,
         config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
 
@@ -242,13 +243,31 @@ public final class ApiVerticle extends VerticleBase {
    * The store is asked over the bus, so on a node without the store role this checks the store nodes of the cluster.
    */
   private HealthChecks readiness() {
-    return HealthChecks.create(vertx)
+    HealthChecks checks = HealthChecks.create(vertx);
+    if (vertx.isClustered()) {
+      // Reported, not failed: a split leaves both halves able to serve, and taking both out would stop everything.
+      checks.register("cluster", promise -> {
+        Object outside = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_OUTSIDE);
+        JsonArray ids = new JsonArray();
+        if (outside instanceof String s && !s.isEmpty()) {
+          for (String id : s.split(",")) {
+            ids.add(id);
+          }
+        }
+        JsonObject data = new JsonObject().put("outsideNodes", ids);
+        if (!ids.isEmpty()) {
+          data.put("detail", "nodes outside this cluster use its database: a split cluster, or a node cut off");
+        }
+        promise.complete(Status.OK(data));
+      });
+    }
+    return checks
         .register("deployed", promise -> promise.complete(
             Boolean.TRUE.equals(vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_DEPLOYED)) ? Status.OK() : Status.KO()))
         .register("running", promise -> promise.complete(
             vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE) == null ? Status.OK()
                 : Status.KO(new JsonObject().put("detail", "shutting down"))))
-        .register("store", 3_000, promise -> vertx.eventBus().request(Bus.STORE_PING, new JsonObject(),
+        .register("store", 3_000, promise -> NodeLocal.request(vertx, Bus.STORE_PING, new JsonObject(),
                 new DeliveryOptions().setSendTimeout(2_500))
             .onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
                 : Status.KO(new JsonObject().put("detail", ar.cause().getMessage())))));

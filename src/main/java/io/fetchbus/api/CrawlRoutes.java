@@ -1,12 +1,12 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.PageQuery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -21,13 +21,13 @@ import java.util.function.Function;
 final class CrawlRoutes {
   private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
-  private final EventBus bus;
+  private final Vertx vertx;
   private final DeliveryOptions delivery;
   private final Function<RoutingContext, JsonObject> jsonBody;
   private final JobEvents events;
 
   CrawlRoutes(Vertx vertx, long storeTimeoutMs, Function<RoutingContext, JsonObject> jsonBody) {
-    this.bus = vertx.eventBus();
+    this.vertx = vertx;
     this.events = new JobEvents(vertx, storeTimeoutMs);
     this.delivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
     this.jsonBody = jsonBody;
@@ -121,7 +121,7 @@ final class CrawlRoutes {
 
   /** A bus request for this HTTP request, tagged with its request id; a failure goes to the problem handler. */
   private Future<JsonObject> request(RoutingContext ctx, String address, JsonObject body) {
-    return bus.<JsonObject>request(address, body, new DeliveryOptions(delivery)
+    return NodeLocal.<JsonObject>request(vertx, address, body, new DeliveryOptions(delivery)
             .addHeader(Bus.REQUEST_ID, ctx.<String>get(RequestLog.REQUEST_ID)))
         .map(Message::body)
         .onFailure(ctx::fail);

@@ -2,6 +2,7 @@ package io.fetchbus.api;
 
 import io.fetchbus.api.PageSaves.Served;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failures;
@@ -13,6 +14,7 @@ import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
@@ -38,11 +40,13 @@ final class FetchFlow {
   private final String requestId;
   private final DeliveryOptions storeDelivery;
 
-  FetchFlow(EventBus bus, Context context, PageSaves saves, PageRecords records, Extraction extraction,
+  FetchFlow(Vertx vertx, Context context, PageSaves saves, PageRecords records, Extraction extraction,
             long fetchTimeoutMs, long storeTimeoutMs) {
-    // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up.
-    this(bus, context, saves, records, extraction, null, new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000),
-        new DeliveryOptions().setSendTimeout(storeTimeoutMs));
+    // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up. A node
+    // that runs the fetch or the store role sends to its own verticles (NodeLocal).
+    this(vertx.eventBus(), context, saves, records, extraction, null,
+        NodeLocal.options(vertx, Bus.FETCH, new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000)),
+        NodeLocal.options(vertx, Bus.PAGES_SAVE, new DeliveryOptions().setSendTimeout(storeTimeoutMs)));
   }
 
   private FetchFlow(EventBus bus, Context context, PageSaves saves, PageRecords records, Extraction extraction,

@@ -1,6 +1,7 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Formats;
@@ -8,6 +9,7 @@ import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SearchRequest;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -185,7 +187,7 @@ final class PageRoutes {
 
   /** The fetch cache's figures, with the hits this node answered from its hot page records counted in. */
   private void cacheStats(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Bus.FETCH_CACHE_STATS, new JsonObject())
+    NodeLocal.<JsonObject>request(vertx, Bus.FETCH_CACHE_STATS, new JsonObject(), new DeliveryOptions())
         .onSuccess(m -> ctx.json(m.body().copy()
             .put("hits", m.body().getLong("hits", 0L) + records.hits())
             .put("records", records.entries())))

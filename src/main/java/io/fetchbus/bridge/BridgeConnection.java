@@ -1,7 +1,9 @@
 package io.fetchbus.bridge;
 
 import io.fetchbus.auth.ClientAddress;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.ops.SampledLog;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -31,6 +33,7 @@ final class BridgeConnection {
   static final int MAX_REGISTRATIONS = 64;
   static final int MAX_AWAITING_ANSWER = 1024;
 
+  private final Vertx vertx;
   private final EventBus bus;
   private final NetSocket socket;
   private final FrameGuard guard;
@@ -43,9 +46,10 @@ final class BridgeConnection {
   private final Map<String, Message<Object>> awaitingAnswer = new HashMap<>();
   private boolean protocolBroken;
 
-  BridgeConnection(EventBus bus, NetSocket socket, FrameGuard guard, long maxFrameBytes, SampledLog badPeers,
+  BridgeConnection(Vertx vertx, NetSocket socket, FrameGuard guard, long maxFrameBytes, SampledLog badPeers,
                    Runnable closed) {
-    this.bus = bus;
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
     this.socket = socket;
     this.guard = guard;
     this.client = ClientAddress.of(socket.remoteAddress());
@@ -109,7 +113,7 @@ final class BridgeConnection {
 
   private void act(String type, JsonObject frame) {
     String address = frame.getString("address");
-    DeliveryOptions options = deliveryOptions(frame.getJsonObject("headers"));
+    DeliveryOptions options = NodeLocal.options(vertx, address, deliveryOptions(frame.getJsonObject("headers")));
     switch (type) {
       case Frames.SEND -> send(address, frame, options);
       case Frames.PUBLISH -> bus.publish(address, frame.getValue("body"), options);

@@ -89,7 +89,7 @@ public final class BridgeVerticle extends VerticleBase {
       return;
     }
     open++;
-    new BridgeConnection(vertx.eventBus(), socket, guard, settings.maxFrameBytes(), badPeers, () -> open--);
+    new BridgeConnection(vertx, socket, guard, settings.maxFrameBytes(), badPeers, () -> open--);
   }
 
   /** Closes the port; connected clients are disconnected and their subscriptions end. */

@@ -6,6 +6,10 @@ import java.util.List;
  * Every event-bus address Fetchbus serves or publishes: the whole contract in one place.
  * Bodies are {@code JsonObject}s (cluster- and bridge-safe); the records in this package type both ends.
  * Failures are {@code ReplyException}s whose failure code is the HTTP status, see {@link Failure}.
+ * <p>
+ * In a cluster every request/reply address is served by each node that runs its role, and a node that runs it
+ * serves its own requests ({@link NodeLocal}); only the fetch of an origin another fetch node owns crosses nodes,
+ * on {@link #FETCH_NODE_PREFIX}.
  */
 public final class Bus {
   /** {@link FetchRequest} -> {@link FetchResult} with the body. Fetches only; never stores. */
@@ -94,6 +98,10 @@ public final class Bus {
   public static final String FRONTIER_COMPLETE = "fetchbus.frontier.complete";
   public static final String FRONTIER_RETRY = "fetchbus.frontier.retry";
   public static final String FRONTIER_RENEW = "fetchbus.frontier.renew";
+  /**
+   * {@code {"owner"}} -> {@code {"released"}}: a stopping crawl verticle's leases; or {@code {"node", "maxAttempts"}}:
+   * every lease of a node that left the cluster (lease owners are {@code <node id>/<id>}), sent by the oldest member.
+   */
   public static final String FRONTIER_RELEASE = "fetchbus.frontier.release";
   public static final String FRONTIER_REAP = "fetchbus.frontier.reap";
 
@@ -113,6 +121,17 @@ public final class Bus {
   public static final String NODE_HTTP_PORT = "http.port";
   /** This node's id in {@link #NODE_INFO}: the cluster's node id when clustered, else a random UUID. */
   public static final String NODE_ID = "id";
+  /**
+   * The roles this node runs, comma-separated, in {@link #NODE_INFO}: a node sends the requests of a role it runs to
+   * its own verticles, never round-robin to another member ({@link NodeLocal}).
+   */
+  public static final String NODE_ROLES = "roles";
+  /**
+   * Clustered, in {@link #NODE_INFO} while there are any: the ids (comma-separated) of nodes connected to this
+   * node's PostgreSQL that are not members of its cluster, the other half of a split above all. Shown by
+   * {@code /ready}; the fetch node shares each origin's limits with them.
+   */
+  public static final String NODE_OUTSIDE = "cluster.outside";
   /** The port the TCP event-bus bridge listens on, when it is enabled. */
   public static final String NODE_BRIDGE_PORT = "bridge.port";
   /** Clustered: the port of the event bus's own TCP server, which the other nodes send messages to. */

@@ -8,6 +8,7 @@ import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.MediaTypes;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
@@ -40,7 +41,11 @@ public final class CrawlVerticle extends VerticleBase {
   private static final int MAX_PLANS = 256;
   private static final long PROGRESS_EVERY_MS = 1_000;
 
-  private final String owner = "node-" + UUID.randomUUID();
+  /**
+   * The lease owner this verticle claims as: its node's id, a slash, and an id of its own, so that the cluster can
+   * give back the leases of a node that left it ({@link Bus#FRONTIER_RELEASE} with {@code "node"}).
+   */
+  private String owner;
   private final Map<String, Lease> inFlight = new HashMap<>();
   private final Map<String, Integer> perHost = new HashMap<>();
   private final Set<String> dirty = new HashSet<>();
@@ -67,15 +72,18 @@ public final class CrawlVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     settings = CrawlSettings.from(config());
+    Object node = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
+    owner = (node instanceof String id ? id : "node-" + UUID.randomUUID()) + "/" + UUID.randomUUID();
     maxActiveJobs = config().getJsonObject("limits", new JsonObject()).getInteger("maxActiveJobsPerKey", 20);
     if (maxActiveJobs < 1) {
       return Future.failedFuture(new IllegalArgumentException("limits.maxActiveJobsPerKey must be at least 1"));
     }
-    fetchDelivery = new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000);
+    fetchDelivery = NodeLocal.options(vertx, Bus.FETCH, new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000));
     sitemaps = new Sitemaps(vertx, fetchDelivery);
     extraction = Extraction.shared(vertx, config());
-    storeDelivery = new DeliveryOptions().setSendTimeout(config().getJsonObject("pg", new JsonObject())
-        .getLong("requestTimeoutMs", 10_000L));
+    // A node that runs the fetch or the store role sends to its own verticles, never to a member that may be frozen.
+    storeDelivery = NodeLocal.options(vertx, Bus.FRONTIER_CLAIM, new DeliveryOptions().setSendTimeout(
+        config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L)));
     webhooks = new WebhookSender(vertx, WebhookSettings.from(config()), storeDelivery);
     vertx.setPeriodic(settings.pollMs(), t -> pump());
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew());

@@ -1,6 +1,7 @@
 package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
@@ -119,7 +120,7 @@ final class WebhookSender {
     this.settings = settings;
     this.storeDelivery = storeDelivery;
     // The poster gives up at timeoutMs; the bus waits a little longer, so that its answer is the one we see.
-    this.deliverDelivery = new DeliveryOptions().setSendTimeout(settings.timeoutMs() + 5_000);
+    this.deliverDelivery = NodeLocal.options(vertx, Bus.WEBHOOK_DELIVER, new DeliveryOptions().setSendTimeout(settings.timeoutMs() + 5_000));
   }
 
   /** Registers this node's {@link Bus#WEBHOOK_STATS} and {@link Bus#CRAWL_ENDED} consumers. */

@@ -45,6 +45,7 @@ public final class Meters implements Shareable {
   private final Counter failedPagesStored;
   private final AtomicLong searchLagPages = new AtomicLong();
   private final AtomicLong searchLagMillis = new AtomicLong();
+  private final AtomicLong outsideNodes = new AtomicLong();
   private final Counter pagesIndexed;
   private final Counter groupCommits;
   private final Counter groupCommittedSaves;
@@ -67,6 +68,9 @@ public final class Meters implements Shareable {
         .description("Page saves written in a batch with others").register(registry);
     pagesIndexed = Counter.builder("fetchbus.search.indexed.pages")
         .description("Pages made searchable by the background search indexer").register(registry);
+    Gauge.builder("fetchbus.cluster.outside.nodes", outsideNodes, AtomicLong::get)
+        .description("Nodes using this node's database that are not members of its cluster: a split, or a node cut off")
+        .register(registry);
     Gauge.builder("fetchbus.search.lag.pages", searchLagPages, AtomicLong::get)
         .description("Pages stored and not searchable yet, measured every second (counted up to 100,000)")
         .register(registry);
@@ -141,6 +145,11 @@ public final class Meters implements Shareable {
   }
 
   /** The search index's lag, measured by the indexer every second. */
+  /** Sets {@code fetchbus.cluster.outside.nodes}. */
+  public void outsideNodes(int n) {
+    outsideNodes.set(n);
+  }
+
   public void searchLag(long pages, double seconds) {
     searchLagPages.set(pages);
     searchLagMillis.set(Math.round(seconds * 1000));

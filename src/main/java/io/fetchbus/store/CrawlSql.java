@@ -183,6 +183,25 @@ final class CrawlSql {
       WHERE job_id = $2::uuid AND state = 'leased' AND lease_owner = $1
       """;
 
+  /** The jobs with leases held by any lease owner of the node $1 (owners are {@code <node id>/<id>}), in id order. */
+  static final String JOBS_WITH_LEASES_OF_NODE = """
+      SELECT DISTINCT job_id::text AS job_id FROM frontier
+      WHERE state = 'leased' AND starts_with(lease_owner, $1 || '/')
+      ORDER BY 1
+      """;
+
+  /**
+   * The leases of a node that left the cluster ($1, as in {@link #JOBS_WITH_LEASES_OF_NODE}) go back to the queue at
+   * once, or end the entry after $3 attempts, as {@link #REAP} does to an expired lease: the attempt counts, since
+   * the node may have died of that URL. Clearing the token fences the node, should it come back with a result.
+   */
+  static final String RELEASE_NODE = """
+      UPDATE frontier SET state = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'queued' END,
+        error = 'the node fetching it left the cluster', error_class = 'node-left',
+        lease_owner = NULL, lease_token = NULL, lease_until = NULL, next_at = now(), updated_at = now()
+      WHERE job_id = $2::uuid AND state = 'leased' AND starts_with(lease_owner, $1 || '/')
+      """;
+
   /** Leases whose node died or paused past them go back to the queue, or end the entry after $1 attempts. */
   static final String REAP = """
       WITH expired AS (

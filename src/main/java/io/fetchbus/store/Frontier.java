@@ -30,6 +30,8 @@ final class Frontier {
   private static final Logger LOG = LoggerFactory.getLogger(Frontier.class);
   private static final Set<String> OUTCOMES = Set.of("retry", "requeue", "failed", "robots");
   private static final Set<String> LIVE = Set.of("queued", "running");
+  /** What a node id looks like (a UUID): it goes into a prefix match, so nothing else is accepted. */
+  private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9-]{1,64}");
   /** Live jobs looked at per claim. */
   private static final int JOBS_PER_CLAIM = 4;
 
@@ -229,8 +231,22 @@ final class Frontier {
         .map(rows -> new JsonObject().put("renewed", rows.rowCount()));
   }
 
-  /** {@code {"owner"}} -> {@code {"released": n}}. */
+  /**
+   * {@code {"owner"}} -> {@code {"released": n}}: a crawl verticle that stops gives its leases back, without counting
+   * the attempt. {@code {"node", "maxAttempts"}} -> the same for every lease of a node that left the cluster, the
+   * attempt counted (see {@link CrawlSql#RELEASE_NODE}).
+   */
   Future<JsonObject> release(JsonObject req) {
+    String node = req.getString("node");
+    if (node != null) {
+      if (!NODE_ID.matcher(node).matches()) {
+        return Future.failedFuture(Failure.INVALID.exception("node: must be a node id (letters, digits and '-')"));
+      }
+      int maxAttempts = req.getInteger("maxAttempts", 3);
+      return pool.preparedQuery(CrawlSql.JOBS_WITH_LEASES_OF_NODE).execute(Tuple.of(node))
+          .compose(jobs -> eachJob(jobs, CrawlSql.RELEASE_NODE, jobId -> Tuple.of(node, jobId, maxAttempts)))
+          .map(n -> new JsonObject().put("released", n));
+    }
     String owner = req.getString("owner");
     return perJob(owner, CrawlSql.RELEASE, jobId -> Tuple.of(owner, jobId))
         .map(n -> new JsonObject().put("released", n));
@@ -245,15 +261,18 @@ final class Frontier {
 
   /** Runs {@code sql} for each job with leases to reap (owner null) or held by {@code owner}, one job at a time. */
   private Future<Integer> perJob(String owner, String sql, java.util.function.Function<String, Tuple> params) {
-    return pool.preparedQuery(CrawlSql.JOBS_WITH_LEASES).execute(Tuple.of(owner)).compose(jobs -> {
-      Future<Integer> total = Future.succeededFuture(0);
-      for (Row row : jobs) {
-        String jobId = row.getString("job_id");
-        total = total.compose(sum -> pool.withTransaction(tx -> lockJob(tx, jobId)
-            .compose(v -> tx.preparedQuery(sql).execute(params.apply(jobId)))).map(rows -> sum + rows.rowCount()));
-      }
-      return total;
-    });
+    return pool.preparedQuery(CrawlSql.JOBS_WITH_LEASES).execute(Tuple.of(owner)).compose(jobs -> eachJob(jobs, sql, params));
+  }
+
+  /** Runs {@code sql} for each job of {@code jobs} (rows with {@code job_id}), under its lock, one job at a time. */
+  private Future<Integer> eachJob(RowSet<Row> jobs, String sql, java.util.function.Function<String, Tuple> params) {
+    Future<Integer> total = Future.succeededFuture(0);
+    for (Row row : jobs) {
+      String jobId = row.getString("job_id");
+      total = total.compose(sum -> pool.withTransaction(tx -> lockJob(tx, jobId)
+          .compose(v -> tx.preparedQuery(sql).execute(params.apply(jobId)))).map(rows -> sum + rows.rowCount()));
+    }
+    return total;
   }
 
   /** The job's row lock, taken first by every transaction that changes its frontier (see {@link CrawlSql#LOCK_JOB}). */

@@ -15,6 +15,15 @@ final class Sql {
       ORDER BY installed_rank DESC LIMIT 1
       """;
 
+  /**
+   * The nodes connected to this database: every store connection is named {@code fetchbus/<node id>} (see
+   * {@link SplitWatch}).
+   */
+  static final String CONNECTED_NODES = """
+      SELECT DISTINCT substr(application_name, 10) AS node FROM pg_stat_activity
+      WHERE datname = current_database() AND starts_with(application_name, 'fetchbus/')
+      """;
+
   static final String PAGE_COLUMNS = "id, fetch_id::text AS fetch_id, url, final_url, host, status, content_type, "
       + "headers, bytes, content_sha256, title, fetched_at, elapsed_ms, retries, timing, error, error_class, revalidated_at, metadata";
 

@@ -63,11 +63,18 @@ public final class StoreVerticle extends VerticleBase {
   private PageWriter writer;
   private StoreOutage outage;
   private long probeTimer = -1;
+  private SplitWatch splitWatch;
+  private long splitTimer = -1;
 
   @Override
   public Future<?> start() {
     StoreSettings settings = StoreSettings.from(config());
     connect = PgConnectOptions.fromUri(settings.url());
+    // Named after the node, so that a node outside this cluster that uses the database shows (SplitWatch).
+    Object node = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
+    if (node instanceof String id) {
+      connect.addProperty("application_name", SplitWatch.APPLICATION_PREFIX + id);
+    }
     pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(settings.poolSize()).setMaxWaitQueueSize(settings.maxWaitQueue())
             .setConnectionTimeout(settings.acquireTimeoutMs()).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
@@ -76,6 +83,14 @@ public final class StoreVerticle extends VerticleBase {
         .using(vertx)
         .build();
     var bus = vertx.eventBus();
+    long splitCheckMs = config().getJsonObject("cluster", new JsonObject()).getLong("splitCheckMs", 5_000L);
+    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx)) != null) {
+      splitTimer = vertx.setPeriodic(splitCheckMs, t -> {
+        if (ready) {
+          splitWatch.check(pool);
+        }
+      });
+    }
     String where = connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
     outage = vertx.sharedData().<String, StoreOutage>getLocalMap("fetchbus.store")
         .computeIfAbsent("outage", k -> new StoreOutage(where));
@@ -130,6 +145,10 @@ public final class StoreVerticle extends VerticleBase {
     vertx.cancelTimer(retryTimer);
     vertx.cancelTimer(gaugeTimer);
     vertx.cancelTimer(probeTimer);
+    vertx.cancelTimer(splitTimer);
+    if (splitWatch != null) {
+      splitWatch.stop();
+    }
     if (indexer != null) {
       indexer.stop();
     }

@@ -247,6 +247,46 @@ class FrontierTest extends TestBase {
   }
 
   @Test
+  @DisplayName("the leases of a node that left the cluster are released at once, the attempt counted, and only its "
+      + "own: the node is fenced, its late result refused")
+  void releaseOfANodeThatLeft(VertxTestContext ctx) {
+    JsonArray seeds = new JsonArray();
+    for (String path : new String[] {"/a", "/b"}) {
+      seeds.add(new JsonObject().put("url", SITE + path).put("key", SITE + path).put("host", "example.com"));
+    }
+    request(Bus.JOBS_CREATE, new JsonObject().put("kind", "batch").put("spec", new JsonObject()).put("limit", 5)
+            .put("seeds", seeds))
+        .compose(created -> claimOne("n1/crawl-x"))
+        // n10 shares n1's first characters: its leases are not n1's.
+        .compose(gone -> claimOne("n10/crawl-y").compose(kept ->
+            request(Bus.FRONTIER_RELEASE, new JsonObject().put("node", "n1").put("maxAttempts", 5)).compose(released ->
+                request(Bus.FRONTIER_COMPLETE, complete(gone).put("urlKey", gone.getString("urlKey"))).transform(late ->
+                    claimOne("n10/crawl-y").compose(again -> request(Bus.FRONTIER_RELEASE,
+                            new JsonObject().put("node", "n1'; --")).transform(bad -> {
+                      ctx.verify(() -> {
+                        assertThat(released.getInteger("released")).isEqualTo(1);
+                        assertThat(late.failed()).as("a completion under the released lease").isTrue();
+                        assertThat(Failure.LEASE_LOST.is(late.cause())).isTrue();
+                        assertThat(again.getString("urlKey")).isEqualTo(gone.getString("urlKey"));
+                        assertThat(again.getInteger("attempts")).as("the attempt of the node that left counts").isEqualTo(2);
+                        assertThat(bad.failed()).isTrue();
+                        assertThat(Failure.INVALID.is(bad.cause())).isTrue();
+                      });
+                      return TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'leased' "
+                          + "AND lease_owner = 'n10/crawl-y'").map(leased -> {
+                            ctx.verify(() -> assertThat(leased).as("leases of the other node").isEqualTo(2));
+                            return null;
+                          });
+                    }))))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<JsonObject> claimOne(String owner) {
+    return request(Bus.FRONTIER_CLAIM, new JsonObject().put("owner", owner).put("max", 1).put("leaseMs", 60_000))
+        .map(r -> r.getJsonArray("entries").getJsonObject(0));
+  }
+
+  @Test
   @DisplayName("an entry whose leases keep expiring is discarded after maxAttempts, keeping the reason")
   void discardAfterMaxAttempts(VertxTestContext ctx) {
     newJob()

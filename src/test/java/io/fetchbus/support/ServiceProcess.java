@@ -126,6 +126,30 @@ public final class ServiceProcess {
     process.destroyForcibly();
   }
 
+  /**
+   * Sends SIGSTOP: the JVM freezes as in a long GC pause or a suspended VM, its sockets stay open and its cluster
+   * registrations stay with the others until they time it out. {@link #thaw} resumes it.
+   */
+  public Future<Void> freeze() {
+    return signal("STOP");
+  }
+
+  /** Sends SIGCONT to a process {@link #freeze} stopped. */
+  public Future<Void> thaw() {
+    return signal("CONT");
+  }
+
+  private Future<Void> signal(String name) {
+    // Running kill(1) waits for a child process: a worker thread's job, not an event loop's.
+    return vertx.executeBlocking(() -> {
+      int code = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start().waitFor();
+      if (code != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " exited with " + code);
+      }
+      return null;
+    });
+  }
+
   /** The exit code, once the process has exited; fails after {@code timeoutMs}. */
   public Future<Integer> exited(long timeoutMs) {
     return Future.fromCompletionStage(process.onExit(), vertx.getOrCreateContext()).map(Process::exitValue)
