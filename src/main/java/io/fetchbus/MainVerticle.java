@@ -111,7 +111,7 @@ public final class MainVerticle extends VerticleBase {
           LOG.info("node {}{} runs {}", vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID),
               vertx.isClustered() ? " (clustered)" : "", String.join(",", roles));
           if (roles.contains(Roles.API)) {
-            ApiVerticle.preload(vertx);
+            ApiVerticle.preload(vertx, cfg);
           }
           // In dependency order; a node deploys only its roles, and reaches the others' over the (clustered) bus.
           Future<String> chain = Future.succeededFuture();
@@ -123,7 +123,10 @@ public final class MainVerticle extends VerticleBase {
             chain = chain.compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true, "extraction", ""));
           }
           if (roles.contains(Roles.FETCH)) {
-            chain = chain.compose(v -> deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false, "fetching", ""));
+            chain = chain.compose(v -> {
+              FetchVerticle.preload(vertx, cfg);
+              return deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false, "fetching", "");
+            });
           }
           if (roles.contains(Roles.CRAWL)) {
             // One crawl verticle per node is plenty: it only coordinates; the fetch and extract verticles do the work.

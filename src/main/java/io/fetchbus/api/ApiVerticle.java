@@ -58,8 +58,13 @@ public final class ApiVerticle extends VerticleBase {
    * Starts loading the REST contract now, so that it is ready when the API's instances deploy: the node's start-up
    * then waits for the slower of the contract and the store's migration, not for both one after the other.
    */
-  public static void preload(Vertx vertx) {
+  public static void preload(Vertx vertx, JsonObject config) {
     Contract.shared(vertx);
+    // The node's shared state, made here so that no instance waits on a lock while another makes it.
+    PageRecords.shared(vertx, config);
+    PageSaves.shared(vertx, config);
+    Problems.unavailableLog(vertx);
+    Admission.shared(vertx, config.getJsonObject("limits", new JsonObject()));
   }
 
   @Override

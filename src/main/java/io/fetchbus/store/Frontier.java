@@ -134,9 +134,9 @@ final class Frontier {
    * the entry's depth as the frontier has it when the statement runs (a shorter path may have lowered it since the
    * lease), and only within the job's maxDepth; they are kept, so that a shorter path found later follows them
    * from there. Without a page the entry was the job's sitemaps: its URLs go in at {@code linkDepth}, and it is
-   * removed. Then {@code "undecided"} links (optional, same shape), whose scope the job's patterns could not decide
-   * within the regex budget, become failed entries (at {@code "undecidedDepth"}, else {@code linkDepth}, else 1):
-   * the job's errors say so, where they would otherwise vanish.
+   * removed. Before that, {@code "undecided"} links (optional, same shape), whose scope the job's patterns could not
+   * decide within the regex budget, become failed entries (at {@code "undecidedDepth"}, else {@code linkDepth}, else
+   * 1): the job's errors say so, where they would otherwise vanish, and are whole when the completion ends the job.
    */
   Future<JsonObject> complete(JsonObject req) {
     String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
@@ -151,20 +151,21 @@ final class Frontier {
       throw Failure.INVALID.exception("linkDepth: required with links and no page");
     }
     String[][] link = Jobs.urlColumns(links);
+    // The undecided links first: once the completion commits, the job may end at once, and its errors must be whole.
+    JsonArray undecided = req.getJsonArray("undecided", new JsonArray());
+    Future<Void> recorded = undecided.isEmpty() ? Future.succeededFuture()
+        : recordUndecided(jobId, urlKey, undecided, req.getInteger("undecidedDepth", linkDepth == null ? 1 : linkDepth));
     // One statement: the page row (the bulk of the work) goes in before crawl_complete takes
     // the job's lock, and the commit follows on the server, so no completion holds the lock over a round trip.
-    Future<RowSet<Row>> done = save == null
+    Future<RowSet<Row>> done = recorded.compose(v -> save == null
         ? pool.preparedQuery(CrawlSql.COMPLETE_WITHOUT_PAGE)
             .execute(Tuple.of(jobId, urlKey, token, link[0], link[1], link[2], linkDepth))
         : pool.preparedQuery(CrawlSql.COMPLETE_WITH_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId), searchable)
-            .addValue(urlKey).addValue(token).addValue(link[0]).addValue(link[1]).addValue(link[2]).addValue(linkDepth));
-    JsonArray undecided = req.getJsonArray("undecided", new JsonArray());
+            .addValue(urlKey).addValue(token).addValue(link[0]).addValue(link[1]).addValue(link[2]).addValue(linkDepth)));
     return done.recover(err -> Future.failedFuture(err instanceof DatabaseException db
             && CrawlSql.LEASE_LOST.equals(db.getSqlState())
             ? Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped")
             : err))
-        .compose(rows -> undecided.isEmpty() ? Future.succeededFuture(rows)
-            : recordUndecided(jobId, urlKey, undecided, req.getInteger("undecidedDepth", linkDepth == null ? 1 : linkDepth)).map(rows))
         .map(rows -> {
           if (save == null) {
             return new JsonObject().putNull("page");
@@ -182,8 +183,9 @@ final class Frontier {
   /**
    * Links found at {@code foundAt} that the job's patterns could not decide about: failed entries with error class
    * {@code regex-budget}, under the job's lock like every change to its frontier. A URL already in the frontier
-   * keeps its entry. Written after the completion, which it does not need to be atomic with: should it fail, the
-   * page is stored all the same, and the failure is logged.
+   * keeps its entry. Written before the completion, which it does not need to be atomic with: should it fail, the
+   * page is stored all the same, and the failure is logged; should the lease be lost, the next holder's identical
+   * links find these entries there.
    */
   private Future<Void> recordUndecided(String jobId, String foundAt, JsonArray links, int depth) {
     String[][] link = Jobs.urlColumns(links);
