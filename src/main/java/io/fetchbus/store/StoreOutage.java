@@ -44,8 +44,4 @@ final class StoreOutage implements Shareable {
     }
     LOG.warn("PostgreSQL at {} is reachable again after an outage of {} ms", where, System.currentTimeMillis() - began);
   }
-
-  synchronized boolean ongoing() {
-    return since >= 0;
-  }
 }
