@@ -64,7 +64,8 @@ final class StoreProbe {
     long now = System.currentTimeMillis();
     if (askedAt >= 0) {
       if (now - askedAt >= timeoutMs) {
-        outage.unreachable(new TimeoutException("no answer within " + timeoutMs + " ms (pg.requestTimeoutMs)"));
+        outage.unreachable(new TimeoutException("no answer within " + timeoutMs + " ms (pg.requestTimeoutMs)"),
+            askedAt);
         // Its connection may hang for as long as the server does: the next question goes over a new one.
         drop();
       }
@@ -89,7 +90,7 @@ final class StoreProbe {
       if (ar.succeeded()) {
         outage.reached();
       } else {
-        outage.unreachable(ar.cause()); // SELECT 1 fails only when the server cannot be reached or refuses us
+        outage.unreachable(ar.cause(), now); // SELECT 1 fails only when the server cannot be reached or refuses us
       }
     });
   }

@@ -171,13 +171,14 @@ public final class StoreVerticle extends VerticleBase {
       result = Future.failedFuture(StoreErrors.invalidRequest(e));
     }
     String requestId = msg.headers().get(Bus.REQUEST_ID);
+    long askedAt = System.currentTimeMillis();
     result.onSuccess(reply -> {
       LOG.debug("{} done [request {}]", msg.address(), requestId);
       outage.reached();
       msg.reply(reply);
     }).onFailure(err -> {
       if (StoreErrors.unreachable(err)) {
-        outage.unreachable(err);
+        outage.unreachable(err, askedAt);
       }
       ReplyException failure = StoreErrors.classify(err);
       if (failure.failureCode() == Failure.INTERNAL.code) {
