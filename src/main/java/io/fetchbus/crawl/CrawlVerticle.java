@@ -249,7 +249,12 @@ public final class CrawlVerticle extends VerticleBase {
     plan(lease.jobId())
         .compose(plan -> Sitemaps.isEntry(lease.urlKey()) ? sitemaps(lease, plan) : page(lease, plan))
         .onFailure(err -> {
-          if (!Failure.LEASE_LOST.is(err)) {
+          if (Failure.LEASE_LOST.is(err)) {
+            // Fencing at work: this node stalled (or lost PostgreSQL) past the lease and the entry went back to the
+            // frontier, whose next holder stores it; or an earlier try whose answer was lost stored it already.
+            LOG.info("the store refused the result for {} of job {}: the lease is no longer this node's (it ended "
+                + "while the node held it, or an earlier try stored the page)", lease.url(), lease.jobId());
+          } else {
             LOG.warn("crawl entry {} of job {} not finished here ({}); its lease will expire", lease.url(),
                 lease.jobId(), err.getMessage());
           }

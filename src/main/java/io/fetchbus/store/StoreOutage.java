@@ -15,15 +15,21 @@ final class StoreOutage implements Shareable {
   private final String where;
   /** When the outage began (epoch ms), or -1 while PostgreSQL answers. */
   private long since = -1;
+  /** When the last outage ended (epoch ms). */
+  private long endedAt = -1;
 
   StoreOutage(String where) {
     this.where = where;
   }
 
-  /** A request failed because PostgreSQL could not be reached ({@link StoreErrors#unreachable}). */
-  void unreachable(Throwable cause) {
+  /**
+   * A request made at {@code askedAt} (epoch ms) failed because PostgreSQL could not be reached ({@link
+   * StoreErrors#unreachable}). One made before the last outage ended is old news: it failed during that outage
+   * (a connection attempt to a frozen server times out after the thaw), not in a new one.
+   */
+  void unreachable(Throwable cause, long askedAt) {
     synchronized (this) {
-      if (since >= 0) {
+      if (since >= 0 || askedAt < endedAt) {
         return;
       }
       since = System.currentTimeMillis();
@@ -41,11 +47,8 @@ final class StoreOutage implements Shareable {
       }
       began = since;
       since = -1;
+      endedAt = System.currentTimeMillis();
     }
     LOG.warn("PostgreSQL at {} is reachable again after an outage of {} ms", where, System.currentTimeMillis() - began);
-  }
-
-  synchronized boolean ongoing() {
-    return since >= 0;
   }
 }

@@ -49,8 +49,6 @@ public final class StoreVerticle extends VerticleBase {
   private static final long MAX_RETRY_DELAY_MS = 10_000;
   /** The most saves one group commit writes. */
   private static final int WRITE_BATCH = 64;
-  /** During an outage, how often PostgreSQL is asked whether it is back, so its end is logged without traffic. */
-  private static final long OUTAGE_PROBE_MS = 1_000;
 
   private Pool pool;
   private Extraction extraction;
@@ -62,9 +60,9 @@ public final class StoreVerticle extends VerticleBase {
   private SearchIndexer indexer;
   private PageWriter writer;
   private StoreOutage outage;
-  private long probeTimer = -1;
   private SplitWatch splitWatch;
   private long splitTimer = -1;
+  private StoreProbe probe;
 
   @Override
   public Future<?> start() {
@@ -94,11 +92,10 @@ public final class StoreVerticle extends VerticleBase {
     String where = connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
     outage = vertx.sharedData().<String, StoreOutage>getLocalMap("fetchbus.store")
         .computeIfAbsent("outage", k -> new StoreOutage(where));
-    probeTimer = vertx.setPeriodic(OUTAGE_PROBE_MS, t -> {
-      if (ready && outage.ongoing()) {
-        pool.query("SELECT 1").execute().onSuccess(rows -> outage.reached());
-      }
-    });
+    // Asks PostgreSQL every second over a connection of its own: an outage, a frozen server included, is logged as
+    // it starts and as it ends whatever the traffic.
+    probe = new StoreProbe(vertx, connect, settings.connectTimeoutMs(), outage, settings.requestTimeoutMs(), () -> ready);
+    probe.start();
     // Half the pool writes pages (group commit), the rest stays free for reads and the crawl.
     writer = new PageWriter(pool, Meters.of(vertx), WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
     extraction = Extraction.shared(vertx, config());
@@ -144,11 +141,11 @@ public final class StoreVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(retryTimer);
     vertx.cancelTimer(gaugeTimer);
-    vertx.cancelTimer(probeTimer);
     vertx.cancelTimer(splitTimer);
     if (splitWatch != null) {
       splitWatch.stop();
     }
+    probe.stop();
     if (indexer != null) {
       indexer.stop();
     }
@@ -193,13 +190,14 @@ public final class StoreVerticle extends VerticleBase {
       result = Future.failedFuture(StoreErrors.invalidRequest(e));
     }
     String requestId = msg.headers().get(Bus.REQUEST_ID);
+    long askedAt = System.currentTimeMillis();
     result.onSuccess(reply -> {
       LOG.debug("{} done [request {}]", msg.address(), requestId);
       outage.reached();
       msg.reply(reply);
     }).onFailure(err -> {
       if (StoreErrors.unreachable(err)) {
-        outage.unreachable(err);
+        outage.unreachable(err, askedAt);
       }
       ReplyException failure = StoreErrors.classify(err);
       if (failure.failureCode() == Failure.INTERNAL.code) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
 import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +18,12 @@ public final class CrawlChecks {
 
   /** Frontier entries leased right now, by any node. */
   public static Future<Long> leased(Vertx vertx) {
-    return TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'leased'");
+    return leased(vertx, TestDatabase.connectOptions());
+  }
+
+  /** The same on the server {@code db} (a test's {@link PrivatePostgres}). */
+  public static Future<Long> leased(Vertx vertx, PgConnectOptions db) {
+    return TestDatabase.count(vertx, db, "SELECT count(*) FROM frontier WHERE state = 'leased'");
   }
 
   /**
@@ -26,12 +32,17 @@ public final class CrawlChecks {
    * request is held at the site, so the node has fetches truly in flight.
    */
   public static Future<Void> midCrawl(Vertx vertx, TestSite site, int minLeased) {
+    return midCrawl(vertx, site, minLeased, TestDatabase.connectOptions());
+  }
+
+  /** The same, with the crawl's database on the server {@code db}. */
+  public static Future<Void> midCrawl(Vertx vertx, TestSite site, int minLeased, PgConnectOptions db) {
     return Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1))
         .compose(v -> {
           site.release();
           site.hold();
-          return Poll.until(vertx, () -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'done'")
-              .compose(done -> leased(vertx).map(leased -> done >= 1 && leased >= minLeased && leased == site.heldCount())));
+          return Poll.until(vertx, () -> TestDatabase.count(vertx, db, "SELECT count(*) FROM frontier WHERE state = 'done'")
+              .compose(done -> leased(vertx, db).map(leased -> done >= 1 && leased >= minLeased && leased == site.heldCount())));
         });
   }
 
@@ -40,10 +51,15 @@ public final class CrawlChecks {
    * database one page row per URL, no more.
    */
   public static Future<Void> exactPages(Fetchbus fb, String jobId, Set<String> expected) {
+    return exactPages(fb, jobId, expected, TestDatabase.connectOptions());
+  }
+
+  /** The same, with the crawl's database on the server {@code db}. */
+  public static Future<Void> exactPages(Fetchbus fb, String jobId, Set<String> expected, PgConnectOptions db) {
     Vertx vertx = fb.vertx;
     return Jobs.all(fb, "/v1/crawls/" + jobId + "/pages").compose(pages -> Future.all(
-            TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + jobId + "'"),
-            TestDatabase.count(vertx, "SELECT count(*) FROM (SELECT url_key FROM pages WHERE job_id = '" + jobId
+            TestDatabase.count(vertx, db, "SELECT count(*) FROM pages WHERE job_id = '" + jobId + "'"),
+            TestDatabase.count(vertx, db, "SELECT count(*) FROM (SELECT url_key FROM pages WHERE job_id = '" + jobId
                 + "' GROUP BY url_key HAVING count(*) > 1) d"))
         .map(counts -> {
           assertThat(paths(pages)).isEqualTo(expected);

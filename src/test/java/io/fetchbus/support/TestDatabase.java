@@ -63,7 +63,12 @@ public final class TestDatabase {
 
   /** Runs one SQL statement and returns the first column of the first row as a long (counts, mostly). */
   public static Future<Long> count(Vertx vertx, String sql) {
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connectOptions()).using(vertx).build();
+    return count(vertx, connectOptions(), sql);
+  }
+
+  /** The same on the server {@code db} (a test's {@link PrivatePostgres}). */
+  public static Future<Long> count(Vertx vertx, PgConnectOptions db, String sql) {
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db).using(vertx).build();
     return pool.query(sql).execute()
         .map(rows -> rows.iterator().next().getLong(0))
         .eventually(pool::close);
@@ -71,7 +76,12 @@ public final class TestDatabase {
 
   /** Runs one SQL query and returns its rows, each as a JSON object by column name. */
   public static Future<List<JsonObject>> rows(Vertx vertx, String sql) {
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connectOptions()).using(vertx).build();
+    return rows(vertx, connectOptions(), sql);
+  }
+
+  /** The same on the server {@code db}. */
+  public static Future<List<JsonObject>> rows(Vertx vertx, PgConnectOptions db, String sql) {
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db).using(vertx).build();
     return pool.query(sql).execute()
         .map(rows -> {
           List<JsonObject> out = new ArrayList<>();

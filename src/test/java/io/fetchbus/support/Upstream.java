@@ -22,6 +22,7 @@ public final class Upstream {
   private final Vertx vertx;
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
   private final List<Promise<Void>> gate = new ArrayList<>();
+  private volatile boolean gateOpen;
   private HttpServer server;
   private volatile int robotsStatus = 404;
   private volatile String robotsBody = "";
@@ -72,6 +73,12 @@ public final class Upstream {
   /** When each request to {@code /limited/<name>} arrived, in milliseconds. */
   public List<Long> limitedArrivals(String name) {
     return List.copyOf(limitedArrivals.getOrDefault(name, List.of()));
+  }
+
+  /** Lets every request held at {@code /gate/*} answer, and every later one at once. */
+  public void openGateForGood() {
+    gateOpen = true;
+    openGate();
   }
 
   /** Lets every request held at {@code /gate/*} answer. */
@@ -277,6 +284,9 @@ public final class Upstream {
 
   private void gated(RoutingContext ctx) {
     Promise<Void> open = Promise.promise();
+    if (gateOpen) {
+      open.complete();
+    }
     synchronized (gate) {
       gate.add(open);
     }

@@ -1,0 +1,254 @@
+package io.fetchbus.crawl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.fetchbus.support.CrawlChecks;
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Jobs;
+import io.fetchbus.support.Poll;
+import io.fetchbus.support.PrivatePostgres;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestSite;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The faults of a database server a crawl must survive, done to a PostgreSQL of the test's own ({@link
+ * PrivatePostgres}) while fetches are in flight: killed ({@code kill -9}) and restarted, its backends terminated
+ * over and over, frozen (SIGSTOP) and thawed. The audit's durations (a 20 s and a 75 s freeze against a 10 s store
+ * timeout and a 60 s lease) are scaled down with the settings, keeping what makes each case: an outage shorter or
+ * longer than the store's request timeout, shorter or longer than the lease. Each crawl must complete with exactly
+ * the reachable pages, each stored once, the service must be ready again, and each outage is said once in the log
+ * as it starts and once as it ends.
+ */
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+class DatabaseFaultsTest extends TestBase {
+  /** What the store waits for PostgreSQL per request (pg.requestTimeoutMs, 10 s by default). */
+  private static final long STORE_TIMEOUT_MS = 1_500;
+  /**
+   * A lease the short cases' outages stay well within (60 s by default), renewed every third of it. Not longer:
+   * a claim whose commit PostgreSQL made but whose answer the kill or the freeze lost leaves leases no node knows
+   * of, which wait out the lease (the crawl completes exactly all the same).
+   */
+  private static final long LONG_LEASE_MS = 20_000;
+  /**
+   * The lease of the restarts (the server is back in 2-3 s here): long enough for them, and short, since each kill
+   * during a claim may leave such unknown leases to wait out.
+   */
+  private static final long RESTART_LEASE_MS = 10_000;
+  /** A lease the long cases outlast (pg.requestTimeoutMs < it). */
+  private static final long SHORT_LEASE_MS = 3_000;
+  private static final int DEPTH = 3;
+
+  @RegisterExtension
+  final PrivatePostgres db = new PrivatePostgres();
+  private final Logger fetchbus = (Logger) LoggerFactory.getLogger("io.fetchbus");
+  private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+  private TestSite site;
+  private Set<String> expected;
+
+  @BeforeEach
+  void start(VertxTestContext ctx) {
+    logged.start();
+    fetchbus.addAppender(logged);
+    TestSite.start(vertx, 60)
+        .compose(s -> {
+          site = s;
+          expected = TestSite.pages(s.reachable(DEPTH, link -> true));
+          return db.start(vertx);
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void detach() {
+    fetchbus.detachAppender(logged);
+  }
+
+  /** The service on the private server, with the store timeout and the lease of the case. */
+  private Future<Fetchbus> deploy(long leaseMs) {
+    return Fetchbus.deploy(vertx, CrawlTest.config().mergeIn(new JsonObject()
+        .put("pg", new JsonObject().put("url", db.url()).put("connectTimeoutMs", 1_000).put("acquireTimeoutMs", 1_000)
+            .put("requestTimeoutMs", STORE_TIMEOUT_MS))
+        .put("crawl", new JsonObject().put("leaseMs", leaseMs).put("maxAttempts", 3)), true))
+        .onSuccess(f -> fb = f);
+  }
+
+  /** Submits the crawl of the site and brings it to the middle of its run: pages stored, fetches held in flight. */
+  private Future<String> crawlInFlight() {
+    site.hold();
+    return Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH))
+        .compose(id -> CrawlChecks.midCrawl(vertx, site, 3, db.connectOptions()).map(id));
+  }
+
+  /** Holds the site's next requests and waits until {@code n} are held: fetches in flight again. */
+  private Future<Void> holdInFlight(int n) {
+    site.hold();
+    return Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= n));
+  }
+
+  private Future<Void> readyIs(int status) {
+    return Poll.until(vertx, () -> fb.get("/ready").map(r -> r.statusCode() == status));
+  }
+
+  /** The job finished: completed, with exactly the expected pages, one row each. */
+  private Future<JsonObject> completedExactly(String id) {
+    return Jobs.finished(fb, "/v1/crawls/" + id)
+        .compose(job -> CrawlChecks.exactPages(fb, id, expected, db.connectOptions()).map(job))
+        .map(job -> {
+          assertThat(job.getString("status")).isEqualTo("completed");
+          assertThat(job.getInteger("completed")).isEqualTo(expected.size());
+          return job;
+        });
+  }
+
+  /**
+   * The pages stored at a second attempt or later, with their attempts: entries whose lease expired (or whose
+   * result was dropped) and that were fetched again. A fetch that failed and was retried ends in no page here.
+   */
+  private Future<List<String>> fetchedAgain() {
+    return db.rows(vertx, "SELECT url, attempts FROM frontier WHERE state = 'done' AND attempts > 1 ORDER BY url")
+        .map(rows -> rows.stream().map(r -> r.getString("url") + " x" + r.getInteger("attempts")).toList());
+  }
+
+  /** The store's outage lines ({@code PostgreSQL at <where> ...}) that contain {@code containing}. */
+  private List<String> warnings(String containing) {
+    return logged.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+        .filter(m -> m.startsWith("PostgreSQL at ") && m.contains(containing)).toList();
+  }
+
+  /** Each of {@code outages} was logged once as it started and once as it ended, and nothing at ERROR. */
+  private void outagesLogged(int outages) {
+    assertThat(warnings("cannot be reached")).as("outages logged as they started").hasSize(outages);
+    assertThat(warnings("reachable again")).as("outages logged as they ended").hasSize(outages);
+    assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.ERROR).map(ILoggingEvent::getFormattedMessage)
+        .isEmpty();
+  }
+
+  /**
+   * The fault {@code during} with fetches in flight, which are let through while it lasts (their pages come back
+   * while the database cannot take them), then {@code after} ends it; done once the service is ready again.
+   */
+  private Future<Void> fault(Function<Void, Future<Void>> during, Function<Void, Future<Void>> after) {
+    return during.apply(null)
+        .compose(v -> {
+          site.release();
+          return after.apply(null);
+        })
+        .compose(v -> readyIs(200));
+  }
+
+  @Test
+  @DisplayName("PostgreSQL killed (kill -9 of every process) and restarted twice mid-crawl, for less than the lease: "
+      + "the crawl completes with exactly the reachable pages, each once, and the service is ready again")
+  void killedAndRestartedTwice(VertxTestContext ctx) {
+    deploy(RESTART_LEASE_MS)
+        .compose(f -> crawlInFlight())
+        .compose(id -> fault(v -> db.kill(vertx).compose(x -> readyIs(503)), v -> db.restart(vertx))
+            .compose(v -> holdInFlight(2))
+            .compose(v -> fault(x -> db.kill(vertx).compose(y -> readyIs(503)), x -> db.restart(vertx)))
+            .compose(v -> completedExactly(id)))
+        .onComplete(ctx.succeeding(job -> ctx.verify(() -> {
+          outagesLogged(2);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("PostgreSQL killed mid-crawl and down for longer than the lease: the results of the fetches in flight "
+      + "are dropped when their leases end, the entries are reaped after the restart and fetched again, and the "
+      + "crawl completes with exactly the reachable pages, each once")
+  void killedForLongerThanTheLease(VertxTestContext ctx) {
+    deploy(SHORT_LEASE_MS)
+        .compose(f -> crawlInFlight())
+        .compose(id -> fault(v -> db.kill(vertx).compose(x -> readyIs(503)),
+                v -> vertx.timer(2 * SHORT_LEASE_MS).compose(t -> db.restart(vertx)))
+            .compose(v -> completedExactly(id)))
+        .compose(job -> fetchedAgain())
+        .onComplete(ctx.succeeding(again -> ctx.verify(() -> {
+          assertThat(again).as("pages fetched again (a lease expired)").isNotEmpty();
+          outagesLogged(1);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("backends terminated in a storm (pg_terminate_backend of every connection of the service every 20 ms "
+      + "for 3 s) mid-crawl: the crawl completes with exactly the reachable pages, each once, and the log stays short")
+  void terminateStorm(VertxTestContext ctx) {
+    Pool admin = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db.connectOptions()).using(vertx).build();
+    long[] storm = {-1};
+    int[] terminated = {0};
+    deploy(LONG_LEASE_MS)
+        .compose(f -> crawlInFlight())
+        .compose(id -> fault(v -> {
+          storm[0] = vertx.setPeriodic(20, t -> admin.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                  + "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'").execute()
+              .onSuccess(rows -> terminated[0] += rows.iterator().next().getInteger(0)));
+          return Future.succeededFuture();
+        }, v -> vertx.timer(3_000).map(t -> {
+          vertx.cancelTimer(storm[0]);
+          return null;
+        })).compose(v -> completedExactly(id)))
+        .eventually(admin::close)
+        .onComplete(ctx.succeeding(job -> ctx.verify(() -> {
+          assertThat(terminated[0]).as("backends terminated").isPositive();
+          assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).as("lines at WARN or above")
+              .hasSizeLessThanOrEqualTo(10);
+          assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.ERROR).isEmpty();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("PostgreSQL frozen (SIGSTOP of the postmaster and every backend) mid-crawl for longer than the store's "
+      + "request timeout: /ready turns red, and after the thaw the crawl completes with exactly the reachable pages, "
+      + "each once; the outage is logged once as it starts and once as it ends")
+  void frozenLongerThanTheStoreTimeout(VertxTestContext ctx) {
+    deploy(LONG_LEASE_MS)
+        .compose(f -> crawlInFlight())
+        .compose(id -> fault(v -> db.freeze(vertx).compose(x -> vertx.timer(2 * STORE_TIMEOUT_MS)).compose(t -> readyIs(503)),
+                v -> db.thaw(vertx))
+            .compose(v -> completedExactly(id)))
+        .onComplete(ctx.succeeding(job -> ctx.verify(() -> {
+          outagesLogged(1);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("PostgreSQL frozen mid-crawl for longer than the lease: after the thaw the expired leases are reaped, "
+      + "late writes under them refused, and the crawl completes with exactly the reachable pages, each once")
+  void frozenLongerThanTheLease(VertxTestContext ctx) {
+    deploy(SHORT_LEASE_MS)
+        .compose(f -> crawlInFlight())
+        .compose(id -> fault(v -> db.freeze(vertx).compose(x -> readyIs(503)),
+                v -> vertx.timer(2 * SHORT_LEASE_MS).compose(t -> db.thaw(vertx)))
+            .compose(v -> completedExactly(id)))
+        .compose(job -> fetchedAgain())
+        .onComplete(ctx.succeeding(again -> ctx.verify(() -> {
+          assertThat(again).as("pages fetched again (a lease expired)").isNotEmpty();
+          outagesLogged(1);
+          ctx.completeNow();
+        })));
+  }
+}
