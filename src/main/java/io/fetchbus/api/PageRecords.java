@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.LongAdder;
  * any page by id, for {@code GET /v1/pages/{id}}. Filled by every page this node fetched, stored or read, whether
  * it came from the upstream or from PostgreSQL. A page record never changes but when a conditional fetch finds it
  * unchanged (its {@code fetchedAt} moves): the store publishes that on {@code fetchbus.page.revalidated}, to every
- * node, and {@link #revalidated} replaces the copy held here. Bounded: 10,000 records by URL, 16 MB of records by
+ * node, and {@link #revalidated} replaces the copy held here. Bounded: 10,000 records by URL (each with its
+ * encoded answer once a hit asked for it: a few KB), 16 MB of records by
  * id, for the fetch cache's TTL.
  */
 final class PageRecords implements Shareable {
