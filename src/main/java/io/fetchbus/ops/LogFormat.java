@@ -45,8 +45,16 @@ public final class LogFormat {
    */
   public static void flushAccessLog() {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-      context.getLogger("io.fetchbus.access").iteratorForAppenders().forEachRemaining(Appender::stop);
+      flushAccessLog(context);
     }
+  }
+
+  /**
+   * The same in {@code context}. Before the context stops: stopping it stops the console appenders first, and the
+   * lines still queued would have nowhere to go.
+   */
+  public static void flushAccessLog(LoggerContext context) {
+    context.getLogger("io.fetchbus.access").iteratorForAppenders().forEachRemaining(Appender::stop);
   }
 
   /** A logback filter that lets events through only while its layout is the one in use. */

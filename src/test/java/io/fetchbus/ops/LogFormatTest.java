@@ -36,6 +36,7 @@ class LogFormatTest {
     LogFormat.use(format);
     context.getLogger("io.fetchbus.access").atInfo().setMessage("GET {} 200").addArgument("/v1/pages")
         .addKeyValue("status", 200).addKeyValue("requestId", "req-1").log();
+    LogFormat.flushAccessLog(context); // the access log is written by a thread of its own: what the service does at exit
     context.stop();
     System.setOut(stdout);
     return captured.toString(StandardCharsets.UTF_8).lines().toList();
