@@ -111,7 +111,11 @@ public final class ApiVerticle extends VerticleBase {
         .setPort(http.getInteger("port", 8080))
         .setIdleTimeout(60)
         .setMaxInitialLineLength(8192)
-        .setMaxHeaderSize(16384));
+        .setMaxHeaderSize(16384)
+        // gzip or deflate when the client's Accept-Encoding allows it (exports, listings with content); answers
+        // under 1 KiB are not worth it. A client that does not ask gets them as they are.
+        .setCompressionSupported(true)
+        .setCompressionContentSizeThreshold(1024));
     return server.requestHandler(router).listen()
         .onSuccess(s -> vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_HTTP_PORT, s.actualPort()));
   }

@@ -25,11 +25,13 @@ final class CrawlRoutes {
   private final DeliveryOptions delivery;
   private final Function<RoutingContext, JsonObject> jsonBody;
   private final JobEvents events;
+  private final JobExport export;
 
   CrawlRoutes(Vertx vertx, long storeTimeoutMs, Function<RoutingContext, JsonObject> jsonBody) {
     this.vertx = vertx;
     this.events = new JobEvents(vertx, storeTimeoutMs);
     this.delivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
+    this.export = new JobExport(vertx, delivery);
     this.jsonBody = jsonBody;
   }
 
@@ -45,6 +47,7 @@ final class CrawlRoutes {
       builder.getRoute("list" + kind + "Pages").addHandler(this::pages);
       builder.getRoute("list" + kind + "Errors").addHandler(this::errors);
       builder.getRoute("stream" + kind + "Events").addHandler(events::stream);
+      builder.getRoute("export" + kind).addHandler(ctx -> export.stream(ctx, kind.toLowerCase(Locale.ROOT)));
     }
   }
 
@@ -92,7 +95,7 @@ final class CrawlRoutes {
   /** The pages the job stored, newest first; 404 for an unknown job rather than an empty list. */
   private void pages(RoutingContext ctx) {
     JsonObject query = new JsonObject();
-    for (String name : new String[] {"limit", "after"}) {
+    for (String name : new String[] {"limit", "after", "formats"}) {
       if (ctx.queryParams().get(name) != null) {
         query.put(name, ctx.queryParams().get(name));
       }

@@ -139,7 +139,7 @@ final class PageRoutes {
 
   private void listPages(RoutingContext ctx) {
     JsonObject params = new JsonObject();
-    for (String name : new String[] {"url", "host", "jobId", "limit", "after", "latest"}) {
+    for (String name : new String[] {"url", "host", "jobId", "limit", "after", "latest", "formats"}) {
       String value = ctx.queryParams().get(name);
       if (value != null) {
         params.put(name, queryValue(name, value));

@@ -1,20 +1,27 @@
 package io.fetchbus.bus;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
- * {@code {"url"?, "host"?, "jobId"?, "after"?, "limit"?, "maxAgeSeconds"?, "succeeded"?, "latest"?}}: pages newest
- * first. {@code jobId} keeps the pages a crawl or batch job stored.
+ * {@code {"url"?, "host"?, "jobId"?, "after"?, "limit"?, "maxAgeSeconds"?, "succeeded"?, "latest"?, "formats"?}}:
+ * pages newest first. {@code jobId} keeps the pages a crawl or batch job stored. {@code formats} ({@link Formats})
+ * adds content to each record; an answer with content holds at most {@link #MAX_CONTENT_BYTES} of it (at least one
+ * record), so it may hold fewer records than {@code limit}, with {@code next} to go on from.
  * {@code after} is the opaque cursor a previous answer returned as {@code next}; {@code succeeded} keeps only
  * pages with a body; {@code maxAgeSeconds} keeps only pages fetched at most that long ago. {@code latest} (default
  * true) keeps each URL's newest page only, newest among the pages {@code jobId} and {@code succeeded} keep (a
  * failed attempt, when it is the newest); false lists every copy, one per fetch.
  */
 public record PageQuery(WebUrl url, String host, String after, int limit, Long maxAgeSeconds, boolean succeeded,
-                        String jobId, boolean latest) {
+                        String jobId, boolean latest, Set<String> formats) {
   public static final int DEFAULT_LIMIT = 50;
   public static final int MAX_LIMIT = 500;
+  /** The content (text, markdown, links, html) one answer carries at most, whatever its limit. */
+  public static final long MAX_CONTENT_BYTES = 4L << 20;
 
   public static PageQuery from(JsonObject j) {
     if (j == null) {
@@ -26,7 +33,7 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     return new PageQuery(url, host == null ? null : host.toLowerCase(Locale.ROOT), Fields.string(j, "after", 64),
         limit == null ? DEFAULT_LIMIT : limit.intValue(),
         Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT), Fields.bool(j, "succeeded", false),
-        jobId(j), Fields.bool(j, "latest", true));
+        jobId(j), Fields.bool(j, "latest", true), Formats.from(j));
   }
 
   private static String jobId(JsonObject j) {
@@ -37,9 +44,14 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     return id == null ? null : id.toLowerCase(Locale.ROOT);
   }
 
+  /** The same query, going on after the cursor {@code next}. */
+  public PageQuery after(String next) {
+    return new PageQuery(url, host, next, limit, maxAgeSeconds, succeeded, jobId, latest, formats);
+  }
+
   /** The newest page of a URL that has a body, of any age (the first of every copy: no per-URL filter needed). */
   public static PageQuery newestCopy(WebUrl url) {
-    return new PageQuery(url, null, null, 1, null, true, null, false);
+    return new PageQuery(url, null, null, 1, null, true, null, false, Formats.DEFAULT);
   }
 
   public JsonObject toJson() {
@@ -61,6 +73,9 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     }
     if (jobId != null) {
       j.put("jobId", jobId);
+    }
+    if (!formats.equals(Formats.DEFAULT)) {
+      j.put("formats", new JsonArray(List.copyOf(formats)));
     }
     return j.put("latest", latest);
   }

@@ -68,6 +68,26 @@ final class Sql {
       + "CASE WHEN $2 OR ($3 AND p.markdown IS NULL) THEN c.body END AS body "
       + "FROM pages p LEFT JOIN contents c ON c.sha256 = p.content_sha256 WHERE p.id = $1";
 
+  /**
+   * What the content of listed pages ($1) weighs, read without loading it (a TOASTed value's stored length): the
+   * text, the markdown, the body, and the links when asked for ($2; serialised to be measured). A page without
+   * markdown weighs its body there, which it is made from.
+   */
+  static final String CONTENT_SIZES = """
+      SELECT p.id, COALESCE(octet_length(p.text), 0) AS text_bytes,
+             COALESCE(octet_length(p.markdown), p.bytes, 0) AS markdown_bytes, COALESCE(p.bytes, 0) AS body_bytes,
+             CASE WHEN $2 THEN COALESCE(octet_length(p.links::text), 0) ELSE 0 END AS links_bytes
+      FROM pages p WHERE p.id = ANY ($1::bigint[])
+      """;
+
+  /** {@link #FORMATS_BY_PAGE_ID} for the pages $1, each column only when asked: text $2, markdown $3, links $4, html $5. */
+  static final String FORMATS_BY_PAGE_IDS = """
+      SELECT p.id, CASE WHEN $2 THEN p.text END AS text, CASE WHEN $3 THEN p.markdown END AS markdown,
+             CASE WHEN $4 THEN p.links END AS links, p.content_type, p.final_url, p.url,
+             CASE WHEN $5 OR ($3 AND p.markdown IS NULL) THEN c.body END AS body
+      FROM pages p LEFT JOIN contents c ON c.sha256 = p.content_sha256 WHERE p.id = ANY ($1::bigint[])
+      """;
+
   /** Keeps a page's markdown made on its first read; a concurrent read that made it too changes nothing. */
   static final String SET_MARKDOWN = "UPDATE pages SET markdown = $2 WHERE id = $1 AND markdown IS NULL";
 

@@ -30,7 +30,11 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
@@ -285,18 +289,70 @@ public final class StoreVerticle extends VerticleBase {
   private Future<JsonObject> findPages(JsonObject req) {
     PageQuery query = PageQuery.from(req);
     PageFinder.Statement st = PageFinder.statement(query);
-    return pool.preparedQuery(st.sql()).execute(st.params()).map(rows -> {
-      JsonArray items = new JsonArray();
-      long lastId = 0;
+    return pool.preparedQuery(st.sql()).execute(st.params()).compose(rows -> {
+      List<JsonObject> items = new ArrayList<>();
+      boolean more = false;
       for (Row r : rows) {
         if (items.size() == query.limit()) {
-          return new JsonObject().put("items", items).put("next", PageFinder.encode(lastId));
+          more = true;
+          break;
         }
-        Page page = PageRows.page(r);
-        items.add(page.toJson());
-        lastId = page.id();
+        items.add(PageRows.page(r).toJson());
       }
-      return new JsonObject().put("items", items).putNull("next");
+      return query.formats().equals(Formats.DEFAULT) || items.isEmpty() ? Future.succeededFuture(listing(items, more))
+          : withContent(items, query.formats(), more);
+    });
+  }
+
+  /** A listing's answer: the items, and the cursor after the last of them when more follow. */
+  private static JsonObject listing(List<JsonObject> items, boolean more) {
+    return new JsonObject().put("items", new JsonArray(new ArrayList<>(items))).put("next",
+        more ? PageFinder.encode(items.get(items.size() - 1).getLong("id")) : null);
+  }
+
+  /**
+   * The listed pages with the formats asked for, as many of them, in order, as fit in {@link
+   * PageQuery#MAX_CONTENT_BYTES} (one at least): their sizes are read first, so no answer, however large the
+   * pages, holds more than that; the cursor then goes on after the last page that fit. Markdown a page was stored
+   * without is made now and kept, as for a single page.
+   */
+  private Future<JsonObject> withContent(List<JsonObject> items, Set<String> formats, boolean more) {
+    Long[] ids = items.stream().map(p -> p.getLong("id")).toArray(Long[]::new);
+    return pool.preparedQuery(Sql.CONTENT_SIZES).execute(Tuple.of(ids, formats.contains("links"))).compose(sizes -> {
+      Map<Long, Long> weight = new HashMap<>();
+      for (Row r : sizes) {
+        weight.put(r.getLong("id"), (formats.contains("text") ? r.getLong("text_bytes") : 0)
+            + (formats.contains(Formats.MARKDOWN) ? r.getLong("markdown_bytes") : 0)
+            + (formats.contains("html") ? r.getLong("body_bytes") : 0) + r.getLong("links_bytes"));
+      }
+      int fit = 0;
+      long total = 0;
+      while (fit < items.size() && (fit == 0 || total + weight.getOrDefault(ids[fit], 0L) <= PageQuery.MAX_CONTENT_BYTES)) {
+        total += weight.getOrDefault(ids[fit], 0L);
+        fit++;
+      }
+      List<JsonObject> kept = items.subList(0, fit);
+      boolean cut = fit < items.size();
+      return pool.preparedQuery(Sql.FORMATS_BY_PAGE_IDS).execute(Tuple.of(Arrays.copyOf(ids, fit),
+              formats.contains("text"), formats.contains(Formats.MARKDOWN), formats.contains("links"),
+              formats.contains("html")))
+          .compose(rows -> {
+            Map<Long, Row> byId = new HashMap<>();
+            rows.forEach(r -> byId.put(r.getLong("id"), r));
+            // One page at a time: markdown to make is worker work, and a listing should not take every worker.
+            Future<Void> chain = Future.succeededFuture();
+            for (JsonObject page : kept) {
+              Row r = byId.get(page.getLong("id"));
+              if (r != null) {
+                chain = chain.compose(v -> markdown(page.getLong("id"), r, formats)
+                    .map(md -> {
+                      withFormats(page, r, formats, md);
+                      return null;
+                    }));
+              }
+            }
+            return chain.map(v -> listing(kept, more || cut));
+          });
     });
   }
 

@@ -145,7 +145,7 @@ class BadRequestTest extends TestBase {
         Arguments.of("/v1/pages?url=ftp://x/", 400, "url: must use http or https"),
         Arguments.of("/v1/pages?host=a%00b", 400, "host: must not contain NUL characters"),
         Arguments.of("/v1/pages?jobId=42", 400, "jobId: must be a UUID"),
-        Arguments.of("/v1/pages?limt=5", 400, "limt: is not a known parameter (known: after, host, jobId, latest, limit, url)"),
+        Arguments.of("/v1/pages?limt=5", 400, "limt: is not a known parameter (known: after, formats, host, jobId, latest, limit, url)"),
         Arguments.of("/v1/cache?fresh=1", 400, "fresh: is not a known parameter (this operation takes none)"),
         Arguments.of("/v1/nothing-here", 404, "no resource at /v1/nothing-here"));
   }
