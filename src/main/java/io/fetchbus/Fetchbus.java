@@ -8,6 +8,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.launcher.application.ExitCodes;
+import io.vertx.launcher.application.HookContext;
 import io.vertx.launcher.application.VertxApplication;
 import io.vertx.launcher.application.VertxApplicationHooks;
 import java.util.ArrayList;
@@ -106,6 +107,11 @@ public final class Fetchbus extends VertxApplication implements VertxApplication
     }
     deploymentConfig = out;
     return out;
+  }
+
+  @Override
+  public void afterVertxStopped(HookContext context) {
+    LogFormat.flushAccessLog();
   }
 
   @Override

@@ -99,8 +99,10 @@ public final class Bus {
   public static final String FRONTIER_RETRY = "fetchbus.frontier.retry";
   public static final String FRONTIER_RENEW = "fetchbus.frontier.renew";
   /**
-   * {@code {"owner"}} -> {@code {"released"}}: a stopping crawl verticle's leases; or {@code {"node", "maxAttempts"}}:
-   * every lease of a node that left the cluster (lease owners are {@code <node id>/<id>}), sent by the oldest member.
+   * {@code {"owner"}} -> {@code {"released"}}: a stopping crawl verticle's leases; {@code {"owner", "keep": [token],
+   * "maxAttempts"}}: the leases of that owner except those it holds (a claim whose answer was lost took them);
+   * or {@code {"node", "maxAttempts"}}: every lease of a node that left the cluster (lease owners are
+   * {@code <node id>/<id>}), sent by the oldest member.
    */
   public static final String FRONTIER_RELEASE = "fetchbus.frontier.release";
   public static final String FRONTIER_REAP = "fetchbus.frontier.reap";

@@ -65,6 +65,8 @@ public final class CrawlVerticle extends VerticleBase {
   private WebhookSender webhooks;
   private boolean claiming;
   private Future<?> lastClaim = Future.succeededFuture();
+  /** Until when claims first give back leases this verticle may hold unknowingly ({@link #leasesUnknown}). */
+  private long unknownLeasesUntil;
   private boolean stopping;
   /** Once stopping: done when nothing is in flight or being claimed, or when the shutdown's grace period ends. */
   private Promise<Void> drained;
@@ -203,12 +205,18 @@ public final class CrawlVerticle extends VerticleBase {
       return;
     }
     claiming = true;
-    JsonObject req = new JsonObject().put("owner", owner).put("max", room).put("leaseMs", settings.leaseMs())
-        .put("perHost", settings.perHostInFlight()).put("busyHosts", busyHosts());
-    lastClaim = store(Bus.FRONTIER_CLAIM, req).onComplete(ar -> {
+    lastClaim = releaseUnknown().compose(v -> {
+      // Fetches may have finished while the release ran: the room is counted again.
+      int space = settings.maxInFlight() - inFlight.size();
+      return space <= 0 || stopping ? Future.succeededFuture(new JsonObject().put("entries", new JsonArray())
+              .put("changed", new JsonArray()))
+          : store(Bus.FRONTIER_CLAIM, new JsonObject().put("owner", owner).put("max", space)
+              .put("leaseMs", settings.leaseMs()).put("perHost", settings.perHostInFlight()).put("busyHosts", busyHosts()));
+    }).onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {
         LOG.debug("claiming crawl work failed: {}", ar.cause().getMessage());
+        leasesUnknown();
         checkDrained();
         return;
       }
@@ -218,10 +226,35 @@ public final class CrawlVerticle extends VerticleBase {
       }
       JsonArray started = ar.result().getJsonArray("started", new JsonArray());
       ar.result().getJsonArray("changed").forEach(id -> changed((String) id, started.contains(id)));
-      if (!entries.isEmpty() && entries.size() == room) {
+      if (!entries.isEmpty() && entries.size() >= room) {
         pump(); // there may be more due right now
       }
       checkDrained();
+    });
+  }
+
+  /**
+   * A claim failed, or a result could not be written: the store may hold leases of this verticle's that it does not
+   * know of (the claim committed but its answer was lost; the result's lease is still held). Until they would have
+   * expired, each claim first gives them back, so the crawl does not wait out a lease for them.
+   */
+  private void leasesUnknown() {
+    unknownLeasesUntil = System.currentTimeMillis() + settings.leaseMs();
+  }
+
+  /** The leases of this verticle's that it does not hold, given back; nothing to do when there can be none. */
+  private Future<Void> releaseUnknown() {
+    if (System.currentTimeMillis() >= unknownLeasesUntil) {
+      return Future.succeededFuture();
+    }
+    JsonObject req = new JsonObject().put("owner", owner).put("keep", new JsonArray(List.copyOf(inFlight.keySet())))
+        .put("maxAttempts", settings.maxAttempts());
+    return store(Bus.FRONTIER_RELEASE, req).map(m -> {
+      int released = m.getInteger("released");
+      if (released > 0) {
+        LOG.warn("gave back {} crawl leases whose claim's answer or result was lost", released);
+      }
+      return null;
     });
   }
 
@@ -255,8 +288,9 @@ public final class CrawlVerticle extends VerticleBase {
             LOG.info("the store refused the result for {} of job {}: the lease is no longer this node's (it ended "
                 + "while the node held it, or an earlier try stored the page)", lease.url(), lease.jobId());
           } else {
-            LOG.warn("crawl entry {} of job {} not finished here ({}); its lease will expire", lease.url(),
-                lease.jobId(), err.getMessage());
+            LOG.warn("crawl entry {} of job {} not finished here ({}); its lease goes back at the next claim",
+                lease.url(), lease.jobId(), err.getMessage());
+            leasesUnknown();
           }
         })
         .onComplete(ar -> done(lease));

@@ -1,10 +1,13 @@
 package io.fetchbus.ops;
 
+import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.filter.Filter;
 import ch.qos.logback.core.spi.FilterReply;
 import java.util.Locale;
 import java.util.Set;
+import org.slf4j.LoggerFactory;
 
 /**
  * The log layout, {@code text} (the default, for people) or {@code json} (one object per line, for log
@@ -34,6 +37,16 @@ public final class LogFormat {
 
   public static String current() {
     return current;
+  }
+
+  /**
+   * Writes out what the access log's asynchronous appenders still hold (logback.xml), waiting a second at most, and
+   * stops them: called once the service has stopped, so the last requests' lines are not lost at exit.
+   */
+  public static void flushAccessLog() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.getLogger("io.fetchbus.access").iteratorForAppenders().forEachRemaining(Appender::stop);
+    }
   }
 
   /** A logback filter that lets events through only while its layout is the one in use. */

@@ -183,6 +183,19 @@ final class CrawlSql {
       WHERE job_id = $2::uuid AND state = 'leased' AND lease_owner = $1
       """;
 
+  /**
+   * The leases of the lease owner $1 in job $2 except those with the tokens $3 (the ones it knows it holds) go back
+   * to the queue at once, or end the entry after $4 attempts, as {@link #REAP} does to an expired lease: leases a
+   * claim took although its answer was lost (a timeout, PostgreSQL killed or frozen mid-claim), or whose result
+   * could not be written, which would otherwise wait out the lease. The attempt counts, as it would at expiry.
+   */
+  static final String RELEASE_UNKNOWN = """
+      UPDATE frontier SET state = CASE WHEN attempts >= $4 THEN 'failed' ELSE 'queued' END,
+        error = 'the answer to its claim or its result was lost', error_class = 'lease-unknown',
+        lease_owner = NULL, lease_token = NULL, lease_until = NULL, next_at = now(), updated_at = now()
+      WHERE job_id = $2::uuid AND state = 'leased' AND lease_owner = $1 AND NOT (lease_token = ANY ($3::uuid[]))
+      """;
+
   /** The jobs with leases held by any lease owner of the node $1 (owners are {@code <node id>/<id>}), in id order. */
   static final String JOBS_WITH_LEASES_OF_NODE = """
       SELECT DISTINCT job_id::text AS job_id FROM frontier

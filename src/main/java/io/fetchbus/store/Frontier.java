@@ -235,7 +235,8 @@ final class Frontier {
 
   /**
    * {@code {"owner"}} -> {@code {"released": n}}: a crawl verticle that stops gives its leases back, without counting
-   * the attempt. {@code {"node", "maxAttempts"}} -> the same for every lease of a node that left the cluster, the
+   * the attempt. {@code {"owner", "keep": [token], "maxAttempts"}} -> the same for the leases of that owner it does
+   * not know it holds, the attempt counted (see {@link CrawlSql#RELEASE_UNKNOWN}). {@code {"node", "maxAttempts"}} -> the same for every lease of a node that left the cluster, the
    * attempt counted (see {@link CrawlSql#RELEASE_NODE}).
    */
   Future<JsonObject> release(JsonObject req) {
@@ -250,6 +251,18 @@ final class Frontier {
           .map(n -> new JsonObject().put("released", n));
     }
     String owner = req.getString("owner");
+    JsonArray keep = req.getJsonArray("keep");
+    if (keep != null) {
+      UUID[] tokens;
+      try {
+        tokens = keep.stream().map(t -> UUID.fromString(t.toString())).toArray(UUID[]::new);
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(Failure.INVALID.exception("keep: must be lease tokens (UUIDs)"));
+      }
+      int maxAttempts = req.getInteger("maxAttempts", 3);
+      return perJob(owner, CrawlSql.RELEASE_UNKNOWN, jobId -> Tuple.of(owner, jobId, tokens, maxAttempts))
+          .map(n -> new JsonObject().put("released", n));
+    }
     return perJob(owner, CrawlSql.RELEASE, jobId -> Tuple.of(owner, jobId))
         .map(n -> new JsonObject().put("released", n));
   }

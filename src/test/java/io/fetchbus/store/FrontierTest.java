@@ -281,6 +281,36 @@ class FrontierTest extends TestBase {
         .onComplete(ctx.succeedingThenComplete());
   }
 
+  @Test
+  @DisplayName("the leases of an owner it does not know it holds (a claim whose answer was lost) go back at once, "
+      + "the attempt counted; those it keeps stay its own")
+  void releaseOfUnknownLeases(VertxTestContext ctx) {
+    JsonArray seeds = new JsonArray();
+    for (String path : new String[] {"/a", "/b"}) {
+      seeds.add(new JsonObject().put("url", SITE + path).put("key", SITE + path).put("host", "example.com"));
+    }
+    request(Bus.JOBS_CREATE, new JsonObject().put("kind", "batch").put("spec", new JsonObject()).put("limit", 5)
+            .put("seeds", seeds))
+        .compose(created -> claimOne("n1/crawl-x"))
+        .compose(known -> claimOne("n1/crawl-x").compose(lost ->
+            request(Bus.FRONTIER_RELEASE, new JsonObject().put("owner", "n1/crawl-x")
+                .put("keep", new JsonArray().add(known.getString("token"))).put("maxAttempts", 5)).compose(released ->
+                claimOne("n2/crawl-y").compose(again -> request(Bus.FRONTIER_COMPLETE, complete(known)
+                        .put("urlKey", known.getString("urlKey"))).compose(stored -> request(Bus.FRONTIER_RELEASE,
+                        new JsonObject().put("owner", "n1/crawl-x").put("keep", new JsonArray().add("x"))).transform(bad -> {
+                  ctx.verify(() -> {
+                    assertThat(released.getInteger("released")).isEqualTo(1);
+                    assertThat(again.getString("urlKey")).as("the lost lease's entry").isEqualTo(lost.getString("urlKey"));
+                    assertThat(again.getInteger("attempts")).as("the lost claim's attempt counts").isEqualTo(2);
+                    assertThat(stored.getJsonObject("page")).as("the kept lease still completes").isNotNull();
+                    assertThat(bad.failed()).isTrue();
+                    assertThat(Failure.INVALID.is(bad.cause())).isTrue();
+                  });
+                  return Future.succeededFuture();
+                }))))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
   private Future<JsonObject> claimOne(String owner) {
     return request(Bus.FRONTIER_CLAIM, new JsonObject().put("owner", owner).put("max", 1).put("leaseMs", 60_000))
         .map(r -> r.getJsonArray("entries").getJsonObject(0));
