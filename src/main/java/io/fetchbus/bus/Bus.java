@@ -26,7 +26,7 @@ public final class Bus {
    * once when it stops. The fetch nodes route by it; the API shows it ({@code GET /v1/cluster}).
    */
   public static final String FETCH_NODES = "fetchbus.fetch.nodes";
-  /** {} -> {@code {"hits","misses","joins","entries","bytes"}}: the fetch cache of one node. */
+  /** {} -> {@code {"hits","misses","joins","entries","bytes","inFlight","upstreamInFlight"}}: a node's fetch cache. */
   public static final String FETCH_CACHE_STATS = "fetchbus.fetch.cache.stats";
   /**
    * {@code {"url","contentType","body","formats"?}} -> {@code {"title"}} plus one key per requested format
@@ -64,7 +64,8 @@ public final class Bus {
   public static final String CRAWL_STATUS = "fetchbus.crawl.status";
   /** {@code {"id"}} -> {@link CrawlJob}: no new fetch starts for it, what was stored stays. Idempotent. */
   public static final String CRAWL_CANCEL = "fetchbus.crawl.cancel";
-  /** {@code {"status"?, "limit"?, "after"?}} -> {@code {"items": [CrawlJob], "next": cursor|null}}, newest first. */
+  /** {@code {"kind"?, "status"?, "limit"?, "after"?}} -> {@code {"items": [CrawlJob], "next": cursor|null}}, newest
+   * first. */
   public static final String CRAWL_LIST = "fetchbus.crawl.list";
   /** {@code {"id", "after"?, "limit"?}} -> {@code {"items": [{"url","state","attempts","error","errorClass"}], "next"}}. */
   public static final String CRAWL_ERRORS = "fetchbus.crawl.errors";

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** Another verticle using Fetchbus the way the README shows: only through the event bus. */
+/** Another verticle using Fetchbus the way docs/event-bus.md shows: only through the event bus. */
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class BusContractTest extends TestBase {
   @BeforeEach

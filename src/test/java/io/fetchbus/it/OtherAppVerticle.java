@@ -13,7 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.Serializable;
 
 /**
- * A verticle of another application, the way the README shows it: compiled against the fat jar, started by the
+ * A verticle of another application, the way docs/event-bus.md shows it: compiled against the fat jar, started by the
  * plain Vert.x launcher in a JVM of its own with {@code -cluster} and the cluster's Hazelcast configuration:
  * <pre>
  * java -cp target/fetchbus.jar:target/test-classes -Dvertx.hazelcast.config=conf/cluster.xml \
