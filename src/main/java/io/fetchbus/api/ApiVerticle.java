@@ -88,6 +88,14 @@ public final class ApiVerticle extends VerticleBase {
     return cluster.start()
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.PAGE_REVALIDATED,
             msg -> records.revalidated(Page.from(msg.body()))).completion())
+        .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.PAGES_DELETED, msg -> {
+          for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
+            if (gone instanceof JsonObject page && page.getValue("id") instanceof Number id) {
+              records.deleted(id.longValue(), page.getString("url"));
+              PageSaves.shared(vertx, config()).forget(page.getString("fetchId"));
+            }
+          }
+        }).completion())
         .compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.shared(vertx)
         .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract,
             ApiKeys.of(keys, authThrottle(auth)))));
@@ -163,7 +171,7 @@ public final class ApiVerticle extends VerticleBase {
     }
     new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds).mount(builder);
     new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
-        PageRoutes::jsonBody).mount(builder);
+        config().getJsonObject("crawl", new JsonObject()).getLong("leaseMs", 60_000L), PageRoutes::jsonBody).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));

@@ -120,6 +120,20 @@ final class PageRecords implements Shareable {
     }
   }
 
+  /** A page deleted, on any node: this node answers with it no more, by id or as its URL's newest copy. */
+  void deleted(long id, String url) {
+    byId.invalidate(id);
+    String key;
+    try {
+      key = WebUrl.parse("url", url).key();
+    } catch (RuntimeException e) {
+      return; // not a URL this node could have kept a record under
+    }
+    for (String k : new String[] {key, key + ROBOTS_IGNORED}) {
+      byUrl.asMap().computeIfPresent(k, (kk, old) -> old.page().id() == id ? null : old);
+    }
+  }
+
   /** Fetch requests answered from these records (reads by id are not cache lookups of a URL). */
   long hits() {
     return hits.sum();

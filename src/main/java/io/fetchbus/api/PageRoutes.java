@@ -49,6 +49,7 @@ final class PageRoutes {
     ApiVerticle.on(builder, "searchPages", this::search);
     ApiVerticle.on(builder, "getPage", this::getPage);
     ApiVerticle.on(builder, "getPageContent", this::getContent);
+    ApiVerticle.on(builder, "deletePage", this::deletePage);
     ApiVerticle.on(builder, "cacheStats", this::cacheStats);
   }
 
@@ -120,6 +121,20 @@ final class PageRoutes {
     }
     flow(ctx).storeRequest(Bus.PAGES_GET, req)
         .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+
+  /** 204 once the page (and its body, unless another page uses it) is gone, from the store and every node's caches. */
+  private void deletePage(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    flow(ctx).storeRequest(Bus.PAGES_DELETE, new JsonObject().put("ids", new JsonArray().add(id)))
+        .onSuccess(json -> {
+          if (json.getInteger("deleted") == 0) {
+            ctx.fail(Failure.NOT_FOUND.exception("there is no page " + id));
+          } else {
+            ctx.response().setStatusCode(204).end();
+          }
+        })
         .onFailure(ctx::fail);
   }
 

@@ -47,6 +47,13 @@ final class PageSaves implements Shareable {
     return fetchId == null ? null : records.getIfPresent(fetchId);
   }
 
+  /** The page of this fetch was deleted. */
+  void forget(String fetchId) {
+    if (fetchId != null) {
+      records.invalidate(fetchId);
+    }
+  }
+
   void remember(Page page) {
     if (page.fetchId() != null) {
       records.put(page.fetchId(), page);

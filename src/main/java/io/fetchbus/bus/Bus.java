@@ -47,6 +47,16 @@ public final class Bus {
   public static final String PAGES_SEARCH = "fetchbus.pages.search";
   /** {} -> {}: the store can run a query now; 503 when PostgreSQL cannot be reached (the readiness check). */
   public static final String STORE_PING = "fetchbus.store.ping";
+  /**
+   * {@code {"ids": [id]}} (1 to 500) or {@code {"jobId"}} -> {@code {"deleted": n}}: deletes pages, and each body no
+   * other page uses; with {@code jobId}, every page of the job, in batches. Pages deleted are not searchable any more.
+   */
+  public static final String PAGES_DELETE = "fetchbus.pages.delete";
+  /**
+   * Published after pages were deleted: {@code {"pages": [{"id", "url", "fetchId"}]}}, so that every node's caches
+   * drop them.
+   */
+  public static final String PAGES_DELETED = "fetchbus.pages.deleted";
   /** Published after every stored page: the {@link Page} record, without the body. */
   public static final String PAGE_STORED = "fetchbus.page.stored";
   /**

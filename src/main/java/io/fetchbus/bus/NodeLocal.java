@@ -26,6 +26,7 @@ public final class NodeLocal {
       Map.entry(Bus.EXTRACT, "extract"),
       Map.entry(Bus.PAGES_SAVE, "store"), Map.entry(Bus.PAGES_GET, "store"), Map.entry(Bus.PAGES_CONTENT, "store"),
       Map.entry(Bus.PAGES_REVALIDATED, "store"), Map.entry(Bus.PAGES_FIND, "store"), Map.entry(Bus.PAGES_SEARCH, "store"),
+      Map.entry(Bus.PAGES_DELETE, "store"),
       Map.entry(Bus.STORE_PING, "store"), Map.entry(Bus.JOBS_CREATE, "store"), Map.entry(Bus.JOBS_WEBHOOK, "store"),
       Map.entry(Bus.CRAWL_STATUS, "store"), Map.entry(Bus.CRAWL_LIST, "store"), Map.entry(Bus.CRAWL_CANCEL, "store"),
       Map.entry(Bus.CRAWL_ERRORS, "store"), Map.entry(Bus.FRONTIER_CLAIM, "store"),

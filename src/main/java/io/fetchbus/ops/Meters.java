@@ -139,6 +139,15 @@ public final class Meters implements Shareable {
     groupCommittedSaves.increment(saves);
   }
 
+  /**
+   * {@code pages} pages deleted, for {@code reason}: {@code request} (DELETE /v1/pages/{id}), {@code job} (a job's
+   * pages, with its cancellation) or {@code retention}.
+   */
+  public void pagesDeleted(String reason, int pages) {
+    counter("fetchbus.pages.deleted", "Pages deleted, with the bodies no other page used", "reason", reason)
+        .increment(pages);
+  }
+
   /** The search indexer made {@code pages} pages searchable. */
   public void pagesIndexed(int pages) {
     pagesIndexed.increment(pages);

@@ -88,6 +88,39 @@ final class Sql {
       FROM pages p LEFT JOIN contents c ON c.sha256 = p.content_sha256 WHERE p.id = ANY ($1::bigint[])
       """;
 
+  /** Deletes the pages $1; what went, for the caches to follow and the bodies to check. */
+  static final String DELETE_PAGES = """
+      DELETE FROM pages WHERE id = ANY ($1::bigint[])
+      RETURNING id, url, fetch_id::text AS fetch_id, content_sha256
+      """;
+
+  /**
+   * The bodies $1 that no page uses any more. A statement of its own, after the pages' delete (a statement does not
+   * see its own CTEs' deletes). A page being saved with one of them at the same moment holds its row (the foreign
+   * key's check) until it commits: the delete then fails, and is tried again.
+   */
+  static final String DELETE_ORPHAN_BODIES = """
+      DELETE FROM contents c WHERE c.sha256 = ANY ($1::text[])
+        AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.content_sha256 = c.sha256)
+      """;
+
+  /** How many entries of the job $1 are leased: fetches in flight, which may still store a page. */
+  static final String JOB_LEASED = "SELECT leased FROM crawl_jobs WHERE id = $1::uuid";
+
+  /** Up to $2 pages of the job $1, in id order. */
+  static final String JOB_PAGE_IDS = "SELECT id FROM pages WHERE job_id = $1::uuid ORDER BY id LIMIT $2";
+
+  /** Up to $2 pages with a body fetched before $1, oldest first; rows another node is deleting are skipped. */
+  static final String EXPIRED_PAGE_IDS = """
+      SELECT id FROM pages WHERE error IS NULL AND fetched_at < $1 ORDER BY fetched_at LIMIT $2 FOR UPDATE SKIP LOCKED
+      """;
+
+  /** Up to $2 failed attempts made before $1, oldest first, as {@link #EXPIRED_PAGE_IDS}. */
+  static final String EXPIRED_FAILURE_IDS = """
+      SELECT id FROM pages WHERE error IS NOT NULL AND fetched_at < $1 ORDER BY fetched_at LIMIT $2
+      FOR UPDATE SKIP LOCKED
+      """;
+
   /** Keeps a page's markdown made on its first read; a concurrent read that made it too changes nothing. */
   static final String SET_MARKDOWN = "UPDATE pages SET markdown = $2 WHERE id = $1 AND markdown IS NULL";
 

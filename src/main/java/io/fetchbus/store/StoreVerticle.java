@@ -64,6 +64,7 @@ public final class StoreVerticle extends VerticleBase {
   private SearchIndexer indexer;
   private PageWriter writer;
   private StoreOutage outage;
+  private PageDeletion deletion;
   private SplitWatch splitWatch;
   private long splitTimer = -1;
   private StoreProbe probe;
@@ -110,6 +111,8 @@ public final class StoreVerticle extends VerticleBase {
       indexer = new SearchIndexer(vertx, pool, search, Meters.of(vertx), () -> ready);
       indexer.start();
     }
+    deletion = new PageDeletion(vertx, pool, Meters.of(vertx), RetentionSettings.from(config()), () -> ready);
+    deletion.start();
     gaugeTimer = vertx.setPeriodic(config().getJsonObject("crawl", new JsonObject()).getLong("gaugesEveryMs", 5_000L), t -> {
       if (ready) {
         jobs.refreshGauges(Meters.of(vertx)).onFailure(err -> LOG.debug("crawl gauges not refreshed: {}", err.getMessage()));
@@ -125,6 +128,7 @@ public final class StoreVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Bus.PAGES_FIND, msg -> serve(msg, this::findPages)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_SEARCH, msg -> serve(msg, this::searchPages)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_REVALIDATED, msg -> serve(msg, this::revalidated)).completion(),
+        consume(Bus.PAGES_DELETE, this::deletePages),
         consume(Bus.JOBS_CREATE, jobs::create),
         consume(Bus.JOBS_WEBHOOK, jobs::webhook),
         consume(Bus.CRAWL_STATUS, jobs::status),
@@ -150,6 +154,9 @@ public final class StoreVerticle extends VerticleBase {
       splitWatch.stop();
     }
     probe.stop();
+    if (deletion != null) {
+      deletion.stop();
+    }
     if (indexer != null) {
       indexer.stop();
     }
@@ -260,6 +267,24 @@ public final class StoreVerticle extends VerticleBase {
     }
     long id = id(req);
     return pool.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(id)).map(rows -> single(rows, "page " + id).toJson());
+  }
+
+  /** {@link Bus#PAGES_DELETE}: by ids, or every page of a job. */
+  private Future<JsonObject> deletePages(JsonObject req) {
+    if (req.getValue("jobId") != null) {
+      String jobId = Jobs.jobId(new JsonObject().put("id", req.getValue("jobId")));
+      // A cancelled job's fetches in flight end within their lease; the caller waits for them (see CrawlRoutes).
+      long leaseMs = config().getJsonObject("crawl", new JsonObject()).getLong("leaseMs", 60_000L);
+      return deletion.deleteJob(jobId, leaseMs).map(n -> new JsonObject().put("deleted", n));
+    }
+    if (!(req.getValue("ids") instanceof JsonArray ids) || ids.isEmpty() || ids.size() > PageDeletion.BATCH) {
+      throw Failure.INVALID.exception("ids: must be an array of 1 to " + PageDeletion.BATCH + " page ids, or jobId a job id");
+    }
+    Long[] pageIds = new Long[ids.size()];
+    for (int i = 0; i < pageIds.length; i++) {
+      pageIds[i] = id(new JsonObject().put("id", ids.getValue(i)));
+    }
+    return deletion.delete(pageIds, "request").map(n -> new JsonObject().put("deleted", n));
   }
 
   private Future<JsonObject> revalidated(JsonObject req) {

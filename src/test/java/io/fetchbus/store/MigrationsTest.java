@@ -46,17 +46,15 @@ class MigrationsTest extends TestBase {
   void olderSchemaIsMigrated(VertxTestContext ctx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
-    String tables = "SELECT count(*) FROM pg_class WHERE relname = 'frontier_links'";
+    String tables = "SELECT count(*) FROM pg_class WHERE relname = 'pages_content'";
     // The first start makes sure the schema is current; then the newest migration is undone, as an older release
-    // of the service left the schema, and the service starts again. (V11 replaces V8's two crawl functions with
-    // CREATE OR REPLACE, which runs again as well: they are left as they are.)
-    String undoV11 = """
-        DROP TRIGGER crawl_job_ended ON crawl_jobs; DROP FUNCTION crawl_drop_links(); DROP TABLE frontier_links;
-        ALTER TABLE crawl_jobs DROP COLUMN max_depth;
+    // of the service left the schema, and the service starts again.
+    String undoNewest = """
+        DROP INDEX pages_content; DROP INDEX pages_fetched_ok; DROP INDEX pages_fetched_failed;
         """;
     startStore()
         .compose(v -> Migrations.current(pool))
-        .compose(currentBefore -> pool.query(undoV11
+        .compose(currentBefore -> pool.query(undoNewest
                 + "DELETE FROM flyway_schema_history WHERE version = '" + Migrations.LATEST + "'").execute()
             .compose(v -> Migrations.current(pool))
             .compose(currentWhenOlder -> TestDatabase.count(vertx, tables).compose(tablesWhenOlder -> startStore()
