@@ -269,13 +269,16 @@ class DatabaseFaultsTest extends TestBase {
   void claimWhoseAnswerWasLost(VertxTestContext ctx) {
     long start = System.nanoTime();
     long[] unlockedAt = {0};
+    site.hold();
     deploy(DEFAULT_LEASE_MS)
-        .compose(f -> crawlInFlight())
+        .compose(f -> Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
+        // The seed's fetch is held: nothing is queued yet, and the seed's host row exists.
+        .compose(id -> Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1)).map(id))
         .compose(id -> PgConnection.connect(vertx, db.connectOptions()).compose(admin -> admin.begin()
-            // The lock stops a claim at its update of the job's hosts, after it picked its entries, with the job locked.
+            // The lock stops the next claim at its update of the job's hosts, after it leased its entries.
             .compose(tx -> admin.query("SELECT 1 FROM crawl_hosts WHERE job_id = '" + id + "' FOR UPDATE").execute()
                 .compose(locked -> {
-                  site.release(); // the pages in flight are stored: the host has room, and a claim goes for it
+                  site.release(); // the seed is stored with its links: they are queued, and a claim leases them
                   return Poll.until(vertx, () -> db.count(vertx, "SELECT count(*) FROM pg_stat_activity "
                       + "WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE crawl_hosts%' "
                       + "AND now() - query_start > make_interval(secs => " + 2 * STORE_TIMEOUT_MS / 1000.0 + ")")
