@@ -56,6 +56,9 @@ class ClusterIT extends TestBase {
   private static final long RELEASE_DEADLINE_S = 30;
   private static final Pattern HAZELCAST_UP = Pattern.compile("Members \\{size:");
   private static final Pattern STARTED_WITHOUT_API = Pattern.compile("Fetchbus started without the api role");
+  private static final Pattern NODE_ID = Pattern.compile("node (\\S+) \\(clustered\\) runs");
+  /** Fetch, extract and store timeouts in the routing test: what a request that waits on a frozen member costs. */
+  private static final long ROUTED_TIMEOUT_MS = 8_000;
 
   @RegisterExtension
   final Processes processes = new Processes();
@@ -456,6 +459,73 @@ class ClusterIT extends TestBase {
               .compose(v -> a.awaitLog(Pattern.compile("no node outside this cluster uses the database any more")));
         })
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @Timeout(value = 150, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a node without the fetch, extract and store roles sends those requests to the live members that run "
+      + "them: a member frozen by SIGSTOP, still registered and still counted alive by its heartbeats, costs one "
+      + "timeout, after which its circuit is open, the requests that waited on it are answered by the other member, "
+      + "and the next requests never wait on it")
+  void apiNodeRoutesAroundAFrozenMember(VertxTestContext ctx) {
+    Map<String, String> env = new HashMap<>(nodeEnv());
+    // Heartbeats that say a frozen member is alive for the whole test: only the circuit can keep requests off it.
+    env.put("FETCHBUS_CLUSTER_NODE_TIMEOUT_MS", "120000");
+    env.put("FETCHBUS_CLUSTER_CIRCUIT_OPEN_MS", "120000");
+    env.put("FETCHBUS_FETCH_TIMEOUT_MS", String.valueOf(ROUTED_TIMEOUT_MS));
+    env.put("FETCHBUS_EXTRACT_TIMEOUT_MS", String.valueOf(ROUTED_TIMEOUT_MS));
+    env.put("FETCHBUS_PG_REQUEST_TIMEOUT_MS", String.valueOf(ROUTED_TIMEOUT_MS));
+    List<String> workerRoles = List.of("-cluster", "--roles", "store,fetch,extract");
+    ServiceProcess b = processes.launch(vertx, "cluster-route-b", env, workerRoles);
+    ServiceProcess[] nodes = new ServiceProcess[3];
+    nodes[1] = b;
+    List<Long> secondRoundMs = new CopyOnWriteArrayList<>();
+    b.awaitLog(HAZELCAST_UP)
+        .compose(up -> {
+          nodes[2] = processes.launch(vertx, "cluster-route-c", env, workerRoles);
+          nodes[0] = processes.launch(vertx, "cluster-route-a", env, List.of("-cluster", "--roles", "api"));
+          return Future.all(nodes[0].port(), nodes[2].awaitLog(STARTED_WITHOUT_API), b.awaitLog(STARTED_WITHOUT_API));
+        })
+        .compose(started -> {
+          Fetchbus fb = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+          return Poll.until(vertx, () -> clusterView(fb).map(v -> v.getJsonArray("fetchNodes").size() == 2))
+              .compose(v -> Poll.until(vertx, () -> fb.get("/ready").map(r -> r.statusCode() == 200)))
+              .compose(v -> Future.all(b.awaitLog(NODE_ID), nodes[2].awaitLog(NODE_ID)))
+              .compose(ids -> {
+                String idB = ids.<java.util.regex.Matcher>resultAt(0).group(1);
+                String idC = ids.<java.util.regex.Matcher>resultAt(1).group(1);
+                // The site belongs to B among the fetch nodes, so B serves what it is handed without asking C.
+                return TestDatabase.truncate(vertx).compose(v -> siteOwnedBy(idB, List.of(idB, idC), 30))
+                    .compose(site -> nodes[2].freeze()
+                        // Half of these would wait on C without per-member routing, and fail with its timeouts.
+                        .compose(frozen -> fetchAll(fb, site, 0, 6, null))
+                        .compose(v -> fetchAll(fb, site, 6, 6, secondRoundMs))
+                        .compose(v -> nodes[0].awaitLog(Pattern.compile("member " + idC + " .*circuit is open")))
+                        .eventually(() -> nodes[2].thaw()));
+              });
+        })
+        .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+          assertThat(secondRoundMs).as("ms each request of the second round took").hasSize(6)
+              .allMatch(ms -> ms < ROUTED_TIMEOUT_MS);
+          ctx.completeNow();
+        })));
+  }
+
+  /** Fetches pages {@code from}..{@code from+n-1} of {@code site} at once through {@code fb}: each must answer 201. */
+  private Future<Void> fetchAll(Fetchbus fb, TestSite site, int from, int n, List<Long> tookMs) {
+    List<Future<Void>> all = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      String url = site.url("/p/" + i);
+      long started = System.currentTimeMillis();
+      all.add(fb.postFetch(new JsonObject().put("url", url)).map(resp -> {
+        assertThat(resp.statusCode()).as("POST /v1/fetch of " + url + ": " + resp.bodyAsString()).isEqualTo(201);
+        if (tookMs != null) {
+          tookMs.add(System.currentTimeMillis() - started);
+        }
+        return null;
+      }));
+    }
+    return Future.all(all).mapEmpty();
   }
 
   /** The ids of the nodes outside the cluster that A's /ready reports (its check "cluster"). */

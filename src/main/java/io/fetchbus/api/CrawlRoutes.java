@@ -1,7 +1,7 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.PageQuery;
 import io.vertx.core.Future;
@@ -121,7 +121,7 @@ final class CrawlRoutes {
 
   /** A bus request for this HTTP request, tagged with its request id; a failure goes to the problem handler. */
   private Future<JsonObject> request(RoutingContext ctx, String address, JsonObject body) {
-    return NodeLocal.<JsonObject>request(vertx, address, body, new DeliveryOptions(delivery)
+    return MemberRouter.<JsonObject>request(vertx, address, body, new DeliveryOptions(delivery)
             .addHeader(Bus.REQUEST_ID, ctx.<String>get(RequestLog.REQUEST_ID)))
         .map(Message::body)
         .onFailure(ctx::fail);

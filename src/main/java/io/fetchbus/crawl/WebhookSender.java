@@ -1,7 +1,7 @@
 package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
@@ -120,7 +120,7 @@ final class WebhookSender {
     this.settings = settings;
     this.storeDelivery = storeDelivery;
     // The poster gives up at timeoutMs; the bus waits a little longer, so that its answer is the one we see.
-    this.deliverDelivery = NodeLocal.options(vertx, Bus.WEBHOOK_DELIVER, new DeliveryOptions().setSendTimeout(settings.timeoutMs() + 5_000));
+    this.deliverDelivery = new DeliveryOptions().setSendTimeout(settings.timeoutMs() + 5_000);
   }
 
   /** Registers this node's {@link Bus#WEBHOOK_STATS} and {@link Bus#CRAWL_ENDED} consumers. */
@@ -180,7 +180,7 @@ final class WebhookSender {
   private Future<Hook> hook(String jobId) {
     Future<Hook> hook = hooks.get(jobId);
     if (hook == null) {
-      hook = vertx.eventBus().<JsonObject>request(Bus.JOBS_WEBHOOK, new JsonObject().put("id", jobId), storeDelivery)
+      hook = MemberRouter.<JsonObject>request(vertx, Bus.JOBS_WEBHOOK, new JsonObject().put("id", jobId), storeDelivery)
           .map(msg -> Hook.from(msg.body()));
       hooks.put(jobId, hook);
       hook.onFailure(err -> hooks.remove(jobId));
@@ -225,7 +225,7 @@ final class WebhookSender {
     attempts++;
     d.attempts++;
     WebhookDelivery post = new WebhookDelivery(d.hook.url(), headers(d), d.body, settings.timeoutMs());
-    vertx.eventBus().<JsonObject>request(Bus.WEBHOOK_DELIVER, post.toJson(), deliverDelivery).onComplete(ar -> {
+    MemberRouter.<JsonObject>request(vertx, Bus.WEBHOOK_DELIVER, post.toJson(), deliverDelivery).onComplete(ar -> {
       inFlight--;
       busy.computeIfPresent(d.hook.target(), (t, n) -> n == 1 ? null : n - 1);
       int status = ar.succeeded() ? ar.result().body().getInteger("status") : Failures.status(ar.cause());
