@@ -10,6 +10,7 @@ import io.fetchbus.support.GraphSite;
 import io.fetchbus.support.Jobs;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Processes;
+import io.fetchbus.support.Receiver;
 import io.fetchbus.support.ServiceProcess;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -59,6 +60,8 @@ class ClusterIT extends TestBase {
   private static final Pattern NODE_ID = Pattern.compile("node (\\S+) \\(clustered\\) runs");
   /** Fetch, extract and store timeouts in the routing test: what a request that waits on a frozen member costs. */
   private static final long ROUTED_TIMEOUT_MS = 8_000;
+  /** Four cancelled crawls' completed webhooks, from a live node: seconds; never, if any waits on a frozen one. */
+  private static final long ENDED_DEADLINE_S = 20;
 
   @RegisterExtension
   final Processes processes = new Processes();
@@ -526,6 +529,59 @@ class ClusterIT extends TestBase {
       }));
     }
     return Future.all(all).mapEmpty();
+  }
+
+  @Test
+  @DisplayName("a crawl node frozen by SIGSTOP, while crawls are cancelled on the other: each cancelled crawl's "
+      + "completed webhook is sent by a live crawl node, none is handed to the frozen one")
+  void cancelledCrawlsEndWhileACrawlNodeIsFrozen(VertxTestContext ctx) {
+    int jobs = 4;
+    startCluster("cluster-ended", Map.of(), "crawl,fetch,extract")
+        .compose(c -> Future.all(TestSite.start(vertx, 30), Receiver.start(vertx)).compose(started -> {
+          TestSite site = started.resultAt(0);
+          Receiver receiver = started.resultAt(1);
+          site.hold();
+          JsonObject webhook = new JsonObject().put("url", receiver.url("/hook"))
+              .put("events", new JsonArray().add("completed"));
+          return c.b().freeze()
+              .compose(frozen -> {
+                List<Future<String>> ids = new ArrayList<>();
+                for (int i = 0; i < jobs; i++) {
+                  ids.add(Jobs.crawl(c.fb(), crawlOf(site, DEPTH).put("webhook", webhook)));
+                }
+                return Future.all(ids).map(all -> all.<String>list());
+              })
+              // Every job is running on A (its seed held at the site), then cancelled through A's API.
+              .compose(ids -> Future.all(ids.stream().map(id -> Jobs.await(c.fb(), "/v1/crawls/" + id,
+                      job -> "running".equals(job.getString("status")))).toList())
+                  .compose(v -> {
+                    List<Future<Void>> cancels = new ArrayList<>();
+                    for (String id : ids) {
+                      cancels.add(c.fb().http.delete("/v1/crawls/" + id).send().map(resp -> {
+                        assertThat(resp.statusCode()).as("cancel " + id).isEqualTo(200);
+                        return null;
+                      }));
+                    }
+                    return Future.all(cancels);
+                  })
+                  // Without a live crawl node chosen for it, about half of the jobs' ends wait on B while it is frozen.
+                  .compose(v -> Poll.until(vertx, () -> Future.succeededFuture(receiver.received().size() >= jobs))
+                      .timeout(ENDED_DEADLINE_S, TimeUnit.SECONDS))
+                  .map(v -> {
+                    ctx.verify(() -> {
+                      List<String> ended = receiver.received().stream()
+                          .map(r -> r.json().getString("jobId") + " " + r.json().getJsonObject("data").getString("status"))
+                          .toList();
+                      assertThat(ended).containsExactlyInAnyOrderElementsOf(ids.stream().map(id -> id + " cancelled").toList());
+                    });
+                    return null;
+                  }))
+              .eventually(() -> {
+                site.release();
+                return c.b().thaw();
+              });
+        }))
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   /** The ids of the nodes outside the cluster that A's /ready reports (its check "cluster"). */

@@ -73,8 +73,10 @@ public final class Bus {
   /** Published at most once a second per job while it runs, and on every change of state: a {@link CrawlJob}. */
   public static final String CRAWL_PROGRESS = "fetchbus.crawl.progress";
   /**
-   * Sent point to point (one crawl verticle takes it) when a job ends outside the crawl loop, by a cancel: the
-   * {@link CrawlJob}. The crawl verticle that takes it sends the job's final webhook.
+   * {@link CrawlJob} -> {}: a job ended outside the crawl loop, by a cancel. Sent by the store to one crawl verticle,
+   * this node's own when it runs the crawl role, else a live crawl member's ({@link MemberRouter}); it answers once
+   * it has queued the job's final webhook event, whose delivery id depends only on the job and the event, so that a
+   * second copy (a retry after a member froze, then woke) is one a receiver drops.
    */
   public static final String CRAWL_ENDED = "fetchbus.crawl.ended";
 
@@ -195,7 +197,7 @@ public final class Bus {
    * <li>reads: pages, searches, jobs, their errors and webhooks, the store's ping, the fetch cache's stats;
    * <li>{@link #FETCH}: a GET, which the web treats as safe to repeat; {@link #EXTRACT}: a pure function;
    * <li>{@link #PAGES_REVALIDATED}: sets a page's fetch time to now again; {@link #CRAWL_CANCEL}: a job cancelled
-   *     once stays so;
+   *     once stays so; {@link #CRAWL_ENDED}: its webhook event has a delivery id of the job's (see there);
    * <li>{@link #FRONTIER_RENEW}, {@link #FRONTIER_RELEASE}, {@link #FRONTIER_REAP}: extending, returning or
    *     reaping leases twice finds nothing more the second time;
    * <li>{@link #PAGES_SAVE} with a {@code fetchId} (a fetched page): the store keeps one page per fetch id. Without
@@ -208,7 +210,7 @@ public final class Bus {
    */
   private static final Set<String> IDEMPOTENT = Set.of(FETCH, FETCH_CACHE_STATS, EXTRACT, PAGES_GET, PAGES_CONTENT,
       PAGES_FIND, PAGES_SEARCH, PAGES_REVALIDATED, STORE_PING, JOBS_WEBHOOK, CRAWL_STATUS, CRAWL_LIST, CRAWL_ERRORS,
-      CRAWL_CANCEL, WEBHOOK_STATS, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP);
+      CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP);
 
   /** The role that serves {@code address}, or null for an address that is not a Fetchbus request/reply address. */
   public static String roleServing(String address) {

@@ -130,10 +130,12 @@ final class WebhookSender {
         // The first Mac.getInstance loads the JCA providers, which can take a noticeable while: on a worker, now.
         vertx.executeBlocking(() -> hmacSha256Hex("warm-up", "warm-up"), false),
         bus.<JsonObject>consumer(Bus.WEBHOOK_STATS, msg -> msg.reply(stats())).completion(),
+        // The store waits for this answer, and sends the end to another crawl node if none comes.
         bus.<JsonObject>consumer(Bus.CRAWL_ENDED, msg -> {
           if (msg.body() != null) {
             changed(msg.body(), false);
           }
+          msg.reply(new JsonObject());
         }).completion()).mapEmpty();
   }
 
@@ -149,16 +151,19 @@ final class WebhookSender {
       default -> null;
     };
     if (event != null) {
-      emit(j.id(), event, job);
+      // An event a job has once has an id made of the job and the event: should two nodes send it (the end of a
+      // cancelled job, sent again to another node after the first froze, and woke), a receiver drops the second.
+      emit(j.id(), event, job, UUID.nameUUIDFromBytes((j.id() + "/" + event + "/" + j.status())
+          .getBytes(StandardCharsets.UTF_8)).toString());
     }
   }
 
   /** A page of the job was stored: its record, without the body. */
   void page(String jobId, JsonObject page) {
-    emit(jobId, "page", page);
+    emit(jobId, "page", page, UUID.randomUUID().toString());
   }
 
-  private void emit(String jobId, String event, JsonObject data) {
+  private void emit(String jobId, String event, JsonObject data, String id) {
     String at = Instant.now().toString();
     hook(jobId).onSuccess(hook -> {
       if (hook == null || !hook.events().contains(event)) {
@@ -168,7 +173,6 @@ final class WebhookSender {
         drop(jobId, event);
         return;
       }
-      String id = UUID.randomUUID().toString();
       String body = new JsonObject().put("id", id).put("event", event).put("jobId", jobId).put("kind", hook.kind())
           .put("occurredAt", at).put("data", data).encode();
       pending++;

@@ -99,7 +99,7 @@ public final class StoreVerticle extends VerticleBase {
     // Half the pool writes pages (group commit), the rest stays free for reads and the crawl.
     writer = new PageWriter(pool, Meters.of(vertx), WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
     extraction = Extraction.shared(vertx, config());
-    Jobs jobs = new Jobs(pool, bus);
+    Jobs jobs = new Jobs(pool, vertx);
     SearchSettings search = SearchSettings.from(config());
     Frontier frontier = new Frontier(pool, bus, Meters.of(vertx), search.enabled());
     if (search.enabled()) {

@@ -46,6 +46,7 @@ class MemberRouterTest {
     assertThat(Bus.idempotent(Bus.FETCH, new JsonObject())).isTrue();
     assertThat(Bus.idempotent(Bus.EXTRACT, new JsonObject())).isTrue();
     assertThat(Bus.idempotent(Bus.PAGES_GET, new JsonObject())).isTrue();
+    assertThat(Bus.idempotent(Bus.CRAWL_ENDED, new JsonObject())).isTrue();
     assertThat(Bus.idempotent(Bus.PAGES_SAVE, new JsonObject().put("fetchId", "f00d"))).isTrue();
     assertThat(Bus.idempotent(Bus.PAGES_SAVE, new JsonObject().put("error", "x"))).as("a failed attempt").isFalse();
     for (String address : new String[] {Bus.JOBS_CREATE, Bus.CRAWL_SUBMIT, Bus.FRONTIER_CLAIM, Bus.FRONTIER_COMPLETE,
