@@ -427,9 +427,9 @@ class ClusterIT extends TestBase {
 
   @Test
   @DisplayName("a node of another cluster (as the other half of a split) uses the same database: the node reports it "
-      + "in /ready, in a metric and in one WARN line, shares each origin's per-host limit with it while it is there, "
-      + "and reports that it is gone once it is")
-  void nodeOutsideTheClusterIsReportedAndSharesTheLimits(VertxTestContext ctx) throws IOException {
+      + "in /ready, in a metric and in one WARN line, keeps the origins with their whole per-host limit while it is "
+      + "there (the other node does not fetch, so it owns none), and reports that it is gone once it is")
+  void nodeOutsideTheClusterIsReported(VertxTestContext ctx) throws IOException {
     Map<String, String> env = nodeEnv();
     env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "300");
     ServiceProcess a = processes.launch(vertx, "cluster-split-a", env,
@@ -450,8 +450,8 @@ class ClusterIT extends TestBase {
               .compose(site -> crawlExactly(fb, site.slow(20), DEPTH).map(site))
               .compose(site -> fb.get("/metrics").compose(metrics -> a.readOutput().map(out -> {
                 ctx.verify(() -> {
-                  assertThat(site.maxInProgress()).as("requests at once at the site, the limit shared with B")
-                      .isEqualTo(PER_HOST / 2);
+                  assertThat(site.maxInProgress()).as("requests at once at the site, owned by A in the split")
+                      .isEqualTo(PER_HOST);
                   assertThat(metrics.bodyAsString()).contains("fetchbus_cluster_outside_nodes 1.0");
                   assertThat(outsideWarning.matcher(out).results().map(m -> m.group(1)).toList()).containsExactly(idB);
                 });
@@ -581,6 +581,42 @@ class ClusterIT extends TestBase {
                 return c.b().thaw();
               });
         }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @Timeout(value = 150, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a split: two clusters on one database, each fetching and crawling the same job, with a per-host "
+      + "limit of 1: each origin is fetched by one node of one half only, so the site never sees two requests at "
+      + "once, and the crawl completes exactly")
+  void aSplitNeverDoublesThePerHostLimit(VertxTestContext ctx) throws IOException {
+    Map<String, String> env = new HashMap<>(nodeEnv());
+    env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "300");
+    env.put("FETCHBUS_FETCH_PER_HOST_CONCURRENCY", "1");
+    ServiceProcess a = processes.launch(vertx, "cluster-split1-a", env,
+        List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
+    Map<String, String> envB = new HashMap<>(env);
+    envB.put("FETCHBUS_CLUSTER_CONFIG", newClusterConfig().toString());
+    ServiceProcess b = processes.launch(vertx, "cluster-split1-b", envB,
+        List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
+    Future.all(a.port(), b.port(), a.awaitLog(NODE_ID), b.awaitLog(NODE_ID))
+        .compose(started -> {
+          Fetchbus fbA = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+          Fetchbus fbB = Fetchbus.at(vertx, started.<Integer>resultAt(1));
+          String idA = started.<java.util.regex.Matcher>resultAt(2).group(1);
+          String idB = started.<java.util.regex.Matcher>resultAt(3).group(1);
+          return Poll.until(vertx, () -> outsideNodes(fbA).map(ids -> ids.contains(idB)))
+              .compose(v -> Poll.until(vertx, () -> outsideNodes(fbB).map(ids -> ids.contains(idA))))
+              .compose(v -> TestDatabase.truncate(vertx))
+              .compose(v -> TestSite.start(vertx, 40))
+              // Pages take 50 ms: the two halves' crawl verticles both claim the job's entries and would overlap.
+              .compose(site -> crawlExactly(fbA, site.slow(50), DEPTH).map(site))
+              .map(site -> {
+                ctx.verify(() -> assertThat(site.maxInProgress()).as("requests at once at the site, limit 1, split")
+                    .isEqualTo(1));
+                return null;
+              });
+        })
         .onComplete(ctx.succeedingThenComplete());
   }
 

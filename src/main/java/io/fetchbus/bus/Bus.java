@@ -122,6 +122,15 @@ public final class Bus {
    */
   public static final String MEMBER_PREFIX = "fetchbus.member.";
   /**
+   * Published by the split check of every clustered store node every {@code cluster.splitCheckMs}:
+   * {@code {"node", "outside": [ids], "owners": [ids]}}: the nodes on this node's PostgreSQL that are not members of
+   * its cluster, and, while there are any (a split), the nodes that own the origins meanwhile: the nodes with the
+   * fetch role that PostgreSQL saw working lately, whichever half they are in. Both halves read the same list
+   * from the one database, so each origin has one owner across the split ({@code FetchOwners}).
+   */
+  public static final String CLUSTER_SPLIT = "fetchbus.cluster.split";
+
+  /**
    * Message header carrying the id of the REST request (its {@code X-Request-Id}) a message does work for, so
    * the verticles that do the work can log it.
    */

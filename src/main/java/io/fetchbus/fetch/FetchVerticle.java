@@ -1,6 +1,7 @@
 package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * In a cluster, each origin belongs to one fetch node ({@link FetchOwners}): a request for an origin another node
  * owns is forwarded to it ({@link Bus#fetchNode}) and its answer relayed, so the owner's limiter keeps the per-host
  * limits for the whole cluster. If the owner is gone (no handler, or it leaves the view while the request waits),
- * this node serves the request itself.
+ * this node serves the request itself. During a split, an origin the other half owns is not fetched here (503).
  */
 public final class FetchVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FetchVerticle.class);
@@ -110,9 +111,14 @@ public final class FetchVerticle extends VerticleBase {
     if (req == null) {
       return;
     }
-    String owner = owners.ownerOf(HttpFetcher.origin(req.url()));
-    if (owner.equals(owners.self()) || msg.headers().contains(Bus.FORWARDED)) {
+    String origin = HttpFetcher.origin(req.url());
+    String owner = owners.ownerOf(origin);
+    if (msg.headers().contains(Bus.FORWARDED) || owners.self().equals(owner)) {
       serve(msg, req);
+    } else if (owner == null) {
+      // A split: the other half fetches this origin now, and both doing so would double its per-host limit.
+      Failures.reply(msg, Failure.UNAVAILABLE.exception("the cluster is split, and " + origin + " is fetched by a "
+          + "node outside this part of it until the split heals; retry later"));
     } else {
       owners.forward(msg, owner, settings.timeoutMs() + FORWARD_MARGIN_MS, context, () -> serve(msg, req));
     }

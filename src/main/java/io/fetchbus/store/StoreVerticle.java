@@ -69,9 +69,9 @@ public final class StoreVerticle extends VerticleBase {
     StoreSettings settings = StoreSettings.from(config());
     connect = PgConnectOptions.fromUri(settings.url());
     // Named after the node, so that a node outside this cluster that uses the database shows (SplitWatch).
-    Object node = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
-    if (node instanceof String id) {
-      connect.addProperty("application_name", SplitWatch.APPLICATION_PREFIX + id);
+    String name = SplitWatch.applicationName(vertx);
+    if (name != null) {
+      connect.addProperty("application_name", name);
     }
     pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(settings.poolSize()).setMaxWaitQueueSize(settings.maxWaitQueue())
@@ -82,7 +82,7 @@ public final class StoreVerticle extends VerticleBase {
         .build();
     var bus = vertx.eventBus();
     long splitCheckMs = config().getJsonObject("cluster", new JsonObject()).getLong("splitCheckMs", 5_000L);
-    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx)) != null) {
+    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx, splitCheckMs)) != null) {
       splitTimer = vertx.setPeriodic(splitCheckMs, t -> {
         if (ready) {
           splitWatch.check(pool);
