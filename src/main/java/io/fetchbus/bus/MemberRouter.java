@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  *     own address ({@link Bus#member}); the member hands it to its verticles and relays the answer. Members are
  *     known from their heartbeats ({@link Bus#MEMBERS}): one not heard for {@code cluster.nodeTimeoutMs} gets
  *     nothing. (The clustered event bus alone would hand requests round-robin to every member that registered the
- *     address, a frozen one too, until Hazelcast drops it, 60 s by default.)
+ *     address, a frozen one too, until Hazelcast drops it, 60 s by default.) A member heard for the first time is
+ *     pinged at its address, and gets requests once it answered: the first message to an address makes the event
+ *     bus look its registrations up in Hazelcast, and while another member is frozen that lookup can wait for it
+ *     (it may hold that part of Hazelcast's map); after the first, the event bus keeps them up to date itself.
  * <li>Each member has a circuit, fed by the answers: a request that times out or finds no handler there opens it
  *     for {@code cluster.circuitOpenMs}, and nothing is sent there meanwhile. Then one request, the probe, may go;
  *     if the member answers it (even with a failure of its own, such as a 404), the circuit closes; if not, it
@@ -70,6 +73,9 @@ public final class MemberRouter implements Shareable {
     final String id;
     Set<String> roles = Set.of();
     long lastSeen;
+    /** It answered a ping at its address: the event bus knows where that address is. */
+    boolean reachable;
+    boolean pinging;
     long openUntil;
     boolean probing;
 
@@ -210,7 +216,7 @@ public final class MemberRouter implements Shareable {
       Member halfOpen = null;
       anyLive = false;
       for (Member m : members.values()) {
-        if (!m.roles.contains(role) || now - m.lastSeen > nodeTimeoutMs) {
+        if (!m.reachable || !m.roles.contains(role) || now - m.lastSeen > nodeTimeoutMs) {
           continue;
         }
         anyLive = true;
@@ -298,7 +304,11 @@ public final class MemberRouter implements Shareable {
    */
   private void relay(Message<Object> msg) {
     String address = msg.headers().get(Bus.ROUTED_ADDRESS);
-    if (address == null || !servedHere(vertx, address)) {
+    if (address == null) {
+      msg.reply(new JsonObject().put("node", self)); // a ping
+      return;
+    }
+    if (!servedHere(vertx, address)) {
       msg.reply(new ReplyException(ReplyFailure.NO_HANDLERS, "node " + self + " does not serve " + address));
       return;
     }
@@ -346,22 +356,45 @@ public final class MemberRouter implements Shareable {
     if (node == null || node.equals(self)) {
       return;
     }
-    boolean joined;
+    boolean ping = false;
     synchronized (this) {
       if (body.getBoolean("leaving", false)) {
         members.remove(node);
-        joined = false;
       } else {
         Member m = members.computeIfAbsent(node, Member::new);
-        joined = m.roles.isEmpty() || System.currentTimeMillis() - m.lastSeen > nodeTimeoutMs;
         m.lastSeen = System.currentTimeMillis();
         m.roles = Set.copyOf(List.of(String.valueOf(body.getValue("roles", "")).split(",")));
+        if (!m.reachable && !m.pinging) {
+          m.pinging = true;
+          ping = true;
+        }
       }
     }
     if (body.getBoolean("leaving", false)) {
       LOG.info("member {} is leaving: no more requests go there", node);
-    } else if (joined) {
-      LOG.info("member {} is alive and serves {}", node, body.getValue("roles"));
+    } else if (ping) {
+      ping(node, String.valueOf(body.getValue("roles")));
     }
+  }
+
+  /** Asks a member heard for the first time to answer at its address: until it does, it is sent no request. */
+  private void ping(String node, String roles) {
+    vertx.eventBus().request(Bus.member(node), null, new DeliveryOptions().setSendTimeout(nodeTimeoutMs))
+        .onComplete(ar -> {
+          synchronized (this) {
+            Member m = members.get(node);
+            if (m == null) {
+              return;
+            }
+            m.pinging = false;
+            m.reachable = ar.succeeded();
+          }
+          if (ar.succeeded()) {
+            LOG.info("member {} answers at its address and serves {}", node, roles);
+          } else {
+            LOG.debug("member {} did not answer a ping ({}); it is pinged again at its next heartbeat", node,
+                ar.cause().getMessage());
+          }
+        });
   }
 }
