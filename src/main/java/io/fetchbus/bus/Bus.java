@@ -158,7 +158,7 @@ public final class Bus {
   /**
    * Clustered, in {@link #NODE_INFO} while there are any: the ids (comma-separated) of nodes connected to this
    * node's PostgreSQL that are not members of its cluster, the other half of a split above all. Shown by
-   * {@code /ready}; the fetch node shares each origin's limits with them.
+   * {@code /ready}. (Who owns which origin meanwhile travels on {@link #CLUSTER_SPLIT}.)
    */
   public static final String NODE_OUTSIDE = "cluster.outside";
   /** The port the TCP event-bus bridge listens on, when it is enabled. */
