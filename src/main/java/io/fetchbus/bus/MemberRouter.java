@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *     on a member (whose circuit is open from then on) goes once to another member if it is {@link Bus#idempotent},
  *     and otherwise fails with the timeout, its sender deciding.
  * <li>While every live member of the role has its circuit open, requests fail at once with 503. While no member of
- *     the role is known (before the first heartbeats), the cluster chooses, as it would without this class.
+ *     the role has answered its ping (its first heartbeats), the cluster chooses, as it would without this class.
  * </ul>
  * Not clustered, everything goes as the event bus sends it. One instance per Vert.x instance, made by
  * {@link #start}; its state is a few maps behind its lock, never held for I/O.
@@ -245,7 +245,7 @@ public final class MemberRouter implements Shareable {
         return Future.failedFuture(firstFailure);
       }
       if (!anyLive) {
-        return vertx.eventBus().request(address, body, options); // no member heard yet: the cluster chooses
+        return vertx.eventBus().request(address, body, options); // none answered a ping yet: the cluster chooses
       }
       return Future.failedFuture(Failure.UNAVAILABLE.exception("no member that runs the " + role
           + " role answers now (each one's circuit is open after a timeout); retry later"));
