@@ -4,7 +4,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -78,7 +78,7 @@ final class ClusterMembers implements MembershipListener {
 
   private Future<Void> release(String node, int attemptsLeft) {
     JsonObject req = new JsonObject().put("node", node).put("maxAttempts", maxAttempts);
-    return NodeLocal.<JsonObject>request(vertx, Bus.FRONTIER_RELEASE, req, delivery)
+    return MemberRouter.<JsonObject>request(vertx, Bus.FRONTIER_RELEASE, req, delivery)
         .<Void>map(reply -> {
           LOG.info("node {} left the cluster: released its {} crawl leases", node, reply.body().getInteger("released"));
           return null;

@@ -4,9 +4,11 @@ import io.fetchbus.api.ApiVerticle;
 import io.fetchbus.bridge.BridgeVerticle;
 import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.WireBodies;
 import io.fetchbus.config.ConfigLoader;
 import io.fetchbus.ops.FreePort;
+import io.fetchbus.ops.Meters;
 import io.fetchbus.ops.LogFormat;
 import io.fetchbus.config.EnvOverrides;
 import io.fetchbus.config.Secrets;
@@ -66,6 +68,8 @@ public final class MainVerticle extends VerticleBase {
   private final WireBodies wireBodies = new WireBodies();
   /** Clustered: gives the crawl leases of a member that left back to the frontier. */
   private ClusterMembers members;
+  /** Clustered: sends the requests of roles this node lacks to live members that run them. */
+  private MemberRouter router;
 
   /** A deployment, what it is, and what stopping it involves (for the log). */
   private record Deployed(String id, String what, String stopping) {}
@@ -105,6 +109,12 @@ public final class MainVerticle extends VerticleBase {
           return cfg;
         })
         .compose(cfg -> roles.contains(Roles.STORE) ? withDatabase(cfg) : Future.succeededFuture(cfg))
+        // Clustered, the members are heard from before anything is deployed, so that the first requests find them.
+        .compose(cfg -> !vertx.isClustered() ? Future.succeededFuture(cfg) : MemberRouter.start(vertx, cfg).map(r -> {
+          router = r;
+          Meters.of(vertx).memberRouting(r::openCircuits, r::rerouted);
+          return cfg;
+        }))
         .compose(cfg -> {
           LOG.info("effective configuration: {}", Secrets.mask(cfg).encode());
           EnvOverrides.unknown(cfg, env).forEach(name -> LOG.warn("{} names no setting and is ignored", name));
@@ -142,7 +152,9 @@ public final class MainVerticle extends VerticleBase {
                   "the TCP bridge", "its port closes and its clients are disconnected"));
             }
           }
+          // Once every verticle is up, the node takes requests from the others and says it is alive.
           return chain
+              .compose(v -> router == null ? Future.succeededFuture() : router.announce(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE))
               .onSuccess(v -> {
                 watchMembers(cfg);
                 // A close hook of Vert.x itself runs before Vert.x undeploys any verticle, and Vert.x undeploys
@@ -174,6 +186,9 @@ public final class MainVerticle extends VerticleBase {
     LocalMap<Object, Object> node = vertx.sharedData().getLocalMap(Bus.NODE_INFO);
     node.remove(Bus.NODE_DEPLOYED);
     node.put(Bus.NODE_SHUTDOWN_DEADLINE, started + graceMs);
+    if (router != null) {
+      router.leave(); // the others send this node nothing new; what it has, it finishes
+    }
     LOG.info("shutting down: /ready is red; work in progress has {} ms (shutdown.graceMs) to finish", graceMs);
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployed.size() - 1; i >= 0; i--) {
@@ -198,6 +213,9 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> stop() {
     if (members != null) {
       members.stop();
+    }
+    if (router != null) {
+      router.stop();
     }
     if (shutdownHook != null) {
       ((VertxInternal) vertx).removeCloseHook(shutdownHook);

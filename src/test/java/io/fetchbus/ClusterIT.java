@@ -10,6 +10,7 @@ import io.fetchbus.support.GraphSite;
 import io.fetchbus.support.Jobs;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Processes;
+import io.fetchbus.support.Receiver;
 import io.fetchbus.support.ServiceProcess;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -56,6 +57,11 @@ class ClusterIT extends TestBase {
   private static final long RELEASE_DEADLINE_S = 30;
   private static final Pattern HAZELCAST_UP = Pattern.compile("Members \\{size:");
   private static final Pattern STARTED_WITHOUT_API = Pattern.compile("Fetchbus started without the api role");
+  private static final Pattern NODE_ID = Pattern.compile("node (\\S+) \\(clustered\\) runs");
+  /** Fetch, extract and store timeouts in the routing test: what a request that waits on a frozen member costs. */
+  private static final long ROUTED_TIMEOUT_MS = 8_000;
+  /** Four cancelled crawls' completed webhooks, from a live node: seconds; never, if any waits on a frozen one. */
+  private static final long ENDED_DEADLINE_S = 20;
 
   @RegisterExtension
   final Processes processes = new Processes();
@@ -421,9 +427,9 @@ class ClusterIT extends TestBase {
 
   @Test
   @DisplayName("a node of another cluster (as the other half of a split) uses the same database: the node reports it "
-      + "in /ready, in a metric and in one WARN line, shares each origin's per-host limit with it while it is there, "
-      + "and reports that it is gone once it is")
-  void nodeOutsideTheClusterIsReportedAndSharesTheLimits(VertxTestContext ctx) throws IOException {
+      + "in /ready, in a metric and in one WARN line, keeps the origins with their whole per-host limit while it is "
+      + "there (the other node does not fetch, so it owns none), and reports that it is gone once it is")
+  void nodeOutsideTheClusterIsReported(VertxTestContext ctx) throws IOException {
     Map<String, String> env = nodeEnv();
     env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "300");
     ServiceProcess a = processes.launch(vertx, "cluster-split-a", env,
@@ -444,8 +450,8 @@ class ClusterIT extends TestBase {
               .compose(site -> crawlExactly(fb, site.slow(20), DEPTH).map(site))
               .compose(site -> fb.get("/metrics").compose(metrics -> a.readOutput().map(out -> {
                 ctx.verify(() -> {
-                  assertThat(site.maxInProgress()).as("requests at once at the site, the limit shared with B")
-                      .isEqualTo(PER_HOST / 2);
+                  assertThat(site.maxInProgress()).as("requests at once at the site, owned by A in the split")
+                      .isEqualTo(PER_HOST);
                   assertThat(metrics.bodyAsString()).contains("fetchbus_cluster_outside_nodes 1.0");
                   assertThat(outsideWarning.matcher(out).results().map(m -> m.group(1)).toList()).containsExactly(idB);
                 });
@@ -454,6 +460,168 @@ class ClusterIT extends TestBase {
               })))
               .compose(v -> Poll.until(vertx, () -> outsideNodes(fb).map(List::isEmpty)))
               .compose(v -> a.awaitLog(Pattern.compile("no node outside this cluster uses the database any more")));
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @Timeout(value = 150, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a node without the fetch, extract and store roles sends those requests to the live members that run "
+      + "them: a member frozen by SIGSTOP, still registered and still counted alive by its heartbeats, costs one "
+      + "timeout, after which its circuit is open, the requests that waited on it are answered by the other member, "
+      + "and the next requests never wait on it")
+  void apiNodeRoutesAroundAFrozenMember(VertxTestContext ctx) {
+    Map<String, String> env = new HashMap<>(nodeEnv());
+    // Heartbeats that say a frozen member is alive for the whole test: only the circuit can keep requests off it.
+    env.put("FETCHBUS_CLUSTER_NODE_TIMEOUT_MS", "120000");
+    env.put("FETCHBUS_CLUSTER_CIRCUIT_OPEN_MS", "120000");
+    env.put("FETCHBUS_FETCH_TIMEOUT_MS", String.valueOf(ROUTED_TIMEOUT_MS));
+    env.put("FETCHBUS_EXTRACT_TIMEOUT_MS", String.valueOf(ROUTED_TIMEOUT_MS));
+    env.put("FETCHBUS_PG_REQUEST_TIMEOUT_MS", String.valueOf(ROUTED_TIMEOUT_MS));
+    List<String> workerRoles = List.of("-cluster", "--roles", "store,fetch,extract");
+    ServiceProcess b = processes.launch(vertx, "cluster-route-b", env, workerRoles);
+    ServiceProcess[] nodes = new ServiceProcess[3];
+    nodes[1] = b;
+    List<Long> secondRoundMs = new CopyOnWriteArrayList<>();
+    b.awaitLog(HAZELCAST_UP)
+        .compose(up -> {
+          nodes[2] = processes.launch(vertx, "cluster-route-c", env, workerRoles);
+          nodes[0] = processes.launch(vertx, "cluster-route-a", env, List.of("-cluster", "--roles", "api"));
+          return Future.all(nodes[0].port(), nodes[2].awaitLog(STARTED_WITHOUT_API), b.awaitLog(STARTED_WITHOUT_API));
+        })
+        .compose(started -> {
+          Fetchbus fb = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+          return Poll.until(vertx, () -> clusterView(fb).map(v -> v.getJsonArray("fetchNodes").size() == 2))
+              .compose(v -> Poll.until(vertx, () -> fb.get("/ready").map(r -> r.statusCode() == 200)))
+              .compose(v -> Future.all(b.awaitLog(NODE_ID), nodes[2].awaitLog(NODE_ID)))
+              .compose(ids -> {
+                String idB = ids.<java.util.regex.Matcher>resultAt(0).group(1);
+                String idC = ids.<java.util.regex.Matcher>resultAt(1).group(1);
+                // A sends to both members once each has answered a ping at its address.
+                return Future.all(nodes[0].awaitLog(Pattern.compile("member " + idB + " answers at its address")),
+                        nodes[0].awaitLog(Pattern.compile("member " + idC + " answers at its address")))
+                    .compose(v -> TestDatabase.truncate(vertx))
+                    // The site belongs to B among the fetch nodes, so B serves what it is handed without asking C.
+                    .compose(v -> siteOwnedBy(idB, List.of(idB, idC), 30))
+                    .compose(site -> nodes[2].freeze()
+                        // Half of these would wait on C without per-member routing, and fail with its timeouts.
+                        .compose(frozen -> fetchAll(fb, site, 0, 6, null))
+                        .compose(v -> fetchAll(fb, site, 6, 6, secondRoundMs))
+                        .compose(v -> nodes[0].awaitLog(Pattern.compile("member " + idC + " .*circuit is open")))
+                        .eventually(() -> nodes[2].thaw()));
+              });
+        })
+        .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+          assertThat(secondRoundMs).as("ms each request of the second round took").hasSize(6)
+              .allMatch(ms -> ms < ROUTED_TIMEOUT_MS);
+          ctx.completeNow();
+        })));
+  }
+
+  /** Fetches pages {@code from}..{@code from+n-1} of {@code site} at once through {@code fb}: each must answer 201. */
+  private Future<Void> fetchAll(Fetchbus fb, TestSite site, int from, int n, List<Long> tookMs) {
+    List<Future<Void>> all = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      String url = site.url("/p/" + i);
+      long started = System.currentTimeMillis();
+      all.add(fb.postFetch(new JsonObject().put("url", url)).map(resp -> {
+        assertThat(resp.statusCode()).as("POST /v1/fetch of " + url + ": " + resp.bodyAsString()).isEqualTo(201);
+        if (tookMs != null) {
+          tookMs.add(System.currentTimeMillis() - started);
+        }
+        return null;
+      }));
+    }
+    return Future.all(all).mapEmpty();
+  }
+
+  @Test
+  @DisplayName("a crawl node frozen by SIGSTOP, while crawls are cancelled on the other: each cancelled crawl's "
+      + "completed webhook is sent by a live crawl node, none is handed to the frozen one")
+  void cancelledCrawlsEndWhileACrawlNodeIsFrozen(VertxTestContext ctx) {
+    int jobs = 4;
+    startCluster("cluster-ended", Map.of(), "crawl,fetch,extract")
+        .compose(c -> Future.all(TestSite.start(vertx, 30), Receiver.start(vertx)).compose(started -> {
+          TestSite site = started.resultAt(0);
+          Receiver receiver = started.resultAt(1);
+          site.hold();
+          JsonObject webhook = new JsonObject().put("url", receiver.url("/hook"))
+              .put("events", new JsonArray().add("completed"));
+          return c.b().freeze()
+              .compose(frozen -> {
+                List<Future<String>> ids = new ArrayList<>();
+                for (int i = 0; i < jobs; i++) {
+                  ids.add(Jobs.crawl(c.fb(), crawlOf(site, DEPTH).put("webhook", webhook)));
+                }
+                return Future.all(ids).map(all -> all.<String>list());
+              })
+              // Every job is running on A (its seed held at the site), then cancelled through A's API.
+              .compose(ids -> Future.all(ids.stream().map(id -> Jobs.await(c.fb(), "/v1/crawls/" + id,
+                      job -> "running".equals(job.getString("status")))).toList())
+                  .compose(v -> {
+                    List<Future<Void>> cancels = new ArrayList<>();
+                    for (String id : ids) {
+                      cancels.add(c.fb().http.delete("/v1/crawls/" + id).send().map(resp -> {
+                        assertThat(resp.statusCode()).as("cancel " + id).isEqualTo(200);
+                        return null;
+                      }));
+                    }
+                    return Future.all(cancels);
+                  })
+                  // Without a live crawl node chosen for it, about half of the jobs' ends wait on B while it is frozen.
+                  .compose(v -> Poll.until(vertx, () -> Future.succeededFuture(receiver.received().size() >= jobs))
+                      .timeout(ENDED_DEADLINE_S, TimeUnit.SECONDS))
+                  .map(v -> {
+                    ctx.verify(() -> {
+                      List<String> ended = receiver.received().stream()
+                          .map(r -> r.json().getString("jobId") + " " + r.json().getJsonObject("data").getString("status"))
+                          .toList();
+                      assertThat(ended).containsExactlyInAnyOrderElementsOf(ids.stream().map(id -> id + " cancelled").toList());
+                    });
+                    return null;
+                  }))
+              .eventually(() -> {
+                site.release();
+                return c.b().thaw();
+              });
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @Timeout(value = 150, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a split: two clusters on one database, each fetching and crawling the same job, with a per-host "
+      + "limit of 1: each origin is fetched by one node of one half only, so the site never sees two requests at "
+      + "once, and the crawl completes exactly")
+  void aSplitNeverDoublesThePerHostLimit(VertxTestContext ctx) throws IOException {
+    Map<String, String> env = new HashMap<>(nodeEnv());
+    // The owners are the fetch nodes that used the database within three checks: 3 s, which a node on a busy
+    // machine meets (its split check and its store probe each query at least once a second).
+    env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "1000");
+    env.put("FETCHBUS_FETCH_PER_HOST_CONCURRENCY", "1");
+    ServiceProcess a = processes.launch(vertx, "cluster-split1-a", env,
+        List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
+    Map<String, String> envB = new HashMap<>(env);
+    envB.put("FETCHBUS_CLUSTER_CONFIG", newClusterConfig().toString());
+    ServiceProcess b = processes.launch(vertx, "cluster-split1-b", envB,
+        List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
+    Future.all(a.port(), b.port(), a.awaitLog(NODE_ID), b.awaitLog(NODE_ID))
+        .compose(started -> {
+          Fetchbus fbA = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+          Fetchbus fbB = Fetchbus.at(vertx, started.<Integer>resultAt(1));
+          String idA = started.<java.util.regex.Matcher>resultAt(2).group(1);
+          String idB = started.<java.util.regex.Matcher>resultAt(3).group(1);
+          return Poll.until(vertx, () -> outsideNodes(fbA).map(ids -> ids.contains(idB)))
+              .compose(v -> Poll.until(vertx, () -> outsideNodes(fbB).map(ids -> ids.contains(idA))))
+              .compose(v -> TestDatabase.truncate(vertx))
+              .compose(v -> TestSite.start(vertx, 40))
+              // Pages take 50 ms: the two halves' crawl verticles both claim the job's entries and would overlap.
+              .compose(site -> crawlExactly(fbA, site.slow(50), DEPTH).map(site))
+              .map(site -> {
+                ctx.verify(() -> assertThat(site.maxInProgress()).as("requests at once at the site, limit 1, split")
+                    .isEqualTo(1));
+                return null;
+              });
         })
         .onComplete(ctx.succeedingThenComplete());
   }

@@ -3,7 +3,7 @@ package io.fetchbus.api;
 import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Page;
@@ -284,7 +284,7 @@ public final class ApiVerticle extends VerticleBase {
         .register("running", promise -> promise.complete(
             vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE) == null ? Status.OK()
                 : Status.KO(new JsonObject().put("detail", "shutting down"))))
-        .register("store", 3_000, promise -> NodeLocal.request(vertx, Bus.STORE_PING, new JsonObject(),
+        .register("store", 3_000, promise -> MemberRouter.request(vertx, Bus.STORE_PING, new JsonObject(),
                 new DeliveryOptions().setSendTimeout(2_500))
             .onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
                 : Status.KO(new JsonObject().put("detail", ar.cause().getMessage())))));

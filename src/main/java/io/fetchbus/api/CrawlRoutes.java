@@ -1,7 +1,7 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.PageQuery;
 import io.vertx.core.Future;
@@ -99,7 +99,7 @@ final class CrawlRoutes {
     }
     // The store deletes in batches, then again until the fetches in flight at the cancel have ended (within a lease).
     DeliveryOptions deleting = new DeliveryOptions(delivery).setSendTimeout(delivery.getSendTimeout() + leaseMs);
-    cancelled.compose(job -> NodeLocal.<JsonObject>request(vertx, Bus.PAGES_DELETE,
+    cancelled.compose(job -> MemberRouter.<JsonObject>request(vertx, Bus.PAGES_DELETE,
                 new JsonObject().put("jobId", job.getString("id")), deleting
                     .addHeader(Bus.REQUEST_ID, ctx.<String>get(RequestLog.REQUEST_ID)))
             .map(deleted -> job.put("deletedPages", deleted.body().getInteger("deleted"))))
@@ -139,7 +139,7 @@ final class CrawlRoutes {
 
   /** A bus request for this HTTP request, tagged with its request id; a failure goes to the problem handler. */
   private Future<JsonObject> request(RoutingContext ctx, String address, JsonObject body) {
-    return NodeLocal.<JsonObject>request(vertx, address, body, new DeliveryOptions(delivery)
+    return MemberRouter.<JsonObject>request(vertx, address, body, new DeliveryOptions(delivery)
             .addHeader(Bus.REQUEST_ID, ctx.<String>get(RequestLog.REQUEST_ID)))
         .map(Message::body)
         .onFailure(ctx::fail);

@@ -2,8 +2,8 @@ package io.fetchbus.api;
 
 import io.fetchbus.api.PageSaves.Served;
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchRequest;
@@ -16,7 +16,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
@@ -31,7 +30,7 @@ final class FetchFlow {
   /** Failures that describe the upstream and so are worth recording as a page. */
   private static final Set<Integer> RECORDED = Set.of(403, 413, 502, 504);
 
-  private final EventBus bus;
+  private final Vertx vertx;
   private final Context context;
   private final PageSaves saves;
   private final PageRecords records;
@@ -43,15 +42,14 @@ final class FetchFlow {
   FetchFlow(Vertx vertx, Context context, PageSaves saves, PageRecords records, Extraction extraction,
             long fetchTimeoutMs, long storeTimeoutMs) {
     // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up. A node
-    // that runs the fetch or the store role sends to its own verticles (NodeLocal).
-    this(vertx.eventBus(), context, saves, records, extraction, null,
-        NodeLocal.options(vertx, Bus.FETCH, new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000)),
-        NodeLocal.options(vertx, Bus.PAGES_SAVE, new DeliveryOptions().setSendTimeout(storeTimeoutMs)));
+    // that runs the fetch or the store role sends to its own verticles, another to a live member (MemberRouter).
+    this(vertx, context, saves, records, extraction, null,
+        new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000), new DeliveryOptions().setSendTimeout(storeTimeoutMs));
   }
 
-  private FetchFlow(EventBus bus, Context context, PageSaves saves, PageRecords records, Extraction extraction,
+  private FetchFlow(Vertx vertx, Context context, PageSaves saves, PageRecords records, Extraction extraction,
                     String requestId, DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery) {
-    this.bus = bus;
+    this.vertx = vertx;
     this.context = context;
     this.saves = saves;
     this.records = records;
@@ -63,7 +61,7 @@ final class FetchFlow {
 
   /** The same flow, with every bus message it sends carrying {@code requestId} for the verticles' logs. */
   FetchFlow forRequest(String requestId) {
-    return new FetchFlow(bus, context, saves, records, extraction, requestId, tagged(fetchDelivery, requestId),
+    return new FetchFlow(vertx, context, saves, records, extraction, requestId, tagged(fetchDelivery, requestId),
         tagged(storeDelivery, requestId));
   }
 
@@ -121,7 +119,7 @@ final class FetchFlow {
   }
 
   Future<JsonObject> storeRequest(String address, JsonObject body) {
-    return bus.<JsonObject>request(address, body, storeDelivery).map(m -> m.body());
+    return MemberRouter.<JsonObject>request(vertx, address, body, storeDelivery).map(m -> m.body());
   }
 
   private Future<Served> fetchAndStore(FetchRequest req, Set<String> asked) {
@@ -132,7 +130,7 @@ final class FetchFlow {
   }
 
   private Future<FetchResult> fetch(FetchRequest req) {
-    return bus.<JsonObject>request(Bus.FETCH, req.toJson(), fetchDelivery).map(m -> FetchResult.from(m.body()));
+    return MemberRouter.<JsonObject>request(vertx, Bus.FETCH, req.toJson(), fetchDelivery).map(m -> FetchResult.from(m.body()));
   }
 
   /**

@@ -1,7 +1,7 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.CrawlJob;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -28,7 +28,7 @@ final class JobEvents {
   }
 
   void stream(RoutingContext ctx) {
-    NodeLocal.<JsonObject>request(vertx, Bus.CRAWL_STATUS, new JsonObject().put("id", ctx.pathParam("id")),
+    MemberRouter.<JsonObject>request(vertx, Bus.CRAWL_STATUS, new JsonObject().put("id", ctx.pathParam("id")),
             new DeliveryOptions().setSendTimeout(storeTimeoutMs).addHeader(Bus.REQUEST_ID, ctx.get(RequestLog.REQUEST_ID)))
         .onFailure(ctx::fail)
         .onSuccess(msg -> {

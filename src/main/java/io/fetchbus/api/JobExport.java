@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.PageQuery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -113,7 +113,7 @@ final class JobExport {
   }
 
   private Future<JsonObject> request(RoutingContext ctx, String address, JsonObject body) {
-    return NodeLocal.<JsonObject>request(vertx, address, body, new DeliveryOptions(delivery)
+    return MemberRouter.<JsonObject>request(vertx, address, body, new DeliveryOptions(delivery)
             .addHeader(Bus.REQUEST_ID, ctx.<String>get(RequestLog.REQUEST_ID)))
         .map(Message::body);
   }

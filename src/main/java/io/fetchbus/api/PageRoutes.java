@@ -1,7 +1,7 @@
 package io.fetchbus.api;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Formats;
@@ -202,7 +202,7 @@ final class PageRoutes {
 
   /** The fetch cache's figures, with the hits this node answered from its hot page records counted in. */
   private void cacheStats(RoutingContext ctx) {
-    NodeLocal.<JsonObject>request(vertx, Bus.FETCH_CACHE_STATS, new JsonObject(), new DeliveryOptions())
+    MemberRouter.<JsonObject>request(vertx, Bus.FETCH_CACHE_STATS, new JsonObject(), new DeliveryOptions())
         .onSuccess(m -> ctx.json(m.body().copy()
             .put("hits", m.body().getLong("hits", 0L) + records.hits())
             .put("records", records.entries())))

@@ -1,7 +1,8 @@
 package io.fetchbus.bridge;
 
 import io.fetchbus.auth.ClientAddress;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.ops.SampledLog;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -113,7 +114,7 @@ final class BridgeConnection {
 
   private void act(String type, JsonObject frame) {
     String address = frame.getString("address");
-    DeliveryOptions options = NodeLocal.options(vertx, address, deliveryOptions(frame.getJsonObject("headers")));
+    DeliveryOptions options = deliveryOptions(frame.getJsonObject("headers"));
     switch (type) {
       case Frames.SEND -> send(address, frame, options);
       case Frames.PUBLISH -> bus.publish(address, frame.getValue("body"), options);
@@ -139,10 +140,14 @@ final class BridgeConnection {
     }
     String replyAddress = frame.getValue("replyAddress") instanceof String r ? r : null;
     if (replyAddress == null) {
-      bus.send(address, body, options);
+      if (Bus.roleServing(address) == null) {
+        bus.send(address, body, options);
+      } else {
+        MemberRouter.request(vertx, address, body, options); // routed like a request; nobody waits for the answer
+      }
       return;
     }
-    bus.request(address, body, options).onComplete(ar -> {
+    MemberRouter.request(vertx, address, body, options).onComplete(ar -> {
       if (ar.succeeded()) {
         Message<Object> answer = ar.result();
         expectAnswer(answer);

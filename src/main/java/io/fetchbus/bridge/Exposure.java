@@ -28,8 +28,9 @@ final class Exposure {
       Bus.JOBS_CREATE, Bus.JOBS_WEBHOOK, Bus.FRONTIER_CLAIM, Bus.FRONTIER_COMPLETE, Bus.FRONTIER_RETRY,
       Bus.FRONTIER_RENEW, Bus.FRONTIER_RELEASE, Bus.FRONTIER_REAP, Bus.WEBHOOK_DELIVER,
       // The fetch nodes' heartbeats and their own addresses (checked as the prefix of those): a client that could
-      // publish a heartbeat or consume a node's address would take fetches meant for a fetch node.
-      Bus.FETCH_NODES, Bus.FETCH_NODE_PREFIX);
+      // publish a heartbeat or consume a node's address would take fetches meant for a fetch node. The same for the
+      // members' heartbeats and addresses, and the split check's reports.
+      Bus.FETCH_NODES, Bus.FETCH_NODE_PREFIX, Bus.MEMBERS, Bus.MEMBER_PREFIX, Bus.CLUSTER_SPLIT);
 
   private Exposure() {}
 

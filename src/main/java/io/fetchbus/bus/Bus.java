@@ -1,15 +1,17 @@
 package io.fetchbus.bus;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Every event-bus address Fetchbus serves or publishes: the whole contract in one place.
  * Bodies are {@code JsonObject}s (cluster- and bridge-safe); the records in this package type both ends.
  * Failures are {@code ReplyException}s whose failure code is the HTTP status, see {@link Failure}.
  * <p>
- * In a cluster every request/reply address is served by each node that runs its role, and a node that runs it
- * serves its own requests ({@link NodeLocal}); only the fetch of an origin another fetch node owns crosses nodes,
- * on {@link #FETCH_NODE_PREFIX}.
+ * In a cluster every request/reply address is served by each node that runs its role ({@link #roleServing}): a node
+ * that runs it serves its own requests, and one that does not sends them to a live member that runs it
+ * ({@link MemberRouter}); the fetch of an origin another fetch node owns crosses nodes on {@link #FETCH_NODE_PREFIX}.
  */
 public final class Bus {
   /** {@link FetchRequest} -> {@link FetchResult} with the body. Fetches only; never stores. */
@@ -82,8 +84,10 @@ public final class Bus {
   /** Published at most once a second per job while it runs, and on every change of state: a {@link CrawlJob}. */
   public static final String CRAWL_PROGRESS = "fetchbus.crawl.progress";
   /**
-   * Sent point to point (one crawl verticle takes it) when a job ends outside the crawl loop, by a cancel: the
-   * {@link CrawlJob}. The crawl verticle that takes it sends the job's final webhook.
+   * {@link CrawlJob} -> {}: a job ended outside the crawl loop, by a cancel. Sent by the store to one crawl verticle,
+   * this node's own when it runs the crawl role, else a live crawl member's ({@link MemberRouter}); it answers once
+   * it has queued the job's final webhook event, whose delivery id depends only on the job and the event, so that a
+   * second copy (a retry after a member froze, then woke) is one a receiver drops.
    */
   public static final String CRAWL_ENDED = "fetchbus.crawl.ended";
 
@@ -119,12 +123,37 @@ public final class Bus {
   public static final String FRONTIER_REAP = "fetchbus.frontier.reap";
 
   /**
+   * Published by every clustered node every {@code cluster.heartbeatMs} once it is deployed: {@code {"node",
+   * "roles"}} (its id and the roles it runs, comma-separated); {@code {"node", "leaving": true}} once when it begins
+   * to shut down. How a node knows which live members serve a role ({@link MemberRouter}).
+   */
+  public static final String MEMBERS = "fetchbus.members";
+  /**
+   * The address of one member, {@code <prefix><node id>} ({@link #member}): a request for any address of a role that
+   * member runs, named by the header {@link #ROUTED_ADDRESS}, which it hands to its own verticles and whose answer it
+   * relays ({@link MemberRouter}). Not for other clients.
+   */
+  public static final String MEMBER_PREFIX = "fetchbus.member.";
+  /**
+   * Published by the split check of every clustered store node every {@code cluster.splitCheckMs}:
+   * {@code {"node", "outside": [ids], "owners": [ids]}}: the nodes on this node's PostgreSQL that are not members of
+   * its cluster, and, while there are any (a split), the nodes that own the origins meanwhile: the nodes with the
+   * fetch role that PostgreSQL saw working lately, whichever half they are in. Both halves read the same list
+   * from the one database, so each origin has one owner across the split ({@code FetchOwners}).
+   */
+  public static final String CLUSTER_SPLIT = "fetchbus.cluster.split";
+
+  /**
    * Message header carrying the id of the REST request (its {@code X-Request-Id}) a message does work for, so
    * the verticles that do the work can log it.
    */
   public static final String REQUEST_ID = "x-request-id";
   /** Header on a request a fetch node forwarded to the origin's owner: the sender's node id. */
   public static final String FORWARDED = "x-fetchbus-forwarded";
+  /** Header on a request sent to {@link #member}: the address it is for. */
+  public static final String ROUTED_ADDRESS = "x-fetchbus-address";
+  /** Header on a request sent to {@link #member}: the sender's timeout in ms, which the member waits for its answer. */
+  public static final String ROUTED_TIMEOUT = "x-fetchbus-timeout";
 
   /**
    * Not an address: the name of the Vert.x local map where this node publishes facts about itself, such as the
@@ -136,13 +165,13 @@ public final class Bus {
   public static final String NODE_ID = "id";
   /**
    * The roles this node runs, comma-separated, in {@link #NODE_INFO}: a node sends the requests of a role it runs to
-   * its own verticles, never round-robin to another member ({@link NodeLocal}).
+   * its own verticles, never to another member ({@link MemberRouter}).
    */
   public static final String NODE_ROLES = "roles";
   /**
    * Clustered, in {@link #NODE_INFO} while there are any: the ids (comma-separated) of nodes connected to this
    * node's PostgreSQL that are not members of its cluster, the other half of a split above all. Shown by
-   * {@code /ready}; the fetch node shares each origin's limits with them.
+   * {@code /ready}. (Who owns which origin meanwhile travels on {@link #CLUSTER_SPLIT}.)
    */
   public static final String NODE_OUTSIDE = "cluster.outside";
   /** The port the TCP event-bus bridge listens on, when it is enabled. */
@@ -167,6 +196,61 @@ public final class Bus {
    * the shutdown). Its presence turns {@code /ready} red; the API and crawl verticles drain until then.
    */
   public static final String NODE_SHUTDOWN_DEADLINE = "shutdownDeadline";
+
+  /** The role whose verticles serve each request/reply address. */
+  private static final Map<String, String> ROLE = Map.ofEntries(
+      Map.entry(FETCH, "fetch"), Map.entry(FETCH_CACHE_STATS, "fetch"), Map.entry(WEBHOOK_DELIVER, "fetch"),
+      Map.entry(EXTRACT, "extract"),
+      Map.entry(PAGES_SAVE, "store"), Map.entry(PAGES_GET, "store"), Map.entry(PAGES_CONTENT, "store"),
+      Map.entry(PAGES_REVALIDATED, "store"), Map.entry(PAGES_FIND, "store"), Map.entry(PAGES_SEARCH, "store"),
+      Map.entry(PAGES_DELETE, "store"), Map.entry(STORE_PING, "store"), Map.entry(JOBS_CREATE, "store"), Map.entry(JOBS_WEBHOOK, "store"),
+      Map.entry(CRAWL_STATUS, "store"), Map.entry(CRAWL_LIST, "store"), Map.entry(CRAWL_CANCEL, "store"),
+      Map.entry(CRAWL_ERRORS, "store"), Map.entry(FRONTIER_CLAIM, "store"),
+      Map.entry(FRONTIER_COMPLETE, "store"), Map.entry(FRONTIER_RETRY, "store"),
+      Map.entry(FRONTIER_RENEW, "store"), Map.entry(FRONTIER_RELEASE, "store"),
+      Map.entry(FRONTIER_REAP, "store"),
+      Map.entry(CRAWL_SUBMIT, "crawl"), Map.entry(CRAWL_ENDED, "crawl"), Map.entry(WEBHOOK_STATS, "crawl"));
+
+  /**
+   * The requests that may be sent a second time, to another member, when the first member did not answer in time
+   * (it may have done the work, or may still do it when it wakes up): doing one twice leaves the same state as
+   * doing it once.
+   * <ul>
+   * <li>reads: pages, searches, jobs, their errors and webhooks, the store's ping, the fetch cache's stats;
+   * <li>{@link #FETCH}: a GET, which the web treats as safe to repeat; {@link #EXTRACT}: a pure function;
+   * <li>{@link #PAGES_REVALIDATED}: sets a page's fetch time to now again; {@link #CRAWL_CANCEL}: a job cancelled
+   *     once stays so; {@link #CRAWL_ENDED}: its webhook event has a delivery id of the job's (see there);
+   * <li>{@link #FRONTIER_RENEW}, {@link #FRONTIER_RELEASE}, {@link #FRONTIER_REAP}: extending, returning or
+   *     reaping leases twice finds nothing more the second time; {@link #PAGES_DELETE}: nor does deleting twice;
+   * <li>{@link #PAGES_SAVE} with a {@code fetchId} (a fetched page): the store keeps one page per fetch id. Without
+   *     one (a failed attempt recorded), a second save is a second row: not retried.
+   * </ul>
+   * Not retried: {@link #JOBS_CREATE} and {@link #CRAWL_SUBMIT} (a second job), {@link #FRONTIER_CLAIM} (leases
+   * nobody would work until they expire), {@link #FRONTIER_COMPLETE} and {@link #FRONTIER_RETRY} (their lease token
+   * fences them anyway, and the crawl writes them again itself until its lease ends), {@link #WEBHOOK_DELIVER} (the
+   * webhook sender counts its attempts and decides).
+   */
+  private static final Set<String> IDEMPOTENT = Set.of(FETCH, FETCH_CACHE_STATS, EXTRACT, PAGES_GET, PAGES_CONTENT,
+      PAGES_FIND, PAGES_SEARCH, PAGES_REVALIDATED, STORE_PING, JOBS_WEBHOOK, CRAWL_STATUS, CRAWL_LIST, CRAWL_ERRORS,
+      CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP, PAGES_DELETE);
+
+  /** The role that serves {@code address}, or null for an address that is not a Fetchbus request/reply address. */
+  public static String roleServing(String address) {
+    return ROLE.get(address);
+  }
+
+  /** Whether the request {@code body} to {@code address} may be sent again elsewhere (see {@link #IDEMPOTENT}). */
+  public static boolean idempotent(String address, Object body) {
+    if (address.equals(PAGES_SAVE)) {
+      return body instanceof io.vertx.core.json.JsonObject page && page.getValue("fetchId") != null;
+    }
+    return IDEMPOTENT.contains(address);
+  }
+
+  /** The address of one member: {@link #MEMBER_PREFIX} and its node id. */
+  public static String member(String nodeId) {
+    return MEMBER_PREFIX + nodeId;
+  }
 
   /** The address of one fetch node: {@link #FETCH_NODE_PREFIX} and its id. */
   public static String fetchNode(String nodeId) {

@@ -91,7 +91,7 @@ public final class Extraction implements Shareable {
     if (requestId != null) {
       options.addHeader(Bus.REQUEST_ID, requestId);
     }
-    return NodeLocal.<JsonObject>request(vertx, Bus.EXTRACT, req, options)
+    return MemberRouter.<JsonObject>request(vertx, Bus.EXTRACT, req, options)
         .map(m -> m.body())
         .onComplete(ar -> outstanding.decrementAndGet());
   }

@@ -8,7 +8,7 @@ import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.MediaTypes;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
@@ -80,12 +80,13 @@ public final class CrawlVerticle extends VerticleBase {
     if (maxActiveJobs < 1) {
       return Future.failedFuture(new IllegalArgumentException("limits.maxActiveJobsPerKey must be at least 1"));
     }
-    fetchDelivery = NodeLocal.options(vertx, Bus.FETCH, new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000));
+    fetchDelivery = new DeliveryOptions().setSendTimeout(settings.fetchTimeoutMs() + 5_000);
     sitemaps = new Sitemaps(vertx, fetchDelivery);
     extraction = Extraction.shared(vertx, config());
-    // A node that runs the fetch or the store role sends to its own verticles, never to a member that may be frozen.
-    storeDelivery = NodeLocal.options(vertx, Bus.FRONTIER_CLAIM, new DeliveryOptions().setSendTimeout(
-        config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L)));
+    // A node that runs the fetch or the store role sends to its own verticles, another to a live member that runs it
+    // (MemberRouter), never to one that stopped answering.
+    storeDelivery = new DeliveryOptions().setSendTimeout(
+        config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
     webhooks = new WebhookSender(vertx, WebhookSettings.from(config()), storeDelivery);
     vertx.setPeriodic(settings.pollMs(), t -> pump());
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew());
@@ -131,7 +132,7 @@ public final class CrawlVerticle extends VerticleBase {
   }
 
   private Future<?> release() {
-    return vertx.eventBus().<JsonObject>request(Bus.FRONTIER_RELEASE, new JsonObject().put("owner", owner), storeDelivery)
+    return MemberRouter.<JsonObject>request(vertx, Bus.FRONTIER_RELEASE, new JsonObject().put("owner", owner), storeDelivery)
         .onSuccess(m -> LOG.info("released {} crawl leases of {}", m.body().getInteger("released"), owner))
         .onFailure(err -> LOG.warn("could not release the crawl leases of {}: {}; they expire in {} ms", owner,
             err.getMessage(), settings.leaseMs()))
@@ -337,7 +338,7 @@ public final class CrawlVerticle extends VerticleBase {
     if (!plan.obeyRobots()) {
       req.put("obeyRobots", false);
     }
-    return vertx.eventBus().<JsonObject>request(Bus.FETCH, req, fetchDelivery).map(m -> FetchResult.from(m.body()));
+    return MemberRouter.<JsonObject>request(vertx, Bus.FETCH, req, fetchDelivery).map(m -> FetchResult.from(m.body()));
   }
 
   /**
@@ -457,6 +458,6 @@ public final class CrawlVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> store(String address, JsonObject body) {
-    return vertx.eventBus().<JsonObject>request(address, body, storeDelivery).map(Message::body);
+    return MemberRouter.<JsonObject>request(vertx, address, body, storeDelivery).map(Message::body);
   }
 }

@@ -6,6 +6,7 @@ import crawlercommons.sitemaps.SiteMap;
 import crawlercommons.sitemaps.SiteMapIndex;
 import crawlercommons.sitemaps.SiteMapParser;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
@@ -107,7 +108,7 @@ final class Sitemaps {
   /** The 2xx response with a body for a URL, or null for anything else (a missing sitemap is common). */
   private Future<FetchResult> fetch(String url, boolean obeyRobots) {
     JsonObject req = new JsonObject().put("url", url).put("obeyRobots", obeyRobots);
-    return vertx.eventBus().<JsonObject>request(Bus.FETCH, req, fetchDelivery)
+    return MemberRouter.<JsonObject>request(vertx, Bus.FETCH, req, fetchDelivery)
         .map(m -> FetchResult.from(m.body()))
         .map(r -> r.status() / 100 == 2 && r.body() != null && r.body().length() > 0 ? r : null)
         .otherwise(err -> {

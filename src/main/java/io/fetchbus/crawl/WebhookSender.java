@@ -1,7 +1,7 @@
 package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.NodeLocal;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
@@ -120,7 +120,7 @@ final class WebhookSender {
     this.settings = settings;
     this.storeDelivery = storeDelivery;
     // The poster gives up at timeoutMs; the bus waits a little longer, so that its answer is the one we see.
-    this.deliverDelivery = NodeLocal.options(vertx, Bus.WEBHOOK_DELIVER, new DeliveryOptions().setSendTimeout(settings.timeoutMs() + 5_000));
+    this.deliverDelivery = new DeliveryOptions().setSendTimeout(settings.timeoutMs() + 5_000);
   }
 
   /** Registers this node's {@link Bus#WEBHOOK_STATS} and {@link Bus#CRAWL_ENDED} consumers. */
@@ -130,10 +130,12 @@ final class WebhookSender {
         // The first Mac.getInstance loads the JCA providers, which can take a noticeable while: on a worker, now.
         vertx.executeBlocking(() -> hmacSha256Hex("warm-up", "warm-up"), false),
         bus.<JsonObject>consumer(Bus.WEBHOOK_STATS, msg -> msg.reply(stats())).completion(),
+        // The store waits for this answer, and sends the end to another crawl node if none comes.
         bus.<JsonObject>consumer(Bus.CRAWL_ENDED, msg -> {
           if (msg.body() != null) {
             changed(msg.body(), false);
           }
+          msg.reply(new JsonObject());
         }).completion()).mapEmpty();
   }
 
@@ -149,16 +151,19 @@ final class WebhookSender {
       default -> null;
     };
     if (event != null) {
-      emit(j.id(), event, job);
+      // An event a job has once has an id made of the job and the event: should two nodes send it (the end of a
+      // cancelled job, sent again to another node after the first froze, and woke), a receiver drops the second.
+      emit(j.id(), event, job, UUID.nameUUIDFromBytes((j.id() + "/" + event + "/" + j.status())
+          .getBytes(StandardCharsets.UTF_8)).toString());
     }
   }
 
   /** A page of the job was stored: its record, without the body. */
   void page(String jobId, JsonObject page) {
-    emit(jobId, "page", page);
+    emit(jobId, "page", page, UUID.randomUUID().toString());
   }
 
-  private void emit(String jobId, String event, JsonObject data) {
+  private void emit(String jobId, String event, JsonObject data, String id) {
     String at = Instant.now().toString();
     hook(jobId).onSuccess(hook -> {
       if (hook == null || !hook.events().contains(event)) {
@@ -168,7 +173,6 @@ final class WebhookSender {
         drop(jobId, event);
         return;
       }
-      String id = UUID.randomUUID().toString();
       String body = new JsonObject().put("id", id).put("event", event).put("jobId", jobId).put("kind", hook.kind())
           .put("occurredAt", at).put("data", data).encode();
       pending++;
@@ -180,7 +184,7 @@ final class WebhookSender {
   private Future<Hook> hook(String jobId) {
     Future<Hook> hook = hooks.get(jobId);
     if (hook == null) {
-      hook = vertx.eventBus().<JsonObject>request(Bus.JOBS_WEBHOOK, new JsonObject().put("id", jobId), storeDelivery)
+      hook = MemberRouter.<JsonObject>request(vertx, Bus.JOBS_WEBHOOK, new JsonObject().put("id", jobId), storeDelivery)
           .map(msg -> Hook.from(msg.body()));
       hooks.put(jobId, hook);
       hook.onFailure(err -> hooks.remove(jobId));
@@ -225,7 +229,7 @@ final class WebhookSender {
     attempts++;
     d.attempts++;
     WebhookDelivery post = new WebhookDelivery(d.hook.url(), headers(d), d.body, settings.timeoutMs());
-    vertx.eventBus().<JsonObject>request(Bus.WEBHOOK_DELIVER, post.toJson(), deliverDelivery).onComplete(ar -> {
+    MemberRouter.<JsonObject>request(vertx, Bus.WEBHOOK_DELIVER, post.toJson(), deliverDelivery).onComplete(ar -> {
       inFlight--;
       busy.computeIfPresent(d.hook.target(), (t, n) -> n == 1 ? null : n - 1);
       int status = ar.succeeded() ? ar.result().body().getInteger("status") : Failures.status(ar.cause());

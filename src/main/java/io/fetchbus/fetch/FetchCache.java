@@ -6,6 +6,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.SingleFlight;
+import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -73,6 +74,21 @@ final class FetchCache implements Shareable, Meters.CacheStats {
     SingleFlight.Flight<FetchResult> flight = inFlight.run(key, context, fetch, result -> results.put(key, result));
     (flight.joined() ? joins : misses).increment();
     return flight.joined() ? flight.result().map(r -> r.withFromCache(true)) : flight.result();
+  }
+
+  /**
+   * The page fetched from {@code url} was deleted: its copy here goes too, so that the next fetch of it goes upstream
+   * (both copies, with and without robots.txt; a URL that does not parse was never cached).
+   */
+  void forget(String url) {
+    String key;
+    try {
+      key = WebUrl.parse("url", url).key();
+    } catch (RuntimeException e) {
+      return;
+    }
+    results.invalidate(key);
+    results.invalidate(key + " (robots ignored)");
   }
 
   JsonObject stats() {

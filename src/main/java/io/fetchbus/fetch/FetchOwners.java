@@ -34,6 +34,14 @@ import org.slf4j.LoggerFactory;
  * Hazelcast does the membership of the cluster; the heartbeats only say which nodes are fetching right now (a node
  * whose event loops stall stops beating, and its origins move). A node alone is the owner of everything.
  * <p>
+ * A split cluster is two (or more) clusters on one database, each with its own heartbeats: each half would own
+ * every origin. While the split check of a store node of this half reports nodes outside it ({@link Bus#CLUSTER_SPLIT},
+ * within the last three {@code cluster.splitCheckMs}), the owner of an origin is hashed the same way over the
+ * <em>owners</em> that check reports instead: the fetch nodes the database sees working, in either half, the same
+ * list for both. An origin whose owner is in this half (this node, or a node it hears) is fetched there, with the
+ * whole per-host limit; one whose owner is in the other half is not fetched here at all ({@link #ownerOf} is null).
+ * When the split heals, the checks report nobody outside, and ownership is the heartbeats' again.
+ * <p>
  * State is plain data behind this object's lock, never held for I/O. The heartbeat timer and consumer run on the
  * context of the first fetch verticle that starts; every fetch verticle of a node is deployed and undeployed
  * together.
@@ -50,16 +58,25 @@ final class FetchOwners implements Shareable {
   private final Map<String, Long> lastSeen = new HashMap<>();
   /** Callbacks of requests forwarded to a node, run if it leaves the view before they are answered. */
   private final Map<String, List<Runnable>> departures = new HashMap<>();
+  /** The owners in a split, as each store node of this half last reported them, and when. */
+  private final Map<String, SplitReport> splitReports = new HashMap<>();
+  private final long splitReportMs;
   private int users;
   private Future<Void> started;
   private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> splitConsumer;
+
+  private record SplitReport(long at, List<String> owners) {}
   private long timer = -1;
 
-  private FetchOwners(Vertx vertx, String self, long heartbeatMs, long nodeTimeoutMs, HostLimiter limiter) {
+  private FetchOwners(Vertx vertx, String self, long heartbeatMs, long nodeTimeoutMs, long splitCheckMs,
+                      HostLimiter limiter) {
     this.vertx = vertx;
     this.self = self;
     this.heartbeatMs = heartbeatMs;
     this.nodeTimeoutMs = nodeTimeoutMs;
+    // A report stands for three checks: one lost or late changes nothing, a store node that died stops counting.
+    this.splitReportMs = 3 * Math.max(0, splitCheckMs);
     this.limiter = limiter;
   }
 
@@ -67,13 +84,14 @@ final class FetchOwners implements Shareable {
     JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
     long heartbeatMs = cluster.getLong("heartbeatMs", 1_000L);
     long nodeTimeoutMs = cluster.getLong("nodeTimeoutMs", 3_000L);
+    long splitCheckMs = cluster.getLong("splitCheckMs", 5_000L);
     if (heartbeatMs <= 0 || nodeTimeoutMs <= heartbeatMs) {
       throw new IllegalArgumentException("cluster.heartbeatMs must be positive and below cluster.nodeTimeoutMs");
     }
     Object id = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
     String self = id instanceof String s ? s : UUID.randomUUID().toString();
     return vertx.sharedData().<String, FetchOwners>getLocalMap("fetchbus.fetch").computeIfAbsent("owners",
-        k -> new FetchOwners(vertx, self, heartbeatMs, nodeTimeoutMs, limiter));
+        k -> new FetchOwners(vertx, self, heartbeatMs, nodeTimeoutMs, splitCheckMs, limiter));
   }
 
   String self() {
@@ -89,11 +107,12 @@ final class FetchOwners implements Shareable {
     users++;
     if (started == null) {
       consumer = vertx.eventBus().consumer(Bus.FETCH_NODES, this::heard);
+      splitConsumer = vertx.eventBus().consumer(Bus.CLUSTER_SPLIT, this::splitReported);
       timer = vertx.setPeriodic(heartbeatMs, t -> {
         expire();
         beat();
       });
-      started = consumer.completion()
+      started = Future.all(consumer.completion(), splitConsumer.completion()).<Void>mapEmpty()
           .onSuccess(v -> beat())
           .compose(v -> vertx.isClustered() ? vertx.timer(heartbeatMs + 100).<Void>mapEmpty() : Future.<Void>succeededFuture());
     }
@@ -110,14 +129,23 @@ final class FetchOwners implements Shareable {
       started = null;
       vertx.cancelTimer(timer);
       toClose = consumer;
+      splitConsumer.unregister();
     }
     // Unregistered first, so that this node's own consumer is not handed its farewell while it goes away.
     return toClose.unregister().onComplete(v ->
         vertx.eventBus().publish(Bus.FETCH_NODES, new JsonObject().put("node", self).put("leaving", true)));
   }
 
-  /** The node that fetches {@code origin}: this one, or one of the live fetch nodes it hears. */
+  /**
+   * The node that fetches {@code origin}: this one, or one of the live fetch nodes it hears; null during a split when
+   * its owner is a node outside this half, and the origin must not be fetched here.
+   */
   synchronized String ownerOf(String origin) {
+    List<String> splitOwners = splitOwners();
+    if (splitOwners != null) {
+      String owner = Rendezvous.owner(origin, splitOwners);
+      return owner.equals(self) || lastSeen.containsKey(owner) ? owner : null;
+    }
     if (lastSeen.isEmpty()) {
       return self;
     }
@@ -192,6 +220,42 @@ final class FetchOwners implements Shareable {
             Failures.reply(msg, err);
           }
         });
+  }
+
+  /**
+   * Under the lock: the owners in a split, as the store node with the smallest id reported them within the last three
+   * checks (so that every node of a half takes the same list); null when none reported a split.
+   */
+  private List<String> splitOwners() {
+    long oldest = System.currentTimeMillis() - splitReportMs;
+    splitReports.values().removeIf(r -> r.at() < oldest);
+    return splitReports.isEmpty() ? null : splitReports.get(splitReports.keySet().stream().sorted().findFirst().get()).owners();
+  }
+
+  /** A store node's split check: owners while it sees a split, none when it does not (its report is withdrawn). */
+  private void splitReported(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    String node = body == null ? null : body.getString("node");
+    if (node == null || splitReportMs == 0) {
+      return;
+    }
+    List<String> owners = new ArrayList<>();
+    body.getJsonArray("owners", new io.vertx.core.json.JsonArray()).forEach(o -> owners.add(String.valueOf(o)));
+    boolean changed;
+    synchronized (this) {
+      SplitReport before = owners.isEmpty() ? splitReports.remove(node)
+          : splitReports.put(node, new SplitReport(System.currentTimeMillis(), List.copyOf(owners)));
+      boolean wasSplit = before != null;
+      changed = wasSplit == owners.isEmpty() || (wasSplit && !before.owners().equals(owners));
+    }
+    if (changed) {
+      if (owners.isEmpty()) {
+        LOG.info("the split check of node {} sees no split: the origins are owned as the heartbeats say", node);
+      } else {
+        LOG.warn("the split check of node {} sees a split: each origin is owned by one of {} (by hash), whichever half "
+            + "it is in; this node fetches only those its half owns", node, String.join(", ", owners));
+      }
+    }
   }
 
   /** The live fetch nodes this node hears, itself excluded. */

@@ -1,6 +1,7 @@
 package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
@@ -13,6 +14,7 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -31,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * In a cluster, each origin belongs to one fetch node ({@link FetchOwners}): a request for an origin another node
  * owns is forwarded to it ({@link Bus#fetchNode}) and its answer relayed, so the owner's limiter keeps the per-host
  * limits for the whole cluster. If the owner is gone (no handler, or it leaves the view while the request waits),
- * this node serves the request itself.
+ * this node serves the request itself. During a split, an origin the other half owns is not fetched here (503).
  */
 public final class FetchVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FetchVerticle.class);
@@ -93,6 +95,13 @@ public final class FetchVerticle extends VerticleBase {
         .compose(own -> Future.all(
             vertx.eventBus().<JsonObject>consumer(Bus.fetchNode(owners.self()), this::serveForwarded).completion(),
             vertx.eventBus().<JsonObject>consumer(Bus.WEBHOOK_DELIVER, this::deliver).completion(),
+            vertx.eventBus().<JsonObject>consumer(Bus.PAGES_DELETED, msg -> {
+              for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
+                if (gone instanceof JsonObject page && page.getString("url") != null) {
+                  cache.forget(page.getString("url"));
+                }
+              }
+            }).completion(),
             vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
                 msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion()))
         // Requests are taken once this node knows the other fetch nodes, so it does not fetch origins it does not own.
@@ -110,9 +119,14 @@ public final class FetchVerticle extends VerticleBase {
     if (req == null) {
       return;
     }
-    String owner = owners.ownerOf(HttpFetcher.origin(req.url()));
-    if (owner.equals(owners.self()) || msg.headers().contains(Bus.FORWARDED)) {
+    String origin = HttpFetcher.origin(req.url());
+    String owner = owners.ownerOf(origin);
+    if (msg.headers().contains(Bus.FORWARDED) || owners.self().equals(owner)) {
       serve(msg, req);
+    } else if (owner == null) {
+      // A split: the other half fetches this origin now, and both doing so would double its per-host limit.
+      Failures.reply(msg, Failure.UNAVAILABLE.exception("the cluster is split, and " + origin + " is fetched by a "
+          + "node outside this part of it until the split heals; retry later"));
     } else {
       owners.forward(msg, owner, settings.timeoutMs() + FORWARD_MARGIN_MS, context, () -> serve(msg, req));
     }

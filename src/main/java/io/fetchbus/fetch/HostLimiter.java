@@ -1,6 +1,5 @@
 package io.fetchbus.fetch;
 
-import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -49,17 +48,6 @@ final class HostLimiter implements Shareable {
     this.maxQueued = maxQueued;
   }
 
-  /**
-   * This node's share of an origin's limit: all of it, unless nodes outside this cluster use its database
-   * ({@link Bus#NODE_OUTSIDE}, a split above all), in which case each of them may own the origin too, and the limit
-   * is divided among this node and them (at least 1 each, so a limit of 1 can still be doubled).
-   */
-  private int shareOf(int perHost) {
-    Object outside = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_OUTSIDE);
-    int others = outside instanceof String ids && !ids.isEmpty() ? ids.split(",").length : 0;
-    return Math.max(1, perHost / (1 + others));
-  }
-
   static HostLimiter shared(Vertx vertx, FetchSettings s) {
     return vertx.sharedData().<String, HostLimiter>getLocalMap("fetchbus.fetch").computeIfAbsent("limiter",
         k -> new HostLimiter(vertx, s.maxInFlight(), s.perHostQueue(), s.maxQueued()));
@@ -72,7 +60,8 @@ final class HostLimiter implements Shareable {
    */
   Future<Permit> acquire(String origin, int perHost, long delayMs, Context context) {
     Promise<Permit> promise = Promise.promise();
-    Waiter waiter = new Waiter(shareOf(perHost), Math.max(0, delayMs), promise, context);
+    // The whole limit: one node fetches each origin, in a split too (FetchOwners).
+    Waiter waiter = new Waiter(perHost, Math.max(0, delayMs), promise, context);
     String refusal;
     synchronized (this) {
       sweepNowAndThen();

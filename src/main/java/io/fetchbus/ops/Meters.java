@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -155,6 +156,18 @@ public final class Meters implements Shareable {
 
   /** The search index's lag, measured by the indexer every second. */
   /** Sets {@code fetchbus.cluster.outside.nodes}. */
+  /**
+   * Clustered: the members whose circuit is open now ({@code fetchbus_cluster_open_circuits}), and the requests sent
+   * to a second member after the first did not answer or had no handler ({@code fetchbus_cluster_rerouted_requests_total}).
+   */
+  public void memberRouting(IntSupplier openCircuits, LongSupplier rerouted) {
+    Gauge.builder("fetchbus.cluster.open.circuits", openCircuits, IntSupplier::getAsInt)
+        .description("Cluster members this node sends nothing to now: they did not answer a request in time").register(registry);
+    FunctionCounter.builder("fetchbus.cluster.rerouted.requests", rerouted, LongSupplier::getAsLong)
+        .description("Requests sent to another member after the first did not answer in time or had no handler")
+        .register(registry);
+  }
+
   public void outsideNodes(int n) {
     outsideNodes.set(n);
   }

@@ -3,8 +3,11 @@ package io.fetchbus.store;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,6 +21,8 @@ import java.time.OffsetDateTime;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Crawl and batch jobs: creating them with their seeds, reading, listing and cancelling them. */
 final class Jobs {
@@ -25,12 +30,18 @@ final class Jobs {
       CrawlJob.CANCELLED, CrawlJob.FAILED);
   private static final int MAX_LIST = 100;
 
+  private static final Logger LOG = LoggerFactory.getLogger(Jobs.class);
+  /** How long a crawl node has to take a job's end before another is told. */
+  private static final long ENDED_TIMEOUT_MS = 5_000;
+
   private final Pool pool;
+  private final Vertx vertx;
   private final EventBus bus;
 
-  Jobs(Pool pool, EventBus bus) {
+  Jobs(Pool pool, Vertx vertx) {
     this.pool = pool;
-    this.bus = bus;
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
   }
 
   /**
@@ -176,7 +187,8 @@ final class Jobs {
 
   /**
    * Ends a queued or running job: what is still queued is skipped, in-flight fetches may still finish. Progress
-   * is published; one crawl verticle is told ({@link Bus#CRAWL_ENDED}), to send the job's final webhook.
+   * is published; one crawl verticle is told ({@link Bus#CRAWL_ENDED}), to send the job's final webhook: this node's
+   * own if it runs the crawl role, else one of a live crawl member, another if that one does not answer.
    */
   Future<JsonObject> cancel(JsonObject req) {
     String id = jobId(req);
@@ -187,7 +199,9 @@ final class Jobs {
         .compose(cancelled -> get(id).onSuccess(job -> {
           if (Boolean.TRUE.equals(cancelled)) {
             bus.publish(Bus.CRAWL_PROGRESS, job);
-            bus.send(Bus.CRAWL_ENDED, job);
+            MemberRouter.request(vertx, Bus.CRAWL_ENDED, job, new DeliveryOptions().setSendTimeout(ENDED_TIMEOUT_MS))
+                .onFailure(err -> LOG.warn("no crawl node took the end of job {} ({}): its final webhook is not sent",
+                    id, err.getMessage()));
           }
         }));
   }

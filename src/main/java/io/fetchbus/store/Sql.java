@@ -16,12 +16,18 @@ final class Sql {
       """;
 
   /**
-   * The nodes connected to this database: every store connection is named {@code fetchbus/<node id>} (see
-   * {@link SplitWatch}).
+   * The nodes connected to this database: every store connection is named {@code fetchbus/<node id>}, followed by
+   * {@code /fetch} on a node that runs the fetch role (see {@link SplitWatch}); whether each node fetches, and whether
+   * one of its connections was used within the last $1 ms (every store node queries at least once a second, a
+   * frozen one not at all).
    */
   static final String CONNECTED_NODES = """
-      SELECT DISTINCT substr(application_name, 10) AS node FROM pg_stat_activity
+      SELECT split_part(application_name, '/', 2) AS node,
+             bool_or(split_part(application_name, '/', 3) = 'fetch') AS fetches,
+             max(coalesce(state_change, backend_start)) > now() - $1::bigint * interval '1 millisecond' AS working
+      FROM pg_stat_activity
       WHERE datname = current_database() AND starts_with(application_name, 'fetchbus/')
+      GROUP BY 1
       """;
 
   static final String PAGE_COLUMNS = "id, fetch_id::text AS fetch_id, url, final_url, host, status, content_type, "

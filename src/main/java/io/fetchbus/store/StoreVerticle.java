@@ -74,9 +74,9 @@ public final class StoreVerticle extends VerticleBase {
     StoreSettings settings = StoreSettings.from(config());
     connect = PgConnectOptions.fromUri(settings.url());
     // Named after the node, so that a node outside this cluster that uses the database shows (SplitWatch).
-    Object node = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
-    if (node instanceof String id) {
-      connect.addProperty("application_name", SplitWatch.APPLICATION_PREFIX + id);
+    String name = SplitWatch.applicationName(vertx);
+    if (name != null) {
+      connect.addProperty("application_name", name);
     }
     pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(settings.poolSize()).setMaxWaitQueueSize(settings.maxWaitQueue())
@@ -87,7 +87,7 @@ public final class StoreVerticle extends VerticleBase {
         .build();
     var bus = vertx.eventBus();
     long splitCheckMs = config().getJsonObject("cluster", new JsonObject()).getLong("splitCheckMs", 5_000L);
-    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx)) != null) {
+    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx, splitCheckMs)) != null) {
       splitTimer = vertx.setPeriodic(splitCheckMs, t -> {
         if (ready) {
           splitWatch.check(pool);
@@ -104,7 +104,7 @@ public final class StoreVerticle extends VerticleBase {
     // Half the pool writes pages (group commit), the rest stays free for reads and the crawl.
     writer = new PageWriter(pool, Meters.of(vertx), WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
     extraction = Extraction.shared(vertx, config());
-    Jobs jobs = new Jobs(pool, bus);
+    Jobs jobs = new Jobs(pool, vertx);
     SearchSettings search = SearchSettings.from(config());
     Frontier frontier = new Frontier(pool, bus, Meters.of(vertx), search.enabled());
     if (search.enabled()) {

@@ -104,6 +104,32 @@ class DeletionTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a fetched page deleted is gone from the fetch cache and the hot records too: the same fetch with "
+      + "maxAgeSeconds goes upstream again and stores a new page")
+  void deletedFetchGoesUpstreamAgain(VertxTestContext ctx) {
+    JsonObject fetch = new JsonObject().put("maxAgeSeconds", 3600);
+    TestSite.start(vertx, 5)
+        .compose(site -> Fetchbus.fresh(vertx, new JsonObject()).compose(f -> {
+          fb = f;
+          fetch.put("url", site.url("/p/1"));
+          return fb.postFetch(fetch)
+              .compose(first -> fb.postFetch(fetch).compose(cached -> fb.http.delete("/v1/pages/"
+                      + first.bodyAsJsonObject().getLong("id")).send()
+                  .compose(deleted -> fb.postFetch(fetch)).map(again -> {
+                    ctx.verify(() -> {
+                      assertThat(first.statusCode()).isEqualTo(201);
+                      assertThat(cached.statusCode()).as("answered from memory").isEqualTo(200);
+                      assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(201);
+                      assertThat(again.bodyAsJsonObject().getLong("id")).isNotEqualTo(first.bodyAsJsonObject().getLong("id"));
+                      assertThat(site.hits("/p/1")).as("fetched upstream twice").isEqualTo(2);
+                    });
+                    return null;
+                  })));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("retention: pages older than pagesDays and failures older than failedDays go in the background, "
       + "the newer stay, and the metric counts them")
   void retention(VertxTestContext ctx) {

@@ -86,10 +86,14 @@ class DatabaseFaultsTest extends TestBase {
 
   /** The service on the private server, with the store timeout and the lease of the case. */
   private Future<Fetchbus> deploy(long leaseMs) {
+    return deploy(leaseMs, new JsonObject());
+  }
+
+  private Future<Fetchbus> deploy(long leaseMs, JsonObject crawl) {
     return Fetchbus.deploy(vertx, CrawlTest.config().mergeIn(new JsonObject()
         .put("pg", new JsonObject().put("url", db.url()).put("connectTimeoutMs", 1_000).put("acquireTimeoutMs", 1_000)
             .put("requestTimeoutMs", STORE_TIMEOUT_MS))
-        .put("crawl", new JsonObject().put("leaseMs", leaseMs).put("maxAttempts", 3)), true))
+        .put("crawl", crawl.copy().put("leaseMs", leaseMs).put("maxAttempts", 3)), true))
         .onSuccess(f -> fb = f);
   }
 
@@ -270,15 +274,22 @@ class DatabaseFaultsTest extends TestBase {
     long start = System.nanoTime();
     long[] unlockedAt = {0};
     site.hold();
-    deploy(DEFAULT_LEASE_MS)
+    // One fetch per host at a time: while one is held, claims pass the site's host by, and its other links wait.
+    deploy(DEFAULT_LEASE_MS, new JsonObject().put("perHostInFlight", 1))
         .compose(f -> Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
-        // The seed's fetch is held: nothing is queued yet, and the seed's host row exists.
-        .compose(id -> Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1)).map(id))
+        .compose(id -> Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1))
+            .compose(v -> {
+              site.release();
+              site.hold(); // the seed is stored; one of its links is fetched and held, the others are queued
+              return Poll.until(vertx, () -> db.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'queued'")
+                  .map(queued -> queued > 0 && site.heldCount() == 1));
+            })
+            .map(id))
         .compose(id -> PgConnection.connect(vertx, db.connectOptions()).compose(admin -> admin.begin()
             // The lock stops the next claim at its update of the job's hosts, after it leased its entries.
             .compose(tx -> admin.query("SELECT 1 FROM crawl_hosts WHERE job_id = '" + id + "' FOR UPDATE").execute()
                 .compose(locked -> {
-                  site.release(); // the seed is stored with its links: they are queued, and a claim leases them
+                  site.release(); // the held page is stored: the host is free, and a claim leases a queued link
                   return Poll.until(vertx, () -> db.count(vertx, "SELECT count(*) FROM pg_stat_activity "
                       + "WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE crawl_hosts%' "
                       + "AND now() - query_start > make_interval(secs => " + 2 * STORE_TIMEOUT_MS / 1000.0 + ")")

@@ -2,7 +2,6 @@ package io.fetchbus.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.support.TestVertx;
 import io.vertx.core.Context;
@@ -49,35 +48,6 @@ class HostLimiterTest {
         assertThat(order).containsExactly("a", "b", "a", "a");
         assertThat(limiter.inFlight()).isZero();
         ctx.completeNow();
-      })));
-    });
-  }
-
-  @Test
-  @DisplayName("while nodes outside the cluster use its database (a split), a node takes its share of an origin's "
-      + "limit only, and all of it again once they are gone")
-  void limitSharedDuringASplit(VertxTestContext ctx) {
-    HostLimiter limiter = new HostLimiter(vertx, 100, 10, 100);
-    Context context = vertx.getOrCreateContext();
-    context.runOnContext(v -> {
-      vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_OUTSIDE, "node-b");
-      Future<HostLimiter.Permit> first = limiter.acquire("a", 4, 0, context);
-      Future<HostLimiter.Permit> second = limiter.acquire("a", 4, 0, context);
-      Future<HostLimiter.Permit> third = limiter.acquire("a", 4, 0, context);
-      vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_OUTSIDE, "node-b,node-c,node-d,node-e");
-      Future<HostLimiter.Permit> single = limiter.acquire("b", 2, 0, context);
-      Future<HostLimiter.Permit> singleWaits = limiter.acquire("b", 2, 0, context);
-      vertx.sharedData().getLocalMap(Bus.NODE_INFO).remove(Bus.NODE_OUTSIDE);
-      Future<HostLimiter.Permit> whole = limiter.acquire("c", 2, 0, context);
-      Future<HostLimiter.Permit> wholeToo = limiter.acquire("c", 2, 0, context);
-      // Slots are handed over on the context, in order: once these have theirs, any other handed out has it too.
-      Future.all(first, second, single, whole, wholeToo).onComplete(ctx.succeeding(all -> context.runOnContext(x -> {
-        ctx.verify(() -> {
-          assertThat(third.isComplete()).as("the third of 4 with one node outside waits").isFalse();
-          assertThat(singleWaits.isComplete()).as("the second of 2 with four nodes outside waits").isFalse();
-        });
-        first.result().release();
-        third.onComplete(ctx.succeeding(p -> ctx.completeNow()));
       })));
     });
   }
