@@ -115,6 +115,11 @@ public final class Fetchbus extends VertxApplication implements VertxApplication
   }
 
   @Override
+  public void afterFailureToStopVertx(HookContext context, Throwable t) {
+    LogFormat.flushAccessLog();
+  }
+
+  @Override
   public VertxBuilder createVertxBuilder(VertxOptions options) {
     JsonObject config = configNow();
     VertxBuilder builder = Metrics.vertxBuilder(options, config == null

@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiVerticle extends VerticleBase {
   private static final Pattern EVENT_STREAM = Pattern.compile("/v1/(crawls|batches)/[^/]+/events");
+  private static final Pattern EXPORT = Pattern.compile("/v1/(crawls|batches)/[^/]+/export");
   private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
   /** This node's API facts, in its local shared map {@link #API}: {@link #ROUTES}, the routes it serves. */
   static final String API = "fetchbus.api";
@@ -123,6 +124,7 @@ public final class ApiVerticle extends VerticleBase {
         // gzip or deflate when the client's Accept-Encoding allows it (exports, listings with content); answers
         // under 1 KiB are not worth it. A client that does not ask gets them as they are.
         .setCompressionSupported(true)
+        .setCompressionLevel(1) // on the event loop: the fastest level, most of the gain on JSON
         .setCompressionContentSizeThreshold(1024));
     return server.requestHandler(router).listen()
         .onSuccess(s -> vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_HTTP_PORT, s.actualPort()));
@@ -138,10 +140,11 @@ public final class ApiVerticle extends VerticleBase {
     RouterBuilder builder = RouterBuilder.create(vertx, contract.openapi());
     builder.rootHandler(new RequestLog());
     // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
-    // Event streams are meant to stay open: they end with their job, or when the client leaves.
+    // Event streams and exports are meant to stay open: they end with their job or their last page, or when the
+    // client leaves (an export also waits for its reader, which the deadline must not cut).
     TimeoutHandler timeout = TimeoutHandler.create(fetchTimeoutMs + 15_000);
     builder.rootHandler(ctx -> {
-      if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches()) {
+      if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches() || EXPORT.matcher(ctx.normalizedPath()).matches()) {
         ctx.next();
       } else {
         timeout.handle(ctx);
@@ -171,7 +174,7 @@ public final class ApiVerticle extends VerticleBase {
     }
     new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds).mount(builder);
     new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
-        config().getJsonObject("crawl", new JsonObject()).getLong("leaseMs", 60_000L), PageRoutes::jsonBody).mount(builder);
+        fetchTimeoutMs, PageRoutes::jsonBody).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));

@@ -26,11 +26,11 @@ final class CrawlRoutes {
   private final Function<RoutingContext, JsonObject> jsonBody;
   private final JobEvents events;
   private final JobExport export;
-  private final long leaseMs;
+  private final long fetchTimeoutMs;
 
-  CrawlRoutes(Vertx vertx, long storeTimeoutMs, long leaseMs, Function<RoutingContext, JsonObject> jsonBody) {
+  CrawlRoutes(Vertx vertx, long storeTimeoutMs, long fetchTimeoutMs, Function<RoutingContext, JsonObject> jsonBody) {
     this.vertx = vertx;
-    this.leaseMs = leaseMs;
+    this.fetchTimeoutMs = fetchTimeoutMs;
     this.events = new JobEvents(vertx, storeTimeoutMs);
     this.delivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
     this.export = new JobExport(vertx, delivery);
@@ -90,21 +90,23 @@ final class CrawlRoutes {
     request(ctx, Bus.CRAWL_STATUS, new JsonObject().put("id", ctx.pathParam("id"))).onSuccess(job -> ctx.json(job));
   }
 
-  /** Cancels the job; with {@code pages=true}, deletes the pages it stored too, and says how many. */
+  /**
+   * Cancels the job; with {@code pages=true}, deletes the pages it stored too, and says how many. The store goes on
+   * deleting until the fetches in flight at the cancel have ended (each within {@code fetch.timeoutMs}), and answers
+   * before the request's own deadline ({@code fetch.timeoutMs} + 15 s).
+   */
   private void cancel(RoutingContext ctx) {
     Future<JsonObject> cancelled = request(ctx, Bus.CRAWL_CANCEL, new JsonObject().put("id", ctx.pathParam("id")));
     if (!"true".equals(ctx.queryParams().get("pages"))) {
       cancelled.onSuccess(job -> ctx.json(job));
       return;
     }
-    // The store deletes in batches, then again until the fetches in flight at the cancel have ended (within a lease).
-    DeliveryOptions deleting = new DeliveryOptions(delivery).setSendTimeout(delivery.getSendTimeout() + leaseMs);
-    cancelled.compose(job -> MemberRouter.<JsonObject>request(vertx, Bus.PAGES_DELETE,
-                new JsonObject().put("jobId", job.getString("id")), deleting
-                    .addHeader(Bus.REQUEST_ID, ctx.<String>get(RequestLog.REQUEST_ID)))
-            .map(deleted -> job.put("deletedPages", deleted.body().getInteger("deleted"))))
-        .onSuccess(job -> ctx.json(job))
-        .onFailure(ctx::fail);
+    DeliveryOptions deleting = new DeliveryOptions(delivery).setSendTimeout(fetchTimeoutMs + 12_000)
+        .addHeader(Bus.REQUEST_ID, ctx.<String>get(RequestLog.REQUEST_ID));
+    cancelled.onSuccess(job -> MemberRouter.<JsonObject>request(vertx, Bus.PAGES_DELETE,
+            new JsonObject().put("jobId", job.getString("id")).put("settleMs", fetchTimeoutMs + 5_000), deleting)
+        .onSuccess(deleted -> ctx.json(job.put("deletedPages", deleted.body().getInteger("deleted"))))
+        .onFailure(ctx::fail));
   }
 
   /** The pages the job stored, newest first; 404 for an unknown job rather than an empty list. */

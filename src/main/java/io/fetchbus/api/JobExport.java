@@ -100,8 +100,8 @@ final class JobExport {
   }
 
   /**
-   * Before the first line, a failure is an ordinary problem answer. After it, the status is sent: the connection is
-   * closed without the chunked body's end, which every HTTP client reports as a cut answer, never as a whole one.
+   * Before the first line, a failure is an ordinary problem answer. After it, the status is sent: the answer is reset,
+   * without the chunked body's end, which every HTTP client reports as a cut answer, never as a whole one.
    */
   private void fail(RoutingContext ctx, Throwable err) {
     if (!ctx.response().headWritten()) {
@@ -109,7 +109,7 @@ final class JobExport {
       return;
     }
     LOG.warn("export cut short after its first lines: {}", err.getMessage());
-    ctx.request().connection().close();
+    ctx.response().reset(); // HTTP/1.1: the connection closes; HTTP/2: this stream only
   }
 
   private Future<JsonObject> request(RoutingContext ctx, String address, JsonObject body) {

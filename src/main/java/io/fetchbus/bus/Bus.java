@@ -203,7 +203,8 @@ public final class Bus {
       Map.entry(EXTRACT, "extract"),
       Map.entry(PAGES_SAVE, "store"), Map.entry(PAGES_GET, "store"), Map.entry(PAGES_CONTENT, "store"),
       Map.entry(PAGES_REVALIDATED, "store"), Map.entry(PAGES_FIND, "store"), Map.entry(PAGES_SEARCH, "store"),
-      Map.entry(PAGES_DELETE, "store"), Map.entry(STORE_PING, "store"), Map.entry(JOBS_CREATE, "store"), Map.entry(JOBS_WEBHOOK, "store"),
+      Map.entry(PAGES_DELETE, "store"), Map.entry(STORE_PING, "store"), Map.entry(JOBS_CREATE, "store"),
+      Map.entry(JOBS_WEBHOOK, "store"),
       Map.entry(CRAWL_STATUS, "store"), Map.entry(CRAWL_LIST, "store"), Map.entry(CRAWL_CANCEL, "store"),
       Map.entry(CRAWL_ERRORS, "store"), Map.entry(FRONTIER_CLAIM, "store"),
       Map.entry(FRONTIER_COMPLETE, "store"), Map.entry(FRONTIER_RETRY, "store"),
@@ -221,18 +222,20 @@ public final class Bus {
    * <li>{@link #PAGES_REVALIDATED}: sets a page's fetch time to now again; {@link #CRAWL_CANCEL}: a job cancelled
    *     once stays so; {@link #CRAWL_ENDED}: its webhook event has a delivery id of the job's (see there);
    * <li>{@link #FRONTIER_RENEW}, {@link #FRONTIER_RELEASE}, {@link #FRONTIER_REAP}: extending, returning or
-   *     reaping leases twice finds nothing more the second time; {@link #PAGES_DELETE}: nor does deleting twice;
+   *     reaping leases twice finds nothing more the second time (but not a release with {@code "keep"}: a snapshot of
+   *     the sender's leases, which a late second try would apply to leases claimed since);
    * <li>{@link #PAGES_SAVE} with a {@code fetchId} (a fetched page): the store keeps one page per fetch id. Without
    *     one (a failed attempt recorded), a second save is a second row: not retried.
    * </ul>
    * Not retried: {@link #JOBS_CREATE} and {@link #CRAWL_SUBMIT} (a second job), {@link #FRONTIER_CLAIM} (leases
    * nobody would work until they expire), {@link #FRONTIER_COMPLETE} and {@link #FRONTIER_RETRY} (their lease token
    * fences them anyway, and the crawl writes them again itself until its lease ends), {@link #WEBHOOK_DELIVER} (the
-   * webhook sender counts its attempts and decides).
+   * webhook sender counts its attempts and decides), {@link #PAGES_DELETE} (a second try would find the pages gone
+   * and answer that there were none).
    */
   private static final Set<String> IDEMPOTENT = Set.of(FETCH, FETCH_CACHE_STATS, EXTRACT, PAGES_GET, PAGES_CONTENT,
       PAGES_FIND, PAGES_SEARCH, PAGES_REVALIDATED, STORE_PING, JOBS_WEBHOOK, CRAWL_STATUS, CRAWL_LIST, CRAWL_ERRORS,
-      CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP, PAGES_DELETE);
+      CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP);
 
   /** The role that serves {@code address}, or null for an address that is not a Fetchbus request/reply address. */
   public static String roleServing(String address) {
@@ -243,6 +246,9 @@ public final class Bus {
   public static boolean idempotent(String address, Object body) {
     if (address.equals(PAGES_SAVE)) {
       return body instanceof io.vertx.core.json.JsonObject page && page.getValue("fetchId") != null;
+    }
+    if (address.equals(FRONTIER_RELEASE)) {
+      return !(body instanceof io.vertx.core.json.JsonObject release) || release.getValue("keep") == null;
     }
     return IDEMPOTENT.contains(address);
   }

@@ -77,18 +77,19 @@ final class FetchCache implements Shareable, Meters.CacheStats {
   }
 
   /**
-   * The page fetched from {@code url} was deleted: its copy here goes too, so that the next fetch of it goes upstream
-   * (both copies, with and without robots.txt; a URL that does not parse was never cached).
+   * The page of the fetch {@code fetchId} of {@code url} was deleted: if that fetch is the copy held here, it goes
+   * too, so the next fetch of the URL goes upstream; a newer copy stays (a URL that does not parse was never cached).
    */
-  void forget(String url) {
+  void forget(String url, String fetchId) {
     String key;
     try {
       key = WebUrl.parse("url", url).key();
     } catch (RuntimeException e) {
       return;
     }
-    results.invalidate(key);
-    results.invalidate(key + " (robots ignored)");
+    for (String k : new String[] {key, key + " (robots ignored)"}) {
+      results.asMap().computeIfPresent(k, (kk, held) -> fetchId != null && fetchId.equals(held.fetchId()) ? null : held);
+    }
   }
 
   JsonObject stats() {

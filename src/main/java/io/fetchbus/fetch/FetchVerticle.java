@@ -98,7 +98,7 @@ public final class FetchVerticle extends VerticleBase {
             vertx.eventBus().<JsonObject>consumer(Bus.PAGES_DELETED, msg -> {
               for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
                 if (gone instanceof JsonObject page && page.getString("url") != null) {
-                  cache.forget(page.getString("url"));
+                  cache.forget(page.getString("url"), page.getString("fetchId"));
                 }
               }
             }).completion(),

@@ -40,9 +40,12 @@ final class Frontier {
   private final Meters meters;
   /** Whether pages go in with their search vector (search is on); see {@link PageRows#insertParams}. */
   private final boolean searchable;
+  /** What the crawl verticles wait for an answer (pg.requestTimeoutMs). */
+  private final long requestTimeoutMs;
 
-  Frontier(Pool pool, EventBus bus, Meters meters, boolean searchable) {
+  Frontier(Pool pool, EventBus bus, Meters meters, boolean searchable, long requestTimeoutMs) {
     this.pool = pool;
+    this.requestTimeoutMs = requestTimeoutMs;
     this.bus = bus;
     this.meters = meters;
     this.searchable = searchable;
@@ -260,7 +263,11 @@ final class Frontier {
         return Future.failedFuture(Failure.INVALID.exception("keep: must be lease tokens (UUIDs)"));
       }
       int maxAttempts = req.getInteger("maxAttempts", 3);
-      return perJob(owner, CrawlSql.RELEASE_UNKNOWN, jobId -> Tuple.of(owner, jobId, tokens, maxAttempts))
+      // Its "keep" is a snapshot of the sender's leases: should it commit after the sender gave up on it, it would
+      // take leases claimed since. So each transaction ends within the sender's wait, or not at all.
+      return pool.preparedQuery(CrawlSql.JOBS_WITH_LEASES).execute(Tuple.of(owner))
+          .compose(jobs -> eachJob(jobs, CrawlSql.RELEASE_UNKNOWN, jobId -> Tuple.of(owner, jobId, tokens, maxAttempts),
+              "SET LOCAL statement_timeout = " + Math.max(1, requestTimeoutMs / 2)))
           .map(n -> new JsonObject().put("released", n));
     }
     return perJob(owner, CrawlSql.RELEASE, jobId -> Tuple.of(owner, jobId))
@@ -281,10 +288,18 @@ final class Frontier {
 
   /** Runs {@code sql} for each job of {@code jobs} (rows with {@code job_id}), under its lock, one job at a time. */
   private Future<Integer> eachJob(RowSet<Row> jobs, String sql, java.util.function.Function<String, Tuple> params) {
+    return eachJob(jobs, sql, params, null);
+  }
+
+  /** The same, each transaction beginning with {@code setting} (a {@code SET LOCAL}) when it is not null. */
+  private Future<Integer> eachJob(RowSet<Row> jobs, String sql, java.util.function.Function<String, Tuple> params,
+                                  String setting) {
     Future<Integer> total = Future.succeededFuture(0);
     for (Row row : jobs) {
       String jobId = row.getString("job_id");
-      total = total.compose(sum -> pool.withTransaction(tx -> lockJob(tx, jobId)
+      total = total.compose(sum -> pool.withTransaction(tx -> (setting == null ? Future.succeededFuture()
+              : tx.query(setting).execute())
+          .compose(v -> lockJob(tx, jobId))
           .compose(v -> tx.preparedQuery(sql).execute(params.apply(jobId)))).map(rows -> sum + rows.rowCount()));
     }
     return total;

@@ -82,7 +82,8 @@ final class PageDeletion {
     return pool.preparedQuery(Sql.JOB_LEASED).execute(Tuple.of(jobId)).compose(rows -> {
       boolean leased = rows.size() > 0 && rows.iterator().next().getInteger("leased") > 0;
       if (!leased || System.currentTimeMillis() >= deadline) {
-        return Future.succeededFuture(0);
+        // A completion may have stored its page and ended its lease since the last pass: one more catches it.
+        return deletePagesOf(jobId);
       }
       return vertx.timer(SETTLE_POLL_MS).compose(t -> deletePagesOf(jobId))
           .compose(n -> settled(jobId, deadline).map(more -> n + more));

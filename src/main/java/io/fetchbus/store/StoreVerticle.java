@@ -106,7 +106,7 @@ public final class StoreVerticle extends VerticleBase {
     extraction = Extraction.shared(vertx, config());
     Jobs jobs = new Jobs(pool, vertx);
     SearchSettings search = SearchSettings.from(config());
-    Frontier frontier = new Frontier(pool, bus, Meters.of(vertx), search.enabled());
+    Frontier frontier = new Frontier(pool, bus, Meters.of(vertx), search.enabled(), settings.requestTimeoutMs());
     if (search.enabled()) {
       indexer = new SearchIndexer(vertx, pool, search, Meters.of(vertx), () -> ready);
       indexer.start();
@@ -273,9 +273,11 @@ public final class StoreVerticle extends VerticleBase {
   private Future<JsonObject> deletePages(JsonObject req) {
     if (req.getValue("jobId") != null) {
       String jobId = Jobs.jobId(new JsonObject().put("id", req.getValue("jobId")));
-      // A cancelled job's fetches in flight end within their lease; the caller waits for them (see CrawlRoutes).
+      // A cancelled job's fetches in flight may still store pages: deleted as they come, for settleMs at most (at
+      // most a lease: by then the leases of fetches still in flight have ended).
       long leaseMs = config().getJsonObject("crawl", new JsonObject()).getLong("leaseMs", 60_000L);
-      return deletion.deleteJob(jobId, leaseMs).map(n -> new JsonObject().put("deleted", n));
+      long settleMs = Math.max(0, Math.min(leaseMs, req.getLong("settleMs", 0L)));
+      return deletion.deleteJob(jobId, settleMs).map(n -> new JsonObject().put("deleted", n));
     }
     if (!(req.getValue("ids") instanceof JsonArray ids) || ids.isEmpty() || ids.size() > PageDeletion.BATCH) {
       throw Failure.INVALID.exception("ids: must be an array of 1 to " + PageDeletion.BATCH + " page ids, or jobId a job id");

@@ -59,7 +59,10 @@ class DeletionTest extends TestBase {
         .compose(saved -> {
           ids[0] = saved.resultAt(0);
           ids[1] = saved.resultAt(1);
-          return fb.get("/v1/pages/" + ids[0]); // read once: now held in this node's record cache
+          // Both are searchable first, so that their absence afterwards says something.
+          return Poll.until(vertx, () -> fb.get("/v1/search?q=photovoltaic")
+                  .map(r -> r.bodyAsJsonObject().getJsonArray("items").size() == 2))
+              .compose(v -> fb.get("/v1/pages/" + ids[0])); // read once: now held in this node's record cache
         })
         .compose(read -> fb.http.delete("/v1/pages/" + ids[0]).send())
         .compose(first -> {
