@@ -97,9 +97,14 @@ public final class PrivatePostgres implements AfterEachCallback {
         }
         Thread.sleep(20); // on a worker thread, waiting for the kernel to reap them: there is no event for it
       }
-      // The killed postmaster's lock file names its pid, which the kernel may have given to another process by now:
+      // The killed postmaster's lock files name its pid, which the kernel may have given to another process by now:
       // a restart would take that process for a running postmaster and refuse to start (and pg_ctl would signal it).
+      // They are the data directory's and the socket's (in the socket directory, /tmp by default).
       Files.deleteIfExists(data.resolve("postmaster.pid"));
+      for (String dir : new String[] {"/tmp", "/run/postgresql", "/var/run/postgresql"}) {
+        Files.deleteIfExists(Path.of(dir, ".s.PGSQL." + port + ".lock"));
+        Files.deleteIfExists(Path.of(dir, ".s.PGSQL." + port));
+      }
       // Releases the library's lock on the data directory. Its pg_ctl finds no server to stop, which it would log
       // at ERROR with a stack trace: not a failure here.
       ch.qos.logback.classic.Logger zonky = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.zonky");
