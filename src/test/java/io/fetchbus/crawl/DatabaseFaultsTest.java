@@ -65,6 +65,9 @@ class DatabaseFaultsTest extends TestBase {
   private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
   private TestSite site;
   private Set<String> expected;
+  /** The steps taken so far, each with the seconds since the test began: the timeline a stuck test reports. */
+  private final List<String> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private long began;
 
   @BeforeEach
   void start(VertxTestContext ctx) {
@@ -79,6 +82,21 @@ class DatabaseFaultsTest extends TestBase {
         .onComplete(ctx.succeedingThenComplete());
   }
 
+  /**
+   * Fails the test a little before its timeout with the steps it took, so that a run that hangs says where: the
+   * timeout of vertx-junit5 only says that it timed out.
+   */
+  private void watch(VertxTestContext ctx) {
+    began = System.nanoTime();
+    vertx.setTimer(110_000, t -> ctx.failNow(new AssertionError("stuck after these steps: " + steps)));
+  }
+
+  /** Notes a step of the test's timeline, and passes {@code work} through. */
+  private <T> Future<T> step(String name, Future<T> work) {
+    steps.add(name + " @" + (System.nanoTime() - began) / 100_000_000 / 10.0 + " s");
+    return work;
+  }
+
   @AfterEach
   void detach() {
     fetchbus.detachAppender(logged);
@@ -90,33 +108,48 @@ class DatabaseFaultsTest extends TestBase {
   }
 
   private Future<Fetchbus> deploy(long leaseMs, JsonObject crawl) {
-    return Fetchbus.deploy(vertx, CrawlTest.config().mergeIn(new JsonObject()
+    return step("deploy", Fetchbus.deploy(vertx, CrawlTest.config().mergeIn(new JsonObject()
         .put("pg", new JsonObject().put("url", db.url()).put("connectTimeoutMs", 1_000).put("acquireTimeoutMs", 1_000)
             .put("requestTimeoutMs", STORE_TIMEOUT_MS))
         .put("crawl", crawl.copy().put("leaseMs", leaseMs).put("maxAttempts", 3)), true))
-        .onSuccess(f -> fb = f);
+        .onSuccess(f -> fb = f));
   }
 
   /** Submits the crawl of the site and brings it to the middle of its run: pages stored, fetches held in flight. */
   private Future<String> crawlInFlight() {
     site.hold();
-    return Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH))
-        .compose(id -> CrawlChecks.midCrawl(vertx, site, 3, db.connectOptions()).map(id));
+    return step("crawl submitted", Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
+        .compose(id -> step("crawl mid-run", CrawlChecks.midCrawl(vertx, site, 3, db.connectOptions()).map(id)));
   }
 
-  /** Holds the site's next requests and waits until {@code n} are held: fetches in flight again. */
-  private Future<Void> holdInFlight(int n) {
-    site.hold();
-    return Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= n));
+  /** Waits until the site holds a request: a fetch in flight. */
+  private Future<Void> heldInFlight() {
+    return step("fetch in flight", Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1)));
   }
 
   private Future<Void> readyIs(int status) {
-    return Poll.until(vertx, () -> fb.get("/ready").map(r -> r.statusCode() == status));
+    return step("/ready " + status, Poll.until(vertx, () -> fb.get("/ready").map(r -> r.statusCode() == status)));
+  }
+
+  private Future<Void> kill() {
+    return step("kill", db.kill(vertx));
+  }
+
+  private Future<Void> restart() {
+    return step("restart", db.restart(vertx));
+  }
+
+  private Future<Void> freeze() {
+    return step("freeze", db.freeze(vertx));
+  }
+
+  private Future<Void> thaw() {
+    return step("thaw", db.thaw(vertx));
   }
 
   /** The job finished: completed, with exactly the expected pages, one row each. */
   private Future<JsonObject> completedExactly(String id) {
-    return Jobs.finished(fb, "/v1/crawls/" + id)
+    return step("crawl finished", Jobs.finished(fb, "/v1/crawls/" + id))
         .compose(job -> CrawlChecks.exactPages(fb, id, expected, db.connectOptions()).map(job))
         .map(job -> {
           assertThat(job.getString("status")).isEqualTo("completed");
@@ -145,7 +178,7 @@ class DatabaseFaultsTest extends TestBase {
    * second without a failure (the store's probe asks every second), which may come after the crawl's end.
    */
   private Future<Void> outagesEnded(int outages) {
-    return Poll.until(vertx, () -> Future.succeededFuture(warnings("reachable again").size() >= outages));
+    return step("outages ended", Poll.until(vertx, () -> Future.succeededFuture(warnings("reachable again").size() >= outages)));
   }
 
   /** Each of {@code outages} was logged once as it started and once as it ended, and nothing at ERROR. */
@@ -163,6 +196,7 @@ class DatabaseFaultsTest extends TestBase {
   private Future<Void> fault(Function<Void, Future<Void>> during, Function<Void, Future<Void>> after) {
     return during.apply(null)
         .compose(v -> {
+          step("site released", Future.succeededFuture());
           site.release();
           return after.apply(null);
         })
@@ -173,11 +207,19 @@ class DatabaseFaultsTest extends TestBase {
   @DisplayName("PostgreSQL killed (kill -9 of every process) and restarted twice mid-crawl, for less than the lease: "
       + "the crawl completes with exactly the reachable pages, each once, and the service is ready again")
   void killedAndRestartedTwice(VertxTestContext ctx) {
+    watch(ctx);
+    // Two outages: the second kill waits until the first outage was logged as ended (a server killed again within
+    // StoreOutage.SETTLE_MS is one outage). It needs a fetch in flight too: the site holds what the crawl fetches once
+    // the server is back (the fetches the first kill cut off are among them, so there always is one).
     deploy(RESTART_LEASE_MS)
         .compose(f -> crawlInFlight())
-        .compose(id -> fault(v -> db.kill(vertx).compose(x -> readyIs(503)), v -> db.restart(vertx))
-            .compose(v -> holdInFlight(2))
-            .compose(v -> fault(x -> db.kill(vertx).compose(y -> readyIs(503)), x -> db.restart(vertx)))
+        .compose(id -> fault(v -> kill().compose(x -> readyIs(503)), v -> {
+              site.hold();
+              return restart();
+            })
+            .compose(v -> outagesEnded(1))
+            .compose(v -> heldInFlight())
+            .compose(v -> fault(x -> kill().compose(y -> readyIs(503)), x -> restart()))
             .compose(v -> completedExactly(id)))
         .compose(job -> outagesEnded(2))
         .onComplete(ctx.succeeding(job -> ctx.verify(() -> {
@@ -191,10 +233,11 @@ class DatabaseFaultsTest extends TestBase {
       + "are dropped when their leases end, the entries are reaped after the restart and fetched again, and the "
       + "crawl completes with exactly the reachable pages, each once")
   void killedForLongerThanTheLease(VertxTestContext ctx) {
+    watch(ctx);
     deploy(SHORT_LEASE_MS)
         .compose(f -> crawlInFlight())
-        .compose(id -> fault(v -> db.kill(vertx).compose(x -> readyIs(503)),
-                v -> vertx.timer(2 * SHORT_LEASE_MS).compose(t -> db.restart(vertx)))
+        .compose(id -> fault(v -> kill().compose(x -> readyIs(503)),
+                v -> vertx.timer(2 * SHORT_LEASE_MS).compose(t -> restart()))
             .compose(v -> completedExactly(id)))
         .compose(job -> outagesEnded(1).compose(v -> fetchedAgain()))
         .onComplete(ctx.succeeding(again -> ctx.verify(() -> {
@@ -211,6 +254,7 @@ class DatabaseFaultsTest extends TestBase {
     Pool admin = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db.connectOptions()).using(vertx).build();
     long[] storm = {-1};
     int[] terminated = {0};
+    watch(ctx);
     deploy(LONG_LEASE_MS)
         .compose(f -> crawlInFlight())
         .compose(id -> fault(v -> {
@@ -237,10 +281,11 @@ class DatabaseFaultsTest extends TestBase {
       + "request timeout: /ready turns red, and after the thaw the crawl completes with exactly the reachable pages, "
       + "each once; the outage is logged once as it starts and once as it ends")
   void frozenLongerThanTheStoreTimeout(VertxTestContext ctx) {
+    watch(ctx);
     deploy(LONG_LEASE_MS)
         .compose(f -> crawlInFlight())
-        .compose(id -> fault(v -> db.freeze(vertx).compose(x -> vertx.timer(2 * STORE_TIMEOUT_MS)).compose(t -> readyIs(503)),
-                v -> db.thaw(vertx))
+        .compose(id -> fault(v -> freeze().compose(x -> vertx.timer(2 * STORE_TIMEOUT_MS)).compose(t -> readyIs(503)),
+                v -> thaw())
             .compose(v -> completedExactly(id)))
         .compose(job -> outagesEnded(1))
         .onComplete(ctx.succeeding(job -> ctx.verify(() -> {
@@ -253,10 +298,11 @@ class DatabaseFaultsTest extends TestBase {
   @DisplayName("PostgreSQL frozen mid-crawl for longer than the lease: after the thaw the expired leases are reaped, "
       + "late writes under them refused, and the crawl completes with exactly the reachable pages, each once")
   void frozenLongerThanTheLease(VertxTestContext ctx) {
+    watch(ctx);
     deploy(SHORT_LEASE_MS)
         .compose(f -> crawlInFlight())
-        .compose(id -> fault(v -> db.freeze(vertx).compose(x -> readyIs(503)),
-                v -> vertx.timer(2 * SHORT_LEASE_MS).compose(t -> db.thaw(vertx)))
+        .compose(id -> fault(v -> freeze().compose(x -> readyIs(503)),
+                v -> vertx.timer(2 * SHORT_LEASE_MS).compose(t -> thaw()))
             .compose(v -> completedExactly(id)))
         .compose(job -> outagesEnded(1).compose(v -> fetchedAgain()))
         .onComplete(ctx.succeeding(again -> ctx.verify(() -> {
@@ -273,6 +319,7 @@ class DatabaseFaultsTest extends TestBase {
   void claimWhoseAnswerWasLost(VertxTestContext ctx) {
     long start = System.nanoTime();
     long[] unlockedAt = {0};
+    watch(ctx);
     site.hold();
     // One fetch per host at a time: while one is held, claims pass the site's host by, and its other links wait.
     deploy(DEFAULT_LEASE_MS, new JsonObject().put("perHostInFlight", 1))
