@@ -4,6 +4,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.PageQuery;
+import io.fetchbus.export.WarcRecords;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -13,13 +14,18 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /v1/crawls/{id}/export} and {@code /v1/batches/{id}/export}: every page of a job as JSON Lines, in one
- * chunked answer. The pages come from the store a listing at a time (keyset pagination: {@link Bus#PAGES_FIND}
+ * {@code GET /v1/crawls/{id}/export} and {@code /v1/batches/{id}/export}: every page of a job as JSON Lines or as a
+ * WARC file ({@code format=warc}, {@link WarcRecords}), in one chunked answer. The pages come from the store a listing at a time (keyset pagination: {@link Bus#PAGES_FIND}
  * with the job, the formats and the cursor of the previous listing), and the next listing is asked for only once
  * the client has taken the last one ({@code drainHandler}): a slow reader slows the export down, a reader that
  * went away ends it, and each export holds one listing (at most {@link PageQuery#MAX_CONTENT_BYTES} of content)
@@ -44,12 +50,23 @@ final class JobExport {
 
   void stream(RoutingContext ctx, String kind) {
     String id = ctx.pathParam("id");
+    boolean warc = "warc".equals(ctx.queryParams().get("format"));
     JsonObject params = new JsonObject().put("limit", PAGES_PER_LISTING);
     if (ctx.queryParams().get("formats") != null) {
+      if (warc) {
+        ctx.fail(Failure.INVALID.exception("formats: a WARC holds the responses as fetched; formats apply to "
+            + "format=jsonl only"));
+        return;
+      }
       params.put("formats", ctx.queryParams().get("formats"));
+    }
+    if (warc) {
+      params.put("succeeded", true); // a failed attempt has no response to archive
     }
     if (ctx.queryParams().get("latest") != null) {
       params.put("latest", Boolean.parseBoolean(ctx.queryParams().get("latest")));
+    } else if (warc) {
+      params.put("latest", false); // an archive holds every fetch the job stored
     }
     if (RUNNING.incrementAndGet() > MAX_RUNNING) {
       RUNNING.decrementAndGet();
@@ -60,7 +77,13 @@ final class JobExport {
     ctx.addEndHandler(v -> RUNNING.decrementAndGet());
     request(ctx, Bus.CRAWL_STATUS, new JsonObject().put("id", id))
         .map(job -> PageQuery.from(params.put("jobId", job.getString("id"))))
-        .onSuccess(query -> next(ctx, query, kind + "-" + query.jobId() + ".jsonl"))
+        .onSuccess(query -> {
+          if (warc) {
+            new WarcStream(ctx, kind, query).start();
+          } else {
+            next(ctx, query, kind + "-" + query.jobId() + ".jsonl");
+          }
+        })
         .onFailure(ctx::fail);
   }
 
@@ -97,6 +120,106 @@ final class JobExport {
         next(ctx, rest, filename);
       }
     });
+  }
+
+  /**
+   * One WARC export: the {@code warcinfo} record, then each listing's pages in bites of at most {@link
+   * PageQuery#MAX_CONTENT_BYTES} of bodies ({@link Bus#PAGES_CAPTURES}), their records made on a worker thread, the
+   * next bite asked for once the client has taken the last one.
+   */
+  private final class WarcStream {
+    private final RoutingContext ctx;
+    private final String filename;
+    private final WarcRecords records;
+    private PageQuery query;
+
+    WarcStream(RoutingContext ctx, String kind, PageQuery query) {
+      this.ctx = ctx;
+      this.query = query;
+      this.filename = kind + "-" + query.jobId() + ".warc.gz";
+      this.records = new WarcRecords("Fetchbus", "the pages of " + kind + " " + query.jobId()
+          + (query.latest() ? ", each URL's newest" : ", every fetch"));
+    }
+
+    void start() {
+      vertx.executeBlocking(() -> records.warcinfo(filename, Instant.now()), false).onComplete(ar -> {
+        if (ar.failed()) {
+          fail(ctx, ar.cause());
+          return;
+        }
+        // Each record is a gzip member already: compressing the answer again would only cost CPU.
+        ctx.response().setChunked(true).putHeader("Content-Type", "application/warc")
+            .putHeader("Content-Encoding", "identity")
+            .putHeader("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+        ctx.response().write(ar.result());
+        listing();
+      });
+    }
+
+    private void listing() {
+      request(ctx, Bus.PAGES_FIND, query.toJson()).onComplete(ar -> {
+        if (ctx.response().closed()) {
+          return;
+        }
+        if (ar.failed()) {
+          fail(ctx, ar.cause());
+          return;
+        }
+        List<JsonObject> pages = new ArrayList<>();
+        ar.result().getJsonArray("items").forEach(p -> pages.add((JsonObject) p));
+        String after = ar.result().getString("next");
+        bites(pages, 0, () -> {
+          if (after == null) {
+            ctx.response().end();
+          } else {
+            query = query.after(after);
+            listing();
+          }
+        });
+      });
+    }
+
+    /** Writes {@code pages} from {@code from} on, a bite at a time, then runs {@code then}. */
+    private void bites(List<JsonObject> pages, int from, Runnable then) {
+      if (from == pages.size()) {
+        then.run();
+        return;
+      }
+      int to = from;
+      long bytes = 0;
+      while (to < pages.size() && (to == from || bytes + pages.get(to).getLong("bytes", 0L) <= PageQuery.MAX_CONTENT_BYTES)) {
+        bytes += pages.get(to).getLong("bytes", 0L);
+        to++;
+      }
+      List<JsonObject> bite = pages.subList(from, to);
+      int end = to;
+      JsonArray ids = new JsonArray();
+      bite.forEach(p -> ids.add(p.getLong("id")));
+      request(ctx, Bus.PAGES_CAPTURES, new JsonObject().put("ids", ids))
+          .compose(answer -> {
+            Map<Long, JsonObject> captures = new HashMap<>();
+            answer.getJsonArray("items").forEach(c -> captures.put(((JsonObject) c).getLong("id"), (JsonObject) c));
+            // A page deleted since it was listed has no capture any more: it is left out.
+            List<JsonObject> kept = bite.stream().filter(p -> captures.containsKey(p.getLong("id")))
+                .map(p -> p.copy().put("capture", captures.get(p.getLong("id")))).toList();
+            return vertx.executeBlocking(() -> records.pages(kept), false);
+          })
+          .onComplete(ar -> {
+            if (ctx.response().closed()) {
+              return;
+            }
+            if (ar.failed()) {
+              fail(ctx, ar.cause());
+              return;
+            }
+            ctx.response().write(ar.result());
+            if (ctx.response().writeQueueFull()) {
+              ctx.response().drainHandler(v -> bites(pages, end, then));
+            } else {
+              bites(pages, end, then);
+            }
+          });
+    }
   }
 
   /**

@@ -45,6 +45,12 @@ public final class Bus {
   public static final String PAGES_REVALIDATED = "fetchbus.pages.revalidated";
   /** {@link PageQuery} -> {@code {"items": [Page], "next": cursor|null}}, newest first. */
   public static final String PAGES_FIND = "fetchbus.pages.find";
+  /**
+   * {@code {"ids": [id]}} (1 to 500) -> {@code {"items": [{"id","requestHead","responseHead","peerIp","body"}]}}: what
+   * the WARC export writes of each page that has a body, in no order; the heads are null for a page stored without
+   * them. The bodies asked for at once may weigh {@link PageQuery#MAX_CONTENT_BYTES} at most (one page any size).
+   */
+  public static final String PAGES_CAPTURES = "fetchbus.pages.captures";
   /** {@link SearchRequest} -> {@code {"items": [Page + "rank","snippet"], "next": cursor|null}}, most relevant first. */
   public static final String PAGES_SEARCH = "fetchbus.pages.search";
   /** {} -> {}: the store can run a query now; 503 when PostgreSQL cannot be reached (the readiness check). */
@@ -203,6 +209,7 @@ public final class Bus {
       Map.entry(EXTRACT, "extract"),
       Map.entry(PAGES_SAVE, "store"), Map.entry(PAGES_GET, "store"), Map.entry(PAGES_CONTENT, "store"),
       Map.entry(PAGES_REVALIDATED, "store"), Map.entry(PAGES_FIND, "store"), Map.entry(PAGES_SEARCH, "store"),
+      Map.entry(PAGES_CAPTURES, "store"),
       Map.entry(PAGES_DELETE, "store"), Map.entry(STORE_PING, "store"), Map.entry(JOBS_CREATE, "store"),
       Map.entry(JOBS_WEBHOOK, "store"),
       Map.entry(CRAWL_STATUS, "store"), Map.entry(CRAWL_LIST, "store"), Map.entry(CRAWL_CANCEL, "store"),
@@ -234,7 +241,7 @@ public final class Bus {
    * and answer that there were none).
    */
   private static final Set<String> IDEMPOTENT = Set.of(FETCH, FETCH_CACHE_STATS, EXTRACT, PAGES_GET, PAGES_CONTENT,
-      PAGES_FIND, PAGES_SEARCH, PAGES_REVALIDATED, STORE_PING, JOBS_WEBHOOK, CRAWL_STATUS, CRAWL_LIST, CRAWL_ERRORS,
+      PAGES_FIND, PAGES_CAPTURES, PAGES_SEARCH, PAGES_REVALIDATED, STORE_PING, JOBS_WEBHOOK, CRAWL_STATUS, CRAWL_LIST, CRAWL_ERRORS,
       CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP);
 
   /** The role that serves {@code address}, or null for an address that is not a Fetchbus request/reply address. */

@@ -12,11 +12,12 @@ import java.time.Instant;
  */
 public record FetchResult(String fetchId, String url, String finalUrl, int status, String contentType,
                           JsonObject headers, long bytes, String sha256, long elapsedMs, Instant fetchedAt,
-                          boolean fromCache, JsonObject timing, int retries, Buffer body) {
+                          boolean fromCache, JsonObject timing, int retries, Buffer body,
+                          HttpExchange exchange) {
 
   public FetchResult withFromCache(boolean cached) {
     return cached == fromCache ? this : new FetchResult(fetchId, url, finalUrl, status, contentType, headers, bytes,
-        sha256, elapsedMs, fetchedAt, cached, timing, retries, body);
+        sha256, elapsedMs, fetchedAt, cached, timing, retries, body, exchange);
   }
 
   public long ageSeconds(Instant now) {
@@ -38,7 +39,8 @@ public record FetchResult(String fetchId, String url, String finalUrl, int statu
         .put("fromCache", fromCache)
         .put("timing", timing)
         .put("retries", retries)
-        .put("body", body);
+        .put("body", body)
+        .put("exchange", exchange == null ? null : exchange.toJson());
   }
 
   public static FetchResult from(JsonObject j) {
@@ -46,6 +48,6 @@ public record FetchResult(String fetchId, String url, String finalUrl, int statu
         j.getInteger("status"), j.getString("contentType"), j.getJsonObject("headers", new JsonObject()),
         j.getLong("bytes"), j.getString("sha256"), j.getLong("elapsedMs"), j.getInstant("fetchedAt"),
         j.getBoolean("fromCache", false), j.getJsonObject("timing", new JsonObject()), j.getInteger("retries", 0),
-        j.getBuffer("body"));
+        j.getBuffer("body"), HttpExchange.from(j.getJsonObject("exchange")));
   }
 }

@@ -11,7 +11,7 @@ import java.time.Instant;
 public record SavePage(String fetchId, String url, String finalUrl, Integer status, String contentType,
                        JsonObject headers, String sha256, Buffer body, String title, Instant fetchedAt,
                        Long elapsedMs, JsonObject timing, int retries, String error, String errorClass,
-                       JsonObject extracted) {
+                       JsonObject extracted, HttpExchange exchange) {
 
   public static SavePage of(FetchResult r, String title) {
     return of(r, new JsonObject().put("title", title));
@@ -21,12 +21,12 @@ public record SavePage(String fetchId, String url, String finalUrl, Integer stat
   public static SavePage of(FetchResult r, JsonObject extracted) {
     return new SavePage(r.fetchId(), r.url(), r.finalUrl(), r.status(), r.contentType(), r.headers(), r.sha256(),
         r.body(), extracted.getString("title"), r.fetchedAt(), r.elapsedMs(), r.timing(), r.retries(), null, null,
-        extracted);
+        extracted, r.exchange());
   }
 
   public static SavePage failed(String url, Instant at, long elapsedMs, String error, String errorClass) {
     return new SavePage(null, url, null, null, null, new JsonObject(), null, null, null, at, elapsedMs,
-        new JsonObject().put("totalMs", elapsedMs), 0, error, errorClass, new JsonObject());
+        new JsonObject().put("totalMs", elapsedMs), 0, error, errorClass, new JsonObject(), null);
   }
 
   public JsonObject toJson() {
@@ -46,7 +46,8 @@ public record SavePage(String fetchId, String url, String finalUrl, Integer stat
         .put("retries", retries)
         .put("error", error)
         .put("errorClass", errorClass)
-        .put("extracted", extracted);
+        .put("extracted", extracted)
+        .put("exchange", exchange == null ? null : exchange.toJson());
   }
 
   public static SavePage from(JsonObject j) {
@@ -64,6 +65,7 @@ public record SavePage(String fetchId, String url, String finalUrl, Integer stat
         j.getInteger("status"), Fields.string(j, "contentType", 1024), j.getJsonObject("headers", new JsonObject()),
         Fields.string(j, "sha256", 64), body, Fields.string(j, "title", 100_000), at, j.getLong("elapsedMs"),
         j.getJsonObject("timing", new JsonObject()), j.getInteger("retries", 0), error, Fields.string(j, "errorClass", 64),
-        j.getJsonObject("extracted", new JsonObject()));
+        j.getJsonObject("extracted", new JsonObject()),
+        j.getValue("exchange") instanceof JsonObject e ? HttpExchange.from(e) : null);
   }
 }

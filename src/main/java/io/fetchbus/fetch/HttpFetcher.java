@@ -2,6 +2,7 @@ package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.HttpExchange;
 import io.fetchbus.bus.RetryAfter;
 import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
@@ -102,6 +103,9 @@ final class HttpFetcher {
     private int retries;
     private long dnsMs;
     private long ttfbMs;
+    /** The request head the last hop sent and the address it went to: the WARC export's request record. */
+    private String requestHead;
+    private String peerIp;
 
     Fetch(WebUrl original, Options options) {
       this.original = original;
@@ -255,6 +259,11 @@ final class HttpFetcher {
       if (url == original && options.ifModifiedSince() != null) {
         request.putHeader(HttpHeaders.IF_MODIFIED_SINCE, options.ifModifiedSince());
       }
+      // What the client would add itself (brotli4j is on the class path), added here so that the head kept for the
+      // WARC export is what was sent.
+      request.putHeader(HttpHeaders.ACCEPT_ENCODING, HttpHeaders.DEFLATE_GZIP_BR);
+      requestHead = ExchangeHeads.request(url, request.getHeaders());
+      peerIp = server.hostAddress();
       long[] firstByteTimer = {-1};
       client.request(request)
           .compose(req -> {
@@ -372,9 +381,13 @@ final class HttpFetcher {
       long totalMs = elapsedMs();
       JsonObject timing = new JsonObject().put("dnsMs", dnsMs).put("ttfbMs", ttfbMs).put("totalMs", totalMs);
       var bytes = body.buffer();
+      String responseHead = ExchangeHeads.response(resp, bytes.length());
+      HttpExchange exchange = requestHead == null || responseHead == null ? null
+          : new HttpExchange(requestHead, responseHead, peerIp);
       return new FetchResult(UUID.randomUUID().toString(), original.toString(), finalUrl.toString(),
           resp.statusCode(), capped(resp.getHeader(HttpHeaders.CONTENT_TYPE)), headers, bytes.length(), body.sha256(),
-          totalMs, startedAt, false, timing, retries, bytes);
+          totalMs, startedAt, false, timing, retries, bytes,
+          exchange);
     }
   }
 
@@ -391,6 +404,7 @@ final class HttpFetcher {
         .setServer(server)
         .setFollowRedirects(false)
         .setConnectTimeout(settings.connectTimeoutMs())
+        .putHeader(HttpHeaders.HOST, ExchangeHeads.host(url)) // the client's own value, first, as it goes out
         .putHeader(HttpHeaders.USER_AGENT, settings.userAgent());
   }
 

@@ -116,14 +116,14 @@ final class CrawlSql {
   /**
    * Completes a leased entry with its page in one statement: the body and the page row first, then, for the page
    * returned, {@code crawl_complete} (V8__crawl_complete.sql) under the job's lock, whose commit follows on the
-   * server without another round trip. $1..$24 are {@link PageRows#insertParams} ($23 the job); $25 the entry's
-   * URL key, $26 its lease token, $27..$29 the keys, URLs and hosts of its links, $30 null: the links go one level
+   * server without another round trip. $1..$27 are {@link PageRows#insertParams} ($23 the job); $28 the entry's
+   * URL key, $29 its lease token, $30..$32 the keys, URLs and hosts of its links, $33 null: the links go one level
    * below the entry's depth as the frontier has it then, within the job's maxDepth, and are kept for a shorter
    * path found later (V11). A lost lease fails it with SQLSTATE {@link #LEASE_LOST}, and nothing is stored.
    */
   static final String COMPLETE_WITH_PAGE = "WITH body AS (" + Sql.INSERT_BODY + "), page AS (" + Sql.INSERT_PAGE_ROW
       + " RETURNING " + Sql.PAGE_COLUMNS + ") SELECT page.*, "
-      + "crawl_complete($23::uuid, $25, $26::uuid, page.id, $27::text[], $28::text[], $29::text[], $30) AS completed FROM page";
+      + "crawl_complete($23::uuid, $28, $29::uuid, page.id, $30::text[], $31::text[], $32::text[], $33) AS completed FROM page";
 
   /** Completes the entry that was the job's sitemaps, which has no page: it is removed once its URLs are in at $7. */
   static final String COMPLETE_WITHOUT_PAGE =

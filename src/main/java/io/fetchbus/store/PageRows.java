@@ -43,7 +43,10 @@ final class PageRows {
         .addValue(p.extracted().getString("markdown"))
         .addValue(p.extracted().getJsonArray("links"))
         .addValue(jobId)
-        .addValue(searchable && p.error() == null ? p.extracted().getString("search") : null);
+        .addValue(searchable && p.error() == null ? p.extracted().getString("search") : null)
+        .addValue(p.error() == null && p.exchange() != null ? p.exchange().request() : null)
+        .addValue(p.error() == null && p.exchange() != null ? p.exchange().response() : null)
+        .addValue(p.error() == null && p.exchange() != null ? p.exchange().peerIp() : null);
   }
 
   static Page page(Row r) {

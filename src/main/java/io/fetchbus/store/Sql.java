@@ -42,14 +42,14 @@ final class Sql {
 
   /**
    * The page row, once by fetch id ($4, or a new one); $23 is its crawl job or null, $24 its search vector (text form)
-   * or null for the indexer to make. Followed by a RETURNING.
+   * or null for the indexer to make, $25..$27 its HTTP exchange for the WARC export. Followed by a RETURNING.
    */
   static final String INSERT_PAGE_ROW = """
       INSERT INTO pages (fetch_id, url, url_key, host, final_url, status, content_type, headers, bytes,
                          content_sha256, title, fetched_at, elapsed_ms, error, retries, timing, error_class,
-                         metadata, text, markdown, links, job_id, search)
+                         metadata, text, markdown, links, job_id, search, request_head, response_head, peer_ip)
       VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15, $16, $17, $18,
-              $19, $20, $21, $22, $23::uuid, $24::text::tsvector)
+              $19, $20, $21, $22, $23::uuid, $24::text::tsvector, $25, $26, $27)
       ON CONFLICT (fetch_id) DO NOTHING
       """;
 
@@ -92,6 +92,15 @@ final class Sql {
              CASE WHEN $4 THEN p.links END AS links, p.content_type, p.final_url, p.url,
              CASE WHEN $5 OR ($3 AND p.markdown IS NULL) THEN c.body END AS body
       FROM pages p LEFT JOIN contents c ON c.sha256 = p.content_sha256 WHERE p.id = ANY ($1::bigint[])
+      """;
+
+  /** What the bodies of the pages $1 weigh together. */
+  static final String BODY_BYTES = "SELECT COALESCE(sum(bytes), 0) AS bytes FROM pages WHERE id = ANY ($1::bigint[])";
+
+  /** The WARC export's view of the pages $1 that have a body: the heads of their exchange and the body. */
+  static final String CAPTURES_BY_PAGE_IDS = """
+      SELECT p.id, p.request_head, p.response_head, p.peer_ip, c.body
+      FROM pages p JOIN contents c ON c.sha256 = p.content_sha256 WHERE p.id = ANY ($1::bigint[])
       """;
 
   /** Deletes the pages $1; what went, for the caches to follow and the bodies to check. */

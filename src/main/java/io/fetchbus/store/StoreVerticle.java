@@ -129,6 +129,7 @@ public final class StoreVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Bus.PAGES_SEARCH, msg -> serve(msg, this::searchPages)).completion(),
         bus.<JsonObject>consumer(Bus.PAGES_REVALIDATED, msg -> serve(msg, this::revalidated)).completion(),
         consume(Bus.PAGES_DELETE, this::deletePages),
+        consume(Bus.PAGES_CAPTURES, new PageCaptures(pool)::captures),
         consume(Bus.JOBS_CREATE, jobs::create),
         consume(Bus.JOBS_WEBHOOK, jobs::webhook),
         consume(Bus.CRAWL_STATUS, jobs::status),
@@ -449,7 +450,7 @@ public final class StoreVerticle extends VerticleBase {
     return page;
   }
 
-  private static long id(JsonObject req) {
+  static long id(JsonObject req) {
     Object v = req.getValue("id");
     if (v instanceof Number n && n.longValue() > 0 && n.doubleValue() == n.longValue()) {
       return n.longValue();

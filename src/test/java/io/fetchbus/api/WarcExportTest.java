@@ -1,0 +1,270 @@
+package io.fetchbus.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.Jobs;
+import io.fetchbus.support.TestBase;
+import io.fetchbus.support.TestDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A job's pages as a WARC file, read back by webrecorder's warcio (npm, {@code src/test/js/warc}): every record
+ * parses and its digests verify, each fetch is a request and a response as they went over the wire (compared with
+ * what the upstream received and sent), a body stored twice is a revisit, and each payload is the stored body.
+ */
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+class WarcExportTest extends TestBase {
+  private static final Path READER = Path.of("src/test/js/warc");
+  private static final String SAME = "<html><head><title>Same</title></head><body><p>the same body twice</p></body></html>";
+  private static final String ZIPPED = "<html><head><title>Zipped</title></head><body><p>" + "gzip me ".repeat(200)
+      + "</p></body></html>";
+
+  private HttpServer upstream;
+  /** The headers each path's request arrived with, as the upstream read them. */
+  private final Map<String, MultiMap> received = new HashMap<>();
+
+  /** Installs warcio as package-lock.json pins it, once per machine (npm ci needs the npm registry). */
+  @BeforeAll
+  static void installReader() throws IOException, InterruptedException {
+    if (Files.isDirectory(READER.resolve("node_modules/warcio"))) {
+      return;
+    }
+    Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(READER.toFile())
+        .redirectErrorStream(true).start();
+    String out = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (npm.waitFor() != 0) {
+      throw new IllegalStateException("npm ci in " + READER + " failed (it needs Node.js and the npm registry): " + out);
+    }
+  }
+
+  @BeforeEach
+  void deploy(VertxTestContext ctx) throws IOException {
+    byte[] zipped = gzip(ZIPPED);
+    upstream = vertx.createHttpServer().requestHandler(req -> {
+      received.put(req.path(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+      var resp = req.response().putHeader("Content-Type", "text/html; charset=utf-8");
+      switch (req.path()) {
+        case "/chunked" -> {
+          resp.setChunked(true).putHeader("X-Custom-Header", "Mixed Case Value");
+          resp.write("<html><head><title>Chunked</title></head>");
+          resp.end("<body><p>in two chunks</p></body></html>");
+        }
+        case "/same/1", "/same/2" -> resp.end(SAME);
+        case "/zipped" -> resp.putHeader("Content-Encoding", "gzip").end(Buffer.buffer(zipped));
+        case "/old" -> resp.end("<html><head><title>Old</title></head><body>kept before exchanges were</body></html>");
+        case "/moved" -> resp.setStatusCode(302).putHeader("Location", "/chunked2").end();
+        case "/chunked2" -> resp.end("<html><head><title>Moved here</title></head><body>target</body></html>");
+        default -> resp.setStatusCode(404).end("<html><body>not here</body></html>");
+      }
+    });
+    upstream.listen(0, "127.0.0.1")
+        .compose(s -> io.fetchbus.support.Fetchbus.fresh(vertx, new JsonObject()))
+        .onSuccess(f -> fb = f)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private String url(String path) {
+    return "http://127.0.0.1:" + upstream.actualPort() + path;
+  }
+
+  @Test
+  @DisplayName("a batch's WARC: warcinfo, then per fetch a request and a response with the heads as sent and "
+      + "received and the stored body, a revisit for a body written already, a resource for a page stored without "
+      + "its exchange; warcio parses every record and every digest verifies")
+  void batchAsWarc(VertxTestContext ctx) {
+    JsonArray urls = new JsonArray().add(url("/chunked")).add(url("/same/1")).add(url("/same/2")).add(url("/zipped"))
+        .add(url("/old")).add(url("/moved"));
+    String[] id = new String[1];
+    Map<String, JsonObject> pages = new HashMap<>();
+    fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", urls))
+        .compose(resp -> {
+          id[0] = resp.bodyAsJsonObject().getString("id");
+          return Jobs.finished(fb, "/v1/batches/" + id[0]);
+        })
+        // A page stored before the exchange was kept (pages of earlier versions) has neither head.
+        .compose(job -> TestDatabase.count(vertx, "WITH u AS (UPDATE pages SET request_head = NULL, response_head = NULL "
+            + "WHERE url = '" + url("/old") + "' RETURNING 1) SELECT count(*) FROM u"))
+        .compose(cleared -> Jobs.all(fb, "/v1/batches/" + id[0] + "/pages"))
+        .compose(listed -> {
+          listed.forEach(p -> pages.put(p.getString("url"), p));
+          return fb.http.get("/v1/batches/" + id[0] + "/export?format=warc").send();
+        })
+        .compose(warc -> bodies(pages).compose(stored -> warcio(warc.body()).map(records -> {
+          ctx.verify(() -> check(warc, records, pages, stored, id[0]));
+          return null;
+        })))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private void check(HttpResponse<Buffer> warc, List<JsonObject> records, Map<String, JsonObject> pages,
+                     Map<String, String> stored, String jobId) {
+    assertThat(warc.statusCode()).isEqualTo(200);
+    assertThat(warc.getHeader("Content-Type")).isEqualTo("application/warc");
+    assertThat(warc.getHeader("Content-Disposition")).isEqualTo("attachment; filename=\"batch-" + jobId + ".warc.gz\"");
+    assertThat(pages).hasSize(6);
+    assertThat(records.get(0).getString("type")).isEqualTo("warcinfo");
+    assertThat(records.get(0).getString("info")).contains("software: Fetchbus", "WARC File Format 1.1");
+    assertThat(records).allSatisfy(r -> assertThat(r.getString("version")).isEqualTo("WARC/1.1"));
+
+    Map<String, JsonObject> byTarget = new HashMap<>();
+    Map<String, JsonObject> requests = new HashMap<>();
+    for (JsonObject r : records.subList(1, records.size())) {
+      if (r.getString("type").equals("request")) {
+        requests.put(r.getString("concurrentTo"), r);
+      } else {
+        assertThat(byTarget.put(r.getString("target"), r)).as("one capture per URL: " + r.getString("target")).isNull();
+      }
+    }
+    // Every page that has a body is in it, under the URL its body came from.
+    assertThat(byTarget.keySet()).containsExactlyInAnyOrder(url("/chunked"), url("/same/1"), url("/same/2"),
+        url("/zipped"), url("/old"), url("/chunked2"));
+    for (JsonObject page : pages.values()) {
+      JsonObject r = byTarget.get(page.getString("finalUrl"));
+      if (!r.getString("type").equals("revisit")) {
+        assertThat(r.getString("payloadSha256")).as("payload of " + page.getString("url") + " is the stored body")
+            .isEqualTo(stored.get(page.getString("url"))).isEqualTo(page.getString("sha256"));
+      }
+      assertThat(Instant.parse(r.getString("date")).truncatedTo(ChronoUnit.SECONDS)).as("WARC-Date is the fetch's")
+          .isEqualTo(Instant.parse(page.getString("fetchedAt")).truncatedTo(ChronoUnit.SECONDS));
+    }
+
+    // The heads as received, framed for the body as stored.
+    JsonObject chunked = byTarget.get(url("/chunked"));
+    assertThat(chunked.getString("type")).isEqualTo("response");
+    assertThat(chunked.getString("statusline")).isEqualTo("HTTP/1.1 200 OK");
+    assertThat(chunked.getJsonObject("headers").getString("X-Custom-Header")).isEqualTo("Mixed Case Value");
+    assertThat(chunked.getJsonObject("headers").getString("Content-Length"))
+        .isEqualTo(String.valueOf(chunked.getLong("payloadBytes")));
+    assertThat(chunked.getJsonObject("headers").fieldNames()).doesNotContain("Transfer-Encoding", "transfer-encoding");
+    assertThat(chunked.getString("ip")).isEqualTo("127.0.0.1");
+    JsonObject zipped = byTarget.get(url("/zipped"));
+    assertThat(zipped.getLong("payloadBytes")).as("the body as stored: decoded").isEqualTo(ZIPPED.length());
+    assertThat(zipped.getJsonObject("headers").fieldNames()).doesNotContain("Content-Encoding", "content-encoding");
+
+    // The request as sent: the headers the upstream received, with their values, in a GET of the path.
+    for (String path : List.of("/chunked", "/zipped", "/chunked2")) {
+      JsonObject response = byTarget.get(url(path));
+      JsonObject request = requests.get(response.getString("id"));
+      assertThat(request).as("the request record of " + path).isNotNull();
+      assertThat(request.getString("statusline")).isEqualTo("GET " + path + " HTTP/1.1");
+      MultiMap sent = MultiMap.caseInsensitiveMultiMap();
+      request.getJsonObject("headers").forEach(h -> sent.add(h.getKey(), (String) h.getValue()));
+      assertThat(sent.names()).containsExactlyInAnyOrderElementsOf(received.get(path).names());
+      received.get(path).forEach(h -> assertThat(sent.get(h.getKey())).as(h.getKey()).isEqualTo(h.getValue()));
+    }
+
+    // The same body from a second URL: a revisit of the first written, which is a response.
+    JsonObject first = byTarget.get(url("/same/1"));
+    JsonObject second = byTarget.get(url("/same/2"));
+    JsonObject original = first.getString("type").equals("response") ? first : second;
+    JsonObject revisit = original == first ? second : first;
+    assertThat(original.getString("type")).isEqualTo("response");
+    assertThat(revisit.getString("type")).isEqualTo("revisit");
+    assertThat(revisit.getString("profile")).isEqualTo("http://netpreserve.org/warc/1.1/revisit/identical-payload-digest");
+    assertThat(revisit.getString("refersTo")).isEqualTo(original.getString("id"));
+    assertThat(revisit.getString("refersToTarget")).isEqualTo(original.getString("target"));
+    assertThat(revisit.getString("payloadDigest")).isNotBlank();
+    assertThat(requests).containsKey(revisit.getString("id"));
+
+    // A page stored without its exchange is its body alone.
+    JsonObject old = byTarget.get(url("/old"));
+    assertThat(old.getString("type")).isEqualTo("resource");
+    assertThat(requests).doesNotContainKey(old.getString("id"));
+    assertThat(records).hasSize(1 + 6 + 5);
+  }
+
+  @Test
+  @DisplayName("format=warc with formats, or an unknown format, is a 400 problem naming the parameter")
+  void badParameters(VertxTestContext ctx) {
+    fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", new JsonArray().add(url("/chunked"))))
+        .compose(resp -> {
+          String id = resp.bodyAsJsonObject().getString("id");
+          return Future.all(fb.http.get("/v1/batches/" + id + "/export?format=warc&formats=text").send(),
+              fb.http.get("/v1/batches/" + id + "/export?format=csv").send());
+        })
+        .onComplete(ctx.succeeding(both -> ctx.verify(() -> {
+          HttpResponse<Buffer> formats = both.resultAt(0);
+          HttpResponse<Buffer> csv = both.resultAt(1);
+          assertThat(formats.statusCode()).isEqualTo(400);
+          assertThat(formats.getHeader("Content-Type")).isEqualTo("application/problem+json");
+          assertThat(formats.bodyAsJsonObject().getString("detail")).startsWith("formats: ");
+          assertThat(csv.statusCode()).isEqualTo(400);
+          assertThat(csv.bodyAsJsonObject().getString("detail")).contains("format");
+          ctx.completeNow();
+        })));
+  }
+
+  /** Each page's stored body (GET /v1/pages/{id}/content), as a SHA-256 in hex, by URL. */
+  private Future<Map<String, String>> bodies(Map<String, JsonObject> pages) {
+    Map<String, String> hashes = new HashMap<>();
+    List<Future<?>> all = new ArrayList<>();
+    for (JsonObject page : pages.values()) {
+      all.add(fb.http.get("/v1/pages/" + page.getLong("id") + "/content").send()
+          .map(resp -> hashes.put(page.getString("url"), sha256(resp.body().getBytes()))));
+    }
+    return Future.all(all).map(v -> hashes);
+  }
+
+  /** The records warcio read from {@code warc}, one JSON object each; fails when a record does not parse or verify. */
+  private Future<List<JsonObject>> warcio(Buffer warc) {
+    return vertx.executeBlocking(() -> {
+      Path file = Files.createTempFile("export", ".warc.gz");
+      try {
+        Files.write(file, warc.getBytes());
+        Process node = new ProcessBuilder("node", "read-warc.mjs", file.toString()).directory(READER.toFile())
+            .redirectErrorStream(true).start();
+        String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (node.waitFor() != 0) {
+          throw new AssertionError("warcio could not read the WARC: " + out);
+        }
+        return out.lines().map(JsonObject::new).toList();
+      } finally {
+        Files.deleteIfExists(file);
+      }
+    });
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] gzip(String text) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+      gz.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    return out.toByteArray();
+  }
+}
