@@ -199,6 +199,7 @@ public class Bench {
   final Map<String, List<Wrk.Result>> results = new LinkedHashMap<>();
   long firstStartMs = -1, startupMs = -1;
   Crawl crawl, scale;
+  final List<Export> exports = new ArrayList<>();
   SearchLag search;
   String facts = "";
 
@@ -253,6 +254,10 @@ public class Bench {
     if (opt.runs("crawl") || opt.runs("scale")) {
       fetchbus.sampler.phase("crawl");
       crawl = opt.runs("crawl") ? Crawl.run(fetchbus, nginx, opt.pages()) : null;
+      if (crawl != null) {
+        exports.add(Export.run(fetchbus, crawl, "jsonl", "&formats=text,links"));
+        exports.add(Export.run(fetchbus, crawl, "warc", ""));
+      }
       if (opt.runs("scale")) {
         fetchbus.sampler.phase("scale");
         scale = Crawl.run(fetchbus, nginx, opt.scalePages());
@@ -878,6 +883,8 @@ public class Bench {
   static final class HeapSampler {
     final Fetchbus svc;
     final Map<String, Long> peakHeapMb = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    /** The old generation after the last collection (what stays live, garbage aside), at most, by phase. */
+    final Map<String, Long> peakLiveMb = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     final Map<String, Double> searchGauges = new ConcurrentHashMap<>();
     volatile String phase = "start";
     volatile boolean running;
@@ -918,6 +925,9 @@ public class Bench {
         for (String line : metrics.split("\n")) {
           if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
             bytes += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          } else if (line.startsWith("jvm_gc_live_data_size_bytes ")) {
+            peakLiveMb.merge(phase, (long) (Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)) / (1024 * 1024)),
+                Math::max);
           } else if (line.startsWith("fetchbus_search") && line.matches("fetchbus_search\\w*(lag|pending|backlog|queue|unindexed)\\w*(\\{.*\\})? .*")) {
             searchGauges.merge(phase + " " + line.substring(0, line.lastIndexOf(' ')),
                 Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Math::max);
@@ -1021,6 +1031,7 @@ public class Bench {
     int pages, completed;
     double pagesPerSecond;
     Snap.Delta cpu;
+    String id;
 
     static Crawl run(Fetchbus svc, Nginx site, int pages) throws Exception {
       Crawl c = new Crawl();
@@ -1031,6 +1042,7 @@ public class Bench {
       long start = System.nanoTime();
       JsonObject job = new JsonObject(post(svc.port, "/v1/crawls", spec.encode()));
       String status = job.getString("statusUrl");
+      c.id = job.getString("id");
       while (true) {
         Thread.sleep(250);
         JsonObject s;
@@ -1050,6 +1062,48 @@ public class Bench {
       log("crawl of %d pages: %d completed, %.0f pages/s; CPU per page: %s", pages, c.completed, c.pagesPerSecond,
           c.cpu.perRequest(c.completed, svc));
       return c;
+    }
+  }
+
+  /**
+   * A crawl's export read to its end as a client would, counting what came: how long it took and, from the heap
+   * sampler's phase of it, what the service held meanwhile (issue 18: the heap stays flat whatever the job's size).
+   */
+  static final class Export {
+    String format;
+    long bytes, lines;
+    double seconds;
+
+    static Export run(Fetchbus svc, Crawl crawl, String format, String query) throws Exception {
+      Export e = new Export();
+      e.format = format;
+      svc.sampler.phase("export " + format);
+      long start = System.nanoTime();
+      HttpResponse<java.io.InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + svc.port
+          + "/v1/crawls/" + crawl.id + "/export?format=" + format + query)).timeout(Duration.ofMinutes(10)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      try (java.io.InputStream in = r.body()) {
+        if (r.statusCode() != 200) {
+          throw new IllegalStateException("export " + format + ": " + r.statusCode() + " " + new String(in.readAllBytes()));
+        }
+        byte[] buf = new byte[64 * 1024];
+        for (int n; (n = in.read(buf)) > 0; ) {
+          e.bytes += n;
+          for (int i = 0; i < n; i++) {
+            e.lines += buf[i] == '\n' ? 1 : 0;
+          }
+        }
+      }
+      e.seconds = (System.nanoTime() - start) / 1e9;
+      log("export %s of the %d-page crawl: %,d bytes in %.1f s", format, crawl.pages, e.bytes, e.seconds);
+      return e;
+    }
+
+    String describe(HeapSampler heap) {
+      return String.format(Locale.US, "%s %.1f MB in %.1f s (%s; heap meanwhile: used %d MB at most, live after GC "
+              + "%d MB at most)", format, bytes / 1e6, seconds,
+          format.equals("jsonl") ? String.format(Locale.US, "%,d lines", lines) : "gzip per record",
+          heap.peakHeapMb.getOrDefault("export " + format, -1L), heap.peakLiveMb.getOrDefault("export " + format, -1L));
     }
   }
 
@@ -1454,6 +1508,12 @@ public class Bench {
       t.append(String.format(Locale.US, "Start-up: java -jar to /ready %,d ms on a restart (target ≤ 2,000 ms: %s); the "
               + "run's first start, which created the schema, %,d ms; jar %d MB.%n", startupMs, verdict(startupMs <= 2000),
           firstStartMs, jar.toFile().length() / (1024 * 1024)));
+    }
+    if (!exports.isEmpty()) {
+      t.append(String.format(Locale.US, "Exports of the %,d-page crawl, read to the end at once: ", crawl.pages))
+          .append(exports.stream().map(e -> e.describe(fetchbus.sampler)).collect(Collectors.joining("; ")))
+          .append(String.format(Locale.US, "; during the crawl itself: used %d MB, live after GC %d MB at most.%n",
+              fetchbus.sampler.peakHeapMb.getOrDefault("crawl", -1L), fetchbus.sampler.peakLiveMb.getOrDefault("crawl", -1L)));
     }
     t.append("Fetchbus's peak heap by phase (MB, sampled every second from /metrics): ")
         .append(fetchbus.sampler.peakHeapMb.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())

@@ -117,10 +117,14 @@ class WarcExportTest extends TestBase {
           listed.forEach(p -> pages.put(p.getString("url"), p));
           return fb.http.get("/v1/batches/" + id[0] + "/export?format=warc").send();
         })
-        .compose(warc -> bodies(pages).compose(stored -> warcio(warc.body()).map(records -> {
+        .compose(warc -> bodies(pages).compose(stored -> warcio(warc.body(), "read-warc.mjs").map(records -> {
           ctx.verify(() -> check(warc, records, pages, stored, id[0]));
           return null;
-        })))
+        })).compose(v -> warcio(warc.body(), "node_modules/warcio/dist/cli.js", "cdx-index", "--format", "json")
+            .map(index -> {
+              ctx.verify(() -> replayable(warc.body(), index));
+              return null;
+            })))
         .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -201,6 +205,28 @@ class WarcExportTest extends TestBase {
     assertThat(records).hasSize(1 + 6 + 5);
   }
 
+  /**
+   * What a replay tool does with the file: warcio's CDX(J) indexer lists each capture with its offset and length,
+   * and the bytes there are that record alone, a gzip member of its own that decompresses to it.
+   */
+  private void replayable(Buffer warc, List<JsonObject> index) throws IOException {
+    assertThat(index).extracting(e -> e.getString("url")).containsExactlyInAnyOrder(url("/chunked"), url("/same/1"),
+        url("/same/2"), url("/zipped"), url("/old"), url("/chunked2"));
+    for (JsonObject entry : index) {
+      int offset = Integer.parseInt(entry.getValue("offset").toString());
+      int length = Integer.parseInt(entry.getValue("length").toString());
+      byte[] member = warc.getBytes(offset, offset + length);
+      String record;
+      try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(member))) {
+        record = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+      }
+      assertThat(record).startsWith("WARC/1.1\r\n").contains("WARC-Target-URI: " + entry.getString("url") + "\r\n");
+      if (!entry.getString("url").equals(url("/old"))) {
+        assertThat(entry.getValue("status").toString()).isEqualTo("200");
+      }
+    }
+  }
+
   @Test
   @DisplayName("format=warc with formats, or an unknown format, is a 400 problem naming the parameter")
   void badParameters(VertxTestContext ctx) {
@@ -233,14 +259,19 @@ class WarcExportTest extends TestBase {
     return Future.all(all).map(v -> hashes);
   }
 
-  /** The records warcio read from {@code warc}, one JSON object each; fails when a record does not parse or verify. */
-  private Future<List<JsonObject>> warcio(Buffer warc) {
+  /**
+   * What a warcio program ({@code script} and {@code args}, then the file) printed of {@code warc}, one JSON object a
+   * line; fails when it fails (our reader fails on a record that does not parse or verify).
+   */
+  private Future<List<JsonObject>> warcio(Buffer warc, String script, String... args) {
     return vertx.executeBlocking(() -> {
       Path file = Files.createTempFile("export", ".warc.gz");
       try {
         Files.write(file, warc.getBytes());
-        Process node = new ProcessBuilder("node", "read-warc.mjs", file.toString()).directory(READER.toFile())
-            .redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of("node", script));
+        command.addAll(List.of(args));
+        command.add(file.toString());
+        Process node = new ProcessBuilder(command).directory(READER.toFile()).redirectErrorStream(true).start();
         String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (node.waitFor() != 0) {
           throw new AssertionError("warcio could not read the WARC: " + out);
