@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiVerticle extends VerticleBase {
   private static final Pattern EVENT_STREAM = Pattern.compile("/v1/(crawls|batches)/[^/]+/events");
-  private static final Pattern EXPORT = Pattern.compile("/v1/(crawls|batches)/[^/]+/export");
+  private static final Pattern EXPORT = Pattern.compile("/v1/((crawls|batches)/[^/]+|pages)/export");
   private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
   /** This node's API facts, in its local shared map {@link #API}: {@link #ROUTES}, the routes it serves. */
   static final String API = "fetchbus.api";
@@ -172,9 +172,10 @@ public final class ApiVerticle extends VerticleBase {
         route.addHandler(new ContractRequests(validator, op));
       }
     }
-    new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds).mount(builder);
-    new CrawlRoutes(vertx, config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L),
-        fetchTimeoutMs, PageRoutes::jsonBody).mount(builder);
+    long storeTimeoutMs = config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L);
+    PageExport export = new PageExport(vertx, new DeliveryOptions().setSendTimeout(storeTimeoutMs));
+    new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds, export).mount(builder);
+    new CrawlRoutes(vertx, storeTimeoutMs, fetchTimeoutMs, PageRoutes::jsonBody, export).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));

@@ -25,15 +25,16 @@ final class CrawlRoutes {
   private final DeliveryOptions delivery;
   private final Function<RoutingContext, JsonObject> jsonBody;
   private final JobEvents events;
-  private final JobExport export;
+  private final PageExport export;
   private final long fetchTimeoutMs;
 
-  CrawlRoutes(Vertx vertx, long storeTimeoutMs, long fetchTimeoutMs, Function<RoutingContext, JsonObject> jsonBody) {
+  CrawlRoutes(Vertx vertx, long storeTimeoutMs, long fetchTimeoutMs, Function<RoutingContext, JsonObject> jsonBody,
+              PageExport export) {
     this.vertx = vertx;
     this.fetchTimeoutMs = fetchTimeoutMs;
     this.events = new JobEvents(vertx, storeTimeoutMs);
     this.delivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
-    this.export = new JobExport(vertx, delivery);
+    this.export = export;
     this.jsonBody = jsonBody;
   }
 
@@ -49,7 +50,7 @@ final class CrawlRoutes {
       builder.getRoute("list" + kind + "Pages").addHandler(this::pages);
       builder.getRoute("list" + kind + "Errors").addHandler(this::errors);
       builder.getRoute("stream" + kind + "Events").addHandler(events::stream);
-      builder.getRoute("export" + kind).addHandler(ctx -> export.stream(ctx, kind.toLowerCase(Locale.ROOT)));
+      builder.getRoute("export" + kind).addHandler(ctx -> export.job(ctx, kind.toLowerCase(Locale.ROOT)));
     }
   }
 

@@ -34,18 +34,21 @@ final class PageRoutes {
   private final PageRecords records;
   /** {@code fetch.defaultMaxAgeSeconds}: the maxAgeSeconds of a POST /v1/fetch that has none, or null. */
   private final Long defaultMaxAgeSeconds;
+  private final PageExport export;
 
-  PageRoutes(Vertx vertx, FetchFlow flow, PageRecords records, Long defaultMaxAgeSeconds) {
+  PageRoutes(Vertx vertx, FetchFlow flow, PageRecords records, Long defaultMaxAgeSeconds, PageExport export) {
     this.vertx = vertx;
     this.flow = flow;
     this.records = records;
     this.defaultMaxAgeSeconds = defaultMaxAgeSeconds;
+    this.export = export;
   }
 
   /** Attaches the handlers of the page operations of the contract. */
   void mount(RouterBuilder builder) {
     ApiVerticle.on(builder, "fetch", this::fetch);
     ApiVerticle.on(builder, "listPages", this::listPages);
+    ApiVerticle.on(builder, "exportPages", export::listing);
     ApiVerticle.on(builder, "searchPages", this::search);
     ApiVerticle.on(builder, "getPage", this::getPage);
     ApiVerticle.on(builder, "getPageContent", this::getContent);

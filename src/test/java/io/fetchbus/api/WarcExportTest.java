@@ -228,6 +228,39 @@ class WarcExportTest extends TestBase {
   }
 
   @Test
+  @DisplayName("GET /v1/pages/export exports what a listing's filter keeps: a URL's copies as WARC, a host's pages as "
+      + "JSON Lines; /v1/pages/{id} is still a page")
+  void listingExported(VertxTestContext ctx) {
+    fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", new JsonArray().add(url("/chunked"))
+            .add(url("/zipped"))))
+        .compose(resp -> Jobs.finished(fb, "/v1/batches/" + resp.bodyAsJsonObject().getString("id")))
+        .compose(job -> Future.all(
+            fb.http.get("/v1/pages/export?format=warc&url=" + url("/chunked")).send(),
+            fb.http.get("/v1/pages/export?host=127.0.0.1&formats=text").send(),
+            fb.http.get("/v1/pages?url=" + url("/zipped")).send()))
+        .compose(all -> {
+          HttpResponse<Buffer> warc = all.resultAt(0);
+          HttpResponse<Buffer> jsonl = all.resultAt(1);
+          HttpResponse<Buffer> listed = all.resultAt(2);
+          long id = listed.bodyAsJsonObject().getJsonArray("items").getJsonObject(0).getLong("id");
+          return fb.http.get("/v1/pages/" + id).send().compose(page -> warcio(warc.body(), "read-warc.mjs").map(records -> {
+            ctx.verify(() -> {
+              assertThat(warc.getHeader("Content-Disposition")).isEqualTo("attachment; filename=\"pages.warc.gz\"");
+              assertThat(records).extracting(r -> r.getString("type")).containsExactly("warcinfo", "response", "request");
+              assertThat(records.get(1).getString("target")).isEqualTo(url("/chunked"));
+              List<JsonObject> lines = jsonl.bodyAsString().lines().map(JsonObject::new).toList();
+              assertThat(lines).extracting(l -> l.getString("url")).containsExactlyInAnyOrder(url("/chunked"), url("/zipped"));
+              assertThat(lines).allSatisfy(l -> assertThat(l.getString("text")).isNotBlank());
+              assertThat(page.statusCode()).isEqualTo(200);
+              assertThat(page.bodyAsJsonObject().getString("url")).isEqualTo(url("/zipped"));
+            });
+            return null;
+          }));
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("format=warc with formats, or an unknown format, is a 400 problem naming the parameter")
   void badParameters(VertxTestContext ctx) {
     fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", new JsonArray().add(url("/chunked"))))

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * at a time, whatever the job's size. At most {@link #MAX_RUNNING} exports run at once on a node (429 beyond),
  * which bounds what they hold together.
  */
-final class JobExport {
-  private static final Logger LOG = LoggerFactory.getLogger(JobExport.class);
+final class PageExport {
+  private static final Logger LOG = LoggerFactory.getLogger(PageExport.class);
   /** Exports running at once in this JVM: each may hold one listing's content, up to 4 MiB and its encoding. */
   static final int MAX_RUNNING = 4;
   private static final AtomicInteger RUNNING = new AtomicInteger();
@@ -43,20 +43,58 @@ final class JobExport {
   private final Vertx vertx;
   private final DeliveryOptions delivery;
 
-  JobExport(Vertx vertx, DeliveryOptions delivery) {
+  PageExport(Vertx vertx, DeliveryOptions delivery) {
     this.vertx = vertx;
     this.delivery = delivery;
   }
 
-  void stream(RoutingContext ctx, String kind) {
-    String id = ctx.pathParam("id");
-    boolean warc = "warc".equals(ctx.queryParams().get("format"));
+  /** {@code GET /v1/crawls/{id}/export}, {@code /v1/batches/{id}/export}: the job's pages. */
+  void job(RoutingContext ctx, String kind) {
+    JsonObject params = params(ctx);
+    if (params == null || !admitted(ctx)) {
+      return;
+    }
+    request(ctx, Bus.CRAWL_STATUS, new JsonObject().put("id", ctx.pathParam("id")))
+        .map(job -> PageQuery.from(params.put("jobId", job.getString("id"))))
+        .onSuccess(query -> start(ctx, query, kind + "-" + query.jobId()))
+        .onFailure(ctx::fail);
+  }
+
+  /** {@code GET /v1/pages/export}: the pages a listing's filter keeps ({@code url}, {@code host}, {@code jobId}). */
+  void listing(RoutingContext ctx) {
+    JsonObject params = params(ctx);
+    if (params == null) {
+      return;
+    }
+    for (String name : new String[] {"url", "host", "jobId"}) {
+      if (ctx.queryParams().get(name) != null) {
+        params.put(name, ctx.queryParams().get(name));
+      }
+    }
+    PageQuery query;
+    try {
+      query = PageQuery.from(params);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    if (admitted(ctx)) {
+      start(ctx, query, "pages");
+    }
+  }
+
+  /**
+   * What the export asks the store for, from {@code format}, {@code formats} and {@code latest}; null once a problem
+   * was answered. A WARC holds the fetches with a body, every one unless {@code latest} says otherwise.
+   */
+  private static JsonObject params(RoutingContext ctx) {
+    boolean warc = warc(ctx);
     JsonObject params = new JsonObject().put("limit", PAGES_PER_LISTING);
     if (ctx.queryParams().get("formats") != null) {
       if (warc) {
         ctx.fail(Failure.INVALID.exception("formats: a WARC holds the responses as fetched; formats apply to "
             + "format=jsonl only"));
-        return;
+        return null;
       }
       params.put("formats", ctx.queryParams().get("formats"));
     }
@@ -66,25 +104,34 @@ final class JobExport {
     if (ctx.queryParams().get("latest") != null) {
       params.put("latest", Boolean.parseBoolean(ctx.queryParams().get("latest")));
     } else if (warc) {
-      params.put("latest", false); // an archive holds every fetch the job stored
+      params.put("latest", false); // an archive holds every fetch
     }
+    return params;
+  }
+
+  private static boolean warc(RoutingContext ctx) {
+    return "warc".equals(ctx.queryParams().get("format"));
+  }
+
+  /** One more export running on this node, or a 429 when {@link #MAX_RUNNING} are. */
+  private static boolean admitted(RoutingContext ctx) {
     if (RUNNING.incrementAndGet() > MAX_RUNNING) {
       RUNNING.decrementAndGet();
       ctx.fail(Failure.LIMITED.exception(MAX_RUNNING + " exports are running on this node already; retry once one "
           + "has ended"));
-      return;
+      return false;
     }
     ctx.addEndHandler(v -> RUNNING.decrementAndGet());
-    request(ctx, Bus.CRAWL_STATUS, new JsonObject().put("id", id))
-        .map(job -> PageQuery.from(params.put("jobId", job.getString("id"))))
-        .onSuccess(query -> {
-          if (warc) {
-            new WarcStream(ctx, kind, query).start();
-          } else {
-            next(ctx, query, kind + "-" + query.jobId() + ".jsonl");
-          }
-        })
-        .onFailure(ctx::fail);
+    return true;
+  }
+
+  /** Streams the pages of {@code query} to a file named {@code name} and the format's extension. */
+  private void start(RoutingContext ctx, PageQuery query, String name) {
+    if (warc(ctx)) {
+      new WarcStream(ctx, name, query).start();
+    } else {
+      next(ctx, query, name + ".jsonl");
+    }
   }
 
   /** Asks the store for the next listing, writes it, and goes on once the client has taken it. */
@@ -133,12 +180,12 @@ final class JobExport {
     private final WarcRecords records;
     private PageQuery query;
 
-    WarcStream(RoutingContext ctx, String kind, PageQuery query) {
+    WarcStream(RoutingContext ctx, String name, PageQuery query) {
       this.ctx = ctx;
       this.query = query;
-      this.filename = kind + "-" + query.jobId() + ".warc.gz";
-      this.records = new WarcRecords("Fetchbus", "the pages of " + kind + " " + query.jobId()
-          + (query.latest() ? ", each URL's newest" : ", every fetch"));
+      this.filename = name + ".warc.gz";
+      this.records = new WarcRecords("Fetchbus", "pages stored by Fetchbus (" + name + "), "
+          + (query.latest() ? "each URL's newest fetch" : "every fetch"));
     }
 
     void start() {
