@@ -61,6 +61,19 @@ public final class Fields {
     return s;
   }
 
+  /** The canonical form only: {@code UUID.fromString} would also take {@code 1-2-3-4-5}. */
+  private static final java.util.regex.Pattern UUID_FORM =
+      java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+  /** A UUID in its canonical form, or null when absent; a 400 saying it must be {@code what} otherwise. */
+  public static java.util.UUID uuid(JsonObject json, String field, String what) {
+    String s = string(json, field, 36);
+    if (s != null && !UUID_FORM.matcher(s).matches()) {
+      throw Failure.INVALID.exception(field + ": must be " + what);
+    }
+    return s == null ? null : java.util.UUID.fromString(s);
+  }
+
   /** A misspelt option silently ignored would do the wrong thing: fields outside {@code known} are a 400. */
   public static void onlyKnown(JsonObject json, Set<String> known, String what) {
     for (String name : json.fieldNames()) {

@@ -37,11 +37,8 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
   }
 
   private static String jobId(JsonObject j) {
-    String id = Fields.string(j, "jobId", 64);
-    if (id != null && !id.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
-      throw Failure.INVALID.exception("jobId: must be a job id (a UUID)");
-    }
-    return id == null ? null : id.toLowerCase(Locale.ROOT);
+    java.util.UUID id = Fields.uuid(j, "jobId", "a job id (a UUID)");
+    return id == null ? null : id.toString();
   }
 
   /** The same query, going on after the cursor {@code next}. */

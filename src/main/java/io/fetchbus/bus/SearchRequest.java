@@ -3,7 +3,6 @@ package io.fetchbus.bus;
 import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * {@code {"q", "host"?, "jobId"?, "limit"?, "after"?}}: the stored pages that match {@code q}, most relevant first.
@@ -18,9 +17,6 @@ public record SearchRequest(String q, String host, UUID jobId, int limit, String
   public static final int DEFAULT_LIMIT = 10;
   public static final int MAX_LIMIT = 100;
   public static final int MAX_QUERY_LENGTH = 500;
-  /** The canonical form only: {@code UUID.fromString} would also take {@code 1-2-3-4-5}. */
-  private static final Pattern UUID_FORM =
-      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
   public static SearchRequest from(JsonObject j) {
     if (j == null) {
@@ -35,13 +31,10 @@ public record SearchRequest(String q, String host, UUID jobId, int limit, String
     if (q.indexOf('\0') >= 0 || (host != null && host.indexOf('\0') >= 0)) {
       throw Failure.INVALID.exception((q.indexOf('\0') >= 0 ? "q" : "host") + ": must not contain NUL characters");
     }
-    String jobId = Fields.string(j, "jobId", 36);
-    if (jobId != null && !UUID_FORM.matcher(jobId).matches()) {
-      throw Failure.INVALID.exception("jobId: must be a UUID");
-    }
+    UUID jobId = Fields.uuid(j, "jobId", "a UUID");
     Long limit = Fields.wholeNumber(j, "limit", 1, MAX_LIMIT);
     return new SearchRequest(q, host == null ? null : host.toLowerCase(Locale.ROOT),
-        jobId == null ? null : UUID.fromString(jobId), limit == null ? DEFAULT_LIMIT : limit.intValue(),
+        jobId, limit == null ? DEFAULT_LIMIT : limit.intValue(),
         Fields.string(j, "after", 64), Fields.bool(j, "latest", true));
   }
 

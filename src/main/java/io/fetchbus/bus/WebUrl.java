@@ -98,6 +98,17 @@ public record WebUrl(URI uri, String key) {
     return uri.getHost().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * The origin as Fetchbus keys politeness, turns and log lines by it: lower-case scheme, host without a trailing dot,
+   * and the effective port ({@code https://example.com:443}). Never the path or the query, which may hold a token.
+   */
+  public String origin() {
+    String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+    String host = host().endsWith(".") ? host().substring(0, host().length() - 1) : host();
+    int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
+    return scheme + "://" + host + ":" + port;
+  }
+
   @Override
   public String toString() {
     return uri.toString();

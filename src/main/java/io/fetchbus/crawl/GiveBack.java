@@ -1,5 +1,6 @@
 package io.fetchbus.crawl;
 
+import io.fetchbus.bus.Backoff;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.FetchResult;
@@ -9,7 +10,6 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * What becomes of a leased entry that gave no page ({@code fetchbus.frontier.retry}): back in the frontier after a
@@ -68,11 +68,9 @@ record GiveBack(String outcome, long delayMs, String error, String errorClass) {
         + (asked >= 0 ? " (Retry-After " + asked / 1000 + " s)" : ""), Failure.UPSTREAM.slug);
   }
 
-  /** Exponential backoff with full jitter on its upper half: base * 2^(attempt-1), capped, times 0.5..1. */
+  /** The wait after the {@code attempts}-th failed attempt ({@link Backoff}). */
   static long backoff(int attempts, CrawlSettings settings) {
-    long exp = settings.retryBaseMs() << Math.min(20, Math.max(0, attempts - 1));
-    long capped = Math.min(settings.retryMaxMs(), exp);
-    return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+    return Backoff.delayMs(attempts - 1, settings.retryBaseMs(), settings.retryMaxMs());
   }
 
   /** The {@code fetchbus.frontier.retry} request for the entry {@code ref} names. */

@@ -48,7 +48,7 @@ final class Sitemaps {
 
   /** The frontier entry that stands for the sitemaps of the seed's site: its URL is the site's robots.txt. */
   static JsonObject entry(WebUrl seed) {
-    String origin = origin(seed.toString());
+    String origin = siteRoot(seed.toString());
     return new JsonObject().put("url", origin + "/robots.txt").put("key", KEY_PREFIX + origin).put("host", seed.host());
   }
 
@@ -58,7 +58,7 @@ final class Sitemaps {
 
   /** The URLs listed by the sitemaps of the site whose robots.txt is {@code robotsUrl}, in sitemap order. */
   Future<List<String>> discover(String robotsUrl, boolean obeyRobots) {
-    String origin = origin(robotsUrl);
+    String origin = siteRoot(robotsUrl);
     return fetch(robotsUrl, false)
         .compose(robots -> robots == null ? Future.succeededFuture(List.<String>of())
             : vertx.executeBlocking(() -> new SimpleRobotRulesParser()
@@ -117,7 +117,8 @@ final class Sitemaps {
         });
   }
 
-  private static String origin(String url) {
+  /** Where a site's sitemap and robots.txt live: the URL's scheme and authority, as written. */
+  private static String siteRoot(String url) {
     URI uri = URI.create(url);
     return uri.getScheme() + "://" + uri.getRawAuthority();
   }

@@ -1,5 +1,6 @@
 package io.fetchbus.crawl;
 
+import io.fetchbus.bus.Backoff;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.CrawlJob;
@@ -25,7 +26,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -70,7 +70,7 @@ final class WebhookSender {
       Set<String> events = new HashSet<>();
       hook.getJsonArray("events", new JsonArray()).forEach(e -> events.add((String) e));
       return new Hook(stored.getString("kind"), url, hook.getJsonObject("headers", new JsonObject()), events,
-          hook.getString("secret"), origin(url));
+          hook.getString("secret"), url.origin());
     }
   }
 
@@ -278,11 +278,9 @@ final class WebhookSender {
     }
   }
 
-  /** Exponential backoff with jitter on its upper half: base * 2^(attempt-1), capped, times 0.5..1. */
+  /** The wait after the {@code attemptsMade}-th failed delivery ({@link Backoff}). */
   private long backoff(int attemptsMade) {
-    long exp = settings.retryBaseMs() << Math.min(20, Math.max(0, attemptsMade - 1));
-    long capped = Math.min(settings.retryMaxMs(), exp);
-    return Math.max(1, capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
+    return Backoff.delayMs(attemptsMade - 1, settings.retryBaseMs(), settings.retryMaxMs());
   }
 
   /** The failure's kind (its slug), never its message: that may quote the webhook's URL. */
@@ -320,12 +318,5 @@ final class WebhookSender {
   private JsonObject stats() {
     return new JsonObject().put("queued", pending - inFlight).put("inFlight", inFlight).put("delivered", delivered)
         .put("failed", failed).put("dropped", dropped).put("attempts", attempts);
-  }
-
-  /** A receiver, for the turns and the per-receiver limit, and for log lines: scheme, host and port. */
-  private static String origin(WebUrl url) {
-    String scheme = url.uri().getScheme().toLowerCase(Locale.ROOT);
-    int port = url.uri().getPort() > 0 ? url.uri().getPort() : (scheme.equals("https") ? 443 : 80);
-    return scheme + "://" + url.host() + ":" + port;
   }
 }

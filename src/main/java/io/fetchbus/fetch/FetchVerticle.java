@@ -119,7 +119,7 @@ public final class FetchVerticle extends VerticleBase {
     if (req == null) {
       return;
     }
-    String origin = HttpFetcher.origin(req.url());
+    String origin = req.url().origin();
     String owner = owners.ownerOf(origin);
     if (msg.headers().contains(Bus.FORWARDED) || owners.self().equals(owner)) {
       serve(msg, req);

@@ -1,5 +1,6 @@
 package io.fetchbus.fetch;
 
+import io.fetchbus.bus.Backoff;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.HttpExchange;
@@ -26,7 +27,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One logical upstream GET. Each hop (redirects are followed by hand) passes the destination guard, robots.txt
@@ -168,10 +168,8 @@ final class HttpFetcher {
       });
     }
 
-    private long backoff(int attempt) {
-      long base = settings.retry().baseDelayMs() << Math.min(attempt, 10);
-      double jitter = 0.5 + ThreadLocalRandom.current().nextDouble(); // 0.5x to 1.5x, so retries do not align
-      return Math.min(settings.retry().maxDelayMs(), (long) (base * jitter));
+    private long backoff(int retry) {
+      return Backoff.delayMs(retry, settings.retry().baseDelayMs(), settings.retry().maxDelayMs());
     }
 
     private Future<FetchResult> follow(WebUrl url, int redirects, Set<String> visited) {
@@ -232,7 +230,7 @@ final class HttpFetcher {
       if (promise.future().isComplete()) {
         return Future.failedFuture(promise.future().cause()); // expired while resolving or reading robots.txt
       }
-      String origin = origin(url);
+      String origin = url.origin();
       Future<HostLimiter.Permit> pending = limiter.acquire(origin, options.perHost(), delayMs, context);
       if (!pending.isComplete()) {
         waitingOrigin = origin;
@@ -406,14 +404,6 @@ final class HttpFetcher {
         .setConnectTimeout(settings.connectTimeoutMs())
         .putHeader(HttpHeaders.HOST, ExchangeHeads.host(url)) // the client's own value, first, as it goes out
         .putHeader(HttpHeaders.USER_AGENT, settings.userAgent());
-  }
-
-  /** The politeness key of a URL: lower-case scheme, host without a trailing dot, and the effective port. */
-  static String origin(WebUrl url) {
-    String scheme = url.uri().getScheme().toLowerCase(java.util.Locale.ROOT);
-    String host = url.host().endsWith(".") ? url.host().substring(0, url.host().length() - 1) : url.host();
-    int port = url.uri().getPort() > 0 ? url.uri().getPort() : (scheme.equals("https") ? 443 : 80);
-    return scheme + "://" + host + ":" + port;
   }
 
   /** Runs {@code step}; an exception it throws becomes a failed future, so callers' cleanup always runs. */

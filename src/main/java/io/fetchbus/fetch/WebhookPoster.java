@@ -85,6 +85,6 @@ final class WebhookPoster {
 
   /** Where a delivery goes, for messages: scheme, host and port, never the path or query (they may hold a token). */
   static String origin(WebhookDelivery delivery) {
-    return HttpFetcher.origin(delivery.url());
+    return delivery.url().origin();
   }
 }

@@ -16,9 +16,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
-import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -139,7 +137,7 @@ final class Jobs {
     OffsetDateTime afterAt = null;
     String afterId = null;
     if (req.getString("after") != null) {
-      String[] cursor = decode(req.getString("after"), "j1:").split("\\|", 2);
+      String[] cursor = Cursors.decode(req.getString("after"), "j1:", "this service").split("\\|", 2);
       try {
         afterAt = OffsetDateTime.parse(cursor[0]);
         afterId = cursor[1];
@@ -159,7 +157,7 @@ final class Jobs {
       String lastId = null;
       for (Row r : rows) {
         if (items.size() == limit) {
-          next = encode("j1:" + lastAt + "|" + lastId);
+          next = Cursors.encode("j1:" + lastAt + "|" + lastId);
           break;
         }
         CrawlJob job = job(r);
@@ -210,7 +208,7 @@ final class Jobs {
   Future<JsonObject> errors(JsonObject req) {
     String id = jobId(req);
     int limit = limit(req, 50);
-    String after = req.getString("after") == null ? null : decode(req.getString("after"), "e1:");
+    String after = req.getString("after") == null ? null : Cursors.decode(req.getString("after"), "e1:", "this service");
     return get(id).compose(job -> pool.preparedQuery(CrawlSql.JOB_ERRORS).execute(Tuple.of(id, after, limit + 1)))
         .map(rows -> {
           JsonArray items = new JsonArray();
@@ -218,7 +216,7 @@ final class Jobs {
           String lastKey = null;
           for (Row r : rows) {
             if (items.size() == limit) {
-              next = encode("e1:" + lastKey);
+              next = Cursors.encode("e1:" + lastKey);
               break;
             }
             lastKey = r.getString("url_key");
@@ -293,19 +291,4 @@ final class Jobs {
     return Integer.parseInt(s);
   }
 
-  private static String encode(String cursor) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(cursor.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String decode(String cursor, String prefix) {
-    try {
-      String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      if (s.startsWith(prefix)) {
-        return s.substring(prefix.length());
-      }
-    } catch (IllegalArgumentException ignored) {
-      // falls through to the 400 below
-    }
-    throw Failure.INVALID.exception("after: is not a cursor returned as 'next' by this service");
-  }
 }

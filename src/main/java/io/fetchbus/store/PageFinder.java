@@ -1,11 +1,8 @@
 package io.fetchbus.store;
 
-import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.PageQuery;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 
 /** Turns a {@link PageQuery} into SQL, and page ids into the opaque cursors clients pass back as {@code after}. */
@@ -62,18 +59,14 @@ final class PageFinder {
   }
 
   static String encode(long id) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString((CURSOR_PREFIX + id).getBytes(StandardCharsets.UTF_8));
+    return Cursors.encode(CURSOR_PREFIX + id);
   }
 
   static long decode(String cursor) {
-    try {
-      String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      if (s.startsWith(CURSOR_PREFIX)) {
-        return Long.parseLong(s.substring(CURSOR_PREFIX.length()));
-      }
-    } catch (IllegalArgumentException ignored) {
-      // falls through to the 400 below
+    String id = Cursors.decode(cursor, CURSOR_PREFIX, "this service");
+    if (!id.matches("[1-9][0-9]{0,17}")) {
+      throw Cursors.invalid("this service");
     }
-    throw Failure.INVALID.exception("after: is not a cursor returned as 'next' by this service");
+    return Long.parseLong(id);
   }
 }

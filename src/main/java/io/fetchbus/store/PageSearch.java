@@ -1,11 +1,8 @@
 package io.fetchbus.store;
 
-import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.SearchRequest;
 import io.fetchbus.search.SearchQuery;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -21,6 +18,7 @@ import java.util.regex.Pattern;
  */
 final class PageSearch {
   private static final String CURSOR_PREFIX = "s1:";
+  private static final String SEARCHES = "a search of this service";
   private static final Pattern CURSOR = Pattern.compile("s1:([0-9a-f]{8}):([1-9][0-9]{0,18})");
   /** Where PostgreSQL's ts_headline marks a match (see Sql.SEARCH_PAGES); control characters no page text keeps. */
   private static final char MATCH_START = '\u0001';
@@ -45,24 +43,19 @@ final class PageSearch {
   }
 
   static String encode(float rank, long id) {
-    String cursor = CURSOR_PREFIX + String.format("%08x", Float.floatToIntBits(rank)) + ":" + id;
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(cursor.getBytes(StandardCharsets.UTF_8));
+    return Cursors.encode(CURSOR_PREFIX + String.format("%08x", Float.floatToIntBits(rank)) + ":" + id);
   }
 
   private static Matcher cursor(String after) {
-    try {
-      Matcher m = CURSOR.matcher(new String(Base64.getUrlDecoder().decode(after), StandardCharsets.UTF_8));
-      if (m.matches()) {
-        return m;
-      }
-    } catch (IllegalArgumentException ignored) {
-      // falls through to the 400 below
+    Matcher m = CURSOR.matcher(CURSOR_PREFIX + Cursors.decode(after, CURSOR_PREFIX, SEARCHES));
+    if (m.matches()) {
+      return m;
     }
     throw invalidCursor();
   }
 
   private static RuntimeException invalidCursor() {
-    return Failure.INVALID.exception("after: is not a cursor returned as 'next' by a search of this service");
+    return Cursors.invalid(SEARCHES);
   }
 
   /**
