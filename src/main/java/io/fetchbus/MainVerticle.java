@@ -97,6 +97,8 @@ public final class MainVerticle extends VerticleBase {
           graceMs = graceMs(cfg);
           // Whatever this node runs, nothing but data reaches it over the bus (no Java serialization).
           vertx.eventBus().addInboundInterceptor(wireBodies);
+          // The cluster manager (its node id, nodes and ports) is reachable through VertxInternal only: Vert.x 5 has no
+          // public accessor, and the launcher's builder keeps the instance it was given to itself.
           String nodeId = vertx.isClustered() ? ((VertxInternal) vertx).clusterManager().getNodeId() : UUID.randomUUID().toString();
           vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ID, nodeId);
           vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ROLES, String.join(",", roles));

@@ -32,6 +32,8 @@ public final class WireBodies implements Handler<DeliveryContext<Object>> {
   @Override
   public void handle(DeliveryContext<Object> ctx) {
     Message<Object> msg = ctx.message();
+    // Which codec a message came with, and whether it came over the wire, are on the implementation classes only:
+    // the public Message says neither, and they are what tells a peer's Java-serialized body from data.
     if (!(msg instanceof MessageImpl<?, ?> impl) || impl.codec() == null) {
       ctx.next();
       return;

@@ -25,7 +25,8 @@ final class BodyAccumulator {
 
   void append(Buffer chunk) {
     buffer.appendBuffer(chunk);
-    digest.update(((BufferInternal) chunk).getByteBuf().nioBuffer()); // a view: no copy of the chunk
+    // The public Buffer gives bytes only as a copy; the internal ByteBuf gives a view: no copy of each chunk.
+    digest.update(((BufferInternal) chunk).getByteBuf().nioBuffer());
   }
 
   int size() {

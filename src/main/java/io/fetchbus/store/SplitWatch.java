@@ -88,6 +88,7 @@ final class SplitWatch implements Shareable {
           owners.add(row.getString("node"));
         }
       }
+      // The members this node's cluster sees: the cluster manager is reachable through VertxInternal only.
       seen.removeAll(new HashSet<>(((VertxInternal) vertx).clusterManager().getNodes()));
       Set<String> confirmed = new TreeSet<>(seen);
       confirmed.retainAll(suspects);
