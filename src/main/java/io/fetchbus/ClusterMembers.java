@@ -5,6 +5,7 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
+import io.fetchbus.config.Settings;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -42,7 +43,7 @@ final class ClusterMembers implements MembershipListener {
     this.hazelcast = hazelcast;
     this.maxAttempts = cfg.getJsonObject("crawl", new JsonObject()).getInteger("maxAttempts", 3);
     this.delivery = new DeliveryOptions().setSendTimeout(
-        cfg.getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
+        Settings.storeTimeoutMs(cfg));
   }
 
   void start() {

@@ -2,6 +2,7 @@ package io.fetchbus;
 
 import io.fetchbus.api.ApiVerticle;
 import io.fetchbus.bridge.BridgeVerticle;
+import io.fetchbus.config.Settings;
 import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
@@ -355,7 +356,7 @@ public final class MainVerticle extends VerticleBase {
 
   /** {@code shutdown.graceMs}, checked: the launcher's own wait bounds it. */
   static long graceMs(JsonObject cfg) {
-    long ms = cfg.getJsonObject("shutdown", new JsonObject()).getLong("graceMs", 10_000L);
+    long ms = Settings.graceMs(cfg);
     if (ms < 0 || ms > MAX_GRACE_MS) {
       throw new IllegalArgumentException("shutdown.graceMs must be between 0 and " + MAX_GRACE_MS
           + ": the launcher waits at most 120 s for the whole shutdown");

@@ -7,6 +7,7 @@ import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Page;
+import io.fetchbus.config.Settings;
 import io.fetchbus.ops.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -82,7 +83,7 @@ public final class ApiVerticle extends VerticleBase {
     records = PageRecords.shared(vertx, config());
     flow = new FetchFlow(vertx, context, PageSaves.shared(vertx, config()), records,
         Extraction.shared(vertx, config()), fetchTimeoutMs,
-        config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
+        Settings.storeTimeoutMs(config()));
 
     JsonObject auth = config().getJsonObject("auth", new JsonObject());
     cluster = new ClusterView(vertx, config());
@@ -172,7 +173,7 @@ public final class ApiVerticle extends VerticleBase {
         route.addHandler(new ContractRequests(validator, op));
       }
     }
-    long storeTimeoutMs = config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L);
+    long storeTimeoutMs = Settings.storeTimeoutMs(config());
     PageExport export = new PageExport(vertx, new DeliveryOptions().setSendTimeout(storeTimeoutMs));
     new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds, export).mount(builder);
     new CrawlRoutes(vertx, storeTimeoutMs, fetchTimeoutMs, PageRoutes::jsonBody, export).mount(builder);
@@ -301,7 +302,7 @@ public final class ApiVerticle extends VerticleBase {
   public Future<?> stop() {
     Object deadline = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE);
     long graceMs = deadline instanceof Long at ? Math.max(0, at - System.currentTimeMillis())
-        : config().getJsonObject("shutdown", new JsonObject()).getLong("graceMs", 10_000L);
+        : Settings.graceMs(config());
     return server == null ? Future.succeededFuture() : server.shutdown(graceMs, TimeUnit.MILLISECONDS);
   }
 

@@ -11,6 +11,7 @@ import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -86,7 +87,7 @@ public final class CrawlVerticle extends VerticleBase {
     // A node that runs the fetch or the store role sends to its own verticles, another to a live member that runs it
     // (MemberRouter), never to one that stopped answering.
     storeDelivery = new DeliveryOptions().setSendTimeout(
-        config().getJsonObject("pg", new JsonObject()).getLong("requestTimeoutMs", 10_000L));
+        Settings.storeTimeoutMs(config()));
     webhooks = new WebhookSender(vertx, WebhookSettings.from(config()), storeDelivery);
     vertx.setPeriodic(settings.pollMs(), t -> pump());
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew());
@@ -108,7 +109,7 @@ public final class CrawlVerticle extends VerticleBase {
     drained = Promise.promise();
     Object deadline = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE);
     long graceMs = deadline instanceof Long at ? Math.max(0, at - System.currentTimeMillis())
-        : config().getJsonObject("shutdown", new JsonObject()).getLong("graceMs", 10_000L);
+        : Settings.graceMs(config());
     if (!inFlight.isEmpty()) {
       LOG.info("waiting up to {} ms for {} crawl fetches in flight", graceMs, inFlight.size());
     }

@@ -1,5 +1,6 @@
 package io.fetchbus.store;
 
+import io.fetchbus.config.Settings;
 import io.vertx.core.json.JsonObject;
 
 /** The {@code pg} part of the config. {@code url} is a {@code postgresql://user:password@host:port/db} URI. */
@@ -14,7 +15,7 @@ record StoreSettings(String url, int poolSize, int maxWaitQueue, int connectTime
     }
     StoreSettings s = new StoreSettings(url, pg.getInteger("poolSize", 8), pg.getInteger("maxWaitQueue", 256),
         pg.getInteger("connectTimeoutMs", 5000), pg.getInteger("acquireTimeoutMs", 5000),
-        pg.getLong("requestTimeoutMs", 10_000L));
+        Settings.storeTimeoutMs(config));
     if (s.maxWaitQueue < 1) {
       // Vert.x reads -1 as unbounded: every queue here has a bound.
       throw new IllegalArgumentException("pg.maxWaitQueue must be at least 1, not " + s.maxWaitQueue);
