@@ -112,17 +112,8 @@ final class CrawlRoutes {
 
   /** The pages the job stored, newest first; 404 for an unknown job rather than an empty list. */
   private void pages(RoutingContext ctx) {
-    JsonObject query = new JsonObject();
-    for (String name : new String[] {"limit", "after", "formats"}) {
-      if (ctx.queryParams().get(name) != null) {
-        query.put(name, ctx.queryParams().get(name));
-      }
-    }
-    PageQuery pageQuery;
-    try {
-      pageQuery = PageQuery.from(query);
-    } catch (RuntimeException e) {
-      ctx.fail(e);
+    PageQuery pageQuery = PageRoutes.pageQuery(ctx, new JsonObject(), "limit", "after", "formats");
+    if (pageQuery == null) {
       return;
     }
     request(ctx, Bus.CRAWL_STATUS, new JsonObject().put("id", ctx.pathParam("id")))

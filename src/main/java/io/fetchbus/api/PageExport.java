@@ -66,19 +66,8 @@ final class PageExport {
     if (params == null) {
       return;
     }
-    for (String name : new String[] {"url", "host", "jobId"}) {
-      if (ctx.queryParams().get(name) != null) {
-        params.put(name, ctx.queryParams().get(name));
-      }
-    }
-    PageQuery query;
-    try {
-      query = PageQuery.from(params);
-    } catch (RuntimeException e) {
-      ctx.fail(e);
-      return;
-    }
-    if (admitted(ctx)) {
+    PageQuery query = PageRoutes.pageQuery(ctx, params, "url", "host", "jobId");
+    if (query != null && admitted(ctx)) {
       start(ctx, query, "pages");
     }
   }

@@ -156,21 +156,29 @@ final class PageRoutes {
   }
 
   private void listPages(RoutingContext ctx) {
-    JsonObject params = new JsonObject();
-    for (String name : new String[] {"url", "host", "jobId", "limit", "after", "latest", "formats"}) {
+    PageQuery query = pageQuery(ctx, new JsonObject(), "url", "host", "jobId", "limit", "after", "latest", "formats");
+    if (query != null) {
+      flow(ctx).storeRequest(Bus.PAGES_FIND, query.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
+    }
+  }
+
+  /**
+   * The page query that the query parameters {@code names} make on top of {@code base}; null once the request was
+   * answered with the 400 that a value the bus record refuses gets.
+   */
+  static PageQuery pageQuery(RoutingContext ctx, JsonObject base, String... names) {
+    for (String name : names) {
       String value = ctx.queryParams().get(name);
       if (value != null) {
-        params.put(name, queryValue(name, value));
+        base.put(name, queryValue(name, value));
       }
     }
-    PageQuery query;
     try {
-      query = PageQuery.from(params);
+      return PageQuery.from(base);
     } catch (RuntimeException e) {
       ctx.fail(e);
-      return;
+      return null;
     }
-    flow(ctx).storeRequest(Bus.PAGES_FIND, query.toJson()).onSuccess(ctx::json).onFailure(ctx::fail);
   }
 
   private void search(RoutingContext ctx) {
