@@ -24,7 +24,7 @@ import java.util.function.Supplier;
  * by every fetch verticle instance of one Vert.x instance; failures are never kept.
  */
 final class FetchCache implements Shareable, Meters.CacheStats {
-  /** Per-entry overhead beyond the body: the record, its headers and the map entry. */
+  /** Per-entry overhead beyond the body and the HTTP heads kept for WARC: the record, its headers and the map entry. */
   private static final int ENTRY_OVERHEAD = 1024;
 
   private final Cache<String, FetchResult> results;
@@ -37,7 +37,8 @@ final class FetchCache implements Shareable, Meters.CacheStats {
   private FetchCache(long maxBytes, long ttlSeconds) {
     results = Caffeine.newBuilder()
         .maximumWeight(maxBytes)
-        .weigher((String key, FetchResult r) -> (int) Math.min(Integer.MAX_VALUE, r.bytes() + ENTRY_OVERHEAD + key.length()))
+        .weigher((String key, FetchResult r) -> (int) Math.min(Integer.MAX_VALUE, r.bytes() + ENTRY_OVERHEAD + key.length()
+            + (r.exchange() == null ? 0 : 2L * (r.exchange().request().length() + r.exchange().response().length()))))
         .expireAfterWrite(Duration.ofSeconds(ttlSeconds))
         .build();
   }
