@@ -201,7 +201,11 @@ public final class ApiVerticle extends VerticleBase {
     router.route().failureHandler(problems::handle);
     router.errorHandler(404, problems::handle);
     router.errorHandler(405, problems::handle);
+    // The operations only: the dashboard's routes, mounted after, are not part of the contract.
     vertx.sharedData().getLocalMap(API).put(ROUTES, served(router));
+    if (config().getJsonObject("http", new JsonObject()).getBoolean("dashboard", true)) {
+      Dashboard.mount(router);
+    }
     return router;
   }
 
