@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.NodePackages;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServer;
@@ -28,11 +29,11 @@ import org.junit.jupiter.api.Test;
  * The dashboard in a real browser: {@code src/test/js/dashboard.mjs} drives Debian's Chromium (headless, through
  * playwright-core) against the service deployed here and a small site on 127.0.0.1. The script prints a line per
  * step and exits 0 only when every step passed; its screenshots go to {@code target/dashboard-screenshots/}.
- * Prerequisites ({@code npm ci} in src/test/js, and /usr/bin/chromium) missing are a failure that says what to do.
+ * The npm packages are installed on first use ({@link NodePackages}); Chromium missing is a failure that says what to do.
  */
 @Timeout(value = 240, timeUnit = TimeUnit.SECONDS)
 class DashboardBrowserTest extends TestBase {
-  private static final Path JS = Path.of("src/test/js");
+  private static final Path JS = NodePackages.DIR;
   private static final Path SHOTS = Path.of("target/dashboard-screenshots");
   private static final String KEY = "dashboard-test-key-8f2c";
 
@@ -100,8 +101,13 @@ class DashboardBrowserTest extends TestBase {
     if (!new File(chromium).canExecute()) {
       return "the browser tests need Chromium at " + chromium + ": apt-get install -y chromium (see docs/testing.md)";
     }
-    if (!Files.isDirectory(JS.resolve("node_modules/playwright-core"))) {
-      return "the browser tests need playwright-core: run (cd src/test/js && npm ci) (see docs/testing.md)";
+    try {
+      NodePackages.install();
+    } catch (IOException | RuntimeException e) {
+      return "the browser tests need playwright-core, which npm ci in src/test/js installs: " + e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted while installing playwright-core";
     }
     return null;
   }

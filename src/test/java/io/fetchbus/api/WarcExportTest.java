@@ -3,6 +3,7 @@ package io.fetchbus.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.Jobs;
+import io.fetchbus.support.NodePackages;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.Future;
@@ -36,13 +37,13 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * A job's pages as a WARC file, read back by webrecorder's warcio (npm, {@code src/test/js/warc}): every record
+ * A job's pages as a WARC file, read back by webrecorder's warcio (npm, {@code src/test/js}): every record
  * parses and its digests verify, each fetch is a request and a response as they went over the wire (compared with
  * what the upstream received and sent), a body stored twice is a revisit, and each payload is the stored body.
  */
 @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class WarcExportTest extends TestBase {
-  private static final Path READER = Path.of("src/test/js/warc");
+  private static final Path READER = NodePackages.DIR;
   private static final String SAME = "<html><head><title>Same</title></head><body><p>the same body twice</p></body></html>";
   private static final String ZIPPED = "<html><head><title>Zipped</title></head><body><p>" + "gzip me ".repeat(200)
       + "</p></body></html>";
@@ -51,18 +52,9 @@ class WarcExportTest extends TestBase {
   /** The headers each path's request arrived with, as the upstream read them. */
   private final Map<String, MultiMap> received = new HashMap<>();
 
-  /** Installs warcio as package-lock.json pins it, once per machine (npm ci needs the npm registry). */
   @BeforeAll
   static void installReader() throws IOException, InterruptedException {
-    if (Files.isDirectory(READER.resolve("node_modules/warcio"))) {
-      return;
-    }
-    Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(READER.toFile())
-        .redirectErrorStream(true).start();
-    String out = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (npm.waitFor() != 0) {
-      throw new IllegalStateException("npm ci in " + READER + " failed (it needs Node.js and the npm registry): " + out);
-    }
+    NodePackages.install();
   }
 
   @BeforeEach
