@@ -109,6 +109,9 @@ class WarcExportTest extends TestBase {
           listed.forEach(p -> pages.put(p.getString("url"), p));
           return fb.http.get("/v1/batches/" + id[0] + "/export?format=warc").send();
         })
+        .compose(warc -> vertx.fileSystem().mkdirs("target/warc-export")
+            .compose(v -> vertx.fileSystem().writeFile("target/warc-export/batch.warc.gz", warc.body()))
+            .map(warc))
         .compose(warc -> bodies(pages).compose(stored -> warcio(warc.body(), "read-warc.mjs").map(records -> {
           ctx.verify(() -> check(warc, records, pages, stored, id[0]));
           return null;
@@ -195,6 +198,61 @@ class WarcExportTest extends TestBase {
     assertThat(old.getString("type")).isEqualTo("resource");
     assertThat(requests).doesNotContainKey(old.getString("id"));
     assertThat(records).hasSize(1 + 6 + 5);
+  }
+
+  @Test
+  @DisplayName("ReplayWeb.page (webrecorder, in Chromium) replays the WARC's pages: responses, a body decoded from "
+      + "gzip, and a revisit, from the body of the response it refers to")
+  void replayedInReplayWebPage(VertxTestContext ctx) throws Exception {
+    Path replay = NodePackages.replayWebPage();
+    JsonArray urls = new JsonArray().add(url("/chunked")).add(url("/same/1")).add(url("/same/2")).add(url("/zipped"));
+    fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", urls))
+        .compose(resp -> {
+          String id = resp.bodyAsJsonObject().getString("id");
+          return Jobs.finished(fb, "/v1/batches/" + id)
+              .compose(job -> fb.http.get("/v1/batches/" + id + "/export?format=warc").send());
+        })
+        .compose(warc -> replayServer(replay, warc.body()))
+        .compose(port -> vertx.executeBlocking(() -> {
+          JsonArray pages = new JsonArray()
+              .add(new JsonArray().add(url("/chunked")).add("in two chunks"))
+              .add(new JsonArray().add(url("/zipped")).add("gzip me"))
+              .add(new JsonArray().add(url("/same/1")).add("the same body twice"))
+              .add(new JsonArray().add(url("/same/2")).add("the same body twice"));
+          Process node = new ProcessBuilder("node", "replay-warc.mjs", "http://127.0.0.1:" + port, pages.encode())
+              .directory(READER.toFile()).redirectErrorStream(true).start();
+          String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          return new Object[] {node.waitFor(), out};
+        }))
+        .onComplete(ctx.succeeding(run -> ctx.verify(() -> {
+          assertThat((Integer) run[0]).as("node replay-warc.mjs:%n%s", run[1]).isZero();
+          assertThat(((String) run[1]).lines().filter(l -> l.startsWith("REPLAYED ")))
+              .containsExactly("REPLAYED " + url("/chunked"), "REPLAYED " + url("/zipped"), "REPLAYED " + url("/same/1"),
+                  "REPLAYED " + url("/same/2"));
+          ctx.completeNow();
+        })));
+  }
+
+  /**
+   * A site of ReplayWeb.page's embed, as its documentation sets it up: a page with its {@code <replay-web-page>}
+   * element for the URL in the query, its {@code ui.js}, its service worker under {@code /replay/}, and the WARC.
+   */
+  private Future<Integer> replayServer(Path replay, Buffer warc) {
+    return vertx.createHttpServer().requestHandler(req -> {
+      var resp = req.response();
+      switch (req.path()) {
+        case "/" -> resp.putHeader("Content-Type", "text/html; charset=utf-8").end("<!doctype html><html><head>"
+            + "<script src=\"./ui.js\"></script></head><body><replay-web-page source=\"archive.warc.gz\" url=\""
+            + req.getParam("url").replace("&", "&amp;").replace("\"", "&quot;").replace("<", "&lt;")
+            + "\" embed=\"replayonly\" replayBase=\"./replay/\"></replay-web-page></body></html>");
+        case "/ui.js" -> resp.putHeader("Content-Type", "application/javascript").sendFile(replay.resolve("ui.js").toString());
+        case "/replay/sw.js" -> resp.putHeader("Content-Type", "application/javascript")
+            .sendFile(replay.resolve("sw.js").toString());
+        // As a file server sends a file it has no type for (it chose its loader from application/warc wrongly).
+        case "/archive.warc.gz" -> resp.putHeader("Content-Type", "application/octet-stream").end(warc);
+        default -> resp.setStatusCode(404).end();
+      }
+    }).listen(0, "127.0.0.1").map(HttpServer::actualPort);
   }
 
   /**
