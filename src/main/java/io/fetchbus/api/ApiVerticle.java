@@ -176,6 +176,7 @@ public final class ApiVerticle extends VerticleBase {
     PageExport export = new PageExport(vertx, new DeliveryOptions().setSendTimeout(storeTimeoutMs));
     new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds, export).mount(builder);
     new CrawlRoutes(vertx, storeTimeoutMs, fetchTimeoutMs, PageRoutes::jsonBody, export).mount(builder);
+    new MapRoute(vertx, fetchTimeoutMs).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));
