@@ -138,7 +138,8 @@ public final class FirecrawlRoutes {
     } else {
       message = HttpResponseStatus.valueOf(status).reasonPhrase();
     }
-    if (status >= 500) {
+    // Our own 5xx (an overload refusal, a deadline) are the API's to count; only an internal error is logged here.
+    if (status == 500) {
       LOG.error("{} {} failed with {}", ctx.request().method(), ctx.request().path(), status, err);
     } else {
       LOG.debug("{} {} refused with {}: {}", ctx.request().method(), ctx.request().path(), status, message);
@@ -146,6 +147,9 @@ public final class FirecrawlRoutes {
     if (ctx.response().headWritten()) {
       ctx.response().reset();
       return;
+    }
+    if ((status == 503 || status == 429) && !ctx.response().headers().contains("Retry-After")) {
+      ctx.response().putHeader("Retry-After", "5"); // as the API's problems say, unless the refusal knows better
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("success", false).put("error", message).encode());
