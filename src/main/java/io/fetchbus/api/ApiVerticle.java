@@ -8,6 +8,7 @@ import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Page;
 import io.fetchbus.config.Settings;
+import io.fetchbus.firecrawl.FirecrawlRoutes;
 import io.fetchbus.ops.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -152,9 +153,9 @@ public final class ApiVerticle extends VerticleBase {
       }
     });
     if (!keys.isEmpty()) {
-      builder.rootHandler(underV1(keys)); // the probes, /metrics and /openapi.yaml stay open
+      builder.rootHandler(underApi(keys)); // the probes, /metrics and /openapi.yaml stay open
     }
-    builder.rootHandler(underV1(Admission.shared(vertx, config().getJsonObject("limits", new JsonObject()))));
+    builder.rootHandler(underApi(Admission.shared(vertx, config().getJsonObject("limits", new JsonObject()))));
     // The root handlers share one route, where vertx-web wants a body handler before any other: called from a
     // plain handler, it still reads (and bounds) every body before validation.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
@@ -175,8 +176,10 @@ public final class ApiVerticle extends VerticleBase {
     }
     long storeTimeoutMs = Settings.storeTimeoutMs(config());
     PageExport export = new PageExport(vertx, new DeliveryOptions().setSendTimeout(storeTimeoutMs));
-    new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds, export).mount(builder);
+    PageRoutes pages = new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds, export);
+    pages.mount(builder);
     new CrawlRoutes(vertx, storeTimeoutMs, fetchTimeoutMs, PageRoutes::jsonBody, export).mount(builder);
+    new MapRoute(vertx, fetchTimeoutMs).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));
@@ -206,6 +209,8 @@ public final class ApiVerticle extends VerticleBase {
     if (config().getJsonObject("http", new JsonObject()).getBoolean("dashboard", true)) {
       Dashboard.mount(router);
     }
+    // Firecrawl's API, described by firecrawl-openapi.yaml: after the list of the contract's routes, which it is not.
+    new FirecrawlRoutes(vertx, pages::fetchPage, fetchTimeoutMs).mount(router);
     return router;
   }
 
@@ -217,11 +222,11 @@ public final class ApiVerticle extends VerticleBase {
     route.addHandler(handler);
   }
 
-  /** {@code handler} for the requests under {@code /v1}; the others go on. */
-  private static Handler<RoutingContext> underV1(Handler<RoutingContext> handler) {
+  /** {@code handler} for the requests under {@code /v1} and {@code /v2} (Firecrawl's v2); the others go on. */
+  private static Handler<RoutingContext> underApi(Handler<RoutingContext> handler) {
     return ctx -> {
       String path = ctx.normalizedPath();
-      if (path.equals("/v1") || path.startsWith("/v1/")) {
+      if (path.equals("/v1") || path.startsWith("/v1/") || path.equals("/v2") || path.startsWith("/v2/")) {
         handler.handle(ctx);
       } else {
         ctx.next();

@@ -94,6 +94,22 @@ final class PageRoutes {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * What {@code POST /v1/fetch} answers for {@code body} (a fetch request of this API), without its status: the
+   * Firecrawl routes scrape with it, so that they fetch, cache and store as this API does.
+   */
+  Future<JsonObject> fetchPage(RoutingContext ctx, JsonObject body) {
+    FetchRequest req;
+    Set<String> formats;
+    try {
+      req = FetchRequest.from(body).withoutBusOptions().withDefaultMaxAge(defaultMaxAgeSeconds);
+      formats = Formats.from(body);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return flow(ctx).serve(req, formats).compose(served -> withFormats(ctx, served.page().toJson(), formats));
+  }
+
   /** The page record with the formats asked beyond metadata, read from the store (they were extracted when stored). */
   private Future<JsonObject> withFormats(RoutingContext ctx, JsonObject page, Set<String> formats) {
     if (formats.equals(Formats.DEFAULT)) {

@@ -78,6 +78,11 @@ public final class Bus {
    * {@link CrawlJob} plus {@code "created": bool}; 400 names the invalid field of the spec.
    */
   public static final String CRAWL_SUBMIT = "fetchbus.crawl.submit";
+  /**
+   * {@code {"url", "search"?, "limit"?, "includeSubdomains"?, "ignoreQueryParameters"?, "sitemap"?, "timeoutMs"?}}
+   * -> {@code {"links": [url]}}: the URLs of a site from its page's links and its sitemaps, stored nowhere.
+   */
+  public static final String SITE_MAP = "fetchbus.site.map";
   /** {@code {"id"}} -> {@link CrawlJob}; 404 for an unknown id. */
   public static final String CRAWL_STATUS = "fetchbus.crawl.status";
   /** {@code {"id"}} -> {@link CrawlJob}: no new fetch starts for it, what was stored stays. Idempotent. */
@@ -217,14 +222,14 @@ public final class Bus {
       Map.entry(FRONTIER_COMPLETE, "store"), Map.entry(FRONTIER_RETRY, "store"),
       Map.entry(FRONTIER_RENEW, "store"), Map.entry(FRONTIER_RELEASE, "store"),
       Map.entry(FRONTIER_REAP, "store"),
-      Map.entry(CRAWL_SUBMIT, "crawl"), Map.entry(CRAWL_ENDED, "crawl"), Map.entry(WEBHOOK_STATS, "crawl"));
+      Map.entry(CRAWL_SUBMIT, "crawl"), Map.entry(SITE_MAP, "crawl"), Map.entry(CRAWL_ENDED, "crawl"), Map.entry(WEBHOOK_STATS, "crawl"));
 
   /**
    * The requests that may be sent a second time, to another member, when the first member did not answer in time
    * (it may have done the work, or may still do it when it wakes up): doing one twice leaves the same state as
    * doing it once.
    * <ul>
-   * <li>reads: pages, searches, jobs, their errors and webhooks, the store's ping, the fetch cache's stats;
+   * <li>reads: pages, searches, jobs, their errors and webhooks, the store's ping, the fetch cache's stats, site maps;
    * <li>{@link #FETCH}: a GET, which the web treats as safe to repeat; {@link #EXTRACT}: a pure function;
    * <li>{@link #PAGES_REVALIDATED}: sets a page's fetch time to now again; {@link #CRAWL_CANCEL}: a job cancelled
    *     once stays so; {@link #CRAWL_ENDED}: its webhook event has a delivery id of the job's (see there);
@@ -242,7 +247,7 @@ public final class Bus {
    */
   private static final Set<String> IDEMPOTENT = Set.of(FETCH, FETCH_CACHE_STATS, EXTRACT, PAGES_GET, PAGES_CONTENT,
       PAGES_FIND, PAGES_CAPTURES, PAGES_SEARCH, PAGES_REVALIDATED, STORE_PING, JOBS_WEBHOOK, CRAWL_STATUS, CRAWL_LIST, CRAWL_ERRORS,
-      CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP);
+      CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, SITE_MAP, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP);
 
   /** The role that serves {@code address}, or null for an address that is not a Fetchbus request/reply address. */
   public static String roleServing(String address) {

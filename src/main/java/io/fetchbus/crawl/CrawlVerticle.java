@@ -94,7 +94,9 @@ public final class CrawlVerticle extends VerticleBase {
     // Every node reaps: whichever is alive returns the leases of one that died.
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 2), t -> reap());
     vertx.setPeriodic(PROGRESS_EVERY_MS, t -> publishProgress());
+    SiteMapper mapper = new SiteMapper(vertx, sitemaps, extraction, fetchDelivery, settings.fetchTimeoutMs());
     return Future.all(vertx.eventBus().<JsonObject>consumer(Bus.CRAWL_SUBMIT, this::submit).completion(),
+        vertx.eventBus().<JsonObject>consumer(Bus.SITE_MAP, mapper::map).completion(),
         webhooks.start());
   }
 

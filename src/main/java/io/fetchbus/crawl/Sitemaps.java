@@ -58,6 +58,14 @@ final class Sitemaps {
 
   /** The URLs listed by the sitemaps of the site whose robots.txt is {@code robotsUrl}, in sitemap order. */
   Future<List<String>> discover(String robotsUrl, boolean obeyRobots) {
+    return discover(robotsUrl, obeyRobots, Long.MAX_VALUE, MAX_URLS, new LinkedHashSet<>()).map(List::copyOf);
+  }
+
+  /**
+   * The same, adding the URLs to {@code urls} as they are found, so that a caller with a deadline can answer with
+   * what it has; no sitemap is started after {@code deadlineMs} (epoch ms), or once {@code maxUrls} are found.
+   */
+  Future<Set<String>> discover(String robotsUrl, boolean obeyRobots, long deadlineMs, int maxUrls, Set<String> urls) {
     String origin = siteRoot(robotsUrl);
     return fetch(robotsUrl, false)
         .compose(robots -> robots == null ? Future.succeededFuture(List.<String>of())
@@ -67,18 +75,19 @@ final class Sitemaps {
         .compose(named -> {
           Deque<String> queue = new ArrayDeque<>(named);
           queue.add(origin + "/sitemap.xml");
-          return next(queue, new LinkedHashSet<>(), new LinkedHashSet<>(), obeyRobots);
-        })
-        .map(List::copyOf);
+          return next(queue, new LinkedHashSet<>(), urls, obeyRobots, deadlineMs, Math.min(maxUrls, MAX_URLS));
+        });
   }
 
   /** Fetches and parses the next sitemap of the queue; an index adds its sitemaps to the queue. */
-  private Future<Set<String>> next(Deque<String> queue, Set<String> seen, Set<String> urls, boolean obeyRobots) {
+  private Future<Set<String>> next(Deque<String> queue, Set<String> seen, Set<String> urls, boolean obeyRobots,
+                                   long deadlineMs, int maxUrls) {
     String sitemap = queue.poll();
     while (sitemap != null && !seen.add(sitemap)) {
       sitemap = queue.poll();
     }
-    if (sitemap == null || seen.size() > MAX_SITEMAPS || urls.size() >= MAX_URLS) {
+    if (sitemap == null || seen.size() > MAX_SITEMAPS || urls.size() >= maxUrls
+        || System.currentTimeMillis() > deadlineMs) {
       return Future.succeededFuture(urls);
     }
     String url = sitemap;
@@ -95,13 +104,13 @@ final class Sitemaps {
             index.getSitemaps().forEach(child -> queue.add(child.getUrl().toString()));
           } else if (parsed instanceof SiteMap map) {
             for (var entry : map.getSiteMapUrls()) {
-              if (urls.size() >= MAX_URLS) {
+              if (urls.size() >= maxUrls) {
                 break;
               }
               urls.add(entry.getUrl().toString());
             }
           }
-          return next(queue, seen, urls, obeyRobots);
+          return next(queue, seen, urls, obeyRobots, deadlineMs, maxUrls);
         });
   }
 

@@ -69,14 +69,24 @@ class FuzzTest extends TestBase {
         })));
   }
 
-  /** The status, or 600 when the answer was not problem+json. */
+  /** The status, or 600 when the answer was not problem+json (or, under /v2, Firecrawl's error). */
   private Future<Integer> send(Probe p) {
     var req = fb.http.request(p.method(), p.path());
     if (p.contentType() != null) {
       req.putHeader("Content-Type", p.contentType());
     }
     return (p.body() == null ? req.send() : req.sendBuffer(p.body()))
-        .map(resp -> "application/problem+json".equals(resp.getHeader("Content-Type")) ? resp.statusCode() : 600);
+        .map(resp -> "application/problem+json".equals(resp.getHeader("Content-Type")) || firecrawlError(p, resp)
+            ? resp.statusCode() : 600);
+  }
+
+  /** Under {@code /v2}, Firecrawl's namespace, an error is Firecrawl's {@code {"success": false, "error"}} instead. */
+  private static boolean firecrawlError(Probe p, io.vertx.ext.web.client.HttpResponse<Buffer> resp) {
+    if (!p.path().startsWith("/v2/") || !"application/json".equals(resp.getHeader("Content-Type"))) {
+      return false;
+    }
+    JsonObject body = resp.bodyAsJsonObject();
+    return Boolean.FALSE.equals(body.getBoolean("success")) && body.getString("error") != null;
   }
 
   private static Probe probe(Random r) {
