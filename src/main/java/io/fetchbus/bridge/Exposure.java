@@ -14,7 +14,7 @@ final class Exposure {
   /** Request/reply addresses a client may be allowed to send to (the default inbound list is a subset). */
   static final Set<String> REQUESTS = Set.of(Bus.FETCH, Bus.FETCH_CACHE_STATS, Bus.EXTRACT, Bus.PAGES_GET,
       Bus.PAGES_CONTENT, Bus.PAGES_FIND, Bus.PAGES_CAPTURES, Bus.PAGES_SEARCH, Bus.STORE_PING, Bus.CRAWL_SUBMIT,
-      Bus.CRAWL_STATUS, Bus.CRAWL_CANCEL, Bus.CRAWL_LIST, Bus.CRAWL_ERRORS, Bus.WEBHOOK_STATS,
+      Bus.CRAWL_STATUS, Bus.CRAWL_CANCEL, Bus.SITE_MAP, Bus.CRAWL_LIST, Bus.CRAWL_ERRORS, Bus.WEBHOOK_STATS,
       // Deletion is not in the default inbound list: an operator who wants clients to delete allows it.
       Bus.PAGES_DELETE);
   /** Published by Fetchbus: a client may subscribe, never send or publish there. */
