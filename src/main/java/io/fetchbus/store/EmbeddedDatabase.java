@@ -35,6 +35,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
         .setDataDirectory(dataDir)
         .setCleanDataDirectory(false)
         .setServerConfig("listen_addresses", "127.0.0.1")
+        // The library turns synchronous_commit off (it is made for tests): a crash would then lose pages and
+        // frontier moves that were already answered as stored. PostgreSQL's own default, on, keeps them.
+        .setServerConfig("synchronous_commit", "on")
         // Not the library's hook, which stops the server at once on SIGTERM, while the service still drains
         // into it: the service stops it last (MainVerticle), and this hook only waits for that.
         .setRegisterShutdownHook(false);

@@ -172,8 +172,10 @@ public final class PrivatePostgres implements AfterEachCallback {
   }
 
   private static EmbeddedPostgres launch(Path data, int port) throws IOException {
+    // synchronous_commit on, as a real server has it (the library turns it off): a kill -9 must not lose what was
+    // committed, or a migration made just before it (the tests kill within a second of the start) would be gone.
     return EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port)
-        .setServerConfig("listen_addresses", "127.0.0.1")
+        .setServerConfig("listen_addresses", "127.0.0.1").setServerConfig("synchronous_commit", "on")
         .setRegisterShutdownHook(false)
         .setPGStartupWait(java.time.Duration.ofSeconds(60))
         .start();
