@@ -50,6 +50,8 @@ public final class Meters implements Shareable {
   private final Counter pagesIndexed;
   private final Counter groupCommits;
   private final Counter groupCommittedSaves;
+  private final Counter crawlGroupCommits;
+  private final Counter crawlGroupCommitted;
   /** Requests answered from the API's hot page records, counted as cache hits; set by the API, if this node has it. */
   private volatile LongSupplier recordHits = () -> 0;
 
@@ -67,6 +69,11 @@ public final class Meters implements Shareable {
         .register(registry);
     groupCommittedSaves = Counter.builder("fetchbus.store.group.committed.saves")
         .description("Page saves written in a batch with others").register(registry);
+    crawlGroupCommits = Counter.builder("fetchbus.store.crawl.group.commits")
+        .description("Batches of crawl completions of one job written as one transaction, two completions or more each")
+        .register(registry);
+    crawlGroupCommitted = Counter.builder("fetchbus.store.crawl.group.committed.completions")
+        .description("Crawl completions written in a batch with others").register(registry);
     pagesIndexed = Counter.builder("fetchbus.search.indexed.pages")
         .description("Pages made searchable by the background search indexer").register(registry);
     Gauge.builder("fetchbus.cluster.outside.nodes", outsideNodes, AtomicLong::get)
@@ -138,6 +145,12 @@ public final class Meters implements Shareable {
   public void groupCommit(int saves) {
     groupCommits.increment();
     groupCommittedSaves.increment(saves);
+  }
+
+  /** A batch of {@code completions} crawl completions of one job written as one transaction. */
+  public void crawlGroupCommit(int completions) {
+    crawlGroupCommits.increment();
+    crawlGroupCommitted.increment(completions);
   }
 
   /**

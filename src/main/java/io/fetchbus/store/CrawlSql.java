@@ -71,15 +71,17 @@ final class CrawlSql {
 
   /**
    * Leases up to $3 due entries of a job, at most $4 per host, from the $5 hosts served longest ago, skipping
-   * the hosts in $7 (this node has enough of them in flight). Those hosts go to the back of the line.
+   * the hosts in $7 (this node has enough of them in flight). Those hosts go to the back of the line. The entries
+   * picked are updated by ctid: they are locked, and no other transaction changes queued entries without the job's
+   * lock, which the claim holds; by key, the update was planned as a scan of the job's whole frontier (see V14).
    */
   static final String CLAIM = """
       WITH hosts AS (
         SELECT host FROM crawl_hosts WHERE job_id = $1::uuid AND host <> ALL ($7::text[])
         ORDER BY claimed_at NULLS FIRST, host LIMIT $5
       ), picked AS (
-        SELECT p.url_key FROM hosts h CROSS JOIN LATERAL (
-          SELECT f.url_key, f.depth, f.next_at FROM frontier f
+        SELECT p.ctid FROM hosts h CROSS JOIN LATERAL (
+          SELECT f.ctid, f.depth, f.next_at FROM frontier f
           WHERE f.job_id = $1::uuid AND f.host = h.host AND f.state = 'queued' AND f.next_at <= now()
           ORDER BY f.depth, f.next_at LIMIT $4
           FOR UPDATE SKIP LOCKED) p
@@ -90,7 +92,7 @@ final class CrawlSql {
       )
       UPDATE frontier f SET state = 'leased', lease_owner = $2, lease_token = gen_random_uuid(),
         lease_until = now() + make_interval(secs => $6 / 1000.0), attempts = f.attempts + 1, updated_at = now()
-      FROM picked p WHERE f.job_id = $1::uuid AND f.url_key = p.url_key
+      WHERE f.ctid = ANY (ARRAY(SELECT ctid FROM picked))
       RETURNING f.url_key, f.url, f.host, f.depth, f.attempts, f.lease_token::text AS token
       """;
 
@@ -124,6 +126,28 @@ final class CrawlSql {
   static final String COMPLETE_WITH_PAGE = "WITH body AS (" + Sql.INSERT_BODY + "), page AS (" + Sql.INSERT_PAGE_ROW
       + " RETURNING " + Sql.PAGE_COLUMNS + ") SELECT page.*, "
       + "crawl_complete($23::uuid, $28, $29::uuid, page.id, $30::text[], $31::text[], $32::text[], $33) AS completed FROM page";
+
+  /**
+   * Of a batch of completions of job $1, the entries ($2 their URL keys, $3 their lease tokens) whose lease is still
+   * theirs, locked in key order; run under the job's lock ({@link CrawlCompletions}). A LATERAL probe per entry, so
+   * that each is one lookup of the primary key whatever the planner believes of the job's size (see V14).
+   */
+  static final String HELD_LEASES = """
+      SELECT f.url_key FROM (SELECT k, t FROM unnest($2::text[], $3::uuid[]) AS e (k, t) ORDER BY k) e
+      CROSS JOIN LATERAL (SELECT url_key FROM frontier WHERE job_id = $1::uuid AND url_key = e.k
+                            AND lease_token = e.t AND state = 'leased' FOR UPDATE) f
+      """;
+
+  /** A crawled page, body and row, with the parameters of {@link PageRows#insertParams}; no row if its fetch id is in. */
+  static final String INSERT_PAGE_FOR_JOB = "WITH body AS (" + Sql.INSERT_BODY + ") " + Sql.INSERT_PAGE_ROW
+      + " RETURNING " + Sql.PAGE_COLUMNS;
+
+  /**
+   * Completes the entries $2 (lease tokens $3, pages $4) of job $1 with their links: the link at position n of $6..$8
+   * (keys, URLs, hosts) belongs to the entry at position $5[n] (1-based). See {@code crawl_complete_pages} (V14).
+   */
+  static final String COMPLETE_PAGES = "SELECT crawl_complete_pages($1::uuid, $2::text[], $3::uuid[], $4::bigint[], "
+      + "$5::integer[], $6::text[], $7::text[], $8::text[]) AS completed";
 
   /** Completes the entry that was the job's sitemaps, which has no page: it is removed once its URLs are in at $7. */
   static final String COMPLETE_WITHOUT_PAGE =

@@ -36,19 +36,15 @@ final class Frontier {
   private static final int JOBS_PER_CLAIM = 4;
 
   private final Pool pool;
-  private final EventBus bus;
-  private final Meters meters;
-  /** Whether pages go in with their search vector (search is on); see {@link PageRows#insertParams}. */
-  private final boolean searchable;
+  /** Completions with a page: written in batches per job. */
+  private final CrawlCompletions completions;
   /** What the crawl verticles wait for an answer (pg.requestTimeoutMs). */
   private final long requestTimeoutMs;
 
-  Frontier(Pool pool, EventBus bus, Meters meters, boolean searchable, long requestTimeoutMs) {
+  Frontier(Pool pool, CrawlCompletions completions, long requestTimeoutMs) {
     this.pool = pool;
+    this.completions = completions;
     this.requestTimeoutMs = requestTimeoutMs;
-    this.bus = bus;
-    this.meters = meters;
-    this.searchable = searchable;
   }
 
   /**
@@ -132,8 +128,8 @@ final class Frontier {
 
   /**
    * {@code {"jobId","urlKey","token","page": SavePage|null, "links":[{"url","key","host"}], "linkDepth"?}} -> {@code
-   * {"page"}}: stores the page, marks the entry done and adds its links, all in one statement and only under the
-   * current lease (409 {@code lease-lost} otherwise, and nothing is written). A page's links go one level below
+   * {"page"}}: stores the page, marks the entry done and adds its links, in one transaction and only under the
+   * current lease (409 {@code lease-lost} otherwise, and nothing is written; see {@link CrawlCompletions}). A page's links go one level below
    * the entry's depth as the frontier has it when the statement runs (a shorter path may have lowered it since the
    * lease), and only within the job's maxDepth; they are kept, so that a shorter path found later follows them
    * from there. Without a page the entry was the job's sitemaps: its URLs go in at {@code linkDepth}, and it is
@@ -158,29 +154,17 @@ final class Frontier {
     JsonArray undecided = req.getJsonArray("undecided", new JsonArray());
     Future<Void> recorded = undecided.isEmpty() ? Future.succeededFuture()
         : recordUndecided(jobId, urlKey, undecided, req.getInteger("undecidedDepth", linkDepth == null ? 1 : linkDepth));
-    // One statement: the page row (the bulk of the work) goes in before crawl_complete takes
-    // the job's lock, and the commit follows on the server, so no completion holds the lock over a round trip.
-    Future<RowSet<Row>> done = recorded.compose(v -> save == null
-        ? pool.preparedQuery(CrawlSql.COMPLETE_WITHOUT_PAGE)
-            .execute(Tuple.of(jobId, urlKey, token, link[0], link[1], link[2], linkDepth))
-        : pool.preparedQuery(CrawlSql.COMPLETE_WITH_PAGE).execute(PageRows.insertParams(save, url, UUID.fromString(jobId), searchable)
-            .addValue(urlKey).addValue(token).addValue(link[0]).addValue(link[1]).addValue(link[2]).addValue(linkDepth)));
-    return done.recover(err -> Future.failedFuture(err instanceof DatabaseException db
+    if (save != null) {
+      return recorded.compose(v -> completions.complete(
+          new CrawlCompletions.Completion(jobId, urlKey, token, save, url, link)));
+    }
+    return recorded.compose(v -> pool.preparedQuery(CrawlSql.COMPLETE_WITHOUT_PAGE)
+            .execute(Tuple.of(jobId, urlKey, token, link[0], link[1], link[2], linkDepth)))
+        .recover(err -> Future.failedFuture(err instanceof DatabaseException db
             && CrawlSql.LEASE_LOST.equals(db.getSqlState())
             ? Failure.LEASE_LOST.exception("the lease on " + urlKey + " expired or was taken over; the result is dropped")
             : err))
-        .map(rows -> {
-          if (save == null) {
-            return new JsonObject().putNull("page");
-          }
-          if (rows.size() == 0) {
-            throw Failure.CONFLICT.exception("page.fetchId: a page with this fetch id is stored already");
-          }
-          Page page = PageRows.page(rows.iterator().next());
-          bus.publish(Bus.PAGE_STORED, page.toJson());
-          meters.pageStored(false);
-          return new JsonObject().put("page", page.toJson());
-        });
+        .map(rows -> new JsonObject().putNull("page"));
   }
 
   /**

@@ -53,6 +53,8 @@ public final class StoreVerticle extends VerticleBase {
   private static final long MAX_RETRY_DELAY_MS = 10_000;
   /** The most saves one group commit writes. */
   private static final int WRITE_BATCH = 64;
+  /** The body bytes of one batch of crawl completions, at most (the first completion of a batch always goes). */
+  private static final long COMPLETION_BATCH_BYTES = 8L << 20;
 
   private Pool pool;
   private Extraction extraction;
@@ -106,7 +108,10 @@ public final class StoreVerticle extends VerticleBase {
     extraction = Extraction.shared(vertx, config());
     Jobs jobs = new Jobs(pool, vertx);
     SearchSettings search = SearchSettings.from(config());
-    Frontier frontier = new Frontier(pool, bus, Meters.of(vertx), search.enabled(), settings.requestTimeoutMs());
+    // Crawl completions of one job wait for each other (its lock): batched, a quarter of the pool is plenty for them.
+    CrawlCompletions completions = new CrawlCompletions(pool, bus, Meters.of(vertx), search.enabled(), WRITE_BATCH,
+        COMPLETION_BATCH_BYTES, Math.max(1, settings.poolSize() / 4), settings.maxWaitQueue());
+    Frontier frontier = new Frontier(pool, completions, settings.requestTimeoutMs());
     if (search.enabled()) {
       indexer = new SearchIndexer(vertx, pool, search, Meters.of(vertx), () -> ready);
       indexer.start();

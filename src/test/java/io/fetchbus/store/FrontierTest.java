@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.Future;
@@ -14,9 +15,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -34,7 +38,7 @@ class FrontierTest extends TestBase {
   void deploy(VertxTestContext ctx) {
     // The service's own crawl loop must stay out of the way: it polls and reaps only once an hour here.
     Fetchbus.fresh(vertx, new JsonObject().put("crawl", new JsonObject().put("pollMs", 3_600_000).put("leaseMs", 3_600_000)))
-        .onComplete(ctx.succeedingThenComplete());
+        .onSuccess(f -> fb = f).onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<JsonObject> request(String address, JsonObject body) {
@@ -168,6 +172,69 @@ class FrontierTest extends TestBase {
           assertThat(status.getInteger("skipped")).isEqualTo(2); // /z and /v, queued when the job was cancelled
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @DisplayName("completions of one job that arrive while one of its completions runs are written together, and end as "
+      + "one after the other would: a shallower page's link lowers a deeper one of the batch before that one's links "
+      + "go in; a lost lease, a completion sent twice and a fetch id stored before each fail alone")
+  void completionsInABatch(VertxTestContext ctx) {
+    // maxDepth 4. / -> /a, /l1; /l1 -> /l2; /l2 -> /x, /s, /t, /u: /x is at depth 3 the long way. Then, together:
+    // /t alone (it finds the job locked by this test and holds the others back), then /a -> /x (the short path: /x
+    // 3 -> 2) and /x -> /y in one batch, with /a sent twice, /s under a token that is not its lease, and /u with the
+    // fetch id of a page stored before.
+    Map<String, JsonObject> leases = new HashMap<>();
+    Pool locker = PgBuilder.pool().connectingTo(TestDatabase.connectOptions()).using(vertx).build();
+    newCrawl(4)
+        .compose(job -> claimInto(leases, 1).compose(v -> completeWith(leases.get("/"), "/a", "/l1"))
+            .compose(v -> claimInto(leases, 2)).compose(v -> completeWith(leases.get("/l1"), "/l2")) // /a stays leased
+            .compose(v -> claimInto(leases, 1)).compose(v -> completeWith(leases.get("/l2"), "/x", "/s", "/t", "/u"))
+            .compose(v -> claimInto(leases, 4))
+            .compose(v -> TestDatabase.rows(vertx, "SELECT fetch_id::text AS id FROM pages LIMIT 1"))
+            .compose(stored -> locker.getConnection().compose(conn -> conn.begin().compose(tx -> conn
+                .query("SELECT 1 FROM crawl_jobs WHERE id = '" + job + "' FOR UPDATE").execute().compose(locked -> {
+                  Future<JsonObject> alone = completeWith(leases.get("/t"));
+                  Future<JsonObject> a = completeWith(leases.get("/a"), "/x");
+                  Future<JsonObject> x = completeWith(leases.get("/x"), "/y");
+                  Future<JsonObject> again = completeWith(leases.get("/a"), "/x");
+                  Future<JsonObject> stale = completeWith(leases.get("/s").copy().put("token", UUID.randomUUID().toString()));
+                  JsonObject reused = complete(leases.get("/u"));
+                  reused.getJsonObject("page").put("url", leases.get("/u").getString("url"))
+                      .put("fetchId", stored.get(0).getString("id"));
+                  Future<JsonObject> conflict = request(Bus.FRONTIER_COMPLETE, reused);
+                  // Every completion is on the store's queue once the first waits for the job's lock here.
+                  return untilWaitingForALock()
+                      .compose(w -> tx.commit())
+                      .compose(c -> Future.join(alone, a, x, again, stale, conflict).otherwiseEmpty())
+                      .compose(all -> depths(job).compose(after -> TestDatabase.count(vertx,
+                              "SELECT count(*) FROM pages WHERE job_id = '" + job + "'").compose(pages -> fb.get("/metrics")
+                              .map(metrics -> {
+                                Scrape scrape = Scrape.parse(metrics.bodyAsString());
+                                ctx.verify(() -> {
+                                  assertThat(alone.succeeded()).as(String.valueOf(alone.cause())).isTrue();
+                                  assertThat(a.succeeded()).as(String.valueOf(a.cause())).isTrue();
+                                  assertThat(x.succeeded()).as(String.valueOf(x.cause())).isTrue();
+                                  assertThat(Failure.LEASE_LOST.is(again.cause())).as(String.valueOf(again.cause())).isTrue();
+                                  assertThat(Failure.LEASE_LOST.is(stale.cause())).as(String.valueOf(stale.cause())).isTrue();
+                                  assertThat(Failure.CONFLICT.is(conflict.cause())).as(String.valueOf(conflict.cause())).isTrue();
+                                  assertThat(after).containsEntry("/x", 2).containsEntry("/y", 3);
+                                  assertThat(pages).as("/, /l1, /l2, /t, /a, /x").isEqualTo(6);
+                                  assertThat(scrape.value("fetchbus_store_crawl_group_commits_total")).isPositive();
+                                  assertThat(scrape.value("fetchbus_store_crawl_group_committed_completions_total"))
+                                      .as("/a, /x, /s and /u").isGreaterThanOrEqualTo(4);
+                                });
+                                return null;
+                              }))));
+                })).eventually(conn::close))))
+        .eventually(locker::close)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Until a connection of the service waits for a lock (the job's, which this test holds). */
+  private Future<Void> untilWaitingForALock() {
+    return TestDatabase.count(vertx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            + "AND datname = current_database()")
+        .compose(n -> n > 0 ? Future.<Void>succeededFuture() : vertx.timer(10).compose(t -> untilWaitingForALock()));
   }
 
   private static final String SITE = "http://example.com";
