@@ -77,7 +77,8 @@ final class CrawlCompletions {
   /** Completes the entry with its page: {@code {"page"}}, once it is stored and the entry is done. */
   Future<JsonObject> complete(Completion c) {
     if (waiting >= maxQueued) {
-      return Future.failedFuture(StoreErrors.unavailable());
+      return Future.failedFuture(Failure.UNAVAILABLE.exception("the store has " + maxQueued
+          + " crawl completions waiting to be written (pg.maxWaitQueue); retry later"));
     }
     Pending p = new Pending(c, PageRows.insertParams(c.save(), c.url(), UUID.fromString(c.jobId()), searchable),
         Promise.promise());

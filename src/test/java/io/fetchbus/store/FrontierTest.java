@@ -203,7 +203,7 @@ class FrontierTest extends TestBase {
                       .put("fetchId", stored.get(0).getString("id"));
                   Future<JsonObject> conflict = request(Bus.FRONTIER_COMPLETE, reused);
                   // Every completion is on the store's queue once the first waits for the job's lock here.
-                  return untilWaitingForALock()
+                  return TestDatabase.someoneWaitsForALock(vertx)
                       .compose(w -> tx.commit())
                       .compose(c -> Future.join(alone, a, x, again, stale, conflict).otherwiseEmpty())
                       .compose(all -> depths(job).compose(after -> TestDatabase.count(vertx,
@@ -228,13 +228,6 @@ class FrontierTest extends TestBase {
                 })).eventually(conn::close))))
         .eventually(locker::close)
         .onComplete(ctx.succeedingThenComplete());
-  }
-
-  /** Until a connection of the service waits for a lock (the job's, which this test holds). */
-  private Future<Void> untilWaitingForALock() {
-    return TestDatabase.count(vertx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            + "AND datname = current_database()")
-        .compose(n -> n > 0 ? Future.<Void>succeededFuture() : vertx.timer(10).compose(t -> untilWaitingForALock()));
   }
 
   private static final String SITE = "http://example.com";

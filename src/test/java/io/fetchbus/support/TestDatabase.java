@@ -90,4 +90,11 @@ public final class TestDatabase {
         })
         .eventually(pool::close);
   }
+
+  /** Completes once a connection to the test database waits for a lock (one the test holds, in practice). */
+  public static Future<Void> someoneWaitsForALock(Vertx vertx) {
+    return count(vertx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            + "AND datname = current_database()")
+        .compose(n -> n > 0 ? Future.<Void>succeededFuture() : vertx.timer(10).compose(t -> someoneWaitsForALock(vertx)));
+  }
 }
