@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -40,6 +41,9 @@ final class ContractRequests implements Handler<RoutingContext> {
   static final String JSON = "application/json";
   /** Where the body, as the validator decoded it, waits for the handlers: decoding it again was a cost of its own. */
   static final String DECODED_BODY = "fetchbus.decodedBody";
+  /** Compiled once: {@code String.matches} compiles its pattern on every call, on every request. */
+  private static final Pattern BARE_WORD = Pattern.compile("\\w+");
+  private static final Pattern LEADING_ZEROS = Pattern.compile("-?\\d{2,}");
 
   private final RequestValidatorImpl validator;
   private final Operation operation;
@@ -119,9 +123,9 @@ final class ContractRequests implements Handler<RoutingContext> {
     }
     String v = values.get(0);
     String given;
-    if (type == SchemaType.STRING && !v.matches("\\w+")) {
+    if (type == SchemaType.STRING && !BARE_WORD.matcher(v).matches()) {
       given = Json.encode(v);
-    } else if ((type == SchemaType.INTEGER || type == SchemaType.NUMBER) && v.matches("-?\\d{2,}")) {
+    } else if ((type == SchemaType.INTEGER || type == SchemaType.NUMBER) && LEADING_ZEROS.matcher(v).matches()) {
       given = new BigInteger(v).toString();
     } else {
       given = v;

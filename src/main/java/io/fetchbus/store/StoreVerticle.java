@@ -53,6 +53,7 @@ public final class StoreVerticle extends VerticleBase {
   private static final long MAX_RETRY_DELAY_MS = 10_000;
   /** The most saves one group commit writes. */
   private static final int WRITE_BATCH = 64;
+  private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
   /** The body bytes of one batch of crawl completions, at most (the first completion of a batch always goes). */
   private static final long COMPLETION_BATCH_BYTES = 8L << 20;
 
@@ -229,7 +230,7 @@ public final class StoreVerticle extends VerticleBase {
   private Future<JsonObject> savePage(JsonObject json) {
     SavePage p = SavePage.from(json);
     WebUrl url = WebUrl.parse("url", p.url());
-    if (p.body() != null && (p.sha256() == null || !p.sha256().matches("[0-9a-f]{64}"))) {
+    if (p.body() != null && (p.sha256() == null || !SHA256.matcher(p.sha256()).matches())) {
       throw Failure.INVALID.exception("sha256: a body needs its SHA-256 as 64 lower-case hex digits");
     }
     Tuple params = PageRows.insertParams(p, url, null, indexer != null);
