@@ -44,10 +44,7 @@ final class CrawlCompletions {
 
   private record Pending(Completion completion, Tuple page, Promise<JsonObject> done) {}
 
-  /** Pages lock their body's row and their fetch id: batches take them in one order, as {@link PageWriter} does. */
-  private static final Comparator<Pending> LOCK_ORDER = Comparator
-      .comparing((Pending p) -> p.page().getString(0), Comparator.nullsLast(Comparator.naturalOrder()))
-      .thenComparing(p -> String.valueOf(p.page().getValue(3)));
+  private static final Comparator<Pending> LOCK_ORDER = Comparator.comparing(Pending::page, PageRows.LOCK_ORDER);
 
   private final Pool pool;
   private final EventBus bus;
@@ -89,18 +86,23 @@ final class CrawlCompletions {
   }
 
   private void drain() {
+    // The batches are taken first and written after: a write that ends at once (the pool refusing it) drains again,
+    // which must not find this loop's iterator open.
+    List<List<Pending>> batches = new ArrayList<>();
     Iterator<Map.Entry<String, ArrayDeque<Pending>>> jobs = queued.entrySet().iterator();
     while (writing.size() < maxInFlight && jobs.hasNext()) {
       Map.Entry<String, ArrayDeque<Pending>> job = jobs.next();
       if (writing.contains(job.getKey())) {
         continue;
       }
-      List<Pending> batch = takeBatch(job.getValue());
+      batches.add(takeBatch(job.getValue()));
       if (job.getValue().isEmpty()) {
         jobs.remove();
       }
-      String jobId = job.getKey();
-      writing.add(jobId);
+      writing.add(job.getKey());
+    }
+    for (List<Pending> batch : batches) {
+      String jobId = batch.get(0).completion().jobId();
       write(batch).onComplete(ar -> {
         writing.remove(jobId);
         drain();

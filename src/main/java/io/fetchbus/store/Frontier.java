@@ -1,13 +1,9 @@
 package io.fetchbus.store;
 
-import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Page;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
-import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.DatabaseException;

@@ -8,11 +8,21 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Comparator;
 import java.util.UUID;
 
 /** Pages to and from rows: the parameters of {@link Sql#INSERT_PAGE} and the {@link Page} of a row. */
 final class PageRows {
   private PageRows() {}
+
+  /**
+   * Inserting a page locks its body's row of {@code contents} and its fetch id: batches of pages take those locks in
+   * this one order, so that two of them never wait for each other. Parameters 0 and 3 of {@link #insertParams}: the
+   * body's hash and the fetch id.
+   */
+  static final Comparator<Tuple> LOCK_ORDER = Comparator
+      .comparing((Tuple t) -> t.getString(0), Comparator.nullsLast(Comparator.naturalOrder()))
+      .thenComparing(t -> String.valueOf(t.getValue(3)));
 
   /**
    * The parameters of {@link Sql#INSERT_PAGE}; {@code jobId} is null for a page not stored by a job. The page goes in

@@ -26,13 +26,7 @@ final class PageWriter {
   /** One save waiting to be written: the parameters of {@link Sql#INSERT_PAGE} and who waits for its rows. */
   private record Pending(Tuple params, Promise<RowSet<Row>> done) {}
 
-  /**
-   * A save locks its body's row of {@code contents} and its fetch id: batches take those locks in one order (see
-   * {@link #write}). Parameters 0 and 3 of {@link PageRows#insertParams}: the body's hash and the fetch id.
-   */
-  private static final Comparator<Pending> LOCK_ORDER = Comparator
-      .comparing((Pending p) -> p.params().getString(0), Comparator.nullsLast(Comparator.naturalOrder()))
-      .thenComparing(p -> String.valueOf(p.params().getValue(3)));
+  private static final Comparator<Pending> LOCK_ORDER = Comparator.comparing(Pending::params, PageRows.LOCK_ORDER);
 
   private final Pool pool;
   private final Meters meters;
