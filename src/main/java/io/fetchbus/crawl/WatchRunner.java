@@ -94,8 +94,12 @@ final class WatchRunner {
 
   private void runNow(Message<JsonObject> msg) {
     JsonObject req = msg.body() == null ? new JsonObject() : msg.body();
-    store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs())
-        .put("id", req.getValue("id")))
+    if (!(req.getValue("id") instanceof String id)) {
+      // Without an id the claim would lease whichever watch is due: never what a caller asked for.
+      Failures.reply(msg, Failure.INVALID.exception("id: must be a watch id (a UUID)"));
+      return;
+    }
+    store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs()).put("id", id))
         .compose(claimed -> run(claimed.getJsonArray("items").getJsonObject(0)))
         .onSuccess(msg::reply)
         .onFailure(err -> Failures.reply(msg, err));

@@ -9,7 +9,6 @@ import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -352,8 +351,13 @@ class WatchTest extends TestBase {
           ctx.verify(() -> assertThat(gone.statusCode()).isEqualTo(404));
           return fb.get("/v1/watches/not-a-uuid/changes");
         })
-        .onComplete(ctx.succeeding(unknown -> ctx.verify(() -> {
-          assertThat(unknown.statusCode()).isEqualTo(404);
+        .compose(unknown -> {
+          ctx.verify(() -> assertThat(unknown.statusCode()).isEqualTo(404));
+          // a run without an id must not lease whichever watch is due
+          return vertx.eventBus().<JsonObject>request(Bus.WATCHES_RUN, new JsonObject());
+        })
+        .onComplete(ctx.failing(err -> ctx.verify(() -> {
+          assertThat(((ReplyException) err).failureCode()).isEqualTo(Failure.INVALID.code);
           ctx.completeNow();
         })));
   }
