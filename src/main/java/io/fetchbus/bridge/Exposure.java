@@ -16,10 +16,11 @@ final class Exposure {
       Bus.PAGES_CONTENT, Bus.PAGES_FIND, Bus.PAGES_CAPTURES, Bus.PAGES_SEARCH, Bus.STORE_PING, Bus.CRAWL_SUBMIT,
       Bus.CRAWL_STATUS, Bus.CRAWL_CANCEL, Bus.SITE_MAP, Bus.CRAWL_LIST, Bus.CRAWL_ERRORS, Bus.WEBHOOK_STATS,
       // Deletion is not in the default inbound list: an operator who wants clients to delete allows it.
-      Bus.PAGES_DELETE);
+      Bus.PAGES_DELETE, Bus.WATCHES_CREATE, Bus.WATCHES_GET, Bus.WATCHES_LIST, Bus.WATCHES_DELETE,
+      Bus.WATCHES_CHANGES, Bus.WATCHES_RUN);
   /** Published by Fetchbus: a client may subscribe, never send or publish there. */
   static final Set<String> PUBLISHED = Set.of(Bus.PAGE_STORED, Bus.PAGE_REVALIDATED, Bus.PAGES_DELETED,
-      Bus.CRAWL_PROGRESS);
+      Bus.CRAWL_PROGRESS, Bus.WATCH_CHANGED);
   /**
    * Between Fetchbus's own verticles: storing pages, the frontier and its leases, job internals, webhook POSTs,
    * the fetch nodes' routing. Never reachable through the bridge.
@@ -27,6 +28,7 @@ final class Exposure {
   static final Set<String> INTERNAL = Set.of(Bus.PAGES_SAVE, Bus.PAGES_REVALIDATED, Bus.CRAWL_ENDED,
       Bus.JOBS_CREATE, Bus.JOBS_WEBHOOK, Bus.FRONTIER_CLAIM, Bus.FRONTIER_COMPLETE, Bus.FRONTIER_RETRY,
       Bus.FRONTIER_RENEW, Bus.FRONTIER_RELEASE, Bus.FRONTIER_REAP, Bus.WEBHOOK_DELIVER,
+      Bus.WATCHES_INSERT, Bus.WATCHES_CLAIM, Bus.WATCHES_RECORD,
       // The fetch nodes' heartbeats and their own addresses (checked as the prefix of those): a client that could
       // publish a heartbeat or consume a node's address would take fetches meant for a fetch node. The same for the
       // members' heartbeats and addresses, and the split check's reports.

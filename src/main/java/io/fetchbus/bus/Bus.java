@@ -113,6 +113,44 @@ public final class Bus {
   public static final String WEBHOOK_STATS = "fetchbus.webhook.stats";
 
   /**
+   * Watches: URLs checked on an adaptive schedule for changes of their main text. {@code {"spec": {"urls",
+   * "minIntervalSeconds"?, "maxIntervalSeconds"?, "intervalSeconds"?, "include"?, "exclude"?, "threshold"?,
+   * "webhook"?}, "keyName"?}} -> the watch ({@code {"id", "urls": [...], "intervalSeconds", "nextAt", ...}}); 400
+   * names the invalid field, 429 past {@code watches.maxPerKey}. Served by the crawl role, which validates it.
+   */
+  public static final String WATCHES_CREATE = "fetchbus.watches.create";
+  /** {@code {"id"}} -> the watch with the last state of each URL; 404 for an unknown id. */
+  public static final String WATCHES_GET = "fetchbus.watches.get";
+  /** {@code {"limit"?, "after"?}} -> {@code {"items": [watch], "next": cursor|null}}, newest first. */
+  public static final String WATCHES_LIST = "fetchbus.watches.list";
+  /** {@code {"id"}} -> {@code {"deleted": true}}: the watch, its URLs' state and its versions; 404 if unknown. */
+  public static final String WATCHES_DELETE = "fetchbus.watches.delete";
+  /**
+   * {@code {"id", "url"?, "limit"?, "after"?}} -> {@code {"items": [{"id","url","changeStatus","status","distance",
+   * "diff","diffTruncated","addedLinks","removedLinks","checkedAt"}], "next"}}: the versions that differed, newest first.
+   */
+  public static final String WATCHES_CHANGES = "fetchbus.watches.changes";
+  /**
+   * {@code {"id"}} -> {@code {"id", "intervalSeconds", "nextAt", "results": [{"url","changeStatus","status","error"}]}}:
+   * runs the watch now, whatever its schedule, and answers when the run is recorded; 409 while another run holds it.
+   */
+  public static final String WATCHES_RUN = "fetchbus.watches.run";
+  /** Published once per URL a run found new, changed or removed: the {@code page.changed} webhook event's data. */
+  public static final String WATCH_CHANGED = "fetchbus.watch.changed";
+  /** {@code {"spec", "keyName"?, "maxPerKey"}} -> the watch: the store's half of {@link #WATCHES_CREATE}. */
+  public static final String WATCHES_INSERT = "fetchbus.watches.insert";
+  /**
+   * {@code {"owner", "leaseMs", "limit"}} or {@code {"owner", "leaseMs", "id"}} -> {@code {"items": [watch with
+   * "leaseToken", its secret and each URL's stored text]}}: leases due watches (or that one, 409 when leased).
+   */
+  public static final String WATCHES_CLAIM = "fetchbus.watches.claim";
+  /**
+   * {@code {"id", "leaseToken", "intervalSeconds", "maxVersions", "urls": [...], "changes": [...]}} -> the run's
+   * watch: records a run and ends its lease; 409 (lease-lost) when the lease went to another node.
+   */
+  public static final String WATCHES_RECORD = "fetchbus.watches.record";
+
+  /**
    * The frontier, served by the store for the crawl verticles of every node (not for other clients):
    * claim leases due entries, complete stores a page and its links under a valid lease, retry gives an entry
    * back (or ends it), renew extends leases, release returns a node's leases, reap returns expired ones.
@@ -222,7 +260,10 @@ public final class Bus {
       Map.entry(FRONTIER_COMPLETE, "store"), Map.entry(FRONTIER_RETRY, "store"),
       Map.entry(FRONTIER_RENEW, "store"), Map.entry(FRONTIER_RELEASE, "store"),
       Map.entry(FRONTIER_REAP, "store"),
-      Map.entry(CRAWL_SUBMIT, "crawl"), Map.entry(SITE_MAP, "crawl"), Map.entry(CRAWL_ENDED, "crawl"), Map.entry(WEBHOOK_STATS, "crawl"));
+      Map.entry(CRAWL_SUBMIT, "crawl"), Map.entry(SITE_MAP, "crawl"), Map.entry(CRAWL_ENDED, "crawl"), Map.entry(WEBHOOK_STATS, "crawl"),
+      Map.entry(WATCHES_CREATE, "crawl"), Map.entry(WATCHES_RUN, "crawl"), Map.entry(WATCHES_GET, "store"),
+      Map.entry(WATCHES_LIST, "store"), Map.entry(WATCHES_DELETE, "store"), Map.entry(WATCHES_CHANGES, "store"),
+      Map.entry(WATCHES_INSERT, "store"), Map.entry(WATCHES_CLAIM, "store"), Map.entry(WATCHES_RECORD, "store"));
 
   /**
    * The requests that may be sent a second time, to another member, when the first member did not answer in time
@@ -247,7 +288,8 @@ public final class Bus {
    */
   private static final Set<String> IDEMPOTENT = Set.of(FETCH, FETCH_CACHE_STATS, EXTRACT, PAGES_GET, PAGES_CONTENT,
       PAGES_FIND, PAGES_CAPTURES, PAGES_SEARCH, PAGES_REVALIDATED, STORE_PING, JOBS_WEBHOOK, CRAWL_STATUS, CRAWL_LIST, CRAWL_ERRORS,
-      CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, SITE_MAP, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP);
+      CRAWL_CANCEL, CRAWL_ENDED, WEBHOOK_STATS, SITE_MAP, FRONTIER_RENEW, FRONTIER_RELEASE, FRONTIER_REAP,
+      WATCHES_GET, WATCHES_LIST, WATCHES_CHANGES);
 
   /** The role that serves {@code address}, or null for an address that is not a Fetchbus request/reply address. */
   public static String roleServing(String address) {

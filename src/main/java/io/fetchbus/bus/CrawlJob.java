@@ -61,7 +61,7 @@ public record CrawlJob(String id, String kind, String status, JsonObject spec, i
    * The spec as clients may see it: a webhook's secret, header values and query values (often a token) are
    * credentials, shown masked.
    */
-  private static JsonObject withoutSecrets(JsonObject spec) {
+  public static JsonObject withoutSecrets(JsonObject spec) {
     if (spec == null || !(spec.getValue("webhook") instanceof JsonObject hook)) {
       return spec;
     }

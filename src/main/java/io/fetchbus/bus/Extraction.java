@@ -96,6 +96,23 @@ public final class Extraction implements Shareable {
         .onComplete(ar -> outstanding.decrementAndGet());
   }
 
+  /**
+   * What a watch compares of a fetched page: {@code {"text", "simhash", "links"}} after the watch's CSS selectors
+   * ({@code options}: {@code "include"?, "exclude"?}). Bounded like every other extraction (503 past it).
+   */
+  public Future<JsonObject> watch(String url, String contentType, Buffer body, JsonObject options) {
+    if (outstanding.incrementAndGet() > maxQueued) {
+      outstanding.decrementAndGet();
+      return Future.failedFuture(Failure.UNAVAILABLE.exception("extraction is saturated on this node ("
+          + maxQueued + " pages waiting, extract.maxQueued); retry later"));
+    }
+    JsonObject req = new JsonObject().put("url", url).put("contentType", contentType)
+        .put("body", body == null ? Buffer.buffer() : body).put("watch", options);
+    return MemberRouter.<JsonObject>request(vertx, Bus.EXTRACT, req, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(m -> m.body().getJsonObject("watch"))
+        .onComplete(ar -> outstanding.decrementAndGet());
+  }
+
   /** Extractions outstanding on this node right now. */
   public int outstanding() {
     return outstanding.get();

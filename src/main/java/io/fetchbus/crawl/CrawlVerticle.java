@@ -64,6 +64,7 @@ public final class CrawlVerticle extends VerticleBase {
   private Sitemaps sitemaps;
   private Extraction extraction;
   private WebhookSender webhooks;
+  private WatchRunner watches;
   private boolean claiming;
   private Future<?> lastClaim = Future.succeededFuture();
   /** Until when claims first give back leases this verticle may hold unknowingly ({@link #leasesUnknown}). */
@@ -94,10 +95,13 @@ public final class CrawlVerticle extends VerticleBase {
     // Every node reaps: whichever is alive returns the leases of one that died.
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 2), t -> reap());
     vertx.setPeriodic(PROGRESS_EVERY_MS, t -> publishProgress());
+    // Watches share this verticle's webhook sender (one queue, one bound per node) and lease owner.
+    watches = new WatchRunner(vertx, WatchSettings.from(config()), webhooks, extraction, fetchDelivery, storeDelivery,
+        owner);
     SiteMapper mapper = new SiteMapper(vertx, sitemaps, extraction, fetchDelivery, settings.fetchTimeoutMs());
     return Future.all(vertx.eventBus().<JsonObject>consumer(Bus.CRAWL_SUBMIT, this::submit).completion(),
         vertx.eventBus().<JsonObject>consumer(Bus.SITE_MAP, mapper::map).completion(),
-        webhooks.start());
+        webhooks.start(), watches.start());
   }
 
   /**
@@ -108,6 +112,7 @@ public final class CrawlVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    watches.stop();
     drained = Promise.promise();
     Object deadline = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE);
     long graceMs = deadline instanceof Long at ? Math.max(0, at - System.currentTimeMillis())

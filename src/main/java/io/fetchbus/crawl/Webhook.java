@@ -23,6 +23,11 @@ final class Webhook {
 
   /** The webhook with its defaults (every event), or null when there is none; 400 naming the bad field. */
   static JsonObject validate(Object value) {
+    return validate(value, EVENTS);
+  }
+
+  /** The same, for a webhook whose events are {@code known} (a watch's: {@code page.changed}). */
+  static JsonObject validate(Object value, Set<String> known) {
     if (value == null) {
       return null;
     }
@@ -53,11 +58,12 @@ final class Webhook {
     JsonArray events = new JsonArray();
     Object e = j.getValue("events");
     if (e == null) {
-      EVENTS.stream().sorted().forEach(events::add);
+      known.stream().sorted().forEach(events::add);
     } else if (e instanceof JsonArray given && !given.isEmpty()) {
       for (int i = 0; i < given.size(); i++) {
-        if (!(given.getValue(i) instanceof String ev) || !EVENTS.contains(ev)) {
-          throw Failure.INVALID.exception("webhook.events[" + i + "]: must be one of completed, failed, page, started");
+        if (!(given.getValue(i) instanceof String ev) || !known.contains(ev)) {
+          throw Failure.INVALID.exception("webhook.events[" + i + "]: must be one of "
+              + String.join(", ", new java.util.TreeSet<>(known)));
         }
         if (!events.contains(ev)) {
           events.add(ev);

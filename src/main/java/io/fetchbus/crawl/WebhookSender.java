@@ -163,6 +163,25 @@ final class WebhookSender {
     emit(jobId, "page", page, UUID.randomUUID().toString());
   }
 
+  /**
+   * A watched page changed: a {@code page.changed} event for the watch's webhook ({@code stored}: as the store keeps
+   * it, secret included), with {@code "watchId"} where job events have {@code "jobId"}. Queued like every event.
+   */
+  void watchEvent(String watchId, JsonObject stored, String event, JsonObject data, String id) {
+    Hook hook = Hook.from(new JsonObject().put("kind", "watch").put("webhook", stored));
+    if (hook == null || !hook.events().contains(event)) {
+      return;
+    }
+    if (pending >= settings.maxQueued()) {
+      drop(watchId, event);
+      return;
+    }
+    String body = new JsonObject().put("id", id).put("event", event).put("watchId", watchId).put("kind", "watch")
+        .put("occurredAt", Instant.now().toString()).put("data", data).encode();
+    pending++;
+    ready(new Delivery(id, watchId, event, hook, body));
+  }
+
   private void emit(String jobId, String event, JsonObject data, String id) {
     String at = Instant.now().toString();
     hook(jobId).onSuccess(hook -> {

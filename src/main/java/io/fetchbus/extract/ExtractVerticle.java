@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * Serves {@link Bus#EXTRACT}: {@code {"url","contentType","body": Buffer,"formats"?: [name]}} -> {@code {"title"}}
  * plus one key per requested {@link Format} (default: metadata), and {@code "search"}, the page's
  * {@link SearchVector}, whenever the text is extracted and search is on. Deployed as a worker verticle: HTML parsing
- * is CPU work and must never run on an event loop. Each instance handles one message at a time; parallelism comes
+ * is CPU work and must never run on an event loop. With {@code "watch": {"include"?, "exclude"?}} it answers
+ * {@code {"watch": {"text", "simhash", "links"}}} instead: what a watch compares ({@link WatchText}). Each instance handles one message at a time; parallelism comes
  * from the instance count.
  */
 public final class ExtractVerticle extends VerticleBase {
@@ -42,6 +43,18 @@ public final class ExtractVerticle extends VerticleBase {
       formats = Format.parse(req.getValue("formats"));
     } catch (ReplyException invalid) {
       msg.fail(invalid.failureCode(), invalid.getMessage());
+      return;
+    }
+    if (req.getValue("watch") instanceof JsonObject watch) {
+      try {
+        msg.reply(new JsonObject().put("watch", WatchText.of(req.getString("url"), req.getString("contentType"),
+            req.getBuffer("body"), watch)));
+      } catch (ReplyException invalid) {
+        msg.fail(invalid.failureCode(), invalid.getMessage());
+      } catch (Exception e) {
+        LOG.debug("could not read {} for a watch: {}", req.getString("url"), e.toString());
+        msg.fail(Failure.INVALID.code, "the page could not be read as HTML or text");
+      }
       return;
     }
     try {

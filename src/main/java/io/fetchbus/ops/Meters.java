@@ -132,6 +132,11 @@ public final class Meters implements Shareable {
         "reason", reason).increment();
   }
 
+  /** One URL of a watch run checked: what it found ({@code new, same, changed, removed}) or {@code error}. */
+  public void watchChecked(String result) {
+    counter("fetchbus.watch.checks", "URLs that watch runs checked, by what they found", "result", result).increment();
+  }
+
   public void robotsBlocked(String reason) {
     counter("fetchbus.robots.blocks", "URLs not fetched because of robots.txt", "reason", reason).increment();
   }

@@ -108,6 +108,7 @@ public final class StoreVerticle extends VerticleBase {
     writer = new PageWriter(pool, Meters.of(vertx), WRITE_BATCH, Math.max(1, settings.poolSize() / 2), settings.maxWaitQueue());
     extraction = Extraction.shared(vertx, config());
     Jobs jobs = new Jobs(pool, vertx);
+    Watches watches = new Watches(pool);
     SearchSettings search = SearchSettings.from(config());
     // Crawl completions of one job wait for each other (its lock): batched, a quarter of the pool is plenty for them.
     CrawlCompletions completions = new CrawlCompletions(pool, bus, Meters.of(vertx), search.enabled(), WRITE_BATCH,
@@ -148,6 +149,13 @@ public final class StoreVerticle extends VerticleBase {
         consume(Bus.FRONTIER_RENEW, frontier::renew),
         consume(Bus.FRONTIER_RELEASE, frontier::release),
         consume(Bus.FRONTIER_REAP, frontier::reap),
+        consume(Bus.WATCHES_INSERT, watches::insert),
+        consume(Bus.WATCHES_GET, watches::get),
+        consume(Bus.WATCHES_LIST, watches::list),
+        consume(Bus.WATCHES_DELETE, watches::delete),
+        consume(Bus.WATCHES_CHANGES, watches::changes),
+        consume(Bus.WATCHES_CLAIM, watches::claim),
+        consume(Bus.WATCHES_RECORD, watches::record),
         bus.<JsonObject>consumer(Bus.STORE_PING, msg -> serve(msg,
             req -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))).completion()));
   }

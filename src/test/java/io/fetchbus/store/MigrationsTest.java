@@ -46,11 +46,11 @@ class MigrationsTest extends TestBase {
   void olderSchemaIsMigrated(VertxTestContext ctx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
-    String tables = "SELECT count(*) FROM pg_proc WHERE proname = 'crawl_complete_pages'";
+    String tables = "SELECT count(*) FROM pg_tables WHERE tablename = 'watches'";
     // The first start makes sure the schema is current; then the newest migration is undone, as an older release
     // of the service left the schema, and the service starts again.
     String undoNewest = """
-        DROP FUNCTION crawl_complete_pages;
+        DROP TABLE watch_changes, watch_urls, watches;
         """;
     startStore()
         .compose(v -> Migrations.current(pool))

@@ -56,7 +56,7 @@ public final class TestDatabase {
   /** Empties every table the service writes, so each test starts from nothing. */
   public static Future<Void> truncate(Vertx vertx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connectOptions()).using(vertx).build();
-    return pool.query("TRUNCATE pages, contents, crawl_jobs, frontier, frontier_links, crawl_hosts RESTART IDENTITY").execute()
+    return pool.query("TRUNCATE pages, contents, crawl_jobs, frontier, frontier_links, crawl_hosts, watches, watch_urls, watch_changes RESTART IDENTITY").execute()
         .<Void>mapEmpty()
         .eventually(pool::close);
   }

@@ -1,0 +1,302 @@
+package io.fetchbus.crawl;
+
+import com.github.difflib.DiffUtils;
+import com.github.difflib.UnifiedDiffUtils;
+import com.github.difflib.patch.Patch;
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Extraction;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FetchRequest;
+import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.MemberRouter;
+import io.fetchbus.ops.Meters;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs watches: every {@code watches.pollMs} it leases due watches from the store (at most {@code watches.maxRuns}
+ * at once on this node), and {@link Bus#WATCHES_RUN} runs one now. A run checks the watch's URLs one after the other
+ * through {@link Bus#FETCH} (politeness, robots.txt, the destination guard), conditionally when it has validators so
+ * that a 304 costs no body, compares each page's main text with the URL's baseline, and records the whole run in one
+ * transaction under its lease: a node that dies mid-run has written nothing, and the watch runs again elsewhere once
+ * the lease ends. Changes go out as {@code page.changed} webhook events and on {@link Bus#WATCH_CHANGED}.
+ */
+final class WatchRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(WatchRunner.class);
+
+  private final Vertx vertx;
+  private final WatchSettings settings;
+  private final WebhookSender webhooks;
+  private final Extraction extraction;
+  private final DeliveryOptions fetchDelivery;
+  private final DeliveryOptions storeDelivery;
+  private final String owner;
+  private int running;
+  private boolean claiming;
+  private boolean stopping;
+  private long timer = -1;
+
+  WatchRunner(Vertx vertx, WatchSettings settings, WebhookSender webhooks, Extraction extraction,
+              DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery, String owner) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.webhooks = webhooks;
+    this.extraction = extraction;
+    this.fetchDelivery = fetchDelivery;
+    this.storeDelivery = storeDelivery;
+    this.owner = owner;
+  }
+
+  Future<Void> start() {
+    timer = vertx.setPeriodic(settings.pollMs(), t -> pump());
+    var bus = vertx.eventBus();
+    return Future.all(bus.<JsonObject>consumer(Bus.WATCHES_CREATE, this::create).completion(),
+        bus.<JsonObject>consumer(Bus.WATCHES_RUN, this::runNow).completion()).mapEmpty();
+  }
+
+  /** No new run starts; a run under way that cannot record any more is taken over once its lease ends. */
+  void stop() {
+    stopping = true;
+    vertx.cancelTimer(timer);
+  }
+
+  private void create(Message<JsonObject> msg) {
+    JsonObject req = msg.body() == null ? new JsonObject() : msg.body();
+    JsonObject spec;
+    try {
+      if (!(req.getValue("spec") instanceof JsonObject given)) {
+        throw Failure.INVALID.exception("body: must be a JSON object");
+      }
+      spec = WatchSpec.validate(given, settings);
+    } catch (ReplyException e) {
+      Failures.reply(msg, e);
+      return;
+    }
+    store(Bus.WATCHES_INSERT, new JsonObject().put("spec", spec).put("keyName", req.getString("keyName"))
+        .put("maxPerKey", settings.maxPerKey()))
+        .onSuccess(msg::reply)
+        .onFailure(err -> Failures.reply(msg, err));
+  }
+
+  private void runNow(Message<JsonObject> msg) {
+    JsonObject req = msg.body() == null ? new JsonObject() : msg.body();
+    if (!(req.getValue("id") instanceof String id)) {
+      // Without an id the claim would lease whichever watch is due: never what a caller asked for.
+      Failures.reply(msg, Failure.INVALID.exception("id: must be a watch id (a UUID)"));
+      return;
+    }
+    store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs()).put("id", id))
+        .compose(claimed -> run(claimed.getJsonArray("items").getJsonObject(0)))
+        .onSuccess(msg::reply)
+        .onFailure(err -> Failures.reply(msg, err));
+  }
+
+  private void pump() {
+    if (stopping || claiming || running >= settings.maxRuns()) {
+      return;
+    }
+    claiming = true;
+    store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs())
+        .put("limit", settings.maxRuns() - running))
+        .onComplete(ar -> claiming = false)
+        .onSuccess(claimed -> claimed.getJsonArray("items").forEach(w -> {
+          running++;
+          run((JsonObject) w).onComplete(done -> running--)
+              .onFailure(err -> LOG.warn("watch {} run failed: {}", ((JsonObject) w).getString("id"),
+                  Failures.status(err)));
+        }))
+        .onFailure(err -> LOG.debug("watches not claimed: {}", err.getMessage()));
+  }
+
+  /** Checks every URL, then records the run and sends what changed; the answer of {@link Bus#WATCHES_RUN}. */
+  Future<JsonObject> run(JsonObject watch) {
+    JsonObject spec = watch.getJsonObject("spec");
+    JsonArray urls = watch.getJsonArray("urls");
+    List<JsonObject> outcomes = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (Object u : urls) {
+      chain = chain.compose(v -> check(spec, (JsonObject) u).map(outcome -> {
+        outcomes.add(outcome);
+        return null;
+      }));
+    }
+    return chain.compose(v -> record(watch, outcomes));
+  }
+
+  private Future<JsonObject> record(JsonObject watch, List<JsonObject> outcomes) {
+    JsonObject spec = watch.getJsonObject("spec");
+    boolean changed = outcomes.stream().anyMatch(o -> o.getString("changeStatus") != null
+        && Set.of("changed", "removed").contains(o.getString("changeStatus")));
+    boolean unchanged = !outcomes.isEmpty() && outcomes.stream().allMatch(o -> "same".equals(o.getString("changeStatus")));
+    long interval = WatchSpec.nextInterval(watch.getLong("intervalSeconds"), spec.getLong("minIntervalSeconds"),
+        spec.getLong("maxIntervalSeconds"), changed, unchanged);
+    JsonArray states = new JsonArray();
+    JsonArray changes = new JsonArray();
+    JsonArray results = new JsonArray();
+    for (JsonObject o : outcomes) {
+      states.add(o.getJsonObject("state"));
+      if (o.getJsonObject("change") != null) {
+        changes.add(o.getJsonObject("change"));
+      }
+      results.add(new JsonObject().put("url", o.getString("url")).put("changeStatus", o.getString("changeStatus"))
+          .put("status", o.getInteger("status")).put("distance", o.getInteger("distance"))
+          .put("error", o.getString("error")));
+    }
+    String id = watch.getString("id");
+    return store(Bus.WATCHES_RECORD, new JsonObject().put("id", id).put("leaseToken", watch.getString("leaseToken"))
+        .put("intervalSeconds", interval).put("maxVersions", settings.maxVersionsPerUrl())
+        .put("urls", states).put("changes", changes))
+        .map(recorded -> {
+          Meters meters = Meters.of(vertx);
+          outcomes.forEach(o -> meters.watchChecked(o.getString("changeStatus") == null ? "error"
+              : o.getString("changeStatus")));
+          for (Object c : changes) {
+            JsonObject data = ((JsonObject) c).copy().put("watchId", id);
+            vertx.eventBus().publish(Bus.WATCH_CHANGED, data);
+            if (spec.getJsonObject("webhook") != null) {
+              // One delivery id per watch, URL and run: a receiver drops a copy it already has.
+              String deliveryId = UUID.nameUUIDFromBytes((id + "/" + watch.getString("leaseToken") + "/"
+                  + data.getString("url")).getBytes(StandardCharsets.UTF_8)).toString();
+              webhooks.watchEvent(id, spec.getJsonObject("webhook"), WatchSpec.CHANGED_EVENT, data, deliveryId);
+            }
+          }
+          return new JsonObject().put("id", id).put("intervalSeconds", recorded.getLong("intervalSeconds"))
+              .put("nextAt", recorded.getValue("nextAt")).put("results", results);
+        });
+  }
+
+  /**
+   * One URL: {@code {"url", "changeStatus", "status", "distance", "error", "state": what the store keeps of the URL,
+   * "change": the version to record, or none}}. A fetch that failed changes nothing but the URL's error.
+   */
+  private Future<JsonObject> check(JsonObject spec, JsonObject before) {
+    String url = before.getString("url");
+    boolean hasBaseline = before.getString("text") != null;
+    JsonObject req = new JsonObject().put("url", url);
+    if (hasBaseline && FetchRequest.usableValidator(before.getString("etag"))) {
+      req.put("ifNoneMatch", before.getString("etag"));
+    }
+    if (hasBaseline && FetchRequest.usableValidator(before.getString("lastModified"))) {
+      req.put("ifModifiedSince", before.getString("lastModified"));
+    }
+    JsonObject state = new JsonObject().put("position", before.getInteger("position"))
+        .put("etag", before.getString("etag")).put("lastModified", before.getString("lastModified"));
+    return MemberRouter.<JsonObject>request(vertx, Bus.FETCH, req, fetchDelivery)
+        .map(m -> FetchResult.from(m.body()))
+        .compose(result -> compare(spec, before, state, result))
+        .recover(err -> {
+          String error = Failure.of(Failures.status(err), err.getMessage()).slug;
+          state.put("error", error).put("status", before.getInteger("status"));
+          return Future.succeededFuture(new JsonObject().put("url", url).put("error", error).put("state", state));
+        });
+  }
+
+  private Future<JsonObject> compare(JsonObject spec, JsonObject before, JsonObject state, FetchResult result) {
+    String url = before.getString("url");
+    int status = result.status();
+    state.put("status", status);
+    JsonObject outcome = new JsonObject().put("url", url).put("status", status).put("state", state);
+    boolean hasBaseline = before.getString("text") != null;
+    boolean wasRemoved = "removed".equals(before.getString("changeStatus"));
+    if (status == 304 && hasBaseline) {
+      state.put("changeStatus", "same");
+      return Future.succeededFuture(outcome.put("changeStatus", "same").put("distance", 0));
+    }
+    if (status == 404 || status == 410) {
+      String change = wasRemoved ? "same" : "removed";
+      state.put("changeStatus", change).put("etag", null).put("lastModified", null);
+      if (wasRemoved) {
+        return Future.succeededFuture(outcome.put("changeStatus", change));
+      }
+      state.put("replaces", true);
+      return diff(before.getString("text"), "", before.getJsonArray("links"), new JsonArray())
+          .map(d -> outcome.put("changeStatus", change).put("change", d.put("url", url).put("changeStatus", change)
+              .put("status", status)));
+    }
+    if (status < 200 || status >= 300) {
+      String error = "the page answered " + status;
+      state.put("error", error).put("status", before.getInteger("status"));
+      return Future.succeededFuture(outcome.put("error", error));
+    }
+    state.put("etag", header(result, "etag")).put("lastModified", header(result, "last-modified"));
+    JsonObject options = new JsonObject().put("include", spec.getString("include")).put("exclude", spec.getString("exclude"));
+    return extraction.watch(result.finalUrl(), result.contentType(), result.body(), options).compose(now -> {
+      String text = now.getString("text");
+      long simhash = now.getLong("simhash");
+      if (hasBaseline) {
+        int distance = Long.bitCount(simhash ^ before.getLong("simhash"));
+        outcome.put("distance", distance);
+        if (text.equals(before.getString("text")) || distance <= spec.getInteger("threshold")) {
+          state.put("changeStatus", "same");
+          return Future.succeededFuture(outcome.put("changeStatus", "same"));
+        }
+      }
+      String change = hasBaseline || wasRemoved ? "changed" : "new";
+      state.put("changeStatus", change).put("replaces", true).put("text", text).put("simhash", simhash)
+          .put("links", now.getJsonArray("links"));
+      return diff(hasBaseline ? before.getString("text") : "", text,
+          hasBaseline ? before.getJsonArray("links") : new JsonArray(), now.getJsonArray("links"))
+          .map(d -> outcome.put("changeStatus", change).put("change", d.put("url", url).put("changeStatus", change)
+              .put("status", status).put("distance", outcome.getInteger("distance"))));
+    });
+  }
+
+  private static String header(FetchResult result, String name) {
+    Object value = result.headers() == null ? null : result.headers().getValue(name);
+    return value instanceof String s && FetchRequest.usableValidator(s) ? s : null;
+  }
+
+  /**
+   * {@code {"diff", "diffTruncated", "addedLinks", "removedLinks"}}: a unified diff of the texts' lines (one line of
+   * context), cut at {@code watches.maxDiffChars}, and the links only one side has. On a worker: Myers' diff of two
+   * long texts is CPU work.
+   */
+  private Future<JsonObject> diff(String before, String after, JsonArray linksBefore, JsonArray linksAfter) {
+    int maxChars = settings.maxDiffChars();
+    int maxLinks = settings.maxLinksInDiff();
+    return vertx.executeBlocking(() -> {
+      List<String> a = before == null || before.isEmpty() ? List.of() : List.of(before.split("\n", -1));
+      List<String> b = after == null || after.isEmpty() ? List.of() : List.of(after.split("\n", -1));
+      Patch<String> patch = DiffUtils.diff(a, b);
+      List<String> unified = UnifiedDiffUtils.generateUnifiedDiff("before", "after", a, patch, 1);
+      String diff = String.join("\n", unified);
+      boolean truncated = diff.length() > maxChars;
+      return new JsonObject().put("diff", truncated ? diff.substring(0, maxChars) : diff)
+          .put("diffTruncated", truncated)
+          .put("addedLinks", onlyIn(linksAfter, linksBefore, maxLinks))
+          .put("removedLinks", onlyIn(linksBefore, linksAfter, maxLinks));
+    }, false);
+  }
+
+  private static JsonArray onlyIn(JsonArray these, JsonArray others, int max) {
+    Set<Object> other = new LinkedHashSet<>(others == null ? List.of() : others.getList());
+    JsonArray out = new JsonArray();
+    for (Object link : these == null ? List.of() : these.getList()) {
+      if (out.size() == max) {
+        break;
+      }
+      if (!other.contains(link)) {
+        out.add(link);
+      }
+    }
+    return out;
+  }
+
+  private Future<JsonObject> store(String address, JsonObject body) {
+    return MemberRouter.<JsonObject>request(vertx, address, body, storeDelivery).map(Message::body);
+  }
+}

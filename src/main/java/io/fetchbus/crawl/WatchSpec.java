@@ -1,0 +1,83 @@
+package io.fetchbus.crawl;
+
+import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Fields;
+import io.fetchbus.bus.WebUrl;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.jsoup.select.QueryParser;
+import org.jsoup.select.Selector;
+
+/**
+ * A watch as submitted: {@code {"urls", "intervalSeconds"?, "minIntervalSeconds"?, "maxIntervalSeconds"?,
+ * "include"?, "exclude"?, "threshold"?, "webhook"?}}, validated against {@link WatchSettings} with a 400 that
+ * names the field. The stored form has every default filled in.
+ */
+final class WatchSpec {
+  static final String CHANGED_EVENT = "page.changed";
+  static final int MAX_SELECTOR = 1_000;
+  /** A 64-bit SimHash: a distance above 64 cannot happen. */
+  static final int MAX_THRESHOLD = 64;
+  static final int DEFAULT_THRESHOLD = 3;
+  private static final Set<String> FIELDS = Set.of("urls", "intervalSeconds", "minIntervalSeconds",
+      "maxIntervalSeconds", "include", "exclude", "threshold", "webhook");
+
+  private WatchSpec() {}
+
+  static JsonObject validate(JsonObject spec, WatchSettings s) {
+    Fields.onlyKnown(spec, FIELDS, "watch field");
+    if (!(spec.getValue("urls") instanceof JsonArray given) || given.isEmpty() || given.size() > s.maxUrls()) {
+      throw Failure.INVALID.exception("urls: must be an array of 1 to " + s.maxUrls() + " URLs (watches.maxUrls)");
+    }
+    Set<String> urls = new LinkedHashSet<>();
+    for (int i = 0; i < given.size(); i++) {
+      urls.add(WebUrl.parse("urls[" + i + "]", given.getValue(i)).toString());
+    }
+    long min = orDefault(Fields.wholeNumber(spec, "minIntervalSeconds", s.minIntervalSeconds(), s.maxIntervalSeconds()),
+        s.minIntervalSeconds());
+    long max = orDefault(Fields.wholeNumber(spec, "maxIntervalSeconds", min, s.maxIntervalSeconds()),
+        Math.max(min, Math.min(86_400L, s.maxIntervalSeconds())));
+    long interval = orDefault(Fields.wholeNumber(spec, "intervalSeconds", min, max), Math.max(min, Math.min(3_600L, max)));
+    long threshold = orDefault(Fields.wholeNumber(spec, "threshold", 0, MAX_THRESHOLD), DEFAULT_THRESHOLD);
+    JsonObject out = new JsonObject().put("urls", new JsonArray(urls.stream().toList()))
+        .put("intervalSeconds", interval).put("minIntervalSeconds", min).put("maxIntervalSeconds", max)
+        .put("include", selector(spec, "include")).put("exclude", selector(spec, "exclude"))
+        .put("threshold", threshold);
+    JsonObject webhook = Webhook.validate(spec.getValue("webhook"), Set.of(CHANGED_EVENT));
+    return webhook == null ? out : out.put("webhook", webhook);
+  }
+
+  private static long orDefault(Long value, long dflt) {
+    return value == null ? dflt : value;
+  }
+
+  private static String selector(JsonObject spec, String field) {
+    String css = Fields.string(spec, field, MAX_SELECTOR);
+    if (css == null) {
+      return null;
+    }
+    try {
+      QueryParser.parse(css);
+    } catch (Selector.SelectorParseException | IllegalArgumentException e) {
+      throw Failure.INVALID.exception(field + ": is not a CSS selector jsoup understands (" + e.getMessage() + ")");
+    }
+    return css;
+  }
+
+  /**
+   * The next interval, as Nutch's AdaptiveFetchSchedule: a run that found a change (or a removal) halves it, one that
+   * found nothing changed stretches it by half, within the watch's bounds; a run that learnt nothing (first sight,
+   * errors only) keeps it.
+   */
+  static long nextInterval(long interval, long min, long max, boolean changed, boolean unchanged) {
+    if (changed) {
+      return Math.max(min, interval / 2);
+    }
+    if (unchanged) {
+      return Math.min(max, interval + interval / 2);
+    }
+    return interval;
+  }
+}

@@ -1,0 +1,371 @@
+package io.fetchbus.crawl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.Failure;
+import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.Receiver;
+import io.fetchbus.support.TestBase;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Watches against a real site on 127.0.0.1 whose pages the test changes between runs. Runs are started with
+ * {@code POST /v1/watches/{id}/run} (the test's clock: the scheduler's poll is an hour, so nothing runs by itself),
+ * except in the test of the scheduler.
+ */
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class WatchTest extends TestBase {
+  private static final String SECRET = "whsec-watch-3c1d";
+  private static final String LOREM = """
+      Fetchbus keeps a set of pages fresh and says when something really changed on one of them. The watch compares
+      the main text of each page, without its navigation, its footer or its scripts, with the last version it kept.
+      A near duplicate test over word shingles lets a timestamp or a counter change without raising an alert, while
+      a paragraph rewritten or removed is reported with a diff of the lines that moved and the links that came and
+      went. Pages that disappear are reported as removed, and pages that answer not modified cost no body at all.
+      Every run is recorded in PostgreSQL under a lease so that a node which dies in the middle loses nothing.""";
+
+  /** The site: path -> {status, body, etag?}; requests as they came. */
+  private final Map<String, JsonObject> pages = new ConcurrentHashMap<>();
+  private final List<HttpServerRequest> requests = new CopyOnWriteArrayList<>();
+  private final List<Integer> answered = new CopyOnWriteArrayList<>();
+  private HttpServer site;
+  private Receiver receiver;
+
+  @BeforeEach
+  void start(VertxTestContext ctx) {
+    vertx.createHttpServer().requestHandler(this::serve).listen(0, "127.0.0.1")
+        .compose(s -> {
+          site = s;
+          return Receiver.start(vertx);
+        })
+        .onSuccess(r -> receiver = r)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private void serve(HttpServerRequest req) {
+    requests.add(req);
+    JsonObject page = pages.get(req.path());
+    if (page == null) {
+      answered.add(404);
+      req.response().setStatusCode(404).end("not here");
+      return;
+    }
+    String etag = page.getString("etag");
+    if (etag != null && etag.equals(req.getHeader("If-None-Match"))) {
+      answered.add(304);
+      req.response().setStatusCode(304).putHeader("ETag", etag).end();
+      return;
+    }
+    answered.add(page.getInteger("status", 200));
+    if (etag != null) {
+      req.response().putHeader("ETag", etag);
+    }
+    req.response().setStatusCode(page.getInteger("status", 200)).putHeader("Content-Type", "text/html; charset=utf-8")
+        .end(page.getString("body"));
+  }
+
+  private String url(String path) {
+    return "http://127.0.0.1:" + site.actualPort() + path;
+  }
+
+  /** A page whose main text is LOREM, a paragraph, and a rendering time; a CSRF token and a footer around it. */
+  private static String html(String paragraph, String time, String token, String link) {
+    return "<html><head><title>t</title><meta name=csrf-token content=" + token + "></head><body>"
+        + "<nav><a href=/home>Home</a> Signed in at " + time + "</nav>"
+        + "<main><h1>Status</h1><p>" + LOREM + "</p><p>" + paragraph + "</p><p>Rendered at " + time + "</p>"
+        + "<p><a href=" + link + ">Read more</a></p>"
+        + "<form><input type=hidden name=csrf value=" + token + "></form></main>"
+        + "<footer>Generated " + time + " token " + token + "</footer></body></html>";
+  }
+
+  private Future<Void> deploy(JsonObject watches) {
+    JsonObject config = new JsonObject()
+        .put("watches", new JsonObject().put("pollMs", 3_600_000).put("minIntervalSeconds", 10).mergeIn(watches))
+        .put("webhooks", new JsonObject().put("retryBaseMs", 20).put("retryMaxMs", 100).put("timeoutMs", 5_000))
+        .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
+    return Fetchbus.fresh(vertx, config).onSuccess(f -> fb = f).mapEmpty();
+  }
+
+  private Future<HttpResponse<Buffer>> create(JsonObject spec) {
+    return fb.http.post("/v1/watches").sendJsonObject(spec);
+  }
+
+  private Future<JsonObject> run(String id) {
+    return fb.http.post("/v1/watches/" + id + "/run").send().map(resp -> {
+      assertThat(resp.statusCode()).as(resp.bodyAsString()).isEqualTo(200);
+      return resp.bodyAsJsonObject();
+    });
+  }
+
+  private static String statusOf(JsonObject run, String url) {
+    return run.getJsonArray("results").stream().map(JsonObject.class::cast).filter(r -> r.getString("url").equals(url))
+        .findFirst().orElseThrow().getString("changeStatus");
+  }
+
+  private Future<Void> until(Predicate<List<Receiver.Request>> done) {
+    return done.test(receiver.received()) ? Future.succeededFuture() : vertx.timer(20).compose(t -> until(done));
+  }
+
+  @Test
+  @DisplayName("runs report new, then same for noise and a 304, changed with the right diff, removed for a 404; "
+      + "the interval adapts and the signed webhook carries the diff")
+  void detectsRealChangesOnly(VertxTestContext ctx) {
+    String a = url("/a");
+    String b = url("/b");
+    String c = url("/c");
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "12:00:01", "tok-1", "/one")));
+    pages.put("/b", new JsonObject().put("body", html("Page b is stable.", "09:00:00", "tok-b", "/x"))
+        .put("etag", "\"b-v1\""));
+    pages.put("/c", new JsonObject().put("body", html("Page c will go away.", "09:00:00", "tok-c", "/y")));
+    JsonObject spec = new JsonObject().put("urls", new JsonArray().add(a).add(b).add(c))
+        .put("intervalSeconds", 1000).put("minIntervalSeconds", 100).put("maxIntervalSeconds", 3000)
+        .put("threshold", 10)
+        .put("webhook", new JsonObject().put("url", receiver.url("/hooks/watch")).put("secret", SECRET));
+    String[] id = new String[1];
+    deploy(new JsonObject())
+        .compose(v -> create(spec))
+        .compose(created -> {
+          ctx.verify(() -> {
+            assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+            JsonObject w = created.bodyAsJsonObject();
+            assertThat(w.getJsonObject("webhook").getString("secret")).isEqualTo("***");
+            assertThat(created.getHeader("Location")).isEqualTo("/v1/watches/" + w.getString("id"));
+            assertThat(w.getInteger("threshold")).isEqualTo(10);
+          });
+          id[0] = created.bodyAsJsonObject().getString("id");
+          return run(id[0]);
+        })
+        .compose(first -> {
+          ctx.verify(() -> {
+            assertThat(statusOf(first, a)).isEqualTo("new");
+            assertThat(statusOf(first, b)).isEqualTo("new");
+            assertThat(statusOf(first, c)).isEqualTo("new");
+            assertThat(first.getLong("intervalSeconds")).as("a first run learns nothing").isEqualTo(1000);
+          });
+          return run(id[0]);
+        })
+        .compose(second -> {
+          ctx.verify(() -> {
+            assertThat(second.getJsonArray("results").stream().map(r -> ((JsonObject) r).getString("changeStatus")))
+                .containsOnly("same");
+            assertThat(second.getLong("intervalSeconds")).as("unchanged: x1.5").isEqualTo(1500);
+            // b was revalidated: its second fetch sent the ETag and got a 304 without a body
+            assertThat(requests.stream().filter(r -> r.path().equals("/b")).map(r -> r.getHeader("If-None-Match")))
+                .containsExactly(null, "\"b-v1\"");
+            assertThat(answered).contains(304);
+          });
+          // noise only: timestamps everywhere, a new CSRF token, the same main content
+          pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "12:07:59", "tok-2",
+              "/one")));
+          return run(id[0]);
+        })
+        .compose(third -> {
+          ctx.verify(() -> {
+            assertThat(statusOf(third, a)).as(third.encodePrettily()).isEqualTo("same");
+            assertThat(third.getLong("intervalSeconds")).isEqualTo(2250);
+          });
+          pages.put("/a", new JsonObject().put("body", html("A rewritten paragraph announces a new price of 42 euros "
+              + "for every plan, with a discount for the first year and a new support line.", "12:09:00", "tok-3",
+              "/two")));
+          pages.remove("/c");
+          return run(id[0]);
+        })
+        .compose(fourth -> {
+          ctx.verify(() -> {
+            assertThat(statusOf(fourth, a)).as(fourth.encodePrettily()).isEqualTo("changed");
+            assertThat(statusOf(fourth, b)).isEqualTo("same");
+            assertThat(statusOf(fourth, c)).isEqualTo("removed");
+            assertThat(fourth.getLong("intervalSeconds")).as("changed: halved").isEqualTo(1125);
+          });
+          return fb.get("/v1/watches/" + id[0] + "/changes");
+        })
+        .compose(changes -> {
+          ctx.verify(() -> {
+            assertThat(changes.statusCode()).isEqualTo(200);
+            JsonArray items = changes.bodyAsJsonObject().getJsonArray("items");
+            // newest first: the removal and the change of run 4, then the three new pages of run 1
+            assertThat(items.stream().map(i -> ((JsonObject) i).getString("changeStatus")))
+                .containsExactlyInAnyOrder("removed", "changed", "new", "new", "new");
+            JsonObject changed = items.stream().map(JsonObject.class::cast)
+                .filter(i -> i.getString("changeStatus").equals("changed")).findFirst().orElseThrow();
+            assertThat(changed.getString("url")).isEqualTo(a);
+            assertThat(changed.getString("diff")).contains("-The original paragraph says hello.")
+                .contains("+A rewritten paragraph announces a new price of 42 euros")
+                .doesNotContain("12:07:59").doesNotContain("tok-");
+            assertThat(changed.getJsonArray("addedLinks")).containsExactly(url("/two"));
+            assertThat(changed.getJsonArray("removedLinks")).containsExactly(url("/one"));
+          });
+          return fb.get("/v1/watches/" + id[0] + "/changes?url=" + c);
+        })
+        .compose(onlyC -> {
+          ctx.verify(() -> assertThat(onlyC.bodyAsJsonObject().getJsonArray("items").stream()
+              .map(i -> ((JsonObject) i).getString("changeStatus"))).containsExactly("removed", "new"));
+          return fb.get("/v1/watches/" + id[0]);
+        })
+        .compose(watch -> {
+          ctx.verify(() -> {
+            JsonObject w = watch.bodyAsJsonObject();
+            assertThat(w.getInteger("runs")).isEqualTo(4);
+            assertThat(w.getInteger("intervalSeconds")).isEqualTo(1125);
+            assertThat(w.getJsonArray("urls").stream().map(u -> ((JsonObject) u).getString("changeStatus")))
+                .containsExactly("changed", "same", "removed");
+          });
+          // 3 new + 1 changed + 1 removed
+          return until(received -> received.size() >= 5);
+        })
+        .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+          List<Receiver.Request> hooks = receiver.received();
+          assertThat(hooks).hasSize(5).allMatch(r -> "page.changed".equals(r.header("X-Fetchbus-Event")));
+          for (Receiver.Request r : hooks) {
+            assertThat(r.header("X-Fetchbus-Signature")).isEqualTo(signature(r));
+          }
+          JsonObject event = hooks.stream().map(Receiver.Request::json)
+              .filter(j -> j.getJsonObject("data").getString("changeStatus").equals("changed")).findFirst().orElseThrow();
+          assertThat(event.getString("watchId")).isEqualTo(id[0]);
+          assertThat(event.getJsonObject("data").getString("url")).isEqualTo(a);
+          assertThat(event.getJsonObject("data").getString("diff")).contains("+A rewritten paragraph");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a due watch is run by the scheduler on its own, and its next run is due an interval later")
+  void schedulerRunsDueWatches(VertxTestContext ctx) {
+    pages.put("/a", new JsonObject().put("body", html("Scheduled.", "1", "t", "/x")));
+    deploy(new JsonObject().put("pollMs", 50))
+        .compose(v -> create(new JsonObject().put("urls", new JsonArray().add(url("/a"))).put("intervalSeconds", 600)))
+        .compose(created -> polled(created.bodyAsJsonObject().getString("id")))
+        .onComplete(ctx.succeeding(w -> ctx.verify(() -> {
+          assertThat(w.getInteger("runs")).isEqualTo(1);
+          assertThat(w.getJsonArray("urls").getJsonObject(0).getString("changeStatus")).isEqualTo("new");
+          assertThat(java.time.Instant.parse(w.getString("nextAt")))
+              .isAfter(java.time.Instant.parse(w.getString("lastRunAt")).plusSeconds(590));
+          ctx.completeNow();
+        })));
+  }
+
+  private Future<JsonObject> polled(String id) {
+    return fb.get("/v1/watches/" + id).compose(resp -> resp.bodyAsJsonObject().getInteger("runs") > 0
+        ? Future.succeededFuture(resp.bodyAsJsonObject()) : vertx.timer(20).compose(t -> polled(id)));
+  }
+
+  @Test
+  @DisplayName("a run held by a node that died is taken over once its lease ends, and the dead node's late write is refused")
+  void deadNodesRunIsTakenOver(VertxTestContext ctx) {
+    pages.put("/a", new JsonObject().put("body", html("Taken over.", "1", "t", "/x")));
+    String[] id = new String[1];
+    String[] deadToken = new String[1];
+    deploy(new JsonObject())
+        .compose(v -> create(new JsonObject().put("urls", new JsonArray().add(url("/a")))))
+        .compose(created -> {
+          id[0] = created.bodyAsJsonObject().getString("id");
+          // A node claims the watch, then dies: its lease (1 s) is all that is left of it.
+          return vertx.eventBus().<JsonObject>request(Bus.WATCHES_CLAIM, new JsonObject().put("owner", "dead-node/1")
+              .put("leaseMs", 1_000).put("id", id[0]));
+        })
+        .compose(claimed -> {
+          deadToken[0] = claimed.body().getJsonArray("items").getJsonObject(0).getString("leaseToken");
+          return fb.http.post("/v1/watches/" + id[0] + "/run").send();
+        })
+        .compose(held -> {
+          ctx.verify(() -> assertThat(held.statusCode()).as("held by the dead node").isEqualTo(409));
+          return runOnceLeaseEnds(id[0]);
+        })
+        .compose(run -> {
+          ctx.verify(() -> assertThat(run.getJsonArray("results").getJsonObject(0).getString("changeStatus"))
+              .isEqualTo("new"));
+          return vertx.eventBus().<JsonObject>request(Bus.WATCHES_RECORD, new JsonObject().put("id", id[0])
+              .put("leaseToken", deadToken[0]).put("intervalSeconds", 10).put("maxVersions", 5)
+              .put("urls", new JsonArray()));
+        })
+        .onComplete(ctx.failing(err -> ctx.verify(() -> {
+          assertThat(Failure.LEASE_LOST.is(err)).as(err.toString()).isTrue();
+          ctx.completeNow();
+        })));
+  }
+
+  /** Asks to run the watch every 50 ms until its lease is free (409 until then). */
+  private Future<JsonObject> runOnceLeaseEnds(String id) {
+    return fb.http.post("/v1/watches/" + id + "/run").send().compose(resp -> resp.statusCode() == 409
+        ? vertx.timer(50).compose(t -> runOnceLeaseEnds(id)) : Future.succeededFuture(resp.bodyAsJsonObject()));
+  }
+
+  @Test
+  @DisplayName("invalid watches are refused with a 400 naming the field, the watches of a key are bounded, and "
+      + "an unknown or deleted watch is a 404")
+  void boundsAndValidation(VertxTestContext ctx) {
+    JsonObject ok = new JsonObject().put("urls", new JsonArray().add(url("/a")));
+    deploy(new JsonObject().put("maxPerKey", 1).put("maxUrls", 2))
+        .compose(v -> create(ok.copy().put("include", "div[")))
+        .compose(badSelector -> {
+          ctx.verify(() -> {
+            assertThat(badSelector.statusCode()).isEqualTo(400);
+            assertThat(badSelector.bodyAsJsonObject().getString("detail")).startsWith("include:");
+          });
+          return create(new JsonObject().put("urls", new JsonArray().add(url("/a")).add(url("/b")).add(url("/c"))));
+        })
+        .compose(tooMany -> {
+          ctx.verify(() -> assertThat(tooMany.bodyAsJsonObject().getString("detail")).startsWith("urls:"));
+          return create(ok.copy().put("intervalSeconds", 5));
+        })
+        .compose(tooOften -> {
+          ctx.verify(() -> assertThat(tooOften.bodyAsJsonObject().getString("detail")).startsWith("intervalSeconds:"));
+          return create(ok);
+        })
+        .compose(first -> create(ok).map(second -> {
+          ctx.verify(() -> {
+            assertThat(first.statusCode()).isEqualTo(201);
+            assertThat(second.statusCode()).isEqualTo(429);
+          });
+          return first.bodyAsJsonObject().getString("id");
+        }))
+        .compose(id -> fb.http.delete("/v1/watches/" + id).send()
+            .compose(deleted -> {
+              ctx.verify(() -> assertThat(deleted.statusCode()).isEqualTo(204));
+              return fb.get("/v1/watches/" + id);
+            }))
+        .compose(gone -> {
+          ctx.verify(() -> assertThat(gone.statusCode()).isEqualTo(404));
+          return fb.get("/v1/watches/not-a-uuid/changes");
+        })
+        .compose(unknown -> {
+          ctx.verify(() -> assertThat(unknown.statusCode()).isEqualTo(404));
+          // a run without an id must not lease whichever watch is due
+          return vertx.eventBus().<JsonObject>request(Bus.WATCHES_RUN, new JsonObject());
+        })
+        .onComplete(ctx.failing(err -> ctx.verify(() -> {
+          assertThat(((ReplyException) err).failureCode()).isEqualTo(Failure.INVALID.code);
+          ctx.completeNow();
+        })));
+  }
+
+  private static String signature(Receiver.Request r) throws Exception {
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    byte[] signed = Buffer.buffer(r.header("X-Fetchbus-Timestamp") + ".").appendBuffer(r.body()).getBytes();
+    return "sha256=" + HexFormat.of().formatHex(mac.doFinal(signed));
+  }
+}
