@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Watches (V16): their specs, the last state of each URL, and the versions that differed. Runs are leased like the
+ * Watches (V15): their specs, the last state of each URL, and the versions that differed. Runs are leased like the
  * frontier's entries: a claim sets a lease token, and only the holder of that token can record the run, so a node
  * that froze and woke after its lease went to another node cannot overwrite the newer run.
  */
