@@ -341,6 +341,9 @@ public final class CrawlVerticle extends VerticleBase {
     if (!plan.obeyRobots()) {
       req.put("obeyRobots", false);
     }
+    if (plan.maxAgeSeconds() != null) {
+      req.put("maxAgeSeconds", plan.maxAgeSeconds());
+    }
     return MemberRouter.<JsonObject>request(vertx, Bus.FETCH, req, fetchDelivery).map(m -> FetchResult.from(m.body()));
   }
 
