@@ -62,7 +62,7 @@ record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths,
    * prefix written with other percent-encoding still matches the links it means.
    */
   private static String pathPrefix(JsonObject j, WebUrl seed) {
-    String prefix = Fields.string(j, "pathPrefix", MAX_PATTERN_LENGTH);
+    String prefix = Fields.string(j, "pathPrefix", WebUrl.MAX_LENGTH);
     if (prefix == null) {
       return null;
     }
