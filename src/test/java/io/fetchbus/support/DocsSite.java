@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A small website on 127.0.0.1 shaped like a real one, for the Firecrawl tests, whose crawl options are about paths:
  * a home page, {@code /docs/} with pages two and four segments deep, {@code /blog/}, and {@code /about}, which links
  * to {@code /private/secret} (disallowed by robots.txt) and {@code /gone} (its connection is always cut). Its sitemap
- * lists {@code /docs/orphan} and {@code /blog/z}, which no page links to. Page {@code P}'s title is its {@link #title}
+ * lists {@code /docs/orphan} and {@code /blog/z}, which no page links to; {@code /hang/} never answers. Page {@code P}'s title is its {@link #title}
  * and its text {@code "Words of <title>."}. It counts requests by path, and can hold pages until released.
  */
 public final class DocsSite {
@@ -75,6 +75,7 @@ public final class DocsSite {
           .end("<?xml version=\"1.0\" encoding=\"UTF-8\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
               + "<url><loc>" + url("/docs/orphan") + "</loc></url><url><loc>" + url("/blog/z") + "</loc></url></urlset>");
       case "/gone" -> req.connection().close();
+      case "/hang/" -> { } // never answers: a job started here runs until it is cancelled
       default -> {
         List<String> links = PAGES.get(path);
         if (links == null) {
