@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
 public final class ApiVerticle extends VerticleBase {
   private static final Pattern EVENT_STREAM = Pattern.compile("/v1/(crawls|batches)/[^/]+/events");
   private static final Pattern EXPORT = Pattern.compile("/v1/((crawls|batches)/[^/]+|pages)/export");
+  /** Where Firecrawl's SDKs open their job status WebSocket (io.fetchbus.firecrawl.JobSocket). */
+  private static final Pattern JOB_SOCKET = Pattern.compile("/v[12]/(crawl|batch/scrape)/[^/]+");
   private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
   /** This node's API facts, in its local shared map {@link #API}: {@link #ROUTES}, the routes it serves. */
   static final String API = "fetchbus.api";
@@ -151,7 +153,8 @@ public final class ApiVerticle extends VerticleBase {
     TimeoutHandler timeout = TimeoutHandler.create(fetchTimeoutMs + 15_000);
     builder.rootHandler(ctx -> {
       if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches() || EXPORT.matcher(ctx.normalizedPath()).matches()
-          || "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+          || JOB_SOCKET.matcher(ctx.normalizedPath()).matches()
+              && "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
         ctx.next();
       } else {
         timeout.handle(ctx);

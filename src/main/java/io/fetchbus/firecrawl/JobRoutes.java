@@ -268,6 +268,10 @@ final class JobRoutes {
    */
   static String absolute(RoutingContext ctx, String path) {
     String host = ctx.request().getHeader(HttpHeaders.HOST);
+    if ((host == null || host.isBlank()) && ctx.request().authority() != null) {
+      var authority = ctx.request().authority(); // HTTP/2's :authority
+      host = authority.host() + (authority.port() > 0 ? ":" + authority.port() : "");
+    }
     if (host == null || host.isBlank()) {
       host = ctx.request().localAddress().hostAddress() + ":" + ctx.request().localAddress().port();
     }
