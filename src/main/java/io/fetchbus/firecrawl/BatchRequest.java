@@ -28,7 +28,9 @@ record BatchRequest(JsonObject spec, JsonArray invalidUrls) {
       throw Failure.INVALID.exception("ignoreInvalidURLs: must be true or false");
     }
     boolean ignoreInvalid = ignore == null ? version == 2 : (Boolean) ignore;
-    JsonArray urls = CrawlRequest.strings(body, "urls");
+    if (!(body.getValue("urls") instanceof JsonArray urls) || urls.isEmpty()) {
+      throw Failure.INVALID.exception("urls: must be a non-empty array of URLs");
+    }
     JsonArray valid = new JsonArray();
     JsonArray invalid = new JsonArray();
     for (int i = 0; i < urls.size(); i++) {
@@ -41,7 +43,7 @@ record BatchRequest(JsonObject spec, JsonArray invalidUrls) {
         invalid.add(String.valueOf(urls.getValue(i)));
       }
     }
-    if (valid.isEmpty() && !urls.isEmpty()) {
+    if (valid.isEmpty()) {
       throw Failure.INVALID.exception("urls: no entry is a valid URL");
     }
     JsonObject spec = new JsonObject().put("urls", valid).put("formats", options.fetchbusFormats());

@@ -3,7 +3,6 @@ package io.fetchbus.firecrawl;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.WebUrl;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.util.Set;
@@ -133,13 +132,5 @@ final class CrawlRequest {
     Set<String> out = new TreeSet<>(a);
     out.addAll(b);
     return Set.copyOf(out);
-  }
-
-  /** The URLs of a batch (or anything else) given as an array of strings. */
-  static JsonArray strings(JsonObject body, String field) {
-    if (!(body.getValue(field) instanceof JsonArray a)) {
-      throw Failure.INVALID.exception(field + ": must be an array");
-    }
-    return a;
   }
 }

@@ -362,13 +362,15 @@ class FirecrawlJobsTest extends TestBase {
         .put("urls", new JsonArray().add(url)).put("appendToId", "0b9d2a47-6f5e-4d0a-9a53-4a8f5bb4c7a1"));
     Future<HttpResponse<Buffer>> storeInCache = send(HttpMethod.POST, "/v1/batch/scrape", new JsonObject()
         .put("urls", new JsonArray().add(url)).put("storeInCache", false));
+    Future<HttpResponse<Buffer>> noUrls = send(HttpMethod.POST, "/v2/batch/scrape", new JsonObject()
+        .put("urls", new JsonArray()));
     Future<HttpResponse<Buffer>> unknownJob = send(HttpMethod.GET, "/v2/crawl/0b9d2a47-6f5e-4d0a-9a53-4a8f5bb4c7a1", null);
     Future<HttpResponse<Buffer>> badParam = send(HttpMethod.GET, "/v2/crawl/0b9d2a47-6f5e-4d0a-9a53-4a8f5bb4c7a1?page=2",
         null);
     Future<HttpResponse<Buffer>> noSuchRoute = send(HttpMethod.PUT, "/v1/crawl/x", new JsonObject());
     Future<HttpResponse<Buffer>> ownRoute = send(HttpMethod.GET, "/v1/crawls/nope/x", null);
     List<Future<HttpResponse<Buffer>>> all = new ArrayList<>(answers);
-    all.addAll(List.of(appendTo, storeInCache, unknownJob, badParam, noSuchRoute, ownRoute));
+    all.addAll(List.of(appendTo, storeInCache, noUrls, unknownJob, badParam, noSuchRoute, ownRoute));
     Future.all(all).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
       int i = 0;
       for (String reason : crawls.keySet()) {
@@ -376,6 +378,7 @@ class FirecrawlJobsTest extends TestBase {
       }
       firecrawlError(appendTo.result(), 400, "appendToId", "start another batch");
       firecrawlError(storeInCache.result(), 400, "storeInCache");
+      firecrawlError(noUrls.result(), 400, "urls: must be a non-empty array");
       firecrawlError(unknownJob.result(), 404, "there is no job");
       firecrawlError(badParam.result(), 400, "page: not a query parameter");
       firecrawlError(noSuchRoute.result(), 404, "Fetchbus does not serve PUT /v1/crawl/x");
