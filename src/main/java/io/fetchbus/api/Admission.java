@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
 final class Admission implements Handler<RoutingContext>, Shareable {
   /** Set on a request this refused: {@link Problems} and {@link RequestLog} leave it to the sampled log. */
   static final String REFUSED = "fetchbus.admissionRefused";
+  /**
+   * The request's slot, given back once (a {@code Runnable}): when its response ends, or, for a WebSocket, whose
+   * upgraded response never ends, when the socket closes (its handler runs it then).
+   */
+  static final String RELEASE = "fetchbus.admissionRelease";
   static final long LOG_WINDOW_MS = 10_000;
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
   /** Addresses with a bucket; a bucket unused for a minute is full again anyway, and is dropped. */
@@ -89,7 +94,14 @@ final class Admission implements Handler<RoutingContext>, Shareable {
       refuse(ctx, 503, maxInFlight + " requests are already in progress (limits.maxInFlightRequests); retry later");
       return;
     }
-    ctx.addEndHandler(done -> inFlight.decrementAndGet());
+    java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Runnable release = () -> {
+      if (held.getAndSet(false)) {
+        inFlight.decrementAndGet();
+      }
+    };
+    ctx.put(RELEASE, release);
+    ctx.addEndHandler(done -> release.run());
     ctx.next();
   }
 

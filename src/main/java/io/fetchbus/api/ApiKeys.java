@@ -10,7 +10,8 @@ import io.vertx.ext.web.handler.HttpException;
 import java.util.List;
 
 /**
- * {@code Authorization: Bearer <key>} against the configured {@link Keys}, each with a name for logs; the key
+ * {@code Authorization: Bearer <key>} (or, on a WebSocket upgrade without it, the first subprotocol) against the
+ * configured {@link Keys}, each with a name for logs; the key
  * itself is never logged. Wrong keys count against the client's address ({@link FailedAuthThrottle}); an address
  * over its budget gets a 429 before its key is looked at.
  */
@@ -63,6 +64,9 @@ final class ApiKeys implements Handler<RoutingContext> {
       return;
     }
     String header = ctx.request().getHeader("Authorization");
+    if (header == null && "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+      header = subprotocolKey(ctx.request().getHeader("Sec-WebSocket-Protocol"));
+    }
     if (Keys.bearer(header) == null) {
       refuse(ctx, missing); // no key is not a guess: not counted
       return;
@@ -75,6 +79,18 @@ final class ApiKeys implements Handler<RoutingContext> {
     }
     ctx.put(KEY_NAME, matched);
     ctx.next();
+  }
+
+  /**
+   * A WebSocket client cannot set headers in a browser, so Firecrawl's SDKs send the key as the (first) subprotocol
+   * of the upgrade; it is taken as {@code Bearer <key>}.
+   */
+  private static String subprotocolKey(String protocols) {
+    if (protocols == null || protocols.isBlank()) {
+      return null;
+    }
+    int comma = protocols.indexOf(',');
+    return "Bearer " + (comma < 0 ? protocols : protocols.substring(0, comma)).strip();
   }
 
   private static void refuse(RoutingContext ctx, String detail) {

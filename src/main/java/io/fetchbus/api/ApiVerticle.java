@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
 public final class ApiVerticle extends VerticleBase {
   private static final Pattern EVENT_STREAM = Pattern.compile("/v1/(crawls|batches)/[^/]+/events");
   private static final Pattern EXPORT = Pattern.compile("/v1/((crawls|batches)/[^/]+|pages)/export");
+  /** Where Firecrawl's SDKs open their job status WebSocket (io.fetchbus.firecrawl.JobSocket). */
+  private static final Pattern JOB_SOCKET = Pattern.compile("/v[12]/(crawl|batch/scrape)/[^/]+");
   private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
   /** This node's API facts, in its local shared map {@link #API}: {@link #ROUTES}, the routes it serves. */
   static final String API = "fetchbus.api";
@@ -127,7 +129,10 @@ public final class ApiVerticle extends VerticleBase {
         // under 1 KiB are not worth it. A client that does not ask gets them as they are.
         .setCompressionSupported(true)
         .setCompressionLevel(1) // on the event loop: the fastest level, most of the gain on JSON
-        .setCompressionContentSizeThreshold(1024));
+        .setCompressionContentSizeThreshold(1024)
+        // Firecrawl's SDKs send the API key as the WebSocket subprotocol and want it named back: "*" echoes the
+        // first one asked, to the client that sent it (ApiKeys checks it as the key).
+        .setWebSocketSubProtocols(java.util.List.of("*")));
     return server.requestHandler(router).listen()
         .onSuccess(s -> vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_HTTP_PORT, s.actualPort()));
   }
@@ -142,11 +147,14 @@ public final class ApiVerticle extends VerticleBase {
     RouterBuilder builder = RouterBuilder.create(vertx, contract.openapi());
     builder.rootHandler(new RequestLog());
     // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
-    // Event streams and exports are meant to stay open: they end with their job or their last page, or when the
-    // client leaves (an export also waits for its reader, which the deadline must not cut).
+    // Event streams, exports and WebSockets (Firecrawl's job status) are meant to stay open: they end with their job
+    // or their last page, or when the client leaves (an export also waits for its reader, which the deadline must
+    // not cut).
     TimeoutHandler timeout = TimeoutHandler.create(fetchTimeoutMs + 15_000);
     builder.rootHandler(ctx -> {
-      if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches() || EXPORT.matcher(ctx.normalizedPath()).matches()) {
+      if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches() || EXPORT.matcher(ctx.normalizedPath()).matches()
+          || JOB_SOCKET.matcher(ctx.normalizedPath()).matches()
+              && "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
         ctx.next();
       } else {
         timeout.handle(ctx);
@@ -213,7 +221,28 @@ public final class ApiVerticle extends VerticleBase {
       Dashboard.mount(router);
     }
     // Firecrawl's API, described by firecrawl-openapi.yaml: after the list of the contract's routes, which it is not.
-    new FirecrawlRoutes(vertx, pages::fetchPage, fetchTimeoutMs).mount(router);
+    new FirecrawlRoutes(vertx, new FirecrawlRoutes.Api() {
+      @Override
+      public Future<JsonObject> fetch(RoutingContext ctx, JsonObject fetchBody) {
+        return pages.fetchPage(ctx, fetchBody);
+      }
+
+      @Override
+      public String keyName(RoutingContext ctx) {
+        return ctx.get(ApiKeys.KEY_NAME);
+      }
+
+      @Override
+      public String requestId(RoutingContext ctx) {
+        return ctx.get(RequestLog.REQUEST_ID);
+      }
+
+      @Override
+      public Runnable release(RoutingContext ctx) {
+        Runnable release = ctx.get(Admission.RELEASE);
+        return release == null ? () -> { } : release;
+      }
+    }, config()).mount(router);
     return router;
   }
 

@@ -1,6 +1,7 @@
 package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.UrlSecrets;
@@ -17,13 +18,15 @@ import java.util.Set;
 /**
  * A batch: a list of URLs fetched once each (depth 0, no link following). A URL that is not valid is reported
  * with its index and reason and left out; it does not fail the batch, unless no URL is valid. The same URL twice is
- * fetched once.
+ * fetched once. {@code maxConcurrency} and {@code maxAgeSeconds} (null when absent) mean what they mean for a
+ * crawl ({@link CrawlSpec}).
  */
 record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, List<String> formats,
-                 JsonObject webhook) {
+                 JsonObject webhook, Integer maxConcurrency, Long maxAgeSeconds) {
   static final int MAX_URLS = 10_000;
   private static final int MAX_REASONS = 5;
-  private static final Set<String> FIELDS = Set.of("urls", "obeyRobots", "formats", "webhook");
+  private static final Set<String> FIELDS = Set.of("urls", "obeyRobots", "formats", "webhook", "maxConcurrency",
+      "maxAgeSeconds");
 
   static BatchSpec from(JsonObject j) {
     Fields.onlyKnown(j, FIELDS, "batch option");
@@ -53,8 +56,11 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
       // A job of nothing to do helps no one: say why each entry was left out.
       throw Failure.INVALID.exception("urls: no entry is a valid URL: " + reasons(invalid));
     }
+    Long maxConcurrency = Fields.wholeNumber(j, "maxConcurrency", 1, CrawlSpec.MAX_CONCURRENCY);
     return new BatchSpec(new ArrayList<>(valid.values()), invalid, Fields.bool(j, "obeyRobots", true),
-        List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")));
+        List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")),
+        maxConcurrency == null ? null : maxConcurrency.intValue(),
+        Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT));
   }
 
   /** The first few entries' reasons, one after the other: enough to fix the request, bounded however long it was. */
@@ -71,7 +77,7 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
 
   /** What is stored as the job's spec: the URLs themselves live in the frontier. */
   JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("urls", urls.size())
         .put("invalidUrls", invalidUrls)
         .put("maxDepth", 0)
@@ -79,5 +85,8 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
         .put("obeyRobots", obeyRobots)
         .put("formats", new JsonArray(formats))
         .put("webhook", webhook);
+    CrawlSpec.putIfSet(json, "maxConcurrency", maxConcurrency);
+    CrawlSpec.putIfSet(json, "maxAgeSeconds", maxAgeSeconds);
+    return json;
   }
 }

@@ -12,7 +12,10 @@ import java.util.regex.Pattern;
  * Which discovered links a crawl follows: same host as the seed by default, its registrable domain with
  * {@code allowSubdomains}, anywhere with {@code allowExternalLinks}; then {@code excludePaths} (any match drops
  * the link) and {@code includePaths} (when given, one must match). Patterns are found anywhere in the URL's
- * path, or in the whole URL with {@code regexOnFullURL}; anchor them with ^ and $ to match all of it.
+ * path, or in the whole URL with {@code regexOnFullURL}; anchor them with ^ and $ to match all of it. Before the
+ * patterns, {@code pathPrefix} keeps the links whose canonical path starts with it, and {@code maxPathDepth} those
+ * whose path has at most that many segments more than the seed's (empty segments and {@code index.html} or
+ * {@code index.php} are not counted, as Firecrawl counts them).
  *
  * <p>Patterns are the client's, so matching them is bounded ({@link RegexBudget}): every character the regex engine
  * reads is a step, counted for the link and for all the links of its page together. A link whose patterns run
@@ -35,6 +38,9 @@ final class CrawlScope {
   private final boolean ignoreQuery;
   private final List<Pattern> include;
   private final List<Pattern> exclude;
+  private final String pathPrefix;
+  /** The most segments a followed link's path may have; -1 for any. */
+  private final int maxSegments;
 
   CrawlScope(CrawlSpec spec) {
     seedHost = spec.url().host();
@@ -46,6 +52,8 @@ final class CrawlScope {
     ignoreQuery = spec.ignoreQueryParameters();
     include = spec.includePaths().stream().map(Pattern::compile).toList();
     exclude = spec.excludePaths().stream().map(Pattern::compile).toList();
+    pathPrefix = spec.pathPrefix();
+    maxSegments = spec.maxPathDepth() == null ? -1 : segments(pathOf(spec.url().key())) + spec.maxPathDepth();
   }
 
   /** The link as the crawl would fetch it, or null when the crawl does not follow it (or could not decide). */
@@ -64,6 +72,12 @@ final class CrawlScope {
     }
     if (!inScope(url.host())) {
       return Judged.SKIPPED;
+    }
+    if (pathPrefix != null || maxSegments >= 0) {
+      String path = pathOf(url.key());
+      if (pathPrefix != null && !path.startsWith(pathPrefix) || maxSegments >= 0 && segments(path) > maxSegments) {
+        return Judged.SKIPPED;
+      }
     }
     if (exclude.isEmpty() && include.isEmpty()) {
       return new Judged(Decision.FOLLOW, url);
@@ -102,8 +116,19 @@ final class CrawlScope {
     return q < 0 ? url : url.substring(0, q);
   }
 
-  private static String pathOf(String key) {
+  static String pathOf(String key) {
     String path = URI.create(key).getRawPath();
     return path == null || path.isEmpty() ? "/" : path;
+  }
+
+  /** The path's segments that count for {@code maxPathDepth}: not empty, and not an index page. */
+  static int segments(String path) {
+    int n = 0;
+    for (String segment : path.split("/")) {
+      if (!segment.isEmpty() && !segment.equals("index.html") && !segment.equals("index.php")) {
+        n++;
+      }
+    }
+    return n;
   }
 }

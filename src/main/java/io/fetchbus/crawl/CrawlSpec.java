@@ -1,6 +1,7 @@
 package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.WebUrl;
@@ -16,18 +17,24 @@ import java.util.regex.PatternSyntaxException;
  * A crawl as a client asks for it, validated field by field (a 400 names the field), with every default
  * filled in. {@code maxDepth}: a page's depth is its shortest link distance from the seed (depth 0), whatever
  * order it is found in; pages deeper than {@code maxDepth} are never fetched. {@code limit} caps the pages stored.
+ * The options a crawl may go without are null when absent: {@code pathPrefix} (links whose canonical path starts
+ * with it), {@code maxPathDepth} (links whose path has at most that many segments more than the seed's),
+ * {@code maxConcurrency} (the job's fetches in flight, all nodes together) and {@code maxAgeSeconds} (a copy in
+ * the fetch cache at most that old answers instead of a fetch).
  */
 record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths, List<String> excludePaths,
                  boolean regexOnFullURL, boolean allowSubdomains, boolean allowExternalLinks,
                  boolean ignoreQueryParameters, String sitemap, boolean obeyRobots, List<String> formats,
-                 JsonObject webhook) {
+                 JsonObject webhook, String pathPrefix, Integer maxPathDepth, Integer maxConcurrency,
+                 Long maxAgeSeconds) {
   static final int MAX_DEPTH = 100;
   static final int MAX_PATTERNS = 100;
   static final int MAX_PATTERN_LENGTH = 1000;
+  static final int MAX_CONCURRENCY = 1000;
   static final Set<String> SITEMAP_MODES = Set.of("include", "skip", "only");
   private static final Set<String> FIELDS = Set.of("url", "maxDepth", "limit", "includePaths", "excludePaths",
       "regexOnFullURL", "allowSubdomains", "allowExternalLinks", "ignoreQueryParameters", "sitemap", "obeyRobots",
-      "formats", "webhook");
+      "formats", "webhook", "pathPrefix", "maxPathDepth", "maxConcurrency", "maxAgeSeconds");
 
   static CrawlSpec from(JsonObject j, int maxLimit) {
     Fields.onlyKnown(j, FIELDS, "crawl option");
@@ -40,7 +47,30 @@ record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths,
         patterns(j, "includePaths"), patterns(j, "excludePaths"), Fields.bool(j, "regexOnFullURL", false),
         Fields.bool(j, "allowSubdomains", false), Fields.bool(j, "allowExternalLinks", false),
         Fields.bool(j, "ignoreQueryParameters", false), sitemap, Fields.bool(j, "obeyRobots", true),
-        List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")));
+        List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")), pathPrefix(j, url),
+        optionalWhole(j, "maxPathDepth", 0, MAX_DEPTH), optionalWhole(j, "maxConcurrency", 1, MAX_CONCURRENCY),
+        Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT));
+  }
+
+  private static Integer optionalWhole(JsonObject j, String field, int min, int max) {
+    Long n = Fields.wholeNumber(j, field, min, max);
+    return n == null ? null : n.intValue();
+  }
+
+  /**
+   * The prefix in the canonical form links are compared in (the seed's origin makes it a URL to canonicalise): a
+   * prefix written with other percent-encoding still matches the links it means.
+   */
+  private static String pathPrefix(JsonObject j, WebUrl seed) {
+    String prefix = Fields.string(j, "pathPrefix", WebUrl.MAX_LENGTH);
+    if (prefix == null) {
+      return null;
+    }
+    if (!prefix.startsWith("/") || prefix.contains("?") || prefix.contains("#")) {
+      throw Failure.INVALID.exception("pathPrefix: must be a path starting with '/', without a query or fragment");
+    }
+    WebUrl asUrl = WebUrl.parse("pathPrefix", seed.uri().getScheme() + "://" + seed.uri().getRawAuthority() + prefix);
+    return CrawlScope.pathOf(asUrl.key());
   }
 
   private static int whole(JsonObject j, String field, int min, int max, int dflt) {
@@ -82,7 +112,7 @@ record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths,
   }
 
   JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("url", url.toString())
         .put("maxDepth", maxDepth)
         .put("limit", limit)
@@ -96,5 +126,17 @@ record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths,
         .put("obeyRobots", obeyRobots)
         .put("formats", new JsonArray(formats))
         .put("webhook", webhook);
+    // Only when set: the records of jobs made without them stay as they were.
+    putIfSet(json, "pathPrefix", pathPrefix);
+    putIfSet(json, "maxPathDepth", maxPathDepth);
+    putIfSet(json, "maxConcurrency", maxConcurrency);
+    putIfSet(json, "maxAgeSeconds", maxAgeSeconds);
+    return json;
+  }
+
+  static void putIfSet(JsonObject json, String field, Object value) {
+    if (value != null) {
+      json.put(field, value);
+    }
   }
 }

@@ -6,6 +6,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.FirecrawlDocument;
 import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.MemberRouter;
@@ -346,6 +347,9 @@ public final class CrawlVerticle extends VerticleBase {
     if (!plan.obeyRobots()) {
       req.put("obeyRobots", false);
     }
+    if (plan.maxAgeSeconds() != null) {
+      req.put("maxAgeSeconds", plan.maxAgeSeconds());
+    }
     return MemberRouter.<JsonObject>request(vertx, Bus.FETCH, req, fetchDelivery).map(m -> FetchResult.from(m.body()));
   }
 
@@ -380,8 +384,28 @@ public final class CrawlVerticle extends VerticleBase {
           .recover(err -> !Failure.CONFLICT.is(err) || json.getValue("fetchId") == null ? Future.failedFuture(err)
               : storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req.put("page", json.copy().putNull("fetchId")), deadline));
     })
-        .onSuccess(stored -> webhooks.page(lease.jobId(), stored.getJsonObject("page")))
+        .onSuccess(stored -> webhooks.page(lease.jobId(), stored.getJsonObject("page"),
+            () -> firecrawlDocument(stored.getJsonObject("page"), plan, result, extracted)))
         .mapEmpty();
+  }
+
+  /**
+   * The stored page as Firecrawl's document, with the content the job asked for, for a webhook in Firecrawl's
+   * format: made from what this verticle has in hand, never read back from the store.
+   */
+  private static JsonObject firecrawlDocument(JsonObject page, JobPlan plan, FetchResult result, JsonObject extracted) {
+    JsonObject withContent = page.copy();
+    if (plan.formats().contains(Formats.MARKDOWN)) {
+      withContent.put("markdown", extracted.getString("markdown", ""));
+    }
+    if (plan.formats().contains("links")) {
+      withContent.put("links", extracted.getJsonArray("links", new JsonArray()));
+    }
+    if (plan.formats().contains("html") && result.body() != null) {
+      withContent.put("html", result.body().toString(
+          java.util.Objects.requireNonNullElse(MediaTypes.charset(result.contentType()), "UTF-8")));
+    }
+    return FirecrawlDocument.of(withContent, page.getString("url"), FirecrawlDocument.formatsOf(plan.formats()));
   }
 
   /** The job's sitemaps entry: their URLs join the frontier at depth 1, and the entry leaves it. */

@@ -13,11 +13,18 @@ import java.util.Set;
  * secret it carries an HMAC-SHA256 signature of the body. The target goes through the destination guard, as
  * fetches do. {@link WebhookSender} delivers it. Headers that frame the request (Host, Content-Length...) and
  * the {@code X-Fetchbus-*} headers are Fetchbus's to set, not the job's.
+ * <p>
+ * Over the bus (not in the REST contract), {@code "format": "firecrawl"} makes the deliveries Firecrawl's webhook
+ * payloads, for jobs started through Firecrawl's routes, with its {@code "metadata"} (an object of strings) echoed
+ * in each: the same sender, retries and guard, another body.
  */
 final class Webhook {
   static final Set<String> EVENTS = Set.of("started", "page", "completed", "failed");
-  private static final Set<String> FIELDS = Set.of("url", "headers", "events", "secret");
+  static final String FIRECRAWL = "firecrawl";
+  private static final Set<String> FIELDS = Set.of("url", "headers", "events", "secret", "format", "metadata");
   private static final int MAX_HEADERS = 20;
+  private static final int MAX_METADATA = 20;
+  private static final int MAX_METADATA_VALUE = 1000;
 
   private Webhook() {}
 
@@ -79,6 +86,33 @@ final class Webhook {
     JsonObject out = new JsonObject().put("url", url.toString()).put("headers", headers).put("events", events);
     if (secret != null) {
       out.put("secret", secret);
+    }
+    Object format = j.getValue("format");
+    if (format != null && !"fetchbus".equals(format) && !FIRECRAWL.equals(format)) {
+      throw Failure.INVALID.exception("webhook.format: must be fetchbus or firecrawl");
+    }
+    if (FIRECRAWL.equals(format)) {
+      out.put("format", FIRECRAWL).put("metadata", metadata(j.getValue("metadata")));
+    } else if (j.getValue("metadata") != null) {
+      throw Failure.INVALID.exception("webhook.metadata: only with the firecrawl format");
+    }
+    return out;
+  }
+
+  private static JsonObject metadata(Object value) {
+    JsonObject out = new JsonObject();
+    if (value == null) {
+      return out;
+    }
+    if (!(value instanceof JsonObject given) || given.size() > MAX_METADATA) {
+      throw Failure.INVALID.exception("webhook.metadata: must be an object of at most " + MAX_METADATA + " strings");
+    }
+    for (String name : given.fieldNames()) {
+      if (!(given.getValue(name) instanceof String v) || v.length() > MAX_METADATA_VALUE || name.length() > 100) {
+        throw Failure.INVALID.exception("webhook.metadata." + name + ": must be a string of at most "
+            + MAX_METADATA_VALUE + " characters, under a name of at most 100");
+      }
+      out.put(name, v);
     }
     return out;
   }

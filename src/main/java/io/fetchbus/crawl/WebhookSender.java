@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -33,14 +34,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends the webhook events of the jobs this node works on: {@code started}, {@code page}, {@code completed}
- * (a cancelled job too, with its status) and {@code failed}. Each delivery is one JSON body POSTed by a fetch
+ * (a cancelled job too, with its status) and {@code failed}, in Fetchbus's shape or, for a webhook of the firecrawl
+ * format, in Firecrawl's ({@link FirecrawlPayload}). Each delivery is one JSON body POSTed by a fetch
  * verticle ({@link Bus#WEBHOOK_DELIVER}, behind the destination guard), signed with HMAC-SHA256 when the
  * webhook has a secret, and tried up to {@code webhooks.maxAttempts} times with exponential backoff and
  * jitter: again after a 5xx answer, a network failure or a timeout; never after any other answer (2xx is
  * delivered, 3xx and 4xx are final) or a refused destination.
  * <p>
  * The crawl never waits for any of it: an event is queued and the caller goes on. The queue is in memory and
- * bounded ({@code webhooks.maxQueued} deliveries, counting those waiting for a retry and those in flight); past
+ * bounded ({@code webhooks.maxQueued} deliveries, counting those waiting for a retry and those in flight, and
+ * {@code webhooks.maxQueuedBytes} of their bodies); past
  * it an event is dropped with a warning and counted. Deliveries go out at most {@code webhooks.maxInFlight} at
  * once and {@code webhooks.perTargetInFlight} per receiver, receivers taking turns, so that a slow receiver
  * holds up no other. Deliveries pending when the node stops are lost. Order is not kept: a retried delivery
@@ -59,8 +62,12 @@ final class WebhookSender {
   private static final int MAX_HOOKS = 256;
   private static final long WARN_EVERY_MS = 10_000;
 
-  /** A job's webhook as stored (secret included), with what deliveries need from its job. */
-  private record Hook(String kind, WebUrl url, JsonObject headers, Set<String> events, String secret, String target) {
+  /**
+   * A job's webhook as stored (secret included), with what deliveries need from its job; {@code firecrawl} for
+   * Firecrawl's payloads, with their {@code metadata}.
+   */
+  private record Hook(String kind, WebUrl url, JsonObject headers, Set<String> events, String secret, String target,
+                      boolean firecrawl, JsonObject metadata) {
     static Hook from(JsonObject stored) {
       JsonObject hook = stored.getJsonObject("webhook");
       if (hook == null) {
@@ -70,7 +77,8 @@ final class WebhookSender {
       Set<String> events = new HashSet<>();
       hook.getJsonArray("events", new JsonArray()).forEach(e -> events.add((String) e));
       return new Hook(stored.getString("kind"), url, hook.getJsonObject("headers", new JsonObject()), events,
-          hook.getString("secret"), url.origin());
+          hook.getString("secret"), url.origin(), Webhook.FIRECRAWL.equals(hook.getString("format")),
+          hook.getJsonObject("metadata", new JsonObject()));
     }
   }
 
@@ -81,6 +89,8 @@ final class WebhookSender {
     final String event;
     final Hook hook;
     final String body;
+    /** What the body weighs against {@code webhooks.maxQueuedBytes}: its characters, at most 4 bytes each in UTF-8. */
+    final long weight;
     int attempts;
 
     Delivery(String id, String jobId, String event, Hook hook, String body) {
@@ -89,6 +99,7 @@ final class WebhookSender {
       this.event = event;
       this.hook = hook;
       this.body = body;
+      this.weight = (long) body.length() * 2; // a String's own size on the heap, near enough
     }
   }
 
@@ -107,6 +118,7 @@ final class WebhookSender {
   private final ArrayDeque<String> turns = new ArrayDeque<>();
   private final Map<String, Integer> busy = new HashMap<>();
   private int pending;
+  private long pendingBytes;
   private int inFlight;
   private long delivered;
   private long failed;
@@ -158,9 +170,12 @@ final class WebhookSender {
     }
   }
 
-  /** A page of the job was stored: its record, without the body. */
-  void page(String jobId, JsonObject page) {
-    emit(jobId, "page", page, UUID.randomUUID().toString());
+  /**
+   * A page of the job was stored: its record, without the body; and, made only for a Firecrawl-format webhook, the
+   * page as Firecrawl's document with its content.
+   */
+  void page(String jobId, JsonObject page, Supplier<JsonObject> document) {
+    emit(jobId, "page", page, document, UUID.randomUUID().toString());
   }
 
   /**
@@ -183,6 +198,10 @@ final class WebhookSender {
   }
 
   private void emit(String jobId, String event, JsonObject data, String id) {
+    emit(jobId, event, data, null, id);
+  }
+
+  private void emit(String jobId, String event, JsonObject data, Supplier<JsonObject> document, String id) {
     String at = Instant.now().toString();
     hook(jobId).onSuccess(hook -> {
       if (hook == null || !hook.events().contains(event)) {
@@ -192,10 +211,18 @@ final class WebhookSender {
         drop(jobId, event);
         return;
       }
-      String body = new JsonObject().put("id", id).put("event", event).put("jobId", jobId).put("kind", hook.kind())
-          .put("occurredAt", at).put("data", data).encode();
+      String body = hook.firecrawl() ? FirecrawlPayload.of(hook.kind(), event, jobId, id, data, document,
+              hook.metadata())
+          : new JsonObject().put("id", id).put("event", event).put("jobId", jobId).put("kind", hook.kind())
+              .put("occurredAt", at).put("data", data).encode();
+      Delivery delivery = new Delivery(id, jobId, event, hook, body);
+      if (pendingBytes + delivery.weight > settings.maxQueuedBytes()) {
+        drop(jobId, event);
+        return;
+      }
       pending++;
-      ready(new Delivery(id, jobId, event, hook, body));
+      pendingBytes += delivery.weight;
+      ready(delivery);
     }).onFailure(err -> LOG.warn("the {} event of job {} is not sent: its webhook could not be read ({})", event, jobId,
         Failures.status(err)));
   }
@@ -255,11 +282,13 @@ final class WebhookSender {
       if (ar.succeeded() && status >= 200 && status < 300) {
         delivered++;
         pending--;
+        pendingBytes -= d.weight;
       } else if (status >= 500 && d.attempts < settings.maxAttempts()) {
-        vertx.setTimer(backoff(d.attempts), t -> ready(d)); // stays pending: it counts against the bound
+        vertx.setTimer(backoff(d.attempts), t -> ready(d)); // stays pending: it counts against the bounds
       } else {
         failed++;
         pending--;
+        pendingBytes -= d.weight;
         giveUp(d, ar.succeeded() ? "the receiver answered " + status : reason(ar.cause()));
       }
       drain();
@@ -327,8 +356,8 @@ final class WebhookSender {
     long now = System.currentTimeMillis();
     if (now - lastDropWarning >= WARN_EVERY_MS) {
       lastDropWarning = now;
-      LOG.warn("webhook queue full ({} deliveries pending, webhooks.maxQueued): the {} event of job {} is dropped; "
-          + "{} dropped on this node so far", pending, event, jobId, dropped);
+      LOG.warn("webhook queue full ({} deliveries pending, {} bytes; webhooks.maxQueued, webhooks.maxQueuedBytes): the "
+          + "{} event of job {} is dropped; {} dropped on this node so far", pending, pendingBytes, event, jobId, dropped);
     } else {
       LOG.debug("webhook queue full: the {} event of job {} is dropped", event, jobId);
     }

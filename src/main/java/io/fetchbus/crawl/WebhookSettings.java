@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
  * delivery work one node holds at most.
  */
 record WebhookSettings(int maxAttempts, long retryBaseMs, long retryMaxMs, long timeoutMs, int maxQueued,
-                       int maxInFlight, int perTargetInFlight) {
+                       int maxInFlight, int perTargetInFlight, long maxQueuedBytes) {
   /** The promise: a delivery is tried at most five times. */
   static final int MAX_ATTEMPTS = 5;
 
@@ -16,7 +16,7 @@ record WebhookSettings(int maxAttempts, long retryBaseMs, long retryMaxMs, long 
     JsonObject w = config.getJsonObject("webhooks", new JsonObject());
     WebhookSettings s = new WebhookSettings(w.getInteger("maxAttempts", MAX_ATTEMPTS), w.getLong("retryBaseMs", 1_000L),
         w.getLong("retryMaxMs", 60_000L), w.getLong("timeoutMs", 10_000L), w.getInteger("maxQueued", 10_000),
-        w.getInteger("maxInFlight", 16), w.getInteger("perTargetInFlight", 4));
+        w.getInteger("maxInFlight", 16), w.getInteger("perTargetInFlight", 4), w.getLong("maxQueuedBytes", 67_108_864L));
     if (s.maxAttempts < 1 || s.maxAttempts > MAX_ATTEMPTS) {
       throw new IllegalArgumentException("webhooks.maxAttempts must be between 1 and " + MAX_ATTEMPTS);
     }
@@ -28,6 +28,10 @@ record WebhookSettings(int maxAttempts, long retryBaseMs, long retryMaxMs, long 
     }
     if (s.maxQueued <= 0 || s.maxInFlight <= 0 || s.perTargetInFlight <= 0) {
       throw new IllegalArgumentException("webhooks.maxQueued, maxInFlight and perTargetInFlight must be positive");
+    }
+    if (s.maxQueuedBytes < WebhookDelivery.MAX_BODY_CHARS) {
+      throw new IllegalArgumentException("webhooks.maxQueuedBytes must be at least " + WebhookDelivery.MAX_BODY_CHARS
+          + ", the largest delivery");
     }
     return s;
   }

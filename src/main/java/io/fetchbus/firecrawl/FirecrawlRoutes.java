@@ -5,6 +5,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.MemberRouter;
+import io.fetchbus.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,42 +24,65 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Firecrawl's scrape (v1 and v2) and v2 map, translated to Fetchbus: a scrape is what {@code POST /v1/fetch} does
- * (the same flow, cache and store, handed in as {@link Pages}), a map is {@link Bus#SITE_MAP}. Firecrawl's v1 map is
- * Fetchbus's own {@code POST /v1/map}. These routes are described by {@code firecrawl-openapi.yaml}, not by the
- * contract; they sit on the API's router behind the same root handlers (API keys, admission, body limit). Their
- * errors are Firecrawl's {@code {"success": false, "error"}}, not problem+json.
+ * Firecrawl's API, v1 and v2, translated to Fetchbus: a scrape is what {@code POST /v1/fetch} does (the same flow,
+ * cache and store, handed in by the {@link Api}), a map is {@link Bus#SITE_MAP}, a crawl or batch scrape is a
+ * Fetchbus crawl or batch job ({@link JobRoutes}). Firecrawl's v1 map is Fetchbus's own {@code POST /v1/map}. These
+ * routes are described by {@code firecrawl-openapi.yaml}, not by the contract; they sit on the API's router behind
+ * the same root handlers (API keys, admission, body limit). Their errors are Firecrawl's
+ * {@code {"success": false, "error"}}, not problem+json.
  */
 public final class FirecrawlRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(FirecrawlRoutes.class);
   private static final Set<String> MAP_FIELDS = Set.of("url", "search", "sitemap", "includeSubdomains",
       "ignoreQueryParameters", "limit", "timeout", "origin", "integration", "location");
 
-  /** What {@code POST /v1/fetch} answers (the page record with its formats) for a body of that operation. */
-  @FunctionalInterface
-  public interface Pages {
+  /** What these routes take from the API they are mounted on. */
+  public interface Api {
+    /** What {@code POST /v1/fetch} answers (the page record with its formats) for a body of that operation. */
     Future<JsonObject> fetch(RoutingContext ctx, JsonObject fetchBody);
+
+    /** The name of the API key the request came with, null without keys: a job's quota and idempotency keys are per key. */
+    String keyName(RoutingContext ctx);
+
+    /** The request's id, which its bus requests carry for the logs. */
+    String requestId(RoutingContext ctx);
+
+    /**
+     * What gives the request's admission slot back (once): a WebSocket's upgraded response never ends, so its
+     * handler runs this when the socket closes.
+     */
+    Runnable release(RoutingContext ctx);
   }
 
   private final Vertx vertx;
-  private final Pages pages;
+  private final Api api;
   private final long fetchTimeoutMs;
+  private final JobRoutes jobs;
 
-  public FirecrawlRoutes(Vertx vertx, Pages pages, long fetchTimeoutMs) {
+  /** {@code config} is the node's: fetch.timeoutMs, pg.requestTimeoutMs, crawl.maxLimit and retention.pagesDays. */
+  public FirecrawlRoutes(Vertx vertx, Api api, JsonObject config) {
     this.vertx = vertx;
-    this.pages = pages;
-    this.fetchTimeoutMs = fetchTimeoutMs;
+    this.api = api;
+    this.fetchTimeoutMs = config.getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
+    int maxLimit = config.getJsonObject("crawl", new JsonObject()).getInteger("maxLimit", 100_000);
+    int pagesDays = config.getJsonObject("retention", new JsonObject()).getInteger("pagesDays", 0);
+    this.jobs = new JobRoutes(vertx, api, Settings.storeTimeoutMs(config), maxLimit, pagesDays > 0 ? pagesDays : null);
   }
 
   /** Adds the routes, and a failure handler for them that runs before the router's problem+json one. */
   public void mount(Router router) {
     router.route("/v2/*").order(-1).failureHandler(this::fail);
-    router.route("/v1/scrape").order(-1).failureHandler(this::fail);
+    for (String v1 : new String[] {"/v1/scrape", "/v1/crawl", "/v1/crawl/*", "/v1/batch/*"}) {
+      router.route(v1).order(-1).failureHandler(this::fail);
+    }
     router.post("/v1/scrape").handler(this::scrape);
     router.post("/v2/scrape").handler(this::scrape);
     router.post("/v2/map").handler(this::map);
-    router.route("/v2/*").handler(ctx -> ctx.fail(new HttpException(404, "Fetchbus does not serve "
-        + ctx.request().method() + " " + ctx.request().path() + " of Firecrawl's API (see docs/firecrawl.md)")));
+    jobs.mount(router);
+    for (String rest : new String[] {"/v2/*", "/v1/crawl", "/v1/crawl/*", "/v1/batch/*"}) {
+      router.route(rest).handler(ctx -> ctx.fail(new HttpException(404, "Fetchbus does not serve "
+          + ctx.request().method() + " " + ctx.request().path() + " of Firecrawl's API (see docs/firecrawl.md)")));
+    }
   }
 
   private void scrape(RoutingContext ctx) {
@@ -69,7 +93,7 @@ public final class FirecrawlRoutes {
       ctx.fail(e);
       return;
     }
-    pages.fetch(ctx, req.fetchBody())
+    api.fetch(ctx, req.fetchBody())
         .onSuccess(page -> ctx.json(new JsonObject().put("success", true).put("data", ScrapeAnswer.document(req, page))))
         .onFailure(ctx::fail);
   }
@@ -111,7 +135,7 @@ public final class FirecrawlRoutes {
         .onFailure(ctx::fail);
   }
 
-  private static JsonObject body(RoutingContext ctx) {
+  static JsonObject body(RoutingContext ctx) {
     Buffer body = ctx.body().buffer();
     if (body == null || body.length() == 0) {
       throw Failure.INVALID.exception("body: a JSON object is required");

@@ -55,10 +55,11 @@ final class CrawlSql {
    * Every transaction that changes a job's frontier takes this lock on the job first: its counters change with
    * every frontier change (the triggers), and taking the row lock up front, always in the same order, is what
    * keeps concurrent claims, completions and reaps free of deadlocks. For a claim it also means two nodes
-   * cannot both fill the job's last free places.
+   * cannot both fill the job's last free places, nor go past its spec's {@code maxConcurrency} together.
    */
   static final String LOCK_JOB = """
-      SELECT state, page_limit - done - leased AS room, queued, leased FROM crawl_jobs
+      SELECT state, page_limit - done - leased AS room, queued, leased,
+        (spec->>'maxConcurrency')::int AS max_concurrency FROM crawl_jobs
       WHERE id = $1::uuid FOR NO KEY UPDATE
       """;
 

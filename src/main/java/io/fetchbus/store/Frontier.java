@@ -83,6 +83,10 @@ final class Frontier {
         return Future.succeededFuture(); // finished or cancelled since it was listed
       }
       int room = Math.min(max, job.getInteger("room"));
+      Integer maxConcurrency = job.getInteger("max_concurrency");
+      if (maxConcurrency != null) {
+        room = Math.min(room, maxConcurrency - job.getInteger("leased")); // the job's own bound, every node's leases
+      }
       int hosts = Math.max(1, (room + perHost - 1) / perHost) * 2;
       Future<Integer> claimed = room <= 0 ? Future.succeededFuture(0)
           : tx.preparedQuery(CrawlSql.CLAIM).execute(Tuple.of(jobId, owner, room, perHost, hosts, leaseMs,

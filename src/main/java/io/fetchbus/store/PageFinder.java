@@ -30,7 +30,11 @@ final class PageFinder {
     }
     if (q.after() != null) {
       params.addLong(decode(q.after()));
-      where.add("id < $" + params.size());
+      where.add("id " + (q.oldestFirst() ? ">" : "<") + " $" + params.size());
+    }
+    if (q.afterId() != null) {
+      params.addLong(q.afterId());
+      where.add("id " + (q.oldestFirst() ? ">" : "<") + " $" + params.size());
     }
     if (q.maxAgeSeconds() != null) {
       params.addLong(q.maxAgeSeconds());
@@ -54,7 +58,11 @@ final class PageFinder {
     // One row more than asked tells whether there is a next page without a count.
     params.addInteger(q.limit() + 1);
     String sql = Sql.FIND_PAGES + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
-        + " ORDER BY id DESC LIMIT $" + params.size();
+        + " ORDER BY id " + (q.oldestFirst() ? "ASC" : "DESC") + " LIMIT $" + params.size();
+    if (q.skip() > 0) {
+      params.addInteger(q.skip());
+      sql += " OFFSET $" + params.size();
+    }
     return new Statement(sql, params);
   }
 

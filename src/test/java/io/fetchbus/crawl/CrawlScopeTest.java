@@ -1,6 +1,7 @@
 package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -53,6 +54,36 @@ class CrawlScopeTest {
         .put("includePaths", new JsonArray().add("^https://www\\.example\\.co\\.uk/blog/")));
     assertThat(followed(full, "https://www.example.co.uk/blog/post")).isNotNull();
     assertThat(followed(full, "https://www.example.co.uk/other")).isNull();
+  }
+
+  @Test
+  @DisplayName("pathPrefix keeps the links under a path, compared in canonical form; the seed's host still applies")
+  void pathPrefix() {
+    CrawlScope docs = scope(new JsonObject().put("pathPrefix", "/d%6Fcs/"));
+    assertThat(followed(docs, "https://www.example.co.uk/docs/a")).isNotNull();
+    assertThat(followed(docs, "https://www.example.co.uk/docs/")).isNotNull();
+    assertThat(followed(docs, "https://www.example.co.uk/docs")).isNull();
+    assertThat(followed(docs, "https://www.example.co.uk/blog/docs/a")).isNull();
+    assertThat(followed(docs, "https://elsewhere.org/docs/a")).isNull();
+    // A string prefix, as Firecrawl compares it: /docs matches /docs2 too.
+    assertThat(followed(scope(new JsonObject().put("pathPrefix", "/docs")), "https://www.example.co.uk/docs2")).isNotNull();
+    for (String bad : new String[] {"docs", "/a?b=1", "/a#b"}) {
+      assertThatThrownBy(() -> scope(new JsonObject().put("pathPrefix", bad))).hasMessageContaining("pathPrefix");
+    }
+  }
+
+  @Test
+  @DisplayName("maxPathDepth counts path segments beyond the seed's, not empty ones nor index.html or index.php")
+  void maxPathDepth() {
+    // The seed is /start: one segment; maxPathDepth 1 allows two.
+    CrawlScope shallow = scope(new JsonObject().put("maxPathDepth", 1));
+    assertThat(followed(shallow, "https://www.example.co.uk/a/b")).isNotNull();
+    assertThat(followed(shallow, "https://www.example.co.uk/a//b/index.html")).isNotNull();
+    assertThat(followed(shallow, "https://www.example.co.uk/a/b/c")).isNull();
+    assertThat(followed(shallow, "https://www.example.co.uk/a/b/c?x=/y/z")).isNull();
+    assertThat(followed(scope(new JsonObject().put("maxPathDepth", 0)), "https://www.example.co.uk/other")).isNotNull();
+    assertThat(followed(scope(new JsonObject().put("maxPathDepth", 0)), "https://www.example.co.uk/a/b")).isNull();
+    assertThat(CrawlScope.segments("/a/index.php/b/")).isEqualTo(2);
   }
 
   @Test

@@ -54,7 +54,7 @@ class FirecrawlRoutesTest extends TestBase {
   }
 
   @Test
-  @DisplayName("firecrawl-openapi.yaml describes the three routes FirecrawlRoutes mounts, and no other")
+  @DisplayName("firecrawl-openapi.yaml describes every route FirecrawlRoutes mounts, with its methods, and no other")
   @SuppressWarnings("unchecked")
   void documentNamesTheRoutes() throws java.io.IOException {
     java.util.Map<String, Object> doc;
@@ -62,8 +62,43 @@ class FirecrawlRoutesTest extends TestBase {
       doc = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
           new org.yaml.snakeyaml.LoaderOptions())).load(in);
     }
-    assertThat(((java.util.Map<String, Object>) doc.get("paths")).keySet())
-        .containsExactlyInAnyOrder("/v1/scrape", "/v2/scrape", "/v2/map");
+    var pathItems = (java.util.Map<String, Object>) ((java.util.Map<String, Object>) doc.get("components")).get("pathItems");
+    java.util.Set<String> documented = new java.util.TreeSet<>();
+    ((java.util.Map<String, Object>) doc.get("paths")).forEach((path, value) -> {
+      var item = (java.util.Map<String, Object>) value;
+      if (item.get("$ref") instanceof String ref) {
+        item = (java.util.Map<String, Object>) pathItems.get(ref.substring(ref.lastIndexOf('/') + 1));
+      }
+      item.keySet().stream().filter(k -> List.of("get", "post", "delete", "put", "patch").contains(k))
+          .forEach(m -> documented.add(m.toUpperCase(java.util.Locale.ROOT) + " " + path.replace("{id}", ":id")));
+    });
+    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+    new FirecrawlRoutes(vertx, new FirecrawlRoutes.Api() {
+      @Override
+      public Future<JsonObject> fetch(io.vertx.ext.web.RoutingContext ctx, JsonObject body) {
+        return Future.failedFuture("not in this test");
+      }
+
+      @Override
+      public String keyName(io.vertx.ext.web.RoutingContext ctx) {
+        return null;
+      }
+
+      @Override
+      public String requestId(io.vertx.ext.web.RoutingContext ctx) {
+        return null;
+      }
+
+      @Override
+      public Runnable release(io.vertx.ext.web.RoutingContext ctx) {
+        return () -> { };
+      }
+    }, new JsonObject().put("pg", new JsonObject().put("requestTimeoutMs", 10_000))).mount(router);
+    java.util.Set<String> mounted = new java.util.TreeSet<>();
+    router.getRoutes().stream().filter(r -> r.getPath() != null && r.methods() != null && !r.methods().isEmpty())
+        .forEach(r -> r.methods().forEach(m -> mounted.add(m.name() + " " + r.getPath())));
+    assertThat(documented).isEqualTo(mounted).contains("POST /v2/crawl", "GET /v1/batch/scrape/:id",
+        "DELETE /v1/crawl/:id/errors");
   }
 
   @Test

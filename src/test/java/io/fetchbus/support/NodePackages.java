@@ -8,12 +8,15 @@ import java.util.List;
 
 /**
  * The clients written elsewhere that some tests drive from Node.js ({@code src/test/js/package.json}: playwright-core
- * for the dashboard in Chromium, webrecorder's warcio for WARC files), installed as package-lock.json pins them, with
- * {@code npm ci}, the first time a test needs them on a machine. It needs Node.js, npm and the npm registry.
+ * for the dashboard in Chromium, webrecorder's warcio for WARC files, Firecrawl's SDKs, firecrawl-mcp and the MCP
+ * SDK), installed as package-lock.json pins them, with {@code npm ci}, the first time a test needs them on a machine.
+ * It needs Node.js, npm and the npm registry. The Firecrawl packages need Node.js 22 or later: the {@code node}
+ * package of the npm registry installs one there ({@link #node22}), so the machine's own Node.js may be older.
  */
 public final class NodePackages {
   public static final Path DIR = Path.of("src/test/js");
-  private static final List<String> PACKAGES = List.of("playwright-core", "warcio");
+  private static final List<String> PACKAGES = List.of("playwright-core", "warcio", "firecrawl-v1", "firecrawl-v2",
+      "firecrawl-mcp", "@modelcontextprotocol/sdk", "node");
 
   /** ReplayWeb.page, webrecorder's replay of WARC files in the browser: its two bundled files are all it needs. */
   public static final String REPLAY_WEB_PAGE = "replaywebpage@2.5.3";
@@ -51,9 +54,15 @@ public final class NodePackages {
 
   /** Runs {@code npm ci} unless every package is there; on the calling (test) thread, never an event loop. */
   public static synchronized void install() throws IOException, InterruptedException {
-    if (PACKAGES.stream().allMatch(p -> Files.isDirectory(DIR.resolve("node_modules").resolve(p)))) {
+    if (PACKAGES.stream().allMatch(p -> Files.isDirectory(DIR.resolve("node_modules").resolve(p)))
+        && Files.isExecutable(node22())) {
       return;
     }
     run(DIR, "npm", "ci", "--no-audit", "--no-fund");
+  }
+
+  /** The Node.js 22 that {@code npm ci} installed (the {@code node} package), as an absolute path. */
+  public static Path node22() {
+    return DIR.resolve("node_modules/.bin/node").toAbsolutePath();
   }
 }
