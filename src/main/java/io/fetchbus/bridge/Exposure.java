@@ -27,6 +27,8 @@ final class Exposure {
   static final Set<String> INTERNAL = Set.of(Bus.PAGES_SAVE, Bus.PAGES_REVALIDATED, Bus.CRAWL_ENDED,
       Bus.JOBS_CREATE, Bus.JOBS_WEBHOOK, Bus.FRONTIER_CLAIM, Bus.FRONTIER_COMPLETE, Bus.FRONTIER_RETRY,
       Bus.FRONTIER_RENEW, Bus.FRONTIER_RELEASE, Bus.FRONTIER_REAP, Bus.WEBHOOK_DELIVER,
+      // A client that could take or hold origin leases would stop the fetch nodes fetching those origins.
+      Bus.ORIGIN_LEASES,
       // The fetch nodes' heartbeats and their own addresses (checked as the prefix of those): a client that could
       // publish a heartbeat or consume a node's address would take fetches meant for a fetch node. The same for the
       // members' heartbeats and addresses, and the split check's reports.

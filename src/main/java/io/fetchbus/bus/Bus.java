@@ -146,6 +146,16 @@ public final class Bus {
    */
   public static final String MEMBER_PREFIX = "fetchbus.member.";
   /**
+   * {@code {"node", "leaseMs", "acquire": [bucket], "renew": [{"bucket", "token"}], "release": [{"bucket", "token"}]}}
+   * -> {@code {"leases": [{"bucket", "node", "token", "untilMs", "msLeft"}]}}: one round of a fetch node's origin
+   * leases, served by the store (not for other clients). Its releases and renewals take effect under its own tokens
+   * only; it acquires a bucket ({@link Rendezvous#bucket}) nobody holds, whose lease ran out, or that it holds
+   * already. The answer names the holder of every bucket renewed or asked for, after the round, and when its lease
+   * ends by PostgreSQL's clock (epoch ms, and ms from now). A clustered fetch node sends a request to an origin only
+   * while it holds the lease of its bucket.
+   */
+  public static final String ORIGIN_LEASES = "fetchbus.origin.leases";
+  /**
    * Published by the split check of every clustered store node every {@code cluster.splitCheckMs}:
    * {@code {"node", "outside": [ids], "owners": [ids]}}: the nodes on this node's PostgreSQL that are not members of
    * its cluster, and, while there are any (a split), the nodes that own the origins meanwhile: the nodes with the
@@ -221,7 +231,7 @@ public final class Bus {
       Map.entry(CRAWL_ERRORS, "store"), Map.entry(FRONTIER_CLAIM, "store"),
       Map.entry(FRONTIER_COMPLETE, "store"), Map.entry(FRONTIER_RETRY, "store"),
       Map.entry(FRONTIER_RENEW, "store"), Map.entry(FRONTIER_RELEASE, "store"),
-      Map.entry(FRONTIER_REAP, "store"),
+      Map.entry(FRONTIER_REAP, "store"), Map.entry(ORIGIN_LEASES, "store"),
       Map.entry(CRAWL_SUBMIT, "crawl"), Map.entry(SITE_MAP, "crawl"), Map.entry(CRAWL_ENDED, "crawl"), Map.entry(WEBHOOK_STATS, "crawl"));
 
   /**

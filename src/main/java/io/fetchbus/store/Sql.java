@@ -21,6 +21,10 @@ final class Sql {
    * one of its connections was used within the last $1 ms (every store node queries at least once a second, a
    * frozen one not at all).
    */
+  /** One round of a fetch node's origin leases (migration V15): the holder of each bucket renewed or asked for. */
+  static final String ORIGIN_LEASES_ROUND = "SELECT bucket, owner, token, until_ms, ms_left FROM origin_leases_round("
+      + "$1, $2, $3::integer[], $4::integer[], $5::bigint[], $6::integer[], $7::bigint[])";
+
   static final String CONNECTED_NODES = """
       SELECT split_part(application_name, '/', 2) AS node,
              bool_or(split_part(application_name, '/', 3) = 'fetch') AS fetches,

@@ -142,6 +142,7 @@ public final class StoreVerticle extends VerticleBase {
         consume(Bus.FRONTIER_RENEW, frontier::renew),
         consume(Bus.FRONTIER_RELEASE, frontier::release),
         consume(Bus.FRONTIER_REAP, frontier::reap),
+        consume(Bus.ORIGIN_LEASES, new OriginLeaseRounds(pool)::round),
         bus.<JsonObject>consumer(Bus.STORE_PING, msg -> serve(msg,
             req -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))).completion()));
   }
