@@ -31,8 +31,8 @@ final class Exposure {
       Bus.ORIGIN_LEASES,
       // The fetch nodes' heartbeats and their own addresses (checked as the prefix of those): a client that could
       // publish a heartbeat or consume a node's address would take fetches meant for a fetch node. The same for the
-      // members' heartbeats and addresses, and the split check's reports.
-      Bus.FETCH_NODES, Bus.FETCH_NODE_PREFIX, Bus.MEMBERS, Bus.MEMBER_PREFIX, Bus.CLUSTER_SPLIT);
+      // members' heartbeats and addresses.
+      Bus.FETCH_NODES, Bus.FETCH_NODE_PREFIX, Bus.MEMBERS, Bus.MEMBER_PREFIX);
 
   private Exposure() {}
 

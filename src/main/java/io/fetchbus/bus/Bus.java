@@ -155,14 +155,6 @@ public final class Bus {
    * while it holds the lease of its bucket.
    */
   public static final String ORIGIN_LEASES = "fetchbus.origin.leases";
-  /**
-   * Published by the split check of every clustered store node every {@code cluster.splitCheckMs}:
-   * {@code {"node", "outside": [ids], "owners": [ids]}}: the nodes on this node's PostgreSQL that are not members of
-   * its cluster, and, while there are any (a split), the nodes that own the origins meanwhile: the nodes with the
-   * fetch role that PostgreSQL saw working lately, whichever half they are in. Both halves read the same list
-   * from the one database, so each origin has one owner across the split ({@code FetchOwners}).
-   */
-  public static final String CLUSTER_SPLIT = "fetchbus.cluster.split";
 
   /**
    * Message header carrying the id of the REST request (its {@code X-Request-Id}) a message does work for, so
@@ -171,6 +163,12 @@ public final class Bus {
   public static final String REQUEST_ID = "x-request-id";
   /** Header on a request a fetch node forwarded to the origin's owner: the sender's node id. */
   public static final String FORWARDED = "x-fetchbus-forwarded";
+  /**
+   * Header on a forwarded request that is the target of a redirect: how many redirects the sender followed to it (they
+   * count against {@code fetch.maxRedirects} there). In cluster mode only the holder of an origin's lease may send it
+   * a request, so a redirect to another node's origin is followed by that node.
+   */
+  public static final String REDIRECTS = "x-fetchbus-redirects";
   /** Header on a request sent to {@link #member}: the address it is for. */
   public static final String ROUTED_ADDRESS = "x-fetchbus-address";
   /** Header on a request sent to {@link #member}: the sender's timeout in ms, which the member waits for its answer. */
@@ -192,7 +190,7 @@ public final class Bus {
   /**
    * Clustered, in {@link #NODE_INFO} while there are any: the ids (comma-separated) of nodes connected to this
    * node's PostgreSQL that are not members of its cluster, the other half of a split above all. Shown by
-   * {@code /ready}. (Who owns which origin meanwhile travels on {@link #CLUSTER_SPLIT}.)
+   * {@code /ready}.
    */
   public static final String NODE_OUTSIDE = "cluster.outside";
   /** The port the TCP event-bus bridge listens on, when it is enabled. */

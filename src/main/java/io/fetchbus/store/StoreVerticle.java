@@ -87,7 +87,7 @@ public final class StoreVerticle extends VerticleBase {
         .build();
     var bus = vertx.eventBus();
     long splitCheckMs = config().getJsonObject("cluster", new JsonObject()).getLong("splitCheckMs", 5_000L);
-    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx, splitCheckMs)) != null) {
+    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx)) != null) {
       splitTimer = vertx.setPeriodic(splitCheckMs, t -> {
         if (ready) {
           splitWatch.check(pool);
