@@ -150,6 +150,11 @@ final class HostLimiter implements Shareable {
     return promise.future();
   }
 
+  /** Whether slots are granted under origin leases (cluster mode). */
+  boolean gated() {
+    return gate != null;
+  }
+
   /** Cluster mode: whether this node lacks the lease of {@code origin} now (always false alone). */
   boolean leaseMissing(String origin) {
     Gate g = gate;

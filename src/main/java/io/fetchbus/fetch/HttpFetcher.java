@@ -253,9 +253,10 @@ final class HttpFetcher {
           })
           .compose(sd -> {
             // Cluster mode: completed if the origin's lease is lost while the slot is held (see OriginLeases).
-            Promise<Void> revoked = Promise.promise();
-            return slot(url, (Long) sd[1], revoked::tryComplete)
-                .compose(permit -> safely(() -> exchange(url, (SocketAddress) sd[0], permit, revoked.future()))
+            Promise<Void> revoked = limiter.gated() ? Promise.promise() : null;
+            return slot(url, (Long) sd[1], revoked == null ? null : revoked::tryComplete)
+                .compose(permit -> safely(() -> exchange(url, (SocketAddress) sd[0], permit,
+                        revoked == null ? null : revoked.future()))
                     .eventually(() -> {
                       permit.release(); // on every path: the slot is the origin's, not ours to keep
                       return Future.succeededFuture();
@@ -305,13 +306,15 @@ final class HttpFetcher {
         return hop.future();
       }
       // The origin's lease lost while this hop runs: its request is closed at once, before another node may start one.
-      revoked.onSuccess(v -> {
-        hop.tryFail(leaseLost(url));
-        HttpClientRequest req = current;
-        if (req != null) {
-          req.reset();
-        }
-      });
+      if (revoked != null) {
+        revoked.onSuccess(v -> {
+          hop.tryFail(leaseLost(url));
+          HttpClientRequest req = current;
+          if (req != null) {
+            req.reset();
+          }
+        });
+      }
       RequestOptions request = guardedRequest(HttpMethod.GET, url, server, settings)
           // Until the response head arrives the first-byte timer below rules (the client's own idle timeout ends
           // there); then an IdleWatch allows idleTimeoutMs between bytes of the body.
