@@ -69,6 +69,9 @@ final class FetchOwners implements Shareable {
     this.nodeTimeoutMs = nodeTimeoutMs;
     this.limiter = limiter;
     this.leases = vertx.isClustered() ? new OriginLeases(vertx, self, leaseMs, limiter, this::nodes) : null;
+    if (leases != null) {
+      leases.gate(); // from the first request on, forwarded ones included, nothing is fetched without a lease
+    }
   }
 
   static FetchOwners shared(Vertx vertx, JsonObject config, HostLimiter limiter) {

@@ -110,7 +110,10 @@ final class HostLimiter implements Shareable {
       Host host = hosts.get(origin);
       boolean fresh = host == null;
       if (fresh) {
-        host = new Host(origin, g == null ? -1 : g.bucket(origin));
+        host = new Host(origin);
+      }
+      if (g != null && host.bucket < 0) {
+        host.bucket = g.bucket(origin);
       }
       String unavailable = g != null && !g.holds(host.bucket) ? g.refusal(host.bucket) : null;
       if (unavailable != null) {
@@ -400,7 +403,7 @@ final class HostLimiter implements Shareable {
   private static final class Host {
     final String origin;
     /** The bucket of its lease in cluster mode, else -1. */
-    final int bucket;
+    int bucket = -1;
     final ArrayDeque<Waiter> queue = new ArrayDeque<>();
     /** The requests in flight: a handful at most (the per-host limit). */
     final List<Waiter> active = new ArrayList<>(2);
@@ -408,9 +411,8 @@ final class HostLimiter implements Shareable {
     long lastDelay;
     boolean timerSet;
 
-    Host(String origin, int bucket) {
+    Host(String origin) {
       this.origin = origin;
-      this.bucket = bucket;
     }
   }
 

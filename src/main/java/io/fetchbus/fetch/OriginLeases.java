@@ -126,7 +126,15 @@ final class OriginLeases implements HostLimiter.Gate {
     return ms;
   }
 
-  /** Starts on {@code ctx}: the limiter grants slots under these leases from now on, and the first round goes. */
+  /**
+   * The limiter grants slots under these leases from now on: none until {@link #start} has acquired some. Called when
+   * the node's fetch state is made, before any request can arrive.
+   */
+  void gate() {
+    limiter.gate(this);
+  }
+
+  /** Starts the rounds on {@code ctx}: the first one goes now. */
   void start(Context ctx) {
     synchronized (this) {
       context = ctx;
@@ -241,17 +249,16 @@ final class OriginLeases implements HostLimiter.Gate {
 
   @Override
   public void wanted(int bucket) {
-    if (roundWanted.compareAndSet(false, true)) {
-      Context ctx;
-      synchronized (this) {
-        ctx = context;
-      }
-      if (ctx != null) {
-        ctx.runOnContext(v -> {
-          roundWanted.set(false);
-          round();
-        });
-      }
+    Context ctx;
+    synchronized (this) {
+      ctx = context;
+    }
+    // One round soon, however many requests ask; before the start, the first round comes anyway.
+    if (ctx != null && roundWanted.compareAndSet(false, true)) {
+      ctx.runOnContext(v -> {
+        roundWanted.set(false);
+        round();
+      });
     }
   }
 
