@@ -62,6 +62,8 @@ class ClusterIT extends TestBase {
   private static final long ROUTED_TIMEOUT_MS = 8_000;
   /** Four cancelled crawls' completed webhooks, from a live node: seconds; never, if any waits on a frozen one. */
   private static final long ENDED_DEADLINE_S = 20;
+  /** cluster.originLeaseMs of the nodes: how long a killed or frozen node's origins wait for another node. */
+  private static final long ORIGIN_LEASE_MS = 3_000;
 
   @RegisterExtension
   final Processes processes = new Processes();
@@ -86,13 +88,20 @@ class ClusterIT extends TestBase {
 
   /** A Hazelcast configuration of a cluster of its own (see {@link #clusterConfig}), in a file. */
   private static Path newClusterConfig() throws IOException {
+    return newClusterConfig(Map.of());
+  }
+
+  /** The same, with more Hazelcast {@code properties}. */
+  private static Path newClusterConfig(Map<String, String> properties) throws IOException {
     String xml = Files.readString(Path.of("conf", "cluster.xml"));
     int base = freePorts(5);
     String name = "fetchbus-it-" + UUID.randomUUID();
+    StringBuilder more = new StringBuilder();
+    properties.forEach((k, v) -> more.append("\n    <property name=\"").append(k).append("\">").append(v).append("</property>"));
     xml = xml.replace("<cluster-name>fetchbus</cluster-name>", "<cluster-name>" + name + "</cluster-name>")
         .replace("port-count=\"20\">5701</port>", "port-count=\"5\">" + base + "</port>")
         .replace("<properties>", "<properties>\n    <property name=\"hazelcast.wait.seconds.before.join\">0</property>"
-            + "\n    <property name=\"hazelcast.tcp.join.port.try.count\">5</property>");
+            + "\n    <property name=\"hazelcast.tcp.join.port.try.count\">5</property>" + more);
     assertThat(xml).contains(name).contains(">" + base + "</port>")
         .contains("<property name=\"hazelcast.merge.next.run.delay.seconds\">10</property>");
     Path dir = Path.of("target", "it").toAbsolutePath();
@@ -135,6 +144,8 @@ class ClusterIT extends TestBase {
     env.put("FETCHBUS_EXTRACT_TIMEOUT_MS", "4000");
     env.put("FETCHBUS_CRAWL_LEASE_MS", "3000");
     env.put("FETCHBUS_SHUTDOWN_GRACE_MS", "1000");
+    // A killed or frozen node's origins are fetched by another node once its origin leases have run out: 3 s here.
+    env.put("FETCHBUS_CLUSTER_ORIGIN_LEASE_MS", String.valueOf(ORIGIN_LEASE_MS));
     return env;
   }
 
@@ -179,7 +190,7 @@ class ClusterIT extends TestBase {
   /** A test site whose origin the node {@code owner} owns among {@code nodes} (another port until it does). */
   private Future<TestSite> siteOwnedBy(String owner, List<String> nodes, int size) {
     return TestSite.start(vertx, size).compose(site ->
-        Rendezvous.owner("http://127.0.0.1:" + site.port(), nodes).equals(owner) ? Future.succeededFuture(site)
+        Rendezvous.ownerOfOrigin("http://127.0.0.1:" + site.port(), nodes).equals(owner) ? Future.succeededFuture(site)
             : siteOwnedBy(owner, nodes, size));
   }
 
@@ -590,14 +601,14 @@ class ClusterIT extends TestBase {
 
   @Test
   @Timeout(value = 150, timeUnit = TimeUnit.SECONDS)
-  @DisplayName("a split: two clusters on one database, each fetching and crawling the same job, with a per-host "
-      + "limit of 1: each origin is fetched by one node of one half only, so the site never sees two requests at "
-      + "once, and the crawl completes exactly")
+  @DisplayName("a split from its first seconds: two clusters on one database, each with every role, crawl one site "
+      + "(per-host limit 1) and are asked to fetch it through both APIs at once, before either could notice the "
+      + "other: the site never sees two requests at once, the crawl completes exactly, and each fetch is a 201 from "
+      + "the half that holds the origin's lease or a 503 from the other")
   void aSplitNeverDoublesThePerHostLimit(VertxTestContext ctx) throws IOException {
     Map<String, String> env = new HashMap<>(nodeEnv());
-    // The owners are the fetch nodes that used the database within three checks: 3 s, which a node on a busy
-    // machine meets (its split check and its store probe each query at least once a second).
-    env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "1000");
+    // The split check's default: neither half can know of the other for the first 10 s, when all of this happens.
+    env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "5000");
     env.put("FETCHBUS_FETCH_PER_HOST_CONCURRENCY", "1");
     ServiceProcess a = processes.launch(vertx, "cluster-split1-a", env,
         List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
@@ -605,25 +616,93 @@ class ClusterIT extends TestBase {
     envB.put("FETCHBUS_CLUSTER_CONFIG", newClusterConfig().toString());
     ServiceProcess b = processes.launch(vertx, "cluster-split1-b", envB,
         List.of("-cluster", "--roles", "api,store,crawl,extract,fetch"));
-    Future.all(a.port(), b.port(), a.awaitLog(NODE_ID), b.awaitLog(NODE_ID))
+    List<Integer> statuses = new CopyOnWriteArrayList<>();
+    Future.all(a.port(), b.port(), TestSite.start(vertx, 40))
         .compose(started -> {
           Fetchbus fbA = Fetchbus.at(vertx, started.<Integer>resultAt(0));
           Fetchbus fbB = Fetchbus.at(vertx, started.<Integer>resultAt(1));
-          String idA = started.<java.util.regex.Matcher>resultAt(2).group(1);
-          String idB = started.<java.util.regex.Matcher>resultAt(3).group(1);
-          return Poll.until(vertx, () -> outsideNodes(fbA).map(ids -> ids.contains(idB)))
-              .compose(v -> Poll.until(vertx, () -> outsideNodes(fbB).map(ids -> ids.contains(idA))))
-              .compose(v -> TestDatabase.truncate(vertx))
-              .compose(v -> TestSite.start(vertx, 40))
-              // Pages take 50 ms: the two halves' crawl verticles both claim the job's entries and would overlap.
-              .compose(site -> crawlExactly(fbA, site.slow(50), DEPTH).map(site))
-              .map(site -> {
-                ctx.verify(() -> assertThat(site.maxInProgress()).as("requests at once at the site, limit 1, split")
-                    .isEqualTo(1));
+          // Pages take 50 ms: the two halves' crawl verticles both claim the job's entries and would overlap.
+          TestSite site = started.<TestSite>resultAt(2).slow(50);
+          return TestDatabase.truncate(vertx)
+              .compose(v -> Future.all(outsideNodes(fbA), outsideNodes(fbB)))
+              .compose(seen -> {
+                ctx.verify(() -> assertThat(seen.<List<Object>>resultAt(0)).as("nodes outside A's cluster, as A knows")
+                    .isEmpty());
+                List<Future<?>> load = new ArrayList<>();
+                load.add(crawlExactly(fbA, site, DEPTH));
+                for (int i = 0; i < 8; i++) {
+                  for (Fetchbus fb : List.of(fbA, fbB)) {
+                    load.add(fb.postFetch(new JsonObject().put("url", site.url("/orphan/" + i)))
+                        .onSuccess(resp -> statuses.add(resp.statusCode())));
+                  }
+                }
+                return Future.all(load);
+              })
+              .map(done -> {
+                ctx.verify(() -> {
+                  assertThat(site.maxInProgress()).as("requests at once at the site, limit 1, split").isEqualTo(1);
+                  assertThat(statuses).hasSize(16).allMatch(code -> code == 201 || code == 503);
+                  assertThat(statuses).contains(201);
+                });
                 return null;
               });
         })
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @Timeout(value = 240, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a node frozen until the cluster drops it, then thawed into a split that Hazelcast merges later, while a "
+      + "crawl of the site it owned runs through all of it: the other node fetches the site once the frozen node's "
+      + "origin lease has run out, the thawed node finds its leases gone and fetches nothing the other holds, the site "
+      + "never sees more than the per-host limit at once, and the crawl completes exactly")
+  void frozenUntilDroppedThenThawedIntoASplit(VertxTestContext ctx) throws IOException {
+    // Hazelcast drops a silent member after 5 s here (60 s by default), so that a freeze makes a split quickly.
+    clusterXml = newClusterConfig(Map.of("hazelcast.max.no.heartbeat.seconds", "5",
+        "hazelcast.heartbeat.interval.seconds", "1"));
+    Map<String, String> env = Map.of("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "500", "FETCHBUS_CRAWL_MAX_ATTEMPTS", "5");
+    Pattern alone = Pattern.compile("Members \\{size:1,");
+    startCluster("cluster-thaw", env, "store,crawl,fetch,extract")
+        .compose(c -> siteOwnedBy(c.idB(), c.fetchNodes(), 150).compose(site -> {
+          Set<String> expected = TestSite.pages(site.reachable(DEPTH, link -> true));
+          // 150 pages of 300 ms at 2 at once: 20 s of fetching at the least, longer than the freeze and the thaw.
+          site.slow(300);
+          int[] requestsAtThaw = {0};
+          return Jobs.crawl(c.fb(), crawlOf(site, DEPTH))
+              .compose(id -> Poll.until(vertx, () -> TestDatabase.count(vertx,
+                      "SELECT count(*) FROM frontier WHERE state = 'done'").map(done -> done >= 5))
+                  .compose(v -> c.b().freeze())
+                  // B is dropped by A's Hazelcast (A alone again: the second "Members {size:1"). Nothing here asks
+                  // PostgreSQL: B may have frozen inside a frontier transaction, whose locks hold A's store up until
+                  // B is thawed.
+                  .compose(v -> awaitLogCount(c.a(), alone, 2))
+                  .compose(v -> {
+                    requestsAtThaw[0] = site.requested().size();
+                    return c.b().thaw();
+                  })
+                  // A's split check sees B's connections to PostgreSQL from outside its cluster: a split.
+                  .compose(v -> c.a().awaitLog(Pattern.compile("not members of this cluster: " + c.idB())))
+                  .compose(v -> Jobs.finished(c.fb(), "/v1/crawls/" + id))
+                  .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected).map(job))
+                  .compose(job -> c.b().awaitLog(Pattern.compile("origin buckets ran out before they were renewed"))
+                      .map(lapsed -> {
+                        ctx.verify(() -> {
+                          assertThat(site.requested().size()).as("requests at the site, after B was thawed")
+                              .isGreaterThan(requestsAtThaw[0]);
+                          assertThat(job.getString("status")).isEqualTo("completed");
+                          assertThat(job.getInteger("completed")).isEqualTo(expected.size());
+                          assertThat(site.maxInProgress()).as("requests in progress at once at the site")
+                              .isLessThanOrEqualTo(PER_HOST);
+                        });
+                        return null;
+                      })));
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Once {@code pattern} has matched {@code n} times in the output of {@code p}. */
+  private Future<Void> awaitLogCount(ServiceProcess p, Pattern pattern, int n) {
+    return Poll.until(vertx, () -> p.readOutput().map(out -> pattern.matcher(out).results().count() >= n));
   }
 
   /** The ids of the nodes outside the cluster that A's /ready reports (its check "cluster"). */

@@ -29,10 +29,12 @@ final class Exposure {
       Bus.JOBS_CREATE, Bus.JOBS_WEBHOOK, Bus.FRONTIER_CLAIM, Bus.FRONTIER_COMPLETE, Bus.FRONTIER_RETRY,
       Bus.FRONTIER_RENEW, Bus.FRONTIER_RELEASE, Bus.FRONTIER_REAP, Bus.WEBHOOK_DELIVER,
       Bus.WATCHES_INSERT, Bus.WATCHES_CLAIM, Bus.WATCHES_RECORD,
+      // A client that could take or hold origin leases would stop the fetch nodes fetching those origins.
+      Bus.ORIGIN_LEASES,
       // The fetch nodes' heartbeats and their own addresses (checked as the prefix of those): a client that could
       // publish a heartbeat or consume a node's address would take fetches meant for a fetch node. The same for the
-      // members' heartbeats and addresses, and the split check's reports.
-      Bus.FETCH_NODES, Bus.FETCH_NODE_PREFIX, Bus.MEMBERS, Bus.MEMBER_PREFIX, Bus.CLUSTER_SPLIT);
+      // members' heartbeats and addresses.
+      Bus.FETCH_NODES, Bus.FETCH_NODE_PREFIX, Bus.MEMBERS, Bus.MEMBER_PREFIX);
 
   private Exposure() {}
 

@@ -184,13 +184,15 @@ public final class Bus {
    */
   public static final String MEMBER_PREFIX = "fetchbus.member.";
   /**
-   * Published by the split check of every clustered store node every {@code cluster.splitCheckMs}:
-   * {@code {"node", "outside": [ids], "owners": [ids]}}: the nodes on this node's PostgreSQL that are not members of
-   * its cluster, and, while there are any (a split), the nodes that own the origins meanwhile: the nodes with the
-   * fetch role that PostgreSQL saw working lately, whichever half they are in. Both halves read the same list
-   * from the one database, so each origin has one owner across the split ({@code FetchOwners}).
+   * {@code {"node", "leaseMs", "acquire": [bucket], "renew": [{"bucket", "token"}], "release": [{"bucket", "token"}]}}
+   * -> {@code {"leases": [{"bucket", "node", "token", "untilMs", "msLeft"}]}}: one round of a fetch node's origin
+   * leases, served by the store (not for other clients). Its releases and renewals take effect under its own tokens
+   * only; it acquires a bucket ({@link Rendezvous#bucket}) nobody holds, whose lease ran out, or that it holds
+   * already. The answer names the holder of every bucket renewed or asked for, after the round, and when its lease
+   * ends by PostgreSQL's clock (epoch ms, and ms from now). A clustered fetch node sends a request to an origin only
+   * while it holds the lease of its bucket.
    */
-  public static final String CLUSTER_SPLIT = "fetchbus.cluster.split";
+  public static final String ORIGIN_LEASES = "fetchbus.origin.leases";
 
   /**
    * Message header carrying the id of the REST request (its {@code X-Request-Id}) a message does work for, so
@@ -199,6 +201,12 @@ public final class Bus {
   public static final String REQUEST_ID = "x-request-id";
   /** Header on a request a fetch node forwarded to the origin's owner: the sender's node id. */
   public static final String FORWARDED = "x-fetchbus-forwarded";
+  /**
+   * Header on a forwarded request that is the target of a redirect: how many redirects the sender followed to it (they
+   * count against {@code fetch.maxRedirects} there). In cluster mode only the holder of an origin's lease may send it
+   * a request, so a redirect to another node's origin is followed by that node.
+   */
+  public static final String REDIRECTS = "x-fetchbus-redirects";
   /** Header on a request sent to {@link #member}: the address it is for. */
   public static final String ROUTED_ADDRESS = "x-fetchbus-address";
   /** Header on a request sent to {@link #member}: the sender's timeout in ms, which the member waits for its answer. */
@@ -220,7 +228,7 @@ public final class Bus {
   /**
    * Clustered, in {@link #NODE_INFO} while there are any: the ids (comma-separated) of nodes connected to this
    * node's PostgreSQL that are not members of its cluster, the other half of a split above all. Shown by
-   * {@code /ready}. (Who owns which origin meanwhile travels on {@link #CLUSTER_SPLIT}.)
+   * {@code /ready}.
    */
   public static final String NODE_OUTSIDE = "cluster.outside";
   /** The port the TCP event-bus bridge listens on, when it is enabled. */
@@ -259,7 +267,7 @@ public final class Bus {
       Map.entry(CRAWL_ERRORS, "store"), Map.entry(FRONTIER_CLAIM, "store"),
       Map.entry(FRONTIER_COMPLETE, "store"), Map.entry(FRONTIER_RETRY, "store"),
       Map.entry(FRONTIER_RENEW, "store"), Map.entry(FRONTIER_RELEASE, "store"),
-      Map.entry(FRONTIER_REAP, "store"),
+      Map.entry(FRONTIER_REAP, "store"), Map.entry(ORIGIN_LEASES, "store"),
       Map.entry(CRAWL_SUBMIT, "crawl"), Map.entry(SITE_MAP, "crawl"), Map.entry(CRAWL_ENDED, "crawl"), Map.entry(WEBHOOK_STATS, "crawl"),
       Map.entry(WATCHES_CREATE, "crawl"), Map.entry(WATCHES_RUN, "crawl"), Map.entry(WATCHES_GET, "store"),
       Map.entry(WATCHES_LIST, "store"), Map.entry(WATCHES_DELETE, "store"), Map.entry(WATCHES_CHANGES, "store"),

@@ -29,18 +29,15 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Every fetch node publishes a heartbeat with its id on {@link Bus#FETCH_NODES} every {@code cluster.heartbeatMs},
  * and keeps the ids it heard from in the last {@code cluster.nodeTimeoutMs}: that set, with itself, is its view of
- * the live fetch nodes. The owner of an origin is chosen by {@link Rendezvous} hashing over the view (the node with
- * the highest hash of origin and node id), so a node that joins or leaves moves only the origins it wins or held.
+ * the live fetch nodes. The owner of an origin is chosen by {@link Rendezvous} hashing of its bucket over the view
+ * ({@link Rendezvous#ownerOfOrigin}), so a node that joins or leaves moves only the origins it wins or held.
  * Hazelcast does the membership of the cluster; the heartbeats only say which nodes are fetching right now (a node
  * whose event loops stall stops beating, and its origins move). A node alone is the owner of everything.
  * <p>
- * A split cluster is two (or more) clusters on one database, each with its own heartbeats: each half would own
- * every origin. While the split check of a store node of this half reports nodes outside it ({@link Bus#CLUSTER_SPLIT},
- * within the last three {@code cluster.splitCheckMs}), the owner of an origin is hashed the same way over the
- * <em>owners</em> that check reports instead: the fetch nodes the database sees working, in either half, the same
- * list for both. An origin whose owner is in this half (this node, or a node it hears) is fetched there, with the
- * whole per-host limit; one whose owner is in the other half is not fetched here at all ({@link #ownerOf} is null).
- * When the split heals, the checks report nobody outside, and ownership is the heartbeats' again.
+ * The view decides where a request goes and which origin leases a node wants; whether it may fetch is the leases' decision ({@link OriginLeases}, cluster mode only):
+ * a node fetches an origin only while it holds the lease of its bucket in PostgreSQL, so views that disagree (a node
+ * that joins or stalls, a split cluster whose halves each believe they own every origin) can delay a fetch or
+ * refuse it, but never let two nodes fetch one origin at once.
  * <p>
  * State is plain data behind this object's lock, never held for I/O. The heartbeat timer and consumer run on the
  * context of the first fetch verticle that starts; every fetch verticle of a node is deployed and undeployed
@@ -58,40 +55,37 @@ final class FetchOwners implements Shareable {
   private final Map<String, Long> lastSeen = new HashMap<>();
   /** Callbacks of requests forwarded to a node, run if it leaves the view before they are answered. */
   private final Map<String, List<Runnable>> departures = new HashMap<>();
-  /** The owners in a split, as each store node of this half last reported them, and when. */
-  private final Map<String, SplitReport> splitReports = new HashMap<>();
-  private final long splitReportMs;
+  /** The origin leases, in cluster mode; null alone. */
+  private final OriginLeases leases;
   private int users;
   private Future<Void> started;
   private MessageConsumer<JsonObject> consumer;
-  private MessageConsumer<JsonObject> splitConsumer;
-
-  private record SplitReport(long at, List<String> owners) {}
   private long timer = -1;
 
-  private FetchOwners(Vertx vertx, String self, long heartbeatMs, long nodeTimeoutMs, long splitCheckMs,
-                      HostLimiter limiter) {
+  private FetchOwners(Vertx vertx, String self, long heartbeatMs, long nodeTimeoutMs, long leaseMs, HostLimiter limiter) {
     this.vertx = vertx;
     this.self = self;
     this.heartbeatMs = heartbeatMs;
     this.nodeTimeoutMs = nodeTimeoutMs;
-    // A report stands for three checks: one lost or late changes nothing, a store node that died stops counting.
-    this.splitReportMs = 3 * Math.max(0, splitCheckMs);
     this.limiter = limiter;
+    this.leases = vertx.isClustered() ? new OriginLeases(vertx, self, leaseMs, limiter, this::nodes) : null;
+    if (leases != null) {
+      leases.gate(); // from the first request on, forwarded ones included, nothing is fetched without a lease
+    }
   }
 
   static FetchOwners shared(Vertx vertx, JsonObject config, HostLimiter limiter) {
     JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
     long heartbeatMs = cluster.getLong("heartbeatMs", 1_000L);
     long nodeTimeoutMs = cluster.getLong("nodeTimeoutMs", 3_000L);
-    long splitCheckMs = cluster.getLong("splitCheckMs", 5_000L);
     if (heartbeatMs <= 0 || nodeTimeoutMs <= heartbeatMs) {
       throw new IllegalArgumentException("cluster.heartbeatMs must be positive and below cluster.nodeTimeoutMs");
     }
+    long leaseMs = OriginLeases.leaseMs(config);
     Object id = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
     String self = id instanceof String s ? s : UUID.randomUUID().toString();
     return vertx.sharedData().<String, FetchOwners>getLocalMap("fetchbus.fetch").computeIfAbsent("owners",
-        k -> new FetchOwners(vertx, self, heartbeatMs, nodeTimeoutMs, splitCheckMs, limiter));
+        k -> new FetchOwners(vertx, self, heartbeatMs, nodeTimeoutMs, leaseMs, limiter));
   }
 
   String self() {
@@ -101,25 +95,32 @@ final class FetchOwners implements Shareable {
   /**
    * Joins the fetch nodes: listens to their heartbeats and announces this one. Clustered, it completes one
    * heartbeat period later, by when every live node has been heard, so that a node that joins does not take
-   * requests while it still believes it owns every origin.
+   * requests while it still believes it owns every origin; and the origin leases start (on {@code context}).
    */
-  synchronized Future<Void> start() {
+  synchronized Future<Void> start(Context context) {
     users++;
     if (started == null) {
       consumer = vertx.eventBus().consumer(Bus.FETCH_NODES, this::heard);
-      splitConsumer = vertx.eventBus().consumer(Bus.CLUSTER_SPLIT, this::splitReported);
       timer = vertx.setPeriodic(heartbeatMs, t -> {
         expire();
         beat();
       });
-      started = Future.all(consumer.completion(), splitConsumer.completion()).<Void>mapEmpty()
+      started = consumer.completion()
           .onSuccess(v -> beat())
-          .compose(v -> vertx.isClustered() ? vertx.timer(heartbeatMs + 100).<Void>mapEmpty() : Future.<Void>succeededFuture());
+          .compose(v -> vertx.isClustered() ? vertx.timer(heartbeatMs + 100).<Void>mapEmpty() : Future.<Void>succeededFuture())
+          .onSuccess(v -> {
+            if (leases != null) {
+              leases.start(context);
+            }
+          });
     }
     return started;
   }
 
-  /** The last fetch verticle of the node to stop says it is leaving, so the others move its origins at once. */
+  /**
+   * The last fetch verticle of the node to stop says it is leaving, so the others move its origins at once, and gives
+   * its origin leases back, so that they need not wait for them to run out.
+   */
   Future<Void> stop() {
     MessageConsumer<JsonObject> toClose;
     synchronized (this) {
@@ -129,29 +130,23 @@ final class FetchOwners implements Shareable {
       started = null;
       vertx.cancelTimer(timer);
       toClose = consumer;
-      splitConsumer.unregister();
     }
     // Unregistered first, so that this node's own consumer is not handed its farewell while it goes away.
     return toClose.unregister().onComplete(v ->
-        vertx.eventBus().publish(Bus.FETCH_NODES, new JsonObject().put("node", self).put("leaving", true)));
+            vertx.eventBus().publish(Bus.FETCH_NODES, new JsonObject().put("node", self).put("leaving", true)))
+        .transform(v -> leases == null ? Future.succeededFuture() : leases.stop());
   }
 
-  /**
-   * The node that fetches {@code origin}: this one, or one of the live fetch nodes it hears; null during a split when
-   * its owner is a node outside this half, and the origin must not be fetched here.
-   */
+  /** The node that fetches {@code origin}: this one, or one of the live fetch nodes it hears. */
   synchronized String ownerOf(String origin) {
-    List<String> splitOwners = splitOwners();
-    if (splitOwners != null) {
-      String owner = Rendezvous.owner(origin, splitOwners);
-      return owner.equals(self) || lastSeen.containsKey(owner) ? owner : null;
-    }
-    if (lastSeen.isEmpty()) {
-      return self;
-    }
+    return lastSeen.isEmpty() ? self : Rendezvous.ownerOfOrigin(origin, nodes());
+  }
+
+  /** The live fetch nodes this node hears, itself included: the nodes the origins are shared among. */
+  synchronized List<String> nodes() {
     List<String> nodes = new ArrayList<>(lastSeen.keySet());
     nodes.add(self);
-    return Rendezvous.owner(origin, nodes);
+    return nodes;
   }
 
   /**
@@ -177,6 +172,9 @@ final class FetchOwners implements Shareable {
     };
   }
 
+  /** How {@link #ask} fails when the owner left the view or has no handler: the request may be served here. */
+  static final RuntimeException OWNER_GONE = new RuntimeException("the fetch node left", null, false, false) {};
+
   /**
    * Hands {@code msg} to {@code owner}, the owner of its origin, marked as forwarded, and relays the answer. If
    * the owner has no handler any more, or leaves the view before it answers (it died, and its requests upstream
@@ -185,36 +183,15 @@ final class FetchOwners implements Shareable {
    */
   void forward(Message<JsonObject> msg, String owner, long timeoutMs, Context context, Runnable serveHere) {
     String requestId = msg.headers().get(Bus.REQUEST_ID);
-    Promise<Void> settled = Promise.promise();
-    Runnable cancelWatch = whenGone(owner, () -> context.runOnContext(v -> {
-      if (settled.tryComplete()) {
-        LOG.debug("fetch node {} left before answering; serving here [request {}]", owner, requestId);
-        serveHere.run();
-      }
-    }));
-    if (cancelWatch == null) {
-      serveHere.run(); // it left between choosing it and now
-      return;
-    }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Bus.FORWARDED, self);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
     if (requestId != null) {
       options.addHeader(Bus.REQUEST_ID, requestId);
     }
-    // Whichever comes first settles the request: the owner's answer, or its leaving (then a late answer is dropped).
-    vertx.eventBus().<JsonObject>request(Bus.fetchNode(owner), msg.body(), options)
-        .onSuccess(reply -> {
-          if (settled.tryComplete()) {
-            cancelWatch.run();
-            msg.reply(reply.body());
-          }
-        })
+    ask(owner, msg.body(), options, context)
+        .onSuccess(msg::reply)
         .onFailure(err -> {
-          if (!settled.tryComplete()) {
-            return;
-          }
-          cancelWatch.run();
-          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
-            LOG.debug("fetch node {} has no handler; serving here [request {}]", owner, requestId);
+          if (err == OWNER_GONE) {
+            LOG.debug("fetch node {} left or has no handler; serving here [request {}]", owner, requestId);
             serveHere.run();
           } else {
             Failures.reply(msg, err);
@@ -223,39 +200,30 @@ final class FetchOwners implements Shareable {
   }
 
   /**
-   * Under the lock: the owners in a split, as the store node with the smallest id reported them within the last three
-   * checks (so that every node of a half takes the same list); null when none reported a split.
+   * Sends {@code body} to the fetch node {@code owner}, marked as forwarded, and completes with its answer on
+   * {@code context}; fails with {@link #OWNER_GONE} if the owner has no handler, or leaves the view before it answers
+   * (a late answer is dropped).
    */
-  private List<String> splitOwners() {
-    long oldest = System.currentTimeMillis() - splitReportMs;
-    splitReports.values().removeIf(r -> r.at() < oldest);
-    return splitReports.isEmpty() ? null : splitReports.get(splitReports.keySet().stream().sorted().findFirst().get()).owners();
-  }
-
-  /** A store node's split check: owners while it sees a split, none when it does not (its report is withdrawn). */
-  private void splitReported(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    String node = body == null ? null : body.getString("node");
-    if (node == null || splitReportMs == 0) {
-      return;
+  Future<JsonObject> ask(String owner, JsonObject body, DeliveryOptions options, Context context) {
+    Promise<JsonObject> settled = Promise.promise();
+    Runnable cancelWatch = whenGone(owner, () -> context.runOnContext(v -> settled.tryFail(OWNER_GONE)));
+    if (cancelWatch == null) {
+      return Future.failedFuture(OWNER_GONE); // it left between choosing it and now
     }
-    List<String> owners = new ArrayList<>();
-    body.getJsonArray("owners", new io.vertx.core.json.JsonArray()).forEach(o -> owners.add(String.valueOf(o)));
-    boolean changed;
-    synchronized (this) {
-      SplitReport before = owners.isEmpty() ? splitReports.remove(node)
-          : splitReports.put(node, new SplitReport(System.currentTimeMillis(), List.copyOf(owners)));
-      boolean wasSplit = before != null;
-      changed = wasSplit == owners.isEmpty() || (wasSplit && !before.owners().equals(owners));
-    }
-    if (changed) {
-      if (owners.isEmpty()) {
-        LOG.info("the split check of node {} sees no split: the origins are owned as the heartbeats say", node);
-      } else {
-        LOG.warn("the split check of node {} sees a split: each origin is owned by one of {} (by hash), whichever half "
-            + "it is in; this node fetches only those its half owns", node, String.join(", ", owners));
-      }
-    }
+    // Whichever comes first settles the request: the owner's answer, or its leaving.
+    vertx.eventBus().<JsonObject>request(Bus.fetchNode(owner), body, new DeliveryOptions(options)
+            .addHeader(Bus.FORWARDED, self))
+        .onComplete(ar -> {
+          cancelWatch.run();
+          if (ar.succeeded()) {
+            settled.tryComplete(ar.result().body());
+          } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            settled.tryFail(OWNER_GONE);
+          } else {
+            settled.tryFail(ar.cause());
+          }
+        });
+    return settled.future();
   }
 
   /** The live fetch nodes this node hears, itself excluded. */

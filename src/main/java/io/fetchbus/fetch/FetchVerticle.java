@@ -9,6 +9,7 @@ import io.fetchbus.bus.WebhookDelivery;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * In a cluster, each origin belongs to one fetch node ({@link FetchOwners}): a request for an origin another node
  * owns is forwarded to it ({@link Bus#fetchNode}) and its answer relayed, so the owner's limiter keeps the per-host
  * limits for the whole cluster. If the owner is gone (no handler, or it leaves the view while the request waits),
- * this node serves the request itself. During a split, an origin the other half owns is not fetched here (503).
+ * this node serves the request itself. In cluster mode a node fetches an origin only while it holds its lease in
+ * PostgreSQL ({@link OriginLeases}): the other half of a split, or a node that stalled and came back, cannot fetch it
+ * meanwhile (503).
  */
 public final class FetchVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FetchVerticle.class);
@@ -89,7 +92,8 @@ public final class FetchVerticle extends VerticleBase {
     return vertx.executeBlocking(FetchVerticle::localAddresses) // enumerating interfaces is a blocking system call
         .onSuccess(own -> {
           DestinationGuard guard = new DestinationGuard(vertx, policy, g.ports(), this::ownPorts, own, meters);
-          fetcher = new HttpFetcher(vertx, context, client, settings, guard, limiter, robots, meters);
+          fetcher = new HttpFetcher(vertx, context, client, settings, guard, limiter, robots, meters,
+              vertx.isClustered() ? this::elsewhere : null);
           poster = new WebhookPoster(vertx, webhookClient, guard, settings);
         })
         .compose(own -> Future.all(
@@ -105,7 +109,7 @@ public final class FetchVerticle extends VerticleBase {
             vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
                 msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion()))
         // Requests are taken once this node knows the other fetch nodes, so it does not fetch origins it does not own.
-        .compose(v -> owners.start())
+        .compose(v -> owners.start(context))
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion());
   }
 
@@ -123,21 +127,33 @@ public final class FetchVerticle extends VerticleBase {
     String owner = owners.ownerOf(origin);
     if (msg.headers().contains(Bus.FORWARDED) || owners.self().equals(owner)) {
       serve(msg, req);
-    } else if (owner == null) {
-      // A split: the other half fetches this origin now, and both doing so would double its per-host limit.
-      Failures.reply(msg, Failure.UNAVAILABLE.exception("the cluster is split, and " + origin + " is fetched by a "
-          + "node outside this part of it until the split heals; retry later"));
     } else {
       owners.forward(msg, owner, settings.timeoutMs() + FORWARD_MARGIN_MS, context, () -> serve(msg, req));
     }
   }
 
-  /** A request another fetch node forwarded here, the owner of its origin: served, never forwarded again. */
+  /**
+   * A request another fetch node forwarded here, the owner of its origin: served, never forwarded again. With
+   * {@link Bus#REDIRECTS}, it is the target of a redirect that node followed so far.
+   */
   private void serveForwarded(Message<JsonObject> msg) {
     FetchRequest req = request(msg);
     if (req != null) {
       serve(msg, req);
     }
+  }
+
+  /** {@link HttpFetcher.Elsewhere}: a redirect's target fetched by the owner of its origin, unless that is this node. */
+  private Future<FetchResult> elsewhere(io.fetchbus.bus.WebUrl url, int redirects, boolean obeyRobots, int perHost,
+                                        long timeoutMs) {
+    String owner = owners.ownerOf(url.origin());
+    if (owner.equals(owners.self())) {
+      return null;
+    }
+    JsonObject body = new FetchRequest(url, null, false, obeyRobots, perHost, null, null).toJson();
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs + FORWARD_MARGIN_MS)
+        .addHeader(Bus.REDIRECTS, String.valueOf(redirects));
+    return owners.ask(owner, body, options, context).map(FetchResult::from);
   }
 
   /** The message's fetch request, or null once the message has been answered with why it is not one (400). */
@@ -151,7 +167,8 @@ public final class FetchVerticle extends VerticleBase {
   }
 
   private void serve(Message<JsonObject> msg, FetchRequest req) {
-    HttpFetcher.Options options = fetcher.defaults(req.obeyRobots(), req.maxConcurrency());
+    HttpFetcher.Options options = fetcher.defaults(req.obeyRobots(), req.maxConcurrency())
+        .afterRedirects(redirectsBefore(msg));
     // A conditional fetch answers for one stored copy: it is neither served from nor kept in the cache.
     Future<FetchResult> fetched = req.conditional()
         ? meters.fetch(() -> fetcher.fetch(req.url(), options.conditional(req.ifNoneMatch(), req.ifModifiedSince())))
@@ -167,6 +184,15 @@ public final class FetchVerticle extends VerticleBase {
           LOG.debug("fetch {} failed: {} [request {}]", req.url(), err.getMessage(), requestId);
           Failures.reply(msg, err);
         });
+  }
+
+  /** The redirects another fetch node followed before it handed this request here ({@link Bus#REDIRECTS}), else 0. */
+  private int redirectsBefore(Message<JsonObject> msg) {
+    String value = msg.headers().get(Bus.REDIRECTS);
+    if (value == null || !msg.headers().contains(Bus.FORWARDED) || !value.matches("\\d{1,3}")) {
+      return 0;
+    }
+    return Math.min(Integer.parseInt(value), settings.maxRedirects());
   }
 
   /** One webhook POST; its URL's path and query, its headers and its body are the job owner's secrets: not logged. */

@@ -46,13 +46,32 @@ final class HttpFetcher {
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
   private static final Set<Integer> RETRY_STATUSES = Set.of(429, 502, 503, 504);
 
-  /** How one fetch may behave; robots.txt itself is fetched without robots and with a truncating size limit. */
+  /**
+   * How one fetch may behave; robots.txt itself is fetched without robots and with a truncating size limit.
+   * {@code redirectsBefore}: the redirects followed before this fetch began, on another fetch node (see
+   * {@link Elsewhere}), which count against {@code fetch.maxRedirects}.
+   */
   record Options(long maxBodyBytes, boolean truncateBody, boolean obeyRobots, int perHost, int maxRetries,
-                 String ifNoneMatch, String ifModifiedSince) {
+                 String ifNoneMatch, String ifModifiedSince, int redirectsBefore) {
 
     Options conditional(String etag, String lastModified) {
-      return new Options(maxBodyBytes, truncateBody, obeyRobots, perHost, maxRetries, etag, lastModified);
+      return new Options(maxBodyBytes, truncateBody, obeyRobots, perHost, maxRetries, etag, lastModified, redirectsBefore);
     }
+
+    Options afterRedirects(int redirects) {
+      return new Options(maxBodyBytes, truncateBody, obeyRobots, perHost, maxRetries, ifNoneMatch, ifModifiedSince,
+          redirects);
+    }
+  }
+
+  /**
+   * Cluster mode: a redirect to an origin another fetch node owns is followed there, since only the holder of an
+   * origin's lease may send it a request. Returns that node's result for {@code url} (having followed the rest of the
+   * redirects), failed with {@link FetchOwners#OWNER_GONE} when that node is gone (then it is fetched here); or null
+   * when this node owns {@code url}'s origin.
+   */
+  interface Elsewhere {
+    Future<FetchResult> fetch(WebUrl url, int redirects, boolean obeyRobots, int perHost, long timeoutMs);
   }
 
   private final Vertx vertx;
@@ -64,9 +83,16 @@ final class HttpFetcher {
   private final RobotsCache robots;
   private final String agentToken;
   private final Meters meters;
+  private final Elsewhere elsewhere;
 
   HttpFetcher(Vertx vertx, Context context, HttpClient client, FetchSettings settings, DestinationGuard guard,
               HostLimiter limiter, RobotsCache robots, Meters meters) {
+    this(vertx, context, client, settings, guard, limiter, robots, meters, null);
+  }
+
+  HttpFetcher(Vertx vertx, Context context, HttpClient client, FetchSettings settings, DestinationGuard guard,
+              HostLimiter limiter, RobotsCache robots, Meters meters, Elsewhere elsewhere) {
+    this.elsewhere = elsewhere;
     this.vertx = vertx;
     this.context = context;
     this.client = client;
@@ -80,7 +106,7 @@ final class HttpFetcher {
 
   Options defaults(boolean obeyRobots, Integer maxConcurrency) {
     int perHost = maxConcurrency == null ? settings.perHostConcurrency() : Math.min(maxConcurrency, settings.perHostConcurrency());
-    return new Options(settings.maxBodyBytes(), false, obeyRobots, perHost, settings.retry().max(), null, null);
+    return new Options(settings.maxBodyBytes(), false, obeyRobots, perHost, settings.retry().max(), null, null, 0);
   }
 
   Future<FetchResult> fetch(WebUrl url, Options options) {
@@ -113,13 +139,26 @@ final class HttpFetcher {
     }
 
     Future<FetchResult> run() {
-      long timer = vertx.setTimer(settings.timeoutMs(), t -> abort(Failure.UPSTREAM_TIMEOUT.exception(
-          "no complete response from " + original.host() + " within " + settings.timeoutMs() + " ms (fetch.timeoutMs)")));
+      long timer = vertx.setTimer(settings.timeoutMs(), t -> abort(waitingForLease()
+          // Cluster mode: it waited for its origin's lease, which another node holds; the upstream was not asked.
+          ? Failure.UNAVAILABLE.exception("no lease for " + waitingOrigin + " within " + settings.timeoutMs()
+              + " ms (fetch.timeoutMs): another fetch node holds it; retry later")
+          : Failure.UPSTREAM_TIMEOUT.exception("no complete response from " + original.host() + " within "
+              + settings.timeoutMs() + " ms (fetch.timeoutMs)")));
       attempt();
       return promise.future().eventually(() -> {
         vertx.cancelTimer(timer);
         return Future.succeededFuture();
       });
+    }
+
+    /** Whether this fetch waits for a slot its node cannot grant without its origin's lease (cluster mode). */
+    private boolean waitingForLease() {
+      boolean waiting = waitingPermit != null && limiter.leaseMissing(waitingOrigin);
+      if (waiting) {
+        meters.originLeaseRefusals(1);
+      }
+      return waiting;
     }
 
     private long elapsedMs() {
@@ -138,7 +177,7 @@ final class HttpFetcher {
     }
 
     private void attempt() {
-      follow(original, 0, new HashSet<>()).onComplete(ar -> {
+      follow(original, options.redirectsBefore(), new HashSet<>()).onComplete(ar -> {
         if (promise.future().isComplete()) {
           return;
         }
@@ -185,8 +224,23 @@ final class HttpFetcher {
         if (visited.contains(h.location().key())) {
           return Future.failedFuture(Failure.REDIRECT_LOOP.exception(url + " redirects back to " + h.location()));
         }
-        return follow(h.location(), redirects + 1, visited);
+        Future<FetchResult> there = elsewhere == null ? null : elsewhere.fetch(h.location(), redirects + 1,
+            options.obeyRobots(), options.perHost(), Math.max(1, settings.timeoutMs() - elapsedMs()));
+        if (there == null) {
+          return follow(h.location(), redirects + 1, visited);
+        }
+        return there.map(this::asOurs).recover(err -> err == FetchOwners.OWNER_GONE
+            ? follow(h.location(), redirects + 1, visited) : Future.failedFuture(err));
       });
+    }
+
+    /** The result another fetch node had for a redirect's target, as the result of this fetch of the original URL. */
+    private FetchResult asOurs(FetchResult there) {
+      JsonObject timing = there.timing() == null ? new JsonObject() : there.timing().copy();
+      timing.put("totalMs", elapsedMs());
+      return new FetchResult(UUID.randomUUID().toString(), original.toString(), there.finalUrl(), there.status(),
+          there.contentType(), there.headers(), there.bytes(), there.sha256(), elapsedMs(), startedAt,
+          there.fromCache(), timing, retries + there.retries(), there.body(), there.exchange());
     }
 
     /** One request: guard, robots, a politeness slot, then the exchange; the slot is freed whatever happens. */
@@ -197,11 +251,17 @@ final class HttpFetcher {
             dnsMs = (System.nanoTime() - resolving) / 1_000_000;
             return allowedByRobots(url).map(delay -> new Object[] {server, delay});
           })
-          .compose(sd -> slot(url, (Long) sd[1])
-              .compose(permit -> safely(() -> exchange(url, (SocketAddress) sd[0])).eventually(() -> {
-                permit.release(); // on every path: the slot is the origin's, not ours to keep
-                return Future.succeededFuture();
-              })));
+          .compose(sd -> {
+            // Cluster mode: completed if the origin's lease is lost while the slot is held (see OriginLeases).
+            Promise<Void> revoked = limiter.gated() ? Promise.promise() : null;
+            return slot(url, (Long) sd[1], revoked == null ? null : revoked::tryComplete)
+                .compose(permit -> safely(() -> exchange(url, (SocketAddress) sd[0], permit,
+                        revoked == null ? null : revoked.future()))
+                    .eventually(() -> {
+                      permit.release(); // on every path: the slot is the origin's, not ours to keep
+                      return Future.succeededFuture();
+                    }));
+          });
     }
 
     /** The Crawl-delay to keep for this origin (0 when none), or a 403 when robots.txt disallows the URL. */
@@ -210,7 +270,7 @@ final class HttpFetcher {
         return Future.succeededFuture(settings.perHostDelayMs());
       }
       return robots.rules(url, context, robotsUrl -> fetch(robotsUrl, new Options(RobotsRules.MAX_BYTES, true, false,
-              options.perHost(), 0, null, null)), agentToken)
+              options.perHost(), 0, null, null, 0)), agentToken)
           .compose(rules -> {
             if (rules.networkFailure() != null) {
               return Future.failedFuture(rules.networkFailure());
@@ -226,12 +286,12 @@ final class HttpFetcher {
           });
     }
 
-    private Future<HostLimiter.Permit> slot(WebUrl url, long delayMs) {
+    private Future<HostLimiter.Permit> slot(WebUrl url, long delayMs, Runnable onRevoke) {
       if (promise.future().isComplete()) {
         return Future.failedFuture(promise.future().cause()); // expired while resolving or reading robots.txt
       }
       String origin = url.origin();
-      Future<HostLimiter.Permit> pending = limiter.acquire(origin, options.perHost(), delayMs, context);
+      Future<HostLimiter.Permit> pending = limiter.acquire(origin, options.perHost(), delayMs, context, onRevoke);
       if (!pending.isComplete()) {
         waitingOrigin = origin;
         waitingPermit = pending;
@@ -239,11 +299,21 @@ final class HttpFetcher {
       return pending.onComplete(ar -> waitingPermit = null);
     }
 
-    private Future<Hop> exchange(WebUrl url, SocketAddress server) {
+    private Future<Hop> exchange(WebUrl url, SocketAddress server, HostLimiter.Permit permit, Future<Void> revoked) {
       Promise<Hop> hop = Promise.promise();
       if (promise.future().isComplete()) {
         hop.fail(promise.future().cause());
         return hop.future();
+      }
+      // The origin's lease lost while this hop runs: its request is closed at once, before another node may start one.
+      if (revoked != null) {
+        revoked.onSuccess(v -> {
+          hop.tryFail(leaseLost(url));
+          HttpClientRequest req = current;
+          if (req != null) {
+            req.reset();
+          }
+        });
       }
       RequestOptions request = guardedRequest(HttpMethod.GET, url, server, settings)
           // Until the response head arrives the first-byte timer below rules (the client's own idle timeout ends
@@ -270,6 +340,12 @@ final class HttpFetcher {
               return Future.failedFuture(hop.future().cause());
             }
             current = req;
+            if (!permit.valid()) {
+              // The lease ran out between the slot and now (a pause): nothing is sent.
+              req.reset();
+              hop.tryFail(leaseLost(url));
+              return Future.failedFuture(hop.future().cause());
+            }
             long sent = System.nanoTime();
             firstByteTimer[0] = vertx.setTimer(settings.firstByteTimeoutMs(), t -> {
               hop.tryFail(Failure.IDLE_TIMEOUT.exception(url.host() + " sent no response within "
@@ -361,6 +437,11 @@ final class HttpFetcher {
         }
       });
       resp.endHandler(v -> hop.tryComplete(new Hop(null, result(url, resp, body))));
+    }
+
+    private ReplyException leaseLost(WebUrl url) {
+      return Failure.UNAVAILABLE.exception("this fetch node lost the lease of " + url.origin() + " before the request "
+          + "to it was over (PostgreSQL did not answer in time, or the node was paused), so it closed it; retry later");
     }
 
     private ReplyException tooLarge(WebUrl url, long seen) {

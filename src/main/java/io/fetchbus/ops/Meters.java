@@ -186,6 +186,27 @@ public final class Meters implements Shareable {
         .register(registry);
   }
 
+  /** Clustered fetch node: the origin buckets whose lease it holds ({@code fetchbus_origin_leases_held}). */
+  public void originLeases(IntSupplier held) {
+    Gauge.builder("fetchbus.origin.leases.held", held, IntSupplier::getAsInt)
+        .description("Origin buckets whose lease this fetch node holds: it fetches their origins, and no other node does")
+        .register(registry);
+  }
+
+  /** A lease this fetch node held ran out, or was taken, before it was renewed: its requests in flight were closed. */
+  public void originLeaseLost() {
+    counter("fetchbus.origin.leases.lost", "Origin leases that ran out before this node renewed them (PostgreSQL or "
+        + "the store did not answer in time, or the node was paused): the requests in flight under them were closed")
+        .increment();
+  }
+
+  /** {@code n} fetches refused (503) because another fetch node holds their origin's lease. */
+  public void originLeaseRefusals(int n) {
+    counter("fetchbus.origin.lease.refusals", "Fetches refused with 503 because another fetch node holds the lease "
+        + "of their origin: the other half of a split, or a node that keeps it longer than this one waited")
+        .increment(n);
+  }
+
   public void outsideNodes(int n) {
     outsideNodes.set(n);
   }

@@ -21,13 +21,14 @@ final class Sql {
    * one of its connections was used within the last $1 ms (every store node queries at least once a second, a
    * frozen one not at all).
    */
+  /** One round of a fetch node's origin leases (migration V16): the holder of each bucket renewed or asked for. */
+  static final String ORIGIN_LEASES_ROUND = "SELECT bucket, owner, token, until_ms, ms_left FROM origin_leases_round("
+      + "$1, $2, $3::integer[], $4::integer[], $5::bigint[], $6::integer[], $7::bigint[])";
+
   static final String CONNECTED_NODES = """
-      SELECT split_part(application_name, '/', 2) AS node,
-             bool_or(split_part(application_name, '/', 3) = 'fetch') AS fetches,
-             max(coalesce(state_change, backend_start)) > now() - $1::bigint * interval '1 millisecond' AS working
+      SELECT DISTINCT split_part(application_name, '/', 2) AS node
       FROM pg_stat_activity
       WHERE datname = current_database() AND starts_with(application_name, 'fetchbus/')
-      GROUP BY 1
       """;
 
   static final String PAGE_COLUMNS = "id, fetch_id::text AS fetch_id, url, final_url, host, status, content_type, "

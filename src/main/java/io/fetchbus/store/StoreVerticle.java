@@ -90,7 +90,7 @@ public final class StoreVerticle extends VerticleBase {
         .build();
     var bus = vertx.eventBus();
     long splitCheckMs = config().getJsonObject("cluster", new JsonObject()).getLong("splitCheckMs", 5_000L);
-    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx, splitCheckMs)) != null) {
+    if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx)) != null) {
       splitTimer = vertx.setPeriodic(splitCheckMs, t -> {
         if (ready) {
           splitWatch.check(pool);
@@ -156,6 +156,7 @@ public final class StoreVerticle extends VerticleBase {
         consume(Bus.WATCHES_CHANGES, watches::changes),
         consume(Bus.WATCHES_CLAIM, watches::claim),
         consume(Bus.WATCHES_RECORD, watches::record),
+        consume(Bus.ORIGIN_LEASES, new OriginLeaseRounds(pool)::round),
         bus.<JsonObject>consumer(Bus.STORE_PING, msg -> serve(msg,
             req -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))).completion()));
   }

@@ -53,4 +53,27 @@ class RendezvousTest {
     assertThat(Rendezvous.score("http://example.com:80", "node-b")).isEqualTo(0xe05ad8f6d0a78bc4L);
     assertThat(Rendezvous.owner("http://example.com:80", List.of("node-a", "node-b"))).isEqualTo("node-b");
   }
+
+  @Test
+  @DisplayName("origins hash into 256 buckets by fixed values, spread evenly; an origin's owner is its bucket's, so "
+      + "every node and the origin leases agree on it, and 3 nodes share the 256 buckets evenly")
+  void buckets() {
+    assertThat(Rendezvous.bucket("http://example.com:80")).isEqualTo(232);
+    assertThat(Rendezvous.bucket("https://example.org:443")).isEqualTo(199);
+    int[] perBucket = new int[Rendezvous.BUCKETS];
+    for (int i = 0; i < 25_600; i++) {
+      perBucket[Rendezvous.bucket("https://host" + i + ".example:443")]++;
+    }
+    for (int n : perBucket) {
+      assertThat(n).isBetween(50, 150);
+    }
+    Map<String, Integer> counts = new HashMap<>();
+    for (int b = 0; b < Rendezvous.BUCKETS; b++) {
+      counts.merge(Rendezvous.owner(Rendezvous.bucketKey(b), THREE), 1, Integer::sum);
+    }
+    counts.values().forEach(n -> assertThat(n).isBetween(60, 110));
+    String origin = "http://127.0.0.1:8080";
+    assertThat(Rendezvous.ownerOfOrigin(origin, THREE))
+        .isEqualTo(Rendezvous.owner(Rendezvous.bucketKey(Rendezvous.bucket(origin)), THREE));
+  }
 }

@@ -6,7 +6,6 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Rendezvous;
 import io.fetchbus.support.TestVertx;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -18,14 +17,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Ownership of origins during a split, as the split check of a store node reports it: one owner per origin over
- * the owners that check lists, nothing fetched here for an origin whose owner is outside this half. Two clusters
- * crawling one job are {@code ClusterIT}'s.
+ * Ownership of origins by bucket over the fetch nodes a node hears: one owner per origin among them, the same
+ * function the origin leases use ({@link Rendezvous#ownerOfOrigin}); a node that leaves hands its origins back. Who may
+ * fetch in cluster mode (the leases) is {@code OriginLeasesTest}'s and {@code ClusterIT}'s.
  */
 @ExtendWith(VertxExtension.class)
 class FetchOwnersTest {
   private static final String SELF = "node-a";
-  private static final String OUTSIDE = "node-z";
+  private static final String OTHER = "node-z";
   private final Vertx vertx = TestVertx.create();
 
   @AfterEach
@@ -34,25 +33,25 @@ class FetchOwnersTest {
   }
 
   @Test
-  @DisplayName("while a split is reported, each origin is owned by one of the reported owners: this node's are "
-      + "fetched here, the other half's are not (null); once no split is reported, this node alone owns them all")
-  void ownersDuringASplit(VertxTestContext ctx) {
+  @DisplayName("a node that hears another fetch node owns the origins whose bucket it wins among the two and forwards "
+      + "the others there; once the other says it leaves, this node owns them all again")
+  void ownersByBucket(VertxTestContext ctx) {
     vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ID, SELF);
-    JsonObject config = new JsonObject().put("cluster", new JsonObject().put("splitCheckMs", 60_000));
-    FetchOwners owners = FetchOwners.shared(vertx, config, new HostLimiter(vertx, 10, 10, 10));
-    List<String> split = List.of(SELF, OUTSIDE);
-    String mine = origin(n -> Rendezvous.owner(n, split).equals(SELF));
-    String theirs = origin(n -> Rendezvous.owner(n, split).equals(OUTSIDE));
-    owners.start()
+    FetchOwners owners = FetchOwners.shared(vertx, new JsonObject(), new HostLimiter(vertx, 10, 10, 10));
+    List<String> both = List.of(SELF, OTHER);
+    String mine = origin(n -> Rendezvous.ownerOfOrigin(n, both).equals(SELF));
+    String theirs = origin(n -> Rendezvous.ownerOfOrigin(n, both).equals(OTHER));
+    owners.start(vertx.getOrCreateContext())
         .compose(v -> {
-          vertx.eventBus().publish(Bus.CLUSTER_SPLIT, new JsonObject().put("node", "store-1")
-              .put("outside", new JsonArray().add(OUTSIDE)).put("owners", new JsonArray(split)));
-          return until(() -> owners.ownerOf(theirs) == null);
+          vertx.eventBus().publish(Bus.FETCH_NODES, new JsonObject().put("node", OTHER));
+          return until(() -> OTHER.equals(owners.ownerOf(theirs)));
         })
         .compose(v -> {
-          ctx.verify(() -> assertThat(owners.ownerOf(mine)).isEqualTo(SELF));
-          vertx.eventBus().publish(Bus.CLUSTER_SPLIT, new JsonObject().put("node", "store-1")
-              .put("outside", new JsonArray()).put("owners", new JsonArray()));
+          ctx.verify(() -> {
+            assertThat(owners.ownerOf(mine)).isEqualTo(SELF);
+            assertThat(owners.nodes()).containsExactlyInAnyOrder(SELF, OTHER);
+          });
+          vertx.eventBus().publish(Bus.FETCH_NODES, new JsonObject().put("node", OTHER).put("leaving", true));
           return until(() -> SELF.equals(owners.ownerOf(theirs)));
         })
         .compose(v -> owners.stop())

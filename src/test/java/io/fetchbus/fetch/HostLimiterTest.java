@@ -119,4 +119,72 @@ class HostLimiterTest {
       })));
     });
   }
+
+  /** A gate the test opens and closes by hand: bucket 0 for every origin. */
+  private static final class Gate implements HostLimiter.Gate {
+    volatile boolean held;
+    volatile String refusal;
+    final java.util.concurrent.atomic.AtomicInteger wanted = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public int bucket(String origin) {
+      return 0;
+    }
+
+    @Override
+    public boolean holds(int bucket) {
+      return held;
+    }
+
+    @Override
+    public String refusal(int bucket) {
+      return refusal;
+    }
+
+    @Override
+    public void wanted(int bucket) {
+      wanted.incrementAndGet();
+    }
+  }
+
+  @Test
+  @DisplayName("cluster mode: no slot without the lease (the request waits and asks for it), one once it is granted; "
+      + "a lost lease revokes the slots held under it and makes them invalid; a bucket is idle only with nothing "
+      + "in flight; waiters are failed with 503 when told, and a refusal is a 503 at once")
+  void gatedByTheLease(VertxTestContext ctx) {
+    HostLimiter limiter = new HostLimiter(vertx, 10, 10, 100);
+    Gate gate = new Gate();
+    limiter.gate(gate);
+    Context context = vertx.getOrCreateContext();
+    context.runOnContext(v -> {
+      List<String> revoked = new ArrayList<>();
+      Future<HostLimiter.Permit> first = limiter.acquire("a", 2, 0, context, () -> revoked.add("first"));
+      ctx.verify(() -> {
+        assertThat(first.isComplete()).as("granted without the lease").isFalse();
+        assertThat(gate.wanted.get()).isEqualTo(1);
+        assertThat(limiter.ifIdle(0, () -> { })).as("idle with a request waiting").isFalse();
+      });
+      gate.held = true;
+      limiter.leaseGranted();
+      first.onComplete(ctx.succeeding(permit -> ctx.verify(() -> {
+        assertThat(permit.valid()).isTrue();
+        gate.held = false;
+        limiter.revoke(0);
+        assertThat(permit.valid()).as("valid once the lease is lost").isFalse();
+        Future<HostLimiter.Permit> waiting = limiter.acquire("a", 2, 0, context);
+        assertThat(limiter.failWaiting(0, "moved")).isEqualTo(1);
+        gate.refusal = "held elsewhere";
+        Future<HostLimiter.Permit> refused = limiter.acquire("b", 2, 0, context);
+        assertThat(Failure.UNAVAILABLE.is(refused.cause())).isTrue();
+        waiting.onComplete(ctx.failing(err -> ctx.verify(() -> {
+          assertThat(Failure.UNAVAILABLE.is(err)).isTrue();
+          assertThat(revoked).containsExactly("first");
+          assertThat(limiter.ifIdle(0, () -> { })).as("idle with a slot held").isFalse();
+          permit.release();
+          assertThat(limiter.ifIdle(0, () -> { })).isTrue();
+          ctx.completeNow();
+        })));
+      })));
+    });
+  }
 }
