@@ -75,12 +75,7 @@ public final class StoreVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     StoreSettings settings = StoreSettings.from(config());
-    connect = PgConnectOptions.fromUri(settings.url());
-    // Named after the node, so that a node outside this cluster that uses the database shows (SplitWatch).
-    String name = SplitWatch.applicationName(vertx);
-    if (name != null) {
-      connect.addProperty("application_name", name);
-    }
+    connect = StoreConnections.options(vertx, settings);
     pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(settings.poolSize()).setMaxWaitQueueSize(settings.maxWaitQueue())
             .setConnectionTimeout(settings.acquireTimeoutMs()).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
