@@ -6,7 +6,9 @@ import io.vertx.core.Vertx;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -20,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class BlockedLoopCheckTest {
 
   @Test
-  @DisplayName("a task spinning on an event loop for 1 s is reported, with the CPU it used")
+  @DisplayName("a task spinning on an event loop for 1 s is reported, with the time it held the loop")
   void spinningIsReported(VertxTestContext ctx) {
     Vertx vertx = TestVertx.create();
     vertx.runOnContext(v -> {
@@ -33,7 +35,7 @@ class BlockedLoopCheckTest {
       ctx.verify(() -> assertThat(spun).isPositive());
       vertx.close().onComplete(ctx.succeeding(x -> ctx.verify(() -> {
         assertThat(TestVertx.blockedEventLoops(vertx)).isNotEmpty()
-            .anySatisfy(report -> assertThat(report).contains("ms of CPU"));
+            .anySatisfy(report -> assertThat(report).contains("ms running or waiting"));
         ctx.completeNow();
       })));
     });
@@ -52,6 +54,38 @@ class BlockedLoopCheckTest {
       vertx.close().onComplete(ctx.succeeding(x -> ctx.verify(() -> {
         assertThat(TestVertx.blockedEventLoops(vertx)).isNotEmpty()
             .anySatisfy(report -> assertThat(report).contains("TIMED_WAITING"));
+        ctx.completeNow();
+      })));
+    });
+  }
+
+  @Test
+  @DisplayName("a task blocked on a lock on an event loop for 1 s is reported, though it uses no CPU")
+  void blockedOnALockIsReported(VertxTestContext ctx) throws InterruptedException {
+    Vertx vertx = TestVertx.create();
+    Object lock = new Object();
+    CountDownLatch taken = new CountDownLatch(1);
+    AtomicInteger entered = new AtomicInteger();
+    Thread holder = new Thread(() -> {
+      synchronized (lock) {
+        taken.countDown();
+        try {
+          Thread.sleep(1_000); // the other side of the fault: a thread that holds the loop's lock for 1 s
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    holder.start();
+    taken.await();
+    vertx.runOnContext(v -> {
+      synchronized (lock) {
+        entered.incrementAndGet(); // the fault under test: an event loop waiting 1 s for a lock
+      }
+      vertx.close().onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+        assertThat(TestVertx.blockedEventLoops(vertx)).isNotEmpty()
+            .anySatisfy(report -> assertThat(report).contains("BLOCKED"));
+        assertThat(entered).hasValue(1);
         ctx.completeNow();
       })));
     });

@@ -9,9 +9,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The CPU time event-loop threads used over a past stretch of wall time: sampled every {@value #EVERY_MS} ms by a
- * daemon thread, a few seconds kept per thread. It lets the blocked-loop check ask what it means to ask (did our
- * code hold the loop, running?) rather than how much wall time passed, which a busy machine stretches at will.
+ * The time event-loop threads held their loop over a past stretch of wall time: the CPU time they used, plus the
+ * time they spent blocked on a monitor or waiting (sleeping, parked, in {@code Object.wait}), the counts of the JVM's
+ * thread contention monitoring. Sampled every {@value #EVERY_MS} ms by a daemon thread, a few seconds kept per
+ * thread. It lets the blocked-loop check ask what it means to ask (did our code hold the loop, running or waiting
+ * for something?) rather than how much wall time passed, which a busy machine stretches at will: the time a
+ * runnable thread waits for a core is in neither count.
  */
 final class LoopCpu {
   private static final long EVERY_MS = 20;
@@ -20,6 +23,9 @@ final class LoopCpu {
   private static final Map<Long, Deque<long[]>> SAMPLES = new ConcurrentHashMap<>();
 
   static {
+    if (THREADS.isThreadContentionMonitoringSupported()) {
+      THREADS.setThreadContentionMonitoringEnabled(true);
+    }
     Thread sampler = new Thread(LoopCpu::sampleForever, "event-loop-cpu-sampler");
     sampler.setDaemon(true);
     sampler.start();
@@ -35,10 +41,10 @@ final class LoopCpu {
     while (true) {
       for (ThreadInfo t : THREADS.getThreadInfo(THREADS.getAllThreadIds(), 0)) {
         if (t != null && t.getThreadName().contains("eventloop")) {
-          long cpu = THREADS.getThreadCpuTime(t.getThreadId());
+          long held = held(t.getThreadId(), t);
           Deque<long[]> kept = SAMPLES.computeIfAbsent(t.getThreadId(), id -> new ArrayDeque<>());
           synchronized (kept) {
-            kept.addLast(new long[] {System.nanoTime(), cpu});
+            kept.addLast(new long[] {System.nanoTime(), held});
             if (kept.size() > KEPT) {
               kept.removeFirst();
             }
@@ -53,12 +59,20 @@ final class LoopCpu {
     }
   }
 
+  /** CPU time plus the time blocked or waiting (ns) of a thread, since it started; the CPU time alone without
+   * contention monitoring. */
+  private static long held(long id, ThreadInfo info) {
+    long stalledMs = info == null ? 0 : Math.max(0, info.getBlockedTime()) + Math.max(0, info.getWaitedTime());
+    return THREADS.getThreadCpuTime(id) + stalledMs * 1_000_000;
+  }
+
   /**
-   * The CPU time (ns) {@code thread} used since {@code sinceNanos} (System.nanoTime): from the last sample taken at or
-   * before it, so the figure errs on the high side; for a thread first sampled after it (a new event loop), from
-   * that first sample, at most {@value #EVERY_MS} ms later; Long.MAX_VALUE when the thread was never sampled.
+   * The time (ns) {@code thread} held its loop (CPU, blocked, waiting) since {@code sinceNanos} (System.nanoTime):
+   * from the last sample taken at or before it, so the figure errs on the high side; for a thread first sampled after
+   * it (a new event loop), from that first sample, at most {@value #EVERY_MS} ms later; Long.MAX_VALUE when the thread
+   * was never sampled.
    */
-  static long usedSince(Thread thread, long sinceNanos) {
+  static long heldSince(Thread thread, long sinceNanos) {
     Deque<long[]> kept = SAMPLES.get(thread.getId());
     if (kept == null) {
       return Long.MAX_VALUE;
@@ -71,6 +85,6 @@ final class LoopCpu {
         }
       }
     }
-    return before == null ? Long.MAX_VALUE : THREADS.getThreadCpuTime(thread.getId()) - before[1];
+    return before == null ? Long.MAX_VALUE : held(thread.getId(), THREADS.getThreadInfo(thread.getId(), 0)) - before[1];
   }
 }

@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Held means what it says, not wall time alone, which a machine loaded several times over its cores stretches
  * while the loop waits for a core: a task is reported when, over its wall time past the limit, the loop thread
- * used as much CPU as the limit ({@link LoopCpu}), or was parked, sleeping or waiting for a lock, or when its wall
- * time reaches {@link #ALWAYS_MS} whatever it did (a blocking call in native code uses no CPU).
+ * spent as long as the limit running, blocked on a lock, sleeping or parked ({@link LoopCpu}), or when its wall
+ * time reaches {@link #ALWAYS_MS} whatever it did (a blocking call in native code counts in neither). A loop that
+ * waited for a lock a moment, and for a core the rest of the time, is not held.
  */
 public final class TestVertx {
   /** Far below Vert.x's 2 s default, far above what any handler of ours should take. */
@@ -73,8 +74,8 @@ public final class TestVertx {
   private static void record(List<String> blocked, BlockedThreadEvent event) {
     if (event.thread().getName().contains("eventloop")) {
       Thread.State state = event.thread().getState();
-      long cpuNanos = LoopCpu.usedSince(event.thread(), System.nanoTime() - event.duration());
-      boolean held = cpuNanos >= TimeUnit.MILLISECONDS.toNanos(MAX_EVENT_LOOP_MS) || state != Thread.State.RUNNABLE
+      long heldNanos = LoopCpu.heldSince(event.thread(), System.nanoTime() - event.duration());
+      boolean held = heldNanos >= TimeUnit.MILLISECONDS.toNanos(MAX_EVENT_LOOP_MS)
           || event.duration() >= TimeUnit.MILLISECONDS.toNanos(ALWAYS_MS);
       StackTraceElement[] stack = event.thread().getStackTrace();
       if (!held || jvmWarmUp(stack)) {
@@ -85,7 +86,7 @@ public final class TestVertx {
         where.append("\n  at ").append(e);
       }
       blocked.add(event.thread().getName() + " blocked for " + event.duration() / 1_000_000 + " ms ("
-          + (cpuNanos == Long.MAX_VALUE ? "CPU not sampled" : cpuNanos / 1_000_000 + " ms of CPU") + ", " + state + ")"
+          + (heldNanos == Long.MAX_VALUE ? "not sampled" : heldNanos / 1_000_000 + " ms running or waiting") + ", " + state + ")"
           + where);
     }
   }
