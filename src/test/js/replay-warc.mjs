@@ -18,11 +18,12 @@ try {
     // The replayed page is a frame of ReplayWeb.page's own frame, at .../mp_/<url> (a revisit may be shown at the URL
     // of the response it refers to: the text tells what was replayed).
     const replayed = (f) => f.url().includes("/mp_/");
-    const framed = page.waitForEvent("framenavigated", { predicate: replayed, timeout: 60000 });
+    const framed = page.waitForEvent("framenavigated", { predicate: replayed, timeout: 120000 });
+    framed.catch(() => {}); // not awaited when the frame is there already: its end with the page is no failure
     await page.goto(base + "/?url=" + encodeURIComponent(url));
     const frame = page.frames().find(replayed) ?? await framed;
     try {
-      await frame.waitForFunction((t) => document.body && document.body.innerText.includes(t), text, { timeout: 60000 });
+      await frame.waitForFunction((t) => document.body && document.body.innerText.includes(t), text, { timeout: 120000 });
       console.log("REPLAYED " + url);
     } catch (e) {
       console.log("NOT REPLAYED " + url + ": " + JSON.stringify(await frame.evaluate(() => document.body?.innerText)));

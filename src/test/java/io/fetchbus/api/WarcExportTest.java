@@ -200,6 +200,8 @@ class WarcExportTest extends TestBase {
     assertThat(records).hasSize(1 + 6 + 5);
   }
 
+  // Chromium, ReplayWeb.page's service worker and two replays: minutes on a machine loaded several times over.
+  @Timeout(value = 300, timeUnit = TimeUnit.SECONDS)
   @Test
   @DisplayName("ReplayWeb.page (webrecorder, in Chromium) replays the WARC's pages: a response, and a body decoded "
       + "from gzip")
