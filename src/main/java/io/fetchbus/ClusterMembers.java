@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
  * What a clustered node does when Hazelcast sees a member leave (its process died, or it stayed silent past
  * Hazelcast's heartbeat timeout): the oldest member left asks the store to give that node's crawl leases back to
  * the frontier at once ({@link Bus#FRONTIER_RELEASE} with {@code "node"}), instead of letting them run out
- * {@code crawl.leaseMs} and wait for the next reap. The attempt counts, as for an expired lease. A node that was
- * only frozen or cut off and comes back is fenced as after an expired lease: its leases' tokens are gone, so its
- * late results are refused and nothing is stored twice. Should the store not answer, the reaper still returns the
+ * {@code crawl.leaseMs} and wait for the next reap. The attempt counts, as for an expired lease. A node that is still
+ * connected to PostgreSQL is alive (the other half of a split, or frozen): its leases are left alone, since this half
+ * would fetch those pages again; it renews them, or they run out. A node released and then back is fenced as after
+ * an expired lease: its leases' tokens are gone, so its late results are refused and nothing is stored twice. Should the store not answer, the reaper still returns the
  * leases when they expire.
  */
 final class ClusterMembers implements MembershipListener {
@@ -80,9 +81,18 @@ final class ClusterMembers implements MembershipListener {
   private Future<Void> release(String node, int attemptsLeft) {
     JsonObject req = new JsonObject().put("node", node).put("maxAttempts", maxAttempts);
     return MemberRouter.<JsonObject>request(vertx, Bus.FRONTIER_RELEASE, req, delivery)
-        .<Void>map(reply -> {
-          LOG.info("node {} left the cluster: released its {} crawl leases", node, reply.body().getInteger("released"));
-          return null;
+        .compose(reply -> {
+          if (!reply.body().getBoolean("connected", false)) {
+            LOG.info("node {} left the cluster: released its {} crawl leases", node, reply.body().getInteger("released"));
+            return Future.<Void>succeededFuture();
+          }
+          if (attemptsLeft > 1) {
+            // A node that died a moment ago may still show its sessions while PostgreSQL ends them.
+            return vertx.timer(1_000).compose(t -> release(node, attemptsLeft - 1));
+          }
+          LOG.info("node {} left the cluster but is still connected to PostgreSQL (a split, or a freeze): its crawl "
+              + "leases stay with it until it renews them or they end", node);
+          return Future.<Void>succeededFuture();
         })
         .recover(err -> {
           if (attemptsLeft <= 1) {

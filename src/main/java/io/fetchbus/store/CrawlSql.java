@@ -221,6 +221,15 @@ final class CrawlSql {
       WHERE job_id = $2::uuid AND state = 'leased' AND lease_owner = $1 AND NOT (lease_token = ANY ($3::uuid[]))
       """;
 
+  /**
+   * Whether the node $1 still has a connection to the database (named {@code fetchbus/<node id>}, with {@code /fetch}
+   * on a fetch node: see {@link SplitWatch}): then it is alive, whatever the cluster's view says.
+   */
+  static final String NODE_CONNECTED = """
+      SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+        AND (application_name = 'fetchbus/' || $1 OR starts_with(application_name, 'fetchbus/' || $1 || '/'))) AS connected
+      """;
+
   /** The jobs with leases held by any lease owner of the node $1 (owners are {@code <node id>/<id>}), in id order. */
   static final String JOBS_WITH_LEASES_OF_NODE = """
       SELECT DISTINCT job_id::text AS job_id FROM frontier

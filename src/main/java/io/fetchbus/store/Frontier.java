@@ -224,7 +224,8 @@ final class Frontier {
    * {@code {"owner"}} -> {@code {"released": n}}: a crawl verticle that stops gives its leases back, without counting
    * the attempt. {@code {"owner", "keep": [token], "maxAttempts"}} -> the same for the leases of that owner it does
    * not know it holds, the attempt counted (see {@link CrawlSql#RELEASE_UNKNOWN}). {@code {"node", "maxAttempts"}} -> the same for every lease of a node that left the cluster, the
-   * attempt counted (see {@link CrawlSql#RELEASE_NODE}).
+   * attempt counted (see {@link CrawlSql#RELEASE_NODE}), unless the node is still connected to the database
+   * ({@code "connected": true}, nothing released).
    */
   Future<JsonObject> release(JsonObject req) {
     String node = req.getString("node");
@@ -233,9 +234,16 @@ final class Frontier {
         return Future.failedFuture(Failure.INVALID.exception("node: must be a node id (letters, digits and '-')"));
       }
       int maxAttempts = req.getInteger("maxAttempts", 3);
-      return pool.preparedQuery(CrawlSql.JOBS_WITH_LEASES_OF_NODE).execute(Tuple.of(node))
-          .compose(jobs -> eachJob(jobs, CrawlSql.RELEASE_NODE, jobId -> Tuple.of(node, jobId, maxAttempts)))
-          .map(n -> new JsonObject().put("released", n));
+      // A node that left the view but is still connected is alive: the other half of a split, or frozen. Its leases
+      // stay (it renews them, or they run out): released, they would be fetched again by this half.
+      return pool.preparedQuery(CrawlSql.NODE_CONNECTED).execute(Tuple.of(node)).compose(rows -> {
+        if (rows.iterator().next().getBoolean("connected")) {
+          return Future.succeededFuture(new JsonObject().put("released", 0).put("connected", true));
+        }
+        return pool.preparedQuery(CrawlSql.JOBS_WITH_LEASES_OF_NODE).execute(Tuple.of(node))
+            .compose(jobs -> eachJob(jobs, CrawlSql.RELEASE_NODE, jobId -> Tuple.of(node, jobId, maxAttempts)))
+            .map(n -> new JsonObject().put("released", n).put("connected", false));
+      });
     }
     String owner = req.getString("owner");
     JsonArray keep = req.getJsonArray("keep");

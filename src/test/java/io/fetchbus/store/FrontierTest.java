@@ -14,6 +14,8 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
@@ -339,6 +341,43 @@ class FrontierTest extends TestBase {
                           });
                     }))))))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("the leases of a node that left the cluster's view but is still connected to PostgreSQL (the other "
+      + "half of a split, or frozen) stay with it; once its sessions are gone, they are released")
+  void aNodeStillConnectedKeepsItsLeases(VertxTestContext ctx) {
+    // The other half's node: a session named as a store names its own, open while the view says it left.
+    PgConnectOptions named = TestDatabase.connectOptions().addProperty("application_name", "fetchbus/n2");
+    PgConnection[] alive = {null};
+    newJob()
+        .compose(job -> claimOne("n2/crawl-z"))
+        .compose(lease -> PgConnection.connect(vertx, named).compose(conn -> {
+              alive[0] = conn;
+              return request(Bus.FRONTIER_RELEASE, new JsonObject().put("node", "n2"));
+            })
+            .compose(whileConnected -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE state = 'leased' "
+                    + "AND lease_owner = 'n2/crawl-z'")
+                .compose(kept -> alive[0].close()
+                    .compose(v -> closedSessionGone())
+                    .compose(v -> request(Bus.FRONTIER_RELEASE, new JsonObject().put("node", "n2")))
+                    .map(afterwards -> {
+                      ctx.verify(() -> {
+                        assertThat(whileConnected.getBoolean("connected")).isTrue();
+                        assertThat(whileConnected.getInteger("released")).isZero();
+                        assertThat(kept).as("leases of the node still connected").isEqualTo(1);
+                        assertThat(afterwards.getBoolean("connected")).isFalse();
+                        assertThat(afterwards.getInteger("released")).isEqualTo(1);
+                      });
+                      return null;
+                    }))))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Done once PostgreSQL no longer lists the closed session of "fetchbus/n2" (its backend exits just after). */
+  private Future<Void> closedSessionGone() {
+    return TestDatabase.count(vertx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fetchbus/n2'")
+        .compose(n -> n == 0 ? Future.<Void>succeededFuture() : vertx.timer(10).compose(t -> closedSessionGone()));
   }
 
   @Test
