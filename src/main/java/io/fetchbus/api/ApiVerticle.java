@@ -1,5 +1,10 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.contract.Contract;
+import io.fetchbus.api.contract.ContractRequests;
+import io.fetchbus.api.contract.KnownQueryParameters;
+import io.fetchbus.api.contract.ValidatorCache;
+import io.fetchbus.api.contract.Violations;
 import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;

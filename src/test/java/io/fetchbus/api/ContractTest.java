@@ -1,5 +1,6 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.contract.Contract;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.ServiceUnderTest;
