@@ -2,7 +2,7 @@ package io.fetchbus;
 
 import io.fetchbus.config.ConfigLoader;
 import io.fetchbus.ops.LogFormat;
-import io.fetchbus.ops.Metrics;
+import io.fetchbus.ops.MetricsSetup;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
@@ -122,7 +122,7 @@ public final class Fetchbus extends VertxApplication implements VertxApplication
   @Override
   public VertxBuilder createVertxBuilder(VertxOptions options) {
     JsonObject config = configNow();
-    VertxBuilder builder = Metrics.vertxBuilder(options, config == null
+    VertxBuilder builder = MetricsSetup.vertxBuilder(options, config == null
         || config.getJsonObject("metrics", new JsonObject()).getBoolean("enabled", true));
     if (clustered) {
       // The launcher applies its -cluster-host and -cluster-port to these same options after this hook.

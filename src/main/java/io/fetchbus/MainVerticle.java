@@ -221,6 +221,7 @@ public final class MainVerticle extends VerticleBase {
       router.stop();
     }
     if (shutdownHook != null) {
+      // Internal API, as addCloseHook above: Vert.x 5 has no public close hook.
       ((VertxInternal) vertx).removeCloseHook(shutdownHook);
     }
     vertx.eventBus().removeInboundInterceptor(wireBodies);
@@ -282,6 +283,7 @@ public final class MainVerticle extends VerticleBase {
 
   /** Clustered with Hazelcast: from now on, a member that leaves has its crawl leases released ({@link ClusterMembers}). */
   private void watchMembers(JsonObject cfg) {
+    // The cluster manager is reachable through VertxInternal only (Vert.x 5 has no public accessor for it).
     if (vertx.isClustered() && ((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager hazelcast
         && hazelcast.getHazelcastInstance() != null) {
       members = new ClusterMembers(vertx, context, hazelcast.getHazelcastInstance(), cfg);
@@ -291,6 +293,7 @@ public final class MainVerticle extends VerticleBase {
 
   /** The cluster's ports on this node: like every port of the node, never a fetch's destination (see the guard). */
   private void publishClusterPorts() {
+    // Internal API: the cluster manager's NodeInfo (the event bus's port) has no public accessor in Vert.x 5.
     ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
     LocalMap<Object, Object> node = vertx.sharedData().getLocalMap(Bus.NODE_INFO);
     NodeInfo eventBus = cluster.getNodeInfo();

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fetchbus.bus.Rendezvous;
 import io.fetchbus.it.OtherAppVerticle;
 import io.fetchbus.support.CrawlChecks;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.GraphSite;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Processes;
 import io.fetchbus.support.Receiver;
@@ -70,7 +70,7 @@ class ClusterIT extends TestBase {
   private Path clusterXml;
 
   /** The two nodes, A's API, and the fetch node ids of A and B. */
-  private record Cluster(ServiceProcess a, ServiceProcess b, Fetchbus fb, String idA, String idB) {
+  private record Cluster(ServiceProcess a, ServiceProcess b, ServiceUnderTest fb, String idA, String idB) {
     List<String> fetchNodes() {
       return List.of(idA, idB);
     }
@@ -170,7 +170,7 @@ class ClusterIT extends TestBase {
       envB.put("FETCHBUS_CLUSTER_ENABLED", "true");
       ServiceProcess b = processes.launch(vertx, test + "-b", envB);
       return Future.all(a.port(), b.awaitLog(STARTED_WITHOUT_API)).compose(started -> {
-        Fetchbus fb = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+        ServiceUnderTest fb = ServiceUnderTest.at(vertx, started.<Integer>resultAt(0));
         return Poll.until(vertx, () -> clusterView(fb).map(v -> v.getJsonArray("fetchNodes").size() == 2))
             .compose(v -> clusterView(fb))
             .map(view -> {
@@ -183,7 +183,7 @@ class ClusterIT extends TestBase {
     }).compose(c -> TestDatabase.truncate(vertx).map(c));
   }
 
-  private static Future<JsonObject> clusterView(Fetchbus fb) {
+  private static Future<JsonObject> clusterView(ServiceUnderTest fb) {
     return fb.get("/v1/cluster").map(r -> r.bodyAsJsonObject());
   }
 
@@ -199,10 +199,10 @@ class ClusterIT extends TestBase {
   }
 
   /** Crawls {@code site} through A's API until it is finished; checks the exact page set. */
-  private static Future<JsonObject> crawlExactly(Fetchbus fb, TestSite site, int depth) {
+  private static Future<JsonObject> crawlExactly(ServiceUnderTest fb, TestSite site, int depth) {
     Set<String> expected = TestSite.pages(site.reachable(depth, link -> true));
-    return Jobs.crawl(fb, crawlOf(site, depth))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+    return JobClient.crawl(fb, crawlOf(site, depth))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> CrawlChecks.exactPages(fb, id, expected).map(job)))
         .map(job -> {
           assertThat(job.getString("status")).isEqualTo("completed");
@@ -270,7 +270,7 @@ class ClusterIT extends TestBase {
         .compose(c -> siteOwnedBy(c.idB(), c.fetchNodes(), 100).compose(site -> {
           Set<String> expected = TestSite.pages(site.reachable(DEPTH, link -> true));
           site.hold();
-          return Jobs.crawl(c.fb(), crawlOf(site, DEPTH))
+          return JobClient.crawl(c.fb(), crawlOf(site, DEPTH))
               .compose(id -> midCrawl(site).map(id))
               .compose(id -> {
                 c.b().kill();
@@ -280,7 +280,7 @@ class ClusterIT extends TestBase {
                   return id;
                 });
               })
-              .compose(id -> Jobs.finished(c.fb(), "/v1/crawls/" + id)
+              .compose(id -> JobClient.finished(c.fb(), "/v1/crawls/" + id)
                   .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected).map(job)))
               .compose(job -> c.a().awaitLog(Pattern.compile("fetch node " + c.idB() + " left")).map(left -> {
                 ctx.verify(() -> {
@@ -324,13 +324,13 @@ class ClusterIT extends TestBase {
           Set<String> expected = site.within(maxDepth);
           site.answerLate("/short");
           JsonObject spec = new JsonObject().put("url", site.url("/")).put("sitemap", "skip").put("maxDepth", maxDepth);
-          return Jobs.crawl(c.fb(), spec)
+          return JobClient.crawl(c.fb(), spec)
               .compose(id -> Poll.until(vertx, () -> TestDatabase.count(vertx,
                       "SELECT count(*) FROM frontier WHERE state = 'done' AND depth = 4 AND url LIKE '%/y_'")
                   .map(done -> done == branches && site.heldCount() == 1))
                   .compose(v -> {
                     site.release();
-                    return Jobs.finished(c.fb(), "/v1/crawls/" + id);
+                    return JobClient.finished(c.fb(), "/v1/crawls/" + id);
                   })
                   .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected)
                       .compose(v -> CrawlChecks.storedDepths(vertx, id))
@@ -367,8 +367,8 @@ class ClusterIT extends TestBase {
             }));
             // Hazelcast keeps the frozen member for 60 s: without node-local work, half of A's fetches, extractions
             // and store requests would wait out their timeouts on B, far past this deadline.
-            return Jobs.crawl(c.fb(), crawlOf(site, DEPTH))
-                .compose(id -> Jobs.finished(c.fb(), "/v1/crawls/" + id).timeout(FROZEN_DEADLINE_S, TimeUnit.SECONDS)
+            return JobClient.crawl(c.fb(), crawlOf(site, DEPTH))
+                .compose(id -> JobClient.finished(c.fb(), "/v1/crawls/" + id).timeout(FROZEN_DEADLINE_S, TimeUnit.SECONDS)
                     .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected).map(job)))
                 .eventually(() -> {
                   vertx.cancelTimer(readyProbe);
@@ -405,7 +405,7 @@ class ClusterIT extends TestBase {
     startCluster("cluster-release", env, "store,crawl,fetch,extract")
         .compose(c -> GraphSite.start(vertx, graph).compose(site -> {
           fromSeed.forEach(site::answerLate);
-          return Jobs.crawl(c.fb(), new JsonObject().put("url", site.url("/")).put("sitemap", "skip").put("maxDepth", 1))
+          return JobClient.crawl(c.fb(), new JsonObject().put("url", site.url("/")).put("sitemap", "skip").put("maxDepth", 1))
               // Both crawl nodes hold leases on the held pages.
               .compose(id -> Poll.until(vertx, () -> TestDatabase.count(vertx,
                       "SELECT count(DISTINCT split_part(lease_owner, '/', 1)) FROM frontier WHERE state = 'leased'")
@@ -419,7 +419,7 @@ class ClusterIT extends TestBase {
                       return heldByB;
                     });
                   })
-                  .compose(heldByB -> Jobs.finished(c.fb(), "/v1/crawls/" + id).timeout(RELEASE_DEADLINE_S, TimeUnit.SECONDS)
+                  .compose(heldByB -> JobClient.finished(c.fb(), "/v1/crawls/" + id).timeout(RELEASE_DEADLINE_S, TimeUnit.SECONDS)
                       .compose(job -> CrawlChecks.exactPages(c.fb(), id, site.within(1)).map(job))
                       .compose(job -> c.a().awaitLog(Pattern.compile("node " + c.idB() + " left the cluster: released "
                           + "its (\\d+) crawl leases")).map(released -> {
@@ -453,7 +453,7 @@ class ClusterIT extends TestBase {
     Pattern outsideWarning = Pattern.compile("WARN .*use this database but are not members of this cluster: ([0-9a-f-]+)");
     Future.all(a.port(), b.awaitLog(Pattern.compile("node (\\S+) \\(clustered\\) runs store")), b.awaitLog(STARTED_WITHOUT_API))
         .compose(started -> {
-          Fetchbus fb = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+          ServiceUnderTest fb = ServiceUnderTest.at(vertx, started.<Integer>resultAt(0));
           String idB = started.<java.util.regex.Matcher>resultAt(1).group(1);
           return Poll.until(vertx, () -> outsideNodes(fb).map(ids -> ids.contains(idB)))
               .compose(v -> TestDatabase.truncate(vertx))
@@ -501,7 +501,7 @@ class ClusterIT extends TestBase {
           return Future.all(nodes[0].port(), nodes[2].awaitLog(STARTED_WITHOUT_API), b.awaitLog(STARTED_WITHOUT_API));
         })
         .compose(started -> {
-          Fetchbus fb = Fetchbus.at(vertx, started.<Integer>resultAt(0));
+          ServiceUnderTest fb = ServiceUnderTest.at(vertx, started.<Integer>resultAt(0));
           return Poll.until(vertx, () -> clusterView(fb).map(v -> v.getJsonArray("fetchNodes").size() == 2))
               .compose(v -> Poll.until(vertx, () -> fb.get("/ready").map(r -> r.statusCode() == 200)))
               .compose(v -> Future.all(b.awaitLog(NODE_ID), nodes[2].awaitLog(NODE_ID)))
@@ -530,7 +530,7 @@ class ClusterIT extends TestBase {
   }
 
   /** Fetches pages {@code from}..{@code from+n-1} of {@code site} at once through {@code fb}: each must answer 201. */
-  private Future<Void> fetchAll(Fetchbus fb, TestSite site, int from, int n, List<Long> tookMs) {
+  private Future<Void> fetchAll(ServiceUnderTest fb, TestSite site, int from, int n, List<Long> tookMs) {
     List<Future<Void>> all = new ArrayList<>();
     for (int i = from; i < from + n; i++) {
       String url = site.url("/p/" + i);
@@ -562,12 +562,12 @@ class ClusterIT extends TestBase {
               .compose(frozen -> {
                 List<Future<String>> ids = new ArrayList<>();
                 for (int i = 0; i < jobs; i++) {
-                  ids.add(Jobs.crawl(c.fb(), crawlOf(site, DEPTH).put("webhook", webhook)));
+                  ids.add(JobClient.crawl(c.fb(), crawlOf(site, DEPTH).put("webhook", webhook)));
                 }
                 return Future.all(ids).map(all -> all.<String>list());
               })
               // Every job is running on A (its seed held at the site), then cancelled through A's API.
-              .compose(ids -> Future.all(ids.stream().map(id -> Jobs.await(c.fb(), "/v1/crawls/" + id,
+              .compose(ids -> Future.all(ids.stream().map(id -> JobClient.await(c.fb(), "/v1/crawls/" + id,
                       job -> "running".equals(job.getString("status")))).toList())
                   .compose(v -> {
                     List<Future<Void>> cancels = new ArrayList<>();
@@ -619,8 +619,8 @@ class ClusterIT extends TestBase {
     List<Integer> statuses = new CopyOnWriteArrayList<>();
     Future.all(a.port(), b.port(), TestSite.start(vertx, 40))
         .compose(started -> {
-          Fetchbus fbA = Fetchbus.at(vertx, started.<Integer>resultAt(0));
-          Fetchbus fbB = Fetchbus.at(vertx, started.<Integer>resultAt(1));
+          ServiceUnderTest fbA = ServiceUnderTest.at(vertx, started.<Integer>resultAt(0));
+          ServiceUnderTest fbB = ServiceUnderTest.at(vertx, started.<Integer>resultAt(1));
           // Pages take 50 ms: the two halves' crawl verticles both claim the job's entries and would overlap.
           TestSite site = started.<TestSite>resultAt(2).slow(50);
           return TestDatabase.truncate(vertx)
@@ -631,7 +631,7 @@ class ClusterIT extends TestBase {
                 List<Future<?>> load = new ArrayList<>();
                 load.add(crawlExactly(fbA, site, DEPTH));
                 for (int i = 0; i < 8; i++) {
-                  for (Fetchbus fb : List.of(fbA, fbB)) {
+                  for (ServiceUnderTest fb : List.of(fbA, fbB)) {
                     load.add(fb.postFetch(new JsonObject().put("url", site.url("/orphan/" + i)))
                         .onSuccess(resp -> statuses.add(resp.statusCode())));
                   }
@@ -668,7 +668,7 @@ class ClusterIT extends TestBase {
           // 150 pages of 300 ms at 2 at once: 20 s of fetching at the least, longer than the freeze and the thaw.
           site.slow(300);
           int[] requestsAtThaw = {0};
-          return Jobs.crawl(c.fb(), crawlOf(site, DEPTH))
+          return JobClient.crawl(c.fb(), crawlOf(site, DEPTH))
               .compose(id -> Poll.until(vertx, () -> TestDatabase.count(vertx,
                       "SELECT count(*) FROM frontier WHERE state = 'done'").map(done -> done >= 5))
                   .compose(v -> c.b().freeze())
@@ -682,7 +682,7 @@ class ClusterIT extends TestBase {
                   })
                   // A's split check sees B's connections to PostgreSQL from outside its cluster: a split.
                   .compose(v -> c.a().awaitLog(Pattern.compile("not members of this cluster: " + c.idB())))
-                  .compose(v -> Jobs.finished(c.fb(), "/v1/crawls/" + id))
+                  .compose(v -> JobClient.finished(c.fb(), "/v1/crawls/" + id))
                   .compose(job -> CrawlChecks.exactPages(c.fb(), id, expected).map(job))
                   .compose(job -> c.b().awaitLog(Pattern.compile("origin buckets ran out before they were renewed"))
                       .map(lapsed -> {
@@ -706,7 +706,7 @@ class ClusterIT extends TestBase {
   }
 
   /** The ids of the nodes outside the cluster that A's /ready reports (its check "cluster"). */
-  private static Future<List<Object>> outsideNodes(Fetchbus fb) {
+  private static Future<List<Object>> outsideNodes(ServiceUnderTest fb) {
     return fb.get("/ready").map(resp -> {
       JsonArray checks = resp.bodyAsJsonObject().getJsonArray("checks", new JsonArray());
       for (int i = 0; i < checks.size(); i++) {

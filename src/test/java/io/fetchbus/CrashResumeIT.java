@@ -3,8 +3,8 @@ package io.fetchbus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.CrawlChecks;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Processes;
 import io.fetchbus.support.ServiceProcess;
 import io.fetchbus.support.TestBase;
@@ -53,7 +53,7 @@ class CrashResumeIT extends TestBase {
     ServiceProcess first = launch("kill9-1");
     site.hold();
     first.port()
-        .compose(port -> TestDatabase.truncate(vertx).compose(v -> Jobs.crawl(Fetchbus.at(vertx, port),
+        .compose(port -> TestDatabase.truncate(vertx).compose(v -> JobClient.crawl(ServiceUnderTest.at(vertx, port),
             new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 3))))
         .compose(id -> CrawlChecks.midCrawl(vertx, site, 3).map(id))
         .compose(id -> {
@@ -71,8 +71,8 @@ class CrashResumeIT extends TestBase {
         .compose(id -> {
           site.release();
           ServiceProcess second = launch("kill9-2");
-          return second.port().map(port -> Fetchbus.at(vertx, port))
-              .compose(fb -> Jobs.finished(fb, "/v1/crawls/" + id)
+          return second.port().map(port -> ServiceUnderTest.at(vertx, port))
+              .compose(fb -> JobClient.finished(fb, "/v1/crawls/" + id)
                   .compose(job -> CrawlChecks.exactPages(fb, id, expected).map(job)))
               .compose(job -> second.awaitLog(Pattern.compile("returned (\\d+) expired crawl leases")).map(reaped -> {
                 ctx.verify(() -> {

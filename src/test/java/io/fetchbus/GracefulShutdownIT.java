@@ -3,8 +3,8 @@ package io.fetchbus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.CrawlChecks;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Processes;
 import io.fetchbus.support.ServiceProcess;
@@ -46,21 +46,21 @@ class GracefulShutdownIT extends TestBase {
   }
 
   /** The fat jar in a child process, and a client of its API. */
-  private record Node(ServiceProcess process, Fetchbus fb) {}
+  private record Node(ServiceProcess process, ServiceUnderTest fb) {}
 
   private Future<Node> start(String name, Map<String, String> overrides) {
     Map<String, String> env = ServiceProcess.baseEnv();
     env.put("FETCHBUS_CRAWL_LEASE_MS", LEASE_MS);
     env.putAll(overrides);
     ServiceProcess p = processes.launch(vertx, name, env);
-    return p.port().map(port -> new Node(p, Fetchbus.at(vertx, port)));
+    return p.port().map(port -> new Node(p, ServiceUnderTest.at(vertx, port)));
   }
 
   /** The service in the first process, on emptied tables (after it has migrated the schema), with a crawl running. */
-  private Future<String> crawlOn(Fetchbus fb) {
+  private Future<String> crawlOn(ServiceUnderTest fb) {
     site.hold();
     return TestDatabase.truncate(vertx)
-        .compose(v -> Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 3)));
+        .compose(v -> JobClient.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 3)));
   }
 
   private static int count(Pattern pattern, String text) {
@@ -103,7 +103,7 @@ class GracefulShutdownIT extends TestBase {
         .compose(id -> {
           site.release();
           return start("sigterm-2", Map.of())
-              .compose(node -> Jobs.finished(node.fb(), "/v1/crawls/" + id)
+              .compose(node -> JobClient.finished(node.fb(), "/v1/crawls/" + id)
                   .compose(job -> CrawlChecks.exactPages(node.fb(), id, expected).map(job)))
               .compose(job -> TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE error_class = 'lease-expired'")
                   .map(expired -> {
@@ -122,7 +122,7 @@ class GracefulShutdownIT extends TestBase {
       + "period, nothing new is claimed, and the process exits without waiting out the grace period")
   void inFlightFetchesFinishWithinGrace(VertxTestContext ctx) {
     ServiceProcess[] p = new ServiceProcess[1];
-    Fetchbus[] fb = new Fetchbus[1];
+    ServiceUnderTest[] fb = new ServiceUnderTest[1];
     long[] terminatedAt = new long[1];
     start("sigterm-drain", Map.of("FETCHBUS_SHUTDOWN_GRACE_MS", "30000"))
         .compose(node -> {
@@ -180,7 +180,7 @@ class GracefulShutdownIT extends TestBase {
         .compose(node -> {
           p[0] = node.process();
           site.hold();
-          return Jobs.crawl(node.fb(), new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 3));
+          return JobClient.crawl(node.fb(), new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 3));
         })
         .compose(id -> {
           jobId[0] = id;
@@ -209,7 +209,7 @@ class GracefulShutdownIT extends TestBase {
           }));
         })
         .compose(v -> start("embedded-2", embedded))
-        .compose(node -> Jobs.finished(node.fb(), "/v1/crawls/" + jobId[0]).compose(job -> Jobs.all(node.fb(),
+        .compose(node -> JobClient.finished(node.fb(), "/v1/crawls/" + jobId[0]).compose(job -> JobClient.all(node.fb(),
             "/v1/crawls/" + jobId[0] + "/pages").map(pages -> {
           ctx.verify(() -> {
             assertThat(job.getString("status")).isEqualTo("completed");

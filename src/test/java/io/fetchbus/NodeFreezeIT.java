@@ -3,8 +3,8 @@ package io.fetchbus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.CrawlChecks;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.PrivatePostgres;
 import io.fetchbus.support.Processes;
@@ -78,13 +78,13 @@ class NodeFreezeIT extends TestBase {
     Set<String> expected = TestSite.pages(site.reachable(3, link -> true));
     ServiceProcess a = launch("freeze-a");
     ServiceProcess[] b = new ServiceProcess[1];
-    Fetchbus[] api = new Fetchbus[2];
+    ServiceUnderTest[] api = new ServiceUnderTest[2];
     String[] job = new String[1];
     site.hold();
     a.port()
         .compose(port -> {
-          api[0] = Fetchbus.at(vertx, port);
-          return Jobs.crawl(api[0], new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 3));
+          api[0] = ServiceUnderTest.at(vertx, port);
+          return JobClient.crawl(api[0], new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 3));
         })
         // A holds fetches at the site: the seed let through, then every leased entry's request held.
         .compose(id -> {
@@ -99,12 +99,12 @@ class NodeFreezeIT extends TestBase {
           return b[0].port();
         })
         .compose(port -> {
-          api[1] = Fetchbus.at(vertx, port);
+          api[1] = ServiceUnderTest.at(vertx, port);
           return b[0].awaitLog(Pattern.compile("returned (\\d+) expired crawl leases"));
         })
         .compose(reaped -> {
           site.release();
-          return Jobs.finished(api[1], "/v1/crawls/" + job[0]);
+          return JobClient.finished(api[1], "/v1/crawls/" + job[0]);
         })
         .compose(done -> CrawlChecks.exactPages(api[1], job[0], expected, db.connectOptions()).map(done))
         .compose(done -> signalLater(a, "CONT").map(done))

@@ -26,7 +26,7 @@ class RolesTest extends TestBase {
   @DisplayName("a node with the store and fetch roles answers on their addresses, has no crawl, extraction or "
       + "HTTP API, and still stops in order")
   void onlyItsRoles(VertxTestContext ctx) {
-    JsonObject config = io.fetchbus.support.Fetchbus.config(new JsonObject())
+    JsonObject config = io.fetchbus.support.ServiceUnderTest.config(new JsonObject())
         .put("roles", new JsonArray(List.of("store", "fetch")));
     var bus = vertx.eventBus();
     vertx.deployVerticle(new MainVerticle(Map.of()), new DeploymentOptions().setConfig(config))
@@ -48,7 +48,7 @@ class RolesTest extends TestBase {
   @Test
   @DisplayName("with http.port 0, every API instance listens on the one port the node announces")
   void apiInstancesShareOnePort(VertxTestContext ctx) {
-    JsonObject config = io.fetchbus.support.Fetchbus.config(new JsonObject()
+    JsonObject config = io.fetchbus.support.ServiceUnderTest.config(new JsonObject()
         .put("http", new JsonObject().put("port", 0).put("instances", 3)));
     vertx.deployVerticle(new MainVerticle(Map.of()), new DeploymentOptions().setConfig(config))
         .onComplete(ctx.succeeding(id -> ctx.verify(() -> {
@@ -64,7 +64,7 @@ class RolesTest extends TestBase {
   @Test
   @DisplayName("an unknown role stops the start, naming it")
   void unknownRole(VertxTestContext ctx) {
-    JsonObject config = io.fetchbus.support.Fetchbus.config(new JsonObject()).put("roles", new JsonArray().add("fetch").add("crawler"));
+    JsonObject config = io.fetchbus.support.ServiceUnderTest.config(new JsonObject()).put("roles", new JsonArray().add("fetch").add("crawler"));
     vertx.deployVerticle(new MainVerticle(Map.of()), new DeploymentOptions().setConfig(config))
         .onComplete(ctx.failing(err -> ctx.verify(() -> {
           assertThat(err.getMessage()).contains("'crawler'");

@@ -3,8 +3,8 @@ package io.fetchbus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -47,8 +47,8 @@ class ShutdownTest extends TestBase {
    * The service deployed in {@code node}, and a client of it in the test's Vert.x. The answer comes back on a context
    * of the test's Vert.x: what the test chains to it must outlive the node's event loops.
    */
-  private Future<Fetchbus> deploy(JsonObject overrides) {
-    return Future.fromCompletionStage(Fetchbus.fresh(node, overrides).map(fb -> Fetchbus.at(vertx, fb.port))
+  private Future<ServiceUnderTest> deploy(JsonObject overrides) {
+    return Future.fromCompletionStage(ServiceUnderTest.fresh(node, overrides).map(fb -> ServiceUnderTest.at(vertx, fb.port))
         .toCompletionStage(), vertx.getOrCreateContext());
   }
 
@@ -91,7 +91,7 @@ class ShutdownTest extends TestBase {
     TestSite.start(vertx, 10).compose(site -> deploy(new JsonObject().put("shutdown", new JsonObject().put("graceMs", 20_000)))
         .compose(fb -> {
           site.hold();
-          return Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 1))
+          return JobClient.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 1))
               .compose(id -> client.request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/crawls/" + id + "/events"))
               .compose(HttpClientRequest::send)
               .compose(stream -> {
@@ -144,7 +144,7 @@ class ShutdownTest extends TestBase {
   @DisplayName("a shutdown.graceMs the launcher would cut short stops the start, naming the key")
   void graceTooLong(VertxTestContext ctx) {
     node.deployVerticle(new MainVerticle(Map.of("FETCHBUS_SHUTDOWN_GRACE_MS", "200000")),
-            new DeploymentOptions().setConfig(Fetchbus.config(new JsonObject()).put("shutdown", new JsonObject())))
+            new DeploymentOptions().setConfig(ServiceUnderTest.config(new JsonObject()).put("shutdown", new JsonObject())))
         .onComplete(ctx.failing(err -> ctx.verify(() -> {
           assertThat(err).hasMessageContaining("shutdown.graceMs");
           ctx.completeNow();

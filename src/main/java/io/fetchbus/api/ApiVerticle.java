@@ -1,5 +1,10 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.contract.Contract;
+import io.fetchbus.api.contract.ContractRequests;
+import io.fetchbus.api.contract.KnownQueryParameters;
+import io.fetchbus.api.contract.ValidatorCache;
+import io.fetchbus.api.contract.Violations;
 import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
@@ -9,7 +14,7 @@ import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Page;
 import io.fetchbus.config.Settings;
 import io.fetchbus.firecrawl.FirecrawlRoutes;
-import io.fetchbus.ops.Metrics;
+import io.fetchbus.ops.MetricsSetup;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -283,7 +288,7 @@ public final class ApiVerticle extends VerticleBase {
   private void metrics(RouterBuilder builder, ApiKeys apiKeys) {
     JsonObject metrics = config().getJsonObject("metrics", new JsonObject());
     Optional<PrometheusMeterRegistry> registry =
-        metrics.getBoolean("enabled", true) ? Metrics.prometheus(vertx) : Optional.empty();
+        metrics.getBoolean("enabled", true) ? MetricsSetup.prometheus(vertx) : Optional.empty();
     if (registry.isEmpty()) {
       if (metrics.getBoolean("enabled", true)) {
         LOG.warn("metrics.enabled is true, but this Vert.x instance was built without metrics: /metrics is not served");

@@ -1,5 +1,6 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.contract.Violations;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Failures;
 import io.fetchbus.ops.SampledLog;

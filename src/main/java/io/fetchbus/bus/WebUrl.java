@@ -109,6 +109,20 @@ public record WebUrl(URI uri, String key) {
     return scheme + "://" + host + ":" + port;
   }
 
+  /**
+   * The scheme and authority as the URL writes them ({@code https://example.com:8443}, no default port added): the
+   * root that the same site's robots.txt, sitemaps and path prefixes are resolved against. It is part of the
+   * frontier keys of sitemap entries, so it keeps this form; to key a host's politeness, use {@link #origin()}.
+   */
+  public String siteRoot() {
+    return siteRoot(uri);
+  }
+
+  /** {@link #siteRoot()} of a URI that is not a {@code WebUrl}, e.g. a robots.txt URL held as a string. */
+  public static String siteRoot(URI uri) {
+    return uri.getScheme() + "://" + uri.getRawAuthority();
+  }
+
   @Override
   public String toString() {
     return uri.toString();

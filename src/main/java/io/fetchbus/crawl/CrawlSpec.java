@@ -69,7 +69,7 @@ record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths,
     if (!prefix.startsWith("/") || prefix.contains("?") || prefix.contains("#")) {
       throw Failure.INVALID.exception("pathPrefix: must be a path starting with '/', without a query or fragment");
     }
-    WebUrl asUrl = WebUrl.parse("pathPrefix", seed.uri().getScheme() + "://" + seed.uri().getRawAuthority() + prefix);
+    WebUrl asUrl = WebUrl.parse("pathPrefix", seed.siteRoot() + prefix);
     return CrawlScope.pathOf(asUrl.key());
   }
 

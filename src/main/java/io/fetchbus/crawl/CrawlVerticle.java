@@ -11,14 +11,12 @@ import io.fetchbus.bus.Formats;
 import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.SavePage;
-import io.fetchbus.bus.WebUrl;
 import io.fetchbus.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -58,8 +56,6 @@ public final class CrawlVerticle extends VerticleBase {
     }
   };
   private CrawlSettings settings;
-  /** {@code limits.maxActiveJobsPerKey}: queued and running jobs one API key may have (the store counts them). */
-  private int maxActiveJobs;
   private DeliveryOptions fetchDelivery;
   private DeliveryOptions storeDelivery;
   private Sitemaps sitemaps;
@@ -79,7 +75,7 @@ public final class CrawlVerticle extends VerticleBase {
     settings = CrawlSettings.from(config());
     Object node = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
     owner = (node instanceof String id ? id : "node-" + UUID.randomUUID()) + "/" + UUID.randomUUID();
-    maxActiveJobs = config().getJsonObject("limits", new JsonObject()).getInteger("maxActiveJobsPerKey", 20);
+    int maxActiveJobs = config().getJsonObject("limits", new JsonObject()).getInteger("maxActiveJobsPerKey", 20);
     if (maxActiveJobs < 1) {
       return Future.failedFuture(new IllegalArgumentException("limits.maxActiveJobsPerKey must be at least 1"));
     }
@@ -99,8 +95,9 @@ public final class CrawlVerticle extends VerticleBase {
     // Watches share this verticle's webhook sender (one queue, one bound per node) and lease owner.
     watches = new WatchRunner(vertx, WatchSettings.from(config()), webhooks, extraction, fetchDelivery, storeDelivery,
         owner);
+    JobSubmissions submissions = new JobSubmissions(vertx, settings, maxActiveJobs, storeDelivery, this::pump);
     SiteMapper mapper = new SiteMapper(vertx, sitemaps, extraction, fetchDelivery, settings.fetchTimeoutMs());
-    return Future.all(vertx.eventBus().<JsonObject>consumer(Bus.CRAWL_SUBMIT, this::submit).completion(),
+    return Future.all(vertx.eventBus().<JsonObject>consumer(Bus.CRAWL_SUBMIT, submissions::submit).completion(),
         vertx.eventBus().<JsonObject>consumer(Bus.SITE_MAP, mapper::map).completion(),
         webhooks.start(), watches.start());
   }
@@ -146,63 +143,6 @@ public final class CrawlVerticle extends VerticleBase {
         .onFailure(err -> LOG.warn("could not release the crawl leases of {}: {}; they expire in {} ms", owner,
             err.getMessage(), settings.leaseMs()))
         .otherwiseEmpty();
-  }
-
-  private void submit(Message<JsonObject> msg) {
-    JsonObject create;
-    try {
-      create = newJob(msg.body() == null ? new JsonObject() : msg.body());
-    } catch (ReplyException e) {
-      Failures.reply(msg, e);
-      return;
-    }
-    JsonArray invalid = create.remove("invalidUrls") instanceof JsonArray a ? a : null;
-    store(Bus.JOBS_CREATE, create).onSuccess(created -> {
-      JsonObject job = created.getJsonObject("job").put("created", created.getBoolean("created"));
-      if (invalid != null) {
-        job.put("invalidUrls", invalid);
-      }
-      msg.reply(job);
-      pump();
-    }).onFailure(err -> Failures.reply(msg, err));
-  }
-
-  /** The {@link Bus#JOBS_CREATE} request for a submission: its validated spec, limit and seeds. */
-  private JsonObject newJob(JsonObject req) {
-    String kind = req.getString("kind", "crawl");
-    if (!(req.getValue("spec") instanceof JsonObject spec)) {
-      throw Failure.INVALID.exception("spec: must be a JSON object");
-    }
-    JsonObject create = new JsonObject().put("kind", kind)
-        .put("keyName", req.getString("keyName"))
-        .put("idempotencyKey", req.getString("idempotencyKey"))
-        .put("requestSha256", RequestHash.of(spec))
-        .put("maxActiveJobs", maxActiveJobs);
-    JsonArray seeds = new JsonArray();
-    switch (kind) {
-      case "crawl" -> {
-        CrawlSpec crawl = CrawlSpec.from(spec, settings.maxLimit());
-        if (!crawl.sitemap().equals("only")) {
-          seeds.add(seed(crawl.url()));
-        }
-        if (!crawl.sitemap().equals("skip")) {
-          seeds.add(Sitemaps.entry(crawl.url()));
-        }
-        create.put("spec", crawl.toJson()).put("limit", crawl.limit());
-      }
-      case "batch" -> {
-        BatchSpec batch = BatchSpec.from(spec);
-        batch.urls().forEach(u -> seeds.add(seed(u)));
-        create.put("spec", batch.toJson()).put("limit", Math.max(1, batch.urls().size()))
-            .put("invalidUrls", batch.invalidUrls());
-      }
-      default -> throw Failure.INVALID.exception("kind: must be crawl or batch");
-    }
-    return create.put("seeds", seeds);
-  }
-
-  private static JsonObject seed(WebUrl url) {
-    return LinkSelection.entry(url);
   }
 
   /**

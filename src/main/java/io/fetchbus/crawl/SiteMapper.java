@@ -87,7 +87,7 @@ final class SiteMapper {
     long timer = vertx.setTimer(spec.timeoutMs(), t -> done.tryComplete());
     Future<Void> page = spec.sitemap().equals("only") ? Future.succeededFuture() : pageLinks(spec.url(), found);
     page.compose(v -> spec.sitemap().equals("skip") ? Future.succeededFuture()
-            : sitemaps.discover(origin(spec.url()) + "/robots.txt", true, deadline, Sitemaps.MAX_URLS, found).mapEmpty())
+            : sitemaps.discover(spec.url().siteRoot() + "/robots.txt", true, deadline, Sitemaps.MAX_URLS, found).mapEmpty())
         .onComplete(ar -> {
           if (ar.failed()) {
             done.tryFail(ar.cause());
@@ -164,9 +164,5 @@ final class SiteMapper {
   /** A host without its {@code www.}: {@code www.example.com} and {@code example.com} are one site. */
   private static String bare(String host) {
     return host.startsWith("www.") ? host.substring(4) : host;
-  }
-
-  private static String origin(WebUrl url) {
-    return url.uri().getScheme() + "://" + url.uri().getRawAuthority();
   }
 }

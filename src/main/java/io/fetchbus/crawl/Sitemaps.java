@@ -48,7 +48,7 @@ final class Sitemaps {
 
   /** The frontier entry that stands for the sitemaps of the seed's site: its URL is the site's robots.txt. */
   static JsonObject entry(WebUrl seed) {
-    String origin = siteRoot(seed.toString());
+    String origin = seed.siteRoot();
     return new JsonObject().put("url", origin + "/robots.txt").put("key", KEY_PREFIX + origin).put("host", seed.host());
   }
 
@@ -66,7 +66,7 @@ final class Sitemaps {
    * what it has; no sitemap is started after {@code deadlineMs} (epoch ms), or once {@code maxUrls} are found.
    */
   Future<Set<String>> discover(String robotsUrl, boolean obeyRobots, long deadlineMs, int maxUrls, Set<String> urls) {
-    String origin = siteRoot(robotsUrl);
+    String origin = WebUrl.siteRoot(URI.create(robotsUrl));
     return fetch(robotsUrl, false)
         .compose(robots -> robots == null ? Future.succeededFuture(List.<String>of())
             : vertx.executeBlocking(() -> new SimpleRobotRulesParser()
@@ -124,11 +124,5 @@ final class Sitemaps {
           LOG.debug("{} not fetched for sitemaps: {}", url, err.getMessage());
           return null;
         });
-  }
-
-  /** Where a site's sitemap and robots.txt live: the URL's scheme and authority, as written. */
-  private static String siteRoot(String url) {
-    URI uri = URI.create(url);
-    return uri.getScheme() + "://" + uri.getRawAuthority();
   }
 }

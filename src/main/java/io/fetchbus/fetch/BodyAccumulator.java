@@ -38,6 +38,7 @@ final class BodyAccumulator {
    * 4 MiB); a copy of the exact size keeps what the cache weighs equal to what it holds.
    */
   Buffer buffer() {
+    // Internal API: the public Buffer tells its length, never its capacity.
     int capacity = ((BufferInternal) buffer).getByteBuf().capacity();
     return capacity - buffer.length() > 64 * 1024 ? buffer.copy() : buffer;
   }

@@ -90,7 +90,7 @@ public final class Meters implements Shareable {
   /** The meters of {@code vertx}, created by the first verticle that asks. */
   public static Meters of(Vertx vertx) {
     return vertx.sharedData().<String, Meters>getLocalMap("fetchbus.ops")
-        .computeIfAbsent("meters", k -> new Meters(Metrics.registry(vertx)));
+        .computeIfAbsent("meters", k -> new Meters(MetricsSetup.registry(vertx)));
   }
 
   private Counter pagesStored(String result) {

@@ -26,7 +26,6 @@ import org.slf4j.LoggerFactory;
 final class Jobs {
   static final Set<String> STATES = Set.of(CrawlJob.QUEUED, CrawlJob.RUNNING, CrawlJob.COMPLETED,
       CrawlJob.CANCELLED, CrawlJob.FAILED);
-  private static final int MAX_LIST = 100;
 
   private static final Logger LOG = LoggerFactory.getLogger(Jobs.class);
   /** How long a crawl node has to take a job's end before another is told. */
@@ -133,7 +132,7 @@ final class Jobs {
     if (status != null && !STATES.contains(status)) {
       throw Failure.INVALID.exception("status: must be one of " + String.join(", ", STATES.stream().sorted().toList()));
     }
-    int limit = limit(req, 20);
+    int limit = ListingParams.limit(req, 20);
     OffsetDateTime afterAt = null;
     String afterId = null;
     if (req.getString("after") != null) {
@@ -207,7 +206,7 @@ final class Jobs {
   /** The URLs that failed for good or that robots.txt disallowed, with the reason, in URL order. */
   Future<JsonObject> errors(JsonObject req) {
     String id = jobId(req);
-    int limit = limit(req, 50);
+    int limit = ListingParams.limit(req, 50);
     String after = req.getString("after") == null ? null : Cursors.decode(req.getString("after"), "e1:", "this service");
     return get(id).compose(job -> pool.preparedQuery(CrawlSql.JOB_ERRORS).execute(Tuple.of(id, after, limit + 1)))
         .map(rows -> {
@@ -267,28 +266,6 @@ final class Jobs {
   }
 
   static String jobId(JsonObject req) {
-    Object id = req.getValue("id");
-    if (!(id instanceof String s)) {
-      throw Failure.INVALID.exception("id: must be a job id (a UUID)");
-    }
-    try {
-      return StoreVerticle.uuid("id", s).toString();
-    } catch (RuntimeException e) {
-      // An id that is not even a UUID names no job: the same answer as an unknown one.
-      throw Failure.NOT_FOUND.exception("there is no job " + s);
-    }
+    return ListingParams.id(req, "job");
   }
-
-  private static int limit(JsonObject req, int dflt) {
-    Object v = req.getValue("limit");
-    if (v == null) {
-      return dflt;
-    }
-    String s = v.toString();
-    if (!s.matches("\\d{1,4}") || Integer.parseInt(s) < 1 || Integer.parseInt(s) > MAX_LIST) {
-      throw Failure.INVALID.exception("limit: must be a whole number between 1 and " + MAX_LIST);
-    }
-    return Integer.parseInt(s);
-  }
-
 }

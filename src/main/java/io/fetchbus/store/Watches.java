@@ -22,7 +22,6 @@ import java.util.Map;
  * that froze and woke after its lease went to another node cannot overwrite the newer run.
  */
 final class Watches {
-  private static final int MAX_LIST = 100;
   private static final String COLUMNS = "id::text, key_name, spec, interval_seconds, next_at, lease_until, runs, "
       + "last_run_at, created_at";
   private static final String URL_COLUMNS = "watch_id::text, position, url, change_status, status, error, etag, "
@@ -110,7 +109,7 @@ final class Watches {
   }
 
   Future<JsonObject> list(JsonObject req) {
-    int limit = limit(req, 20);
+    int limit = ListingParams.limit(req, 20);
     OffsetDateTime afterAt = null;
     String afterId = null;
     if (req.getString("after") != null) {
@@ -148,7 +147,7 @@ final class Watches {
 
   Future<JsonObject> changes(JsonObject req) {
     String id = watchId(req);
-    int limit = limit(req, 20);
+    int limit = ListingParams.limit(req, 20);
     Long after = null;
     if (req.getString("after") != null) {
       try {
@@ -312,26 +311,6 @@ final class Watches {
 
   /** A watch id; anything that is not a UUID names no watch (404), as an unknown one. */
   static String watchId(JsonObject req) {
-    Object id = req.getValue("id");
-    if (!(id instanceof String s)) {
-      throw Failure.INVALID.exception("id: must be a watch id (a UUID)");
-    }
-    try {
-      return StoreVerticle.uuid("id", s).toString();
-    } catch (RuntimeException e) {
-      throw Failure.NOT_FOUND.exception("there is no watch " + s);
-    }
-  }
-
-  private static int limit(JsonObject req, int dflt) {
-    Object v = req.getValue("limit");
-    if (v == null) {
-      return dflt;
-    }
-    String s = v.toString();
-    if (!s.matches("\\d{1,4}") || Integer.parseInt(s) < 1 || Integer.parseInt(s) > MAX_LIST) {
-      throw Failure.INVALID.exception("limit: must be a whole number between 1 and " + MAX_LIST);
-    }
-    return Integer.parseInt(s);
+    return ListingParams.id(req, "watch");
   }
 }

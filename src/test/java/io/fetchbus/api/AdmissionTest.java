@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;
@@ -38,7 +38,7 @@ class AdmissionTest extends TestBase {
   void rateLimited(VertxTestContext ctx) {
     JsonObject keyed = limits(new JsonObject().put("ratePerSecond", 0.01).put("burst", 2))
         .put("auth", new JsonObject().put("keys", new JsonArray().add("ci:s3cret-key")));
-    Fetchbus.fresh(vertx, keyed)
+    ServiceUnderTest.fresh(vertx, keyed)
         .compose(service -> pages(service).compose(a -> pages(service)
             .compose(b -> pages(service).compose(c -> service.get("/ready")
                 .map(ready -> List.of(a, b, c, ready))))))
@@ -54,14 +54,14 @@ class AdmissionTest extends TestBase {
         })));
   }
 
-  private static Future<HttpResponse<Buffer>> pages(Fetchbus service) {
+  private static Future<HttpResponse<Buffer>> pages(ServiceUnderTest service) {
     return service.http.get("/v1/pages").putHeader("Authorization", "Bearer s3cret-key").send();
   }
 
   @Test
   @DisplayName("without keys, on loopback, the default limits do not throttle the local user: 600 requests at once, none refused")
   void localUserNotThrottled(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, limits(new JsonObject().put("ratePerSecond", 50.0).put("burst", 100)))
+    ServiceUnderTest.fresh(vertx, limits(new JsonObject().put("ratePerSecond", 50.0).put("burst", 100)))
         .compose(service -> {
           List<Future<HttpResponse<Buffer>>> all = new ArrayList<>();
           for (int i = 0; i < 600; i++) {
@@ -78,7 +78,7 @@ class AdmissionTest extends TestBase {
   @Test
   @DisplayName("past limits.maxInFlightRequests a request is refused at once with 503, and served normally after")
   void inFlightBound(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, limits(new JsonObject().put("maxInFlightRequests", 1).put("ratePerSecond", 1000.0)))
+    ServiceUnderTest.fresh(vertx, limits(new JsonObject().put("maxInFlightRequests", 1).put("ratePerSecond", 1000.0)))
         .compose(service -> {
           Future<HttpResponse<Buffer>> held = service.postFetch(new JsonObject().put("url", up.url("/gate/held")));
           Promise<HttpResponse<Buffer>> refused = Promise.promise();

@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;
@@ -32,7 +32,7 @@ class AuthTest extends TestBase {
     Upstream.start(vertx).onSuccess(u -> up = u).onComplete(ctx.succeedingThenComplete());
   }
 
-  private Future<List<Integer>> statuses(Fetchbus service, String key) {
+  private Future<List<Integer>> statuses(ServiceUnderTest service, String key) {
     var post = service.http.post("/v1/fetch");
     var list = service.http.get("/v1/pages");
     if (key != null) {
@@ -46,7 +46,7 @@ class AuthTest extends TestBase {
   @Test
   @DisplayName("with keys configured, /v1 needs a valid Bearer key (401 problem+json otherwise); the probes stay open")
   void keysRequired(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ci:s3cret-key"))))
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ci:s3cret-key"))))
         .compose(service -> service.http.post("/v1/fetch").sendJsonObject(new JsonObject().put("url", up.url("/page/auth")))
             .compose(none -> statuses(service, "wrong").compose(wrong -> statuses(service, "s3cret-key")
                 .compose(right -> service.get("/health").map(health -> {
@@ -68,7 +68,7 @@ class AuthTest extends TestBase {
   @Test
   @DisplayName("after 10 wrong keys from one address it gets 429 with Retry-After, even with the right key; another address does not")
   void failedAuthenticationsThrottled(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ci:s3cret-key"))))
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ci:s3cret-key"))))
         .compose(service -> wrongKeys(service, 30, new ArrayList<>())
             .compose(wrong -> pages(service.http, "s3cret-key")
                 .compose(rightButThrottled -> pages(fromOtherAddress(service), "s3cret-key")
@@ -89,7 +89,7 @@ class AuthTest extends TestBase {
         .onComplete(ctx.succeedingThenComplete());
   }
 
-  private Future<List<HttpResponse<Buffer>>> wrongKeys(Fetchbus service, int n, List<HttpResponse<Buffer>> acc) {
+  private Future<List<HttpResponse<Buffer>>> wrongKeys(ServiceUnderTest service, int n, List<HttpResponse<Buffer>> acc) {
     if (acc.size() == n) {
       return Future.succeededFuture(acc);
     }
@@ -104,7 +104,7 @@ class AuthTest extends TestBase {
   }
 
   /** A client whose connections come from 127.0.0.2: another address of the loopback network. */
-  private WebClient fromOtherAddress(Fetchbus service) {
+  private WebClient fromOtherAddress(ServiceUnderTest service) {
     return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.port)
         .setLocalAddress("127.0.0.2"));
   }
@@ -114,7 +114,7 @@ class AuthTest extends TestBase {
   void keysFile(VertxTestContext ctx) throws Exception {
     Path file = Files.createTempFile("fetchbus-keys", ".txt");
     Files.writeString(file, "# one key per line\nops:from-a-file\n");
-    Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keysFile", file.toString())))
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keysFile", file.toString())))
         .compose(service -> statuses(service, "from-a-file"))
         .onComplete(ctx.succeeding(s -> ctx.verify(() -> {
           assertThat(s).containsExactly(201, 200);
@@ -128,10 +128,10 @@ class AuthTest extends TestBase {
     Path comments = Files.createTempFile("fetchbus-keys", ".txt");
     Files.writeString(comments, "# the keys go here\n\n");
     JsonObject exposed = new JsonObject().put("host", "0.0.0.0");
-    Fetchbus.deploy(vertx, new JsonObject().put("http", exposed).put("auth", new JsonObject().put("keysFile", comments.toString())))
-        .transform(file -> Fetchbus.deploy(vertx, new JsonObject().put("http", exposed)
+    ServiceUnderTest.deploy(vertx, new JsonObject().put("http", exposed).put("auth", new JsonObject().put("keysFile", comments.toString())))
+        .transform(file -> ServiceUnderTest.deploy(vertx, new JsonObject().put("http", exposed)
                 .put("auth", new JsonObject().put("keys", new JsonArray().add("#x"))))
-            .transform(env -> Fetchbus.deploy(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("#x"))))
+            .transform(env -> ServiceUnderTest.deploy(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("#x"))))
                 .transform(loopback -> {
                   ctx.verify(() -> {
                     for (var refused : List.of(file, env, loopback)) {
@@ -150,11 +150,11 @@ class AuthTest extends TestBase {
   @DisplayName("without keys the service refuses to listen beyond loopback, unless auth.disabled says so")
   void safeDefault(VertxTestContext ctx) {
     JsonObject exposed = new JsonObject().put("http", new JsonObject().put("host", "0.0.0.0"));
-    Fetchbus.deploy(vertx, exposed)
+    ServiceUnderTest.deploy(vertx, exposed)
         .onComplete(ctx.failing(refused -> ctx.verify(() -> {
           assertThat(refused.getMessage()).contains("not a loopback address").contains("FETCHBUS_AUTH_KEYS")
               .contains("FETCHBUS_AUTH_DISABLED");
-          Fetchbus.deploy(vertx, exposed.copy().put("auth", new JsonObject().put("disabled", true)))
+          ServiceUnderTest.deploy(vertx, exposed.copy().put("auth", new JsonObject().put("disabled", true)))
               .onComplete(ctx.succeeding(open -> ctx.completeNow()));
         })));
   }
@@ -162,7 +162,7 @@ class AuthTest extends TestBase {
   @Test
   @DisplayName("without keys the TCP bridge may not listen beyond loopback either")
   void bridgeSafeDefault(VertxTestContext ctx) {
-    Fetchbus.deploy(vertx, new JsonObject().put("bridge", new JsonObject().put("enabled", true).put("host", "0.0.0.0")))
+    ServiceUnderTest.deploy(vertx, new JsonObject().put("bridge", new JsonObject().put("enabled", true).put("host", "0.0.0.0")))
         .onComplete(ctx.failing(refused -> ctx.verify(() -> {
           assertThat(refused.getMessage()).contains("bridge.host is 0.0.0.0").contains("not a loopback address")
               .contains("FETCHBUS_AUTH_KEYS");

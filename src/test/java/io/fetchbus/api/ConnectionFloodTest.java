@@ -6,7 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.PrivatePostgres;
 import io.fetchbus.support.TestBase;
@@ -58,7 +58,7 @@ class ConnectionFloodTest extends TestBase {
           up = u;
           return db.start(vertx);
         })
-        .compose(d -> Fetchbus.deploy(vertx, new JsonObject().put("pg", new JsonObject().put("url", db.url()))
+        .compose(d -> ServiceUnderTest.deploy(vertx, new JsonObject().put("pg", new JsonObject().put("url", db.url()))
             .put("limits", new JsonObject().put("maxInFlightRequests", ADMITTED))
             // The admitted fetches wait at the gate for as long as the flood takes on a busy machine.
             .put("fetch", new JsonObject().put("instances", 1).put("timeoutMs", 100_000).put("firstByteTimeoutMs", 100_000)

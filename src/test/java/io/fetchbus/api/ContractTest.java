@@ -1,8 +1,9 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.contract.Contract;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -41,7 +42,7 @@ class ContractTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ct:" + KEY))))
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ct:" + KEY))))
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }

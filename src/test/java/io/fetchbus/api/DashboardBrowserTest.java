@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.NodePackages;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
@@ -68,7 +68,7 @@ class DashboardBrowserTest extends TestBase {
       return;
     }
     Path log = Path.of("target", "dashboard-" + mode + ".log");
-    site().compose(site -> Fetchbus.fresh(vertx, overrides).map(fb -> {
+    site().compose(site -> ServiceUnderTest.fresh(vertx, overrides).map(fb -> {
       try {
         Files.createDirectories(SHOTS);
         node = new ProcessBuilder("node", "dashboard.mjs", mode, "http://127.0.0.1:" + fb.port + "/",

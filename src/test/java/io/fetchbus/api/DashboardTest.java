@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -20,7 +20,7 @@ class DashboardTest extends TestBase {
   @Test
   @DisplayName("/ redirects to /ui/, whose files come with their types, a strict CSP, nosniff and no-cache, even with keys")
   void servesTheShell(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ui:k1"))))
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("auth", new JsonObject().put("keys", new JsonArray().add("ui:k1"))))
         .compose(fb -> fb.http.get("/").followRedirects(false).send().compose(root -> {
           ctx.verify(() -> {
             assertThat(root.statusCode()).isEqualTo(302);
@@ -53,7 +53,7 @@ class DashboardTest extends TestBase {
   @Test
   @DisplayName("a missing file is a 404 problem, and the API, /openapi.yaml, /metrics and the probes answer as before")
   void leavesTheApiAlone(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject())
+    ServiceUnderTest.fresh(vertx, new JsonObject())
         .compose(fb -> Future.all(fb.get("/ui/nothing.js"), fb.get("/openapi.yaml"), fb.get("/metrics"),
             fb.get("/health"), fb.get("/ready"), fb.get("/v1/crawls")))
         .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
@@ -74,7 +74,7 @@ class DashboardTest extends TestBase {
   @Test
   @DisplayName("http.dashboard=false serves neither / nor /ui/")
   void canBeTurnedOff(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject().put("http", new JsonObject().put("dashboard", false)))
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("http", new JsonObject().put("dashboard", false)))
         .compose(fb -> Future.all(fb.http.get("/").followRedirects(false).send(), fb.get("/ui/"), fb.get("/ui/app.js")))
         .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
           for (int i = 0; i < 3; i++) {

@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.Upstream;
@@ -32,7 +32,7 @@ class DefaultMaxAgeTest extends TestBase {
       + "200 with the same page, no fetch, no row")
   void defaultApplies(VertxTestContext ctx) {
     JsonObject req = new JsonObject().put("url", up.url("/page/default"));
-    Fetchbus.fresh(vertx, defaultMaxAge(3600))
+    ServiceUnderTest.fresh(vertx, defaultMaxAge(3600))
         .compose(service -> service.postFetch(req).compose(first -> service.postFetch(req)
             .compose(second -> TestDatabase.count(vertx, "SELECT count(*) FROM pages").map(rows -> {
               ctx.verify(() -> {
@@ -52,7 +52,7 @@ class DefaultMaxAgeTest extends TestBase {
   @DisplayName("by default (-1, none) every POST /v1/fetch without maxAgeSeconds fetches and stores, as it says")
   void noDefaultByDefault(VertxTestContext ctx) {
     JsonObject req = new JsonObject().put("url", up.url("/page/fresh"));
-    Fetchbus.fresh(vertx, new JsonObject())
+    ServiceUnderTest.fresh(vertx, new JsonObject())
         .compose(service -> service.postFetch(req).compose(first -> service.postFetch(req).map(second -> {
           ctx.verify(() -> {
             assertThat(first.statusCode()).isEqualTo(201);
@@ -67,7 +67,7 @@ class DefaultMaxAgeTest extends TestBase {
   @Test
   @DisplayName("a fetch.defaultMaxAgeSeconds below -1 refuses the start and names the key")
   void badValueRefusesStart(VertxTestContext ctx) {
-    Fetchbus.deploy(vertx, defaultMaxAge(-2))
+    ServiceUnderTest.deploy(vertx, defaultMaxAge(-2))
         .transform(ar -> {
           ctx.verify(() -> {
             assertThat(ar.failed()).as("start refused").isTrue();

@@ -3,8 +3,8 @@ package io.fetchbus.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.SavedPages;
 import io.fetchbus.support.TestBase;
@@ -50,7 +50,7 @@ class DeletionTest extends TestBase {
     int[] status = new int[4];
     long[] bodies = new long[2];
     JsonObject[] problem = new JsonObject[1];
-    Fetchbus.fresh(vertx, new JsonObject())
+    ServiceUnderTest.fresh(vertx, new JsonObject())
         .compose(f -> {
           fb = f;
           return Future.all(save("http://del.test/a", SHARED, "photovoltaic panels", null),
@@ -112,7 +112,7 @@ class DeletionTest extends TestBase {
   void deletedFetchGoesUpstreamAgain(VertxTestContext ctx) {
     JsonObject fetch = new JsonObject().put("maxAgeSeconds", 3600);
     TestSite.start(vertx, 5)
-        .compose(site -> Fetchbus.fresh(vertx, new JsonObject()).compose(f -> {
+        .compose(site -> ServiceUnderTest.fresh(vertx, new JsonObject()).compose(f -> {
           fb = f;
           fetch.put("url", site.url("/p/1"));
           return fb.postFetch(fetch)
@@ -138,7 +138,7 @@ class DeletionTest extends TestBase {
   void retention(VertxTestContext ctx) {
     Instant old = Instant.now().minus(10, ChronoUnit.DAYS);
     Instant recent = Instant.now().minus(1, ChronoUnit.DAYS);
-    Fetchbus.fresh(vertx, new JsonObject().put("retention", new JsonObject().put("pagesDays", 5).put("failedDays", 1)
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("retention", new JsonObject().put("pagesDays", 5).put("failedDays", 1)
             .put("everyMs", 1_000)))
         .compose(f -> {
           fb = f;
@@ -167,11 +167,11 @@ class DeletionTest extends TestBase {
   @DisplayName("DELETE /v1/crawls/{id}?pages=true cancels the crawl and deletes every page it stored")
   void deleteJobPages(VertxTestContext ctx) {
     TestSite.start(vertx, 30)
-        .compose(site -> Fetchbus.fresh(vertx, new JsonObject()).compose(f -> {
+        .compose(site -> ServiceUnderTest.fresh(vertx, new JsonObject()).compose(f -> {
           fb = f;
-          return Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 2));
+          return JobClient.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 2));
         }))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> fb.http.delete("/v1/crawls/" + id + "?pages=true").send())
             .compose(resp -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + id + "'")
                 .compose(left -> fb.get("/v1/crawls/" + id + "/pages").map(listing -> {

@@ -3,8 +3,8 @@ package io.fetchbus.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.SavedPages;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
@@ -57,7 +57,7 @@ class ExportTest extends TestBase {
     TestSite.start(vertx, 40)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, new JsonObject()
+          return ServiceUnderTest.fresh(vertx, new JsonObject()
               .put("crawl", new JsonObject().put("pollMs", 50).put("maxInFlight", 16).put("perHostInFlight", 4)));
         })
         .onSuccess(f -> fb = f)
@@ -113,8 +113,8 @@ class ExportTest extends TestBase {
       + "back by Python's json, plain and gzip-compressed; a job's listing carries the same formats")
   void crawlExport(VertxTestContext ctx) {
     Set<String> expected = TestSite.pages(site.reachable(2, link -> true));
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 2))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id).compose(job -> Future.all(
+    JobClient.crawl(fb, new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip").put("maxDepth", 2))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id).compose(job -> Future.all(
                 fb.http.get("/v1/crawls/" + id + "/export?formats=text,links").send(),
                 fb.http.get("/v1/crawls/" + id + "/export?formats=text,links").putHeader("Accept-Encoding", "gzip").send(),
                 fb.get("/v1/crawls/" + id + "/pages?formats=text&limit=3"),

@@ -3,7 +3,7 @@ package io.fetchbus.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -139,7 +139,7 @@ class FetchEndpointTest extends TestBase {
     return storeReads(fb);
   }
 
-  private static Future<Double> storeReads(Fetchbus node) {
+  private static Future<Double> storeReads(ServiceUnderTest node) {
     return node.get("/metrics").map(resp -> {
       Scrape scrape = Scrape.parse(resp.bodyAsString());
       return scrape.value("vertx_eventbus_delivered_total", "address", "fetchbus.pages.get", "side", "local")
@@ -172,7 +172,7 @@ class FetchEndpointTest extends TestBase {
     Vertx other = TestVertx.create();
     JsonObject req = new JsonObject().put("url", up.url("/page/second-level"));
     fb.postFetch(req)
-        .compose(first -> Fetchbus.deploy(other, new JsonObject())
+        .compose(first -> ServiceUnderTest.deploy(other, new JsonObject())
             .compose(cold -> cold.postFetch(req.copy().put("maxAgeSeconds", 3600)))
             .map(second -> List.of(first, second)))
         .eventually(other::close)
@@ -191,7 +191,7 @@ class FetchEndpointTest extends TestBase {
     Vertx other = TestVertx.create();
     JsonObject req = new JsonObject().put("url", up.url("/page/warmed")).put("maxAgeSeconds", 3600);
     fb.postFetch(req)
-        .compose(first -> Fetchbus.deploy(other, new JsonObject()).compose(cold -> cold.postFetch(req)
+        .compose(first -> ServiceUnderTest.deploy(other, new JsonObject()).compose(cold -> cold.postFetch(req)
             .compose(fromStore -> storeReads(cold).compose(before -> cold.postFetch(req)
                 .compose(fromMemory -> storeReads(cold).map(after -> {
                   ctx.verify(() -> {

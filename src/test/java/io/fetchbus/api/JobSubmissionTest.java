@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.TestSite;
@@ -37,7 +37,7 @@ class JobSubmissionTest extends TestBase {
     TestSite.start(vertx, 40)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, new JsonObject()
+          return ServiceUnderTest.fresh(vertx, new JsonObject()
               .put("auth", new JsonObject().put("keys", new JsonArray().add("a:" + A).add("b:" + B)))
               .put("crawl", new JsonObject().put("pollMs", 50))
               .put("limits", new JsonObject().put("maxActiveJobsPerKey", QUOTA)));

@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
 import io.vertx.core.Future;
@@ -31,7 +31,7 @@ class MapEndpointTest extends TestBase {
     TestSite.start(vertx, 30)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, new JsonObject());
+          return ServiceUnderTest.fresh(vertx, new JsonObject());
         })
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());

@@ -6,7 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;
@@ -57,7 +57,7 @@ class OverloadLogTest extends TestBase {
   @DisplayName("100 requests refused over limits.maxInFlightRequests: one WARN line at once and one count at the end "
       + "of the window, no access line and no problem line for each")
   void refusalsAreCounted(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject().put("limits", new JsonObject().put("maxInFlightRequests", 1)))
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("limits", new JsonObject().put("maxInFlightRequests", 1)))
         .compose(service -> {
           Future<HttpResponse<Buffer>> held = service.postFetch(new JsonObject().put("url", up.url("/gate/held")));
           Promise<List<HttpResponse<Buffer>>> refused = Promise.promise();

@@ -3,7 +3,7 @@ package io.fetchbus.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
@@ -46,7 +46,7 @@ class RevalidationTest extends TestBase {
     String path = "/validated/" + name;
     JsonObject req = new JsonObject().put("url", up.url(path));
     fb.postFetch(req)
-        .compose(first -> Fetchbus.deploy(cold, new JsonObject())
+        .compose(first -> ServiceUnderTest.deploy(cold, new JsonObject())
             .compose(c -> c.postFetch(req.copy().put("maxAgeSeconds", 0)))
             .map(second -> List.of(first.bodyAsJsonObject(), second.bodyAsJsonObject().put("httpStatus", second.statusCode()))))
         .compose(r -> TestDatabase.count(vertx, "SELECT count(*) FROM pages").compose(pages ->
@@ -124,7 +124,7 @@ class RevalidationTest extends TestBase {
   void noValidators(VertxTestContext ctx) {
     JsonObject req = new JsonObject().put("url", up.url("/page/plain"));
     fb.postFetch(req)
-        .compose(first -> Fetchbus.deploy(cold, new JsonObject()).compose(c -> c.postFetch(req.copy().put("maxAgeSeconds", 0))))
+        .compose(first -> ServiceUnderTest.deploy(cold, new JsonObject()).compose(c -> c.postFetch(req.copy().put("maxAgeSeconds", 0))))
         .onComplete(ctx.succeeding(second -> ctx.verify(() -> {
           assertThat(second.statusCode()).isEqualTo(201);
           assertThat(second.bodyAsJsonObject().containsKey("revalidated")).isFalse();

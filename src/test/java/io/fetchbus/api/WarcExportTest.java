@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.NodePackages;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -78,7 +78,7 @@ class WarcExportTest extends TestBase {
       }
     });
     upstream.listen(0, "127.0.0.1")
-        .compose(s -> io.fetchbus.support.Fetchbus.fresh(vertx, new JsonObject()))
+        .compose(s -> io.fetchbus.support.ServiceUnderTest.fresh(vertx, new JsonObject()))
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
@@ -99,12 +99,12 @@ class WarcExportTest extends TestBase {
     fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", urls))
         .compose(resp -> {
           id[0] = resp.bodyAsJsonObject().getString("id");
-          return Jobs.finished(fb, "/v1/batches/" + id[0]);
+          return JobClient.finished(fb, "/v1/batches/" + id[0]);
         })
         // A page stored before the exchange was kept (pages of earlier versions) has neither head.
         .compose(job -> TestDatabase.count(vertx, "WITH u AS (UPDATE pages SET request_head = NULL, response_head = NULL "
             + "WHERE url = '" + url("/old") + "' RETURNING 1) SELECT count(*) FROM u"))
-        .compose(cleared -> Jobs.all(fb, "/v1/batches/" + id[0] + "/pages"))
+        .compose(cleared -> JobClient.all(fb, "/v1/batches/" + id[0] + "/pages"))
         .compose(listed -> {
           listed.forEach(p -> pages.put(p.getString("url"), p));
           return fb.http.get("/v1/batches/" + id[0] + "/export?format=warc").send();
@@ -212,7 +212,7 @@ class WarcExportTest extends TestBase {
     fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", urls))
         .compose(resp -> {
           String id = resp.bodyAsJsonObject().getString("id");
-          return Jobs.finished(fb, "/v1/batches/" + id)
+          return JobClient.finished(fb, "/v1/batches/" + id)
               .compose(job -> fb.http.get("/v1/batches/" + id + "/export?format=warc").send());
         })
         .compose(warc -> replayServer(replay, warc.body()))
@@ -283,7 +283,7 @@ class WarcExportTest extends TestBase {
   void listingExported(VertxTestContext ctx) {
     fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", new JsonArray().add(url("/chunked"))
             .add(url("/zipped"))))
-        .compose(resp -> Jobs.finished(fb, "/v1/batches/" + resp.bodyAsJsonObject().getString("id")))
+        .compose(resp -> JobClient.finished(fb, "/v1/batches/" + resp.bodyAsJsonObject().getString("id")))
         .compose(job -> Future.all(
             fb.http.get("/v1/pages/export?format=warc&url=" + url("/chunked")).send(),
             fb.http.get("/v1/pages/export?host=127.0.0.1&formats=text").send(),

@@ -3,9 +3,9 @@ package io.fetchbus.crawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.CrawlChecks;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.GraphSite;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
@@ -53,7 +53,7 @@ class CrawlDepthTest extends TestBase {
     GraphSite.start(vertx, GRAPH)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, config);
+          return ServiceUnderTest.fresh(vertx, config);
         })
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
@@ -93,13 +93,13 @@ class CrawlDepthTest extends TestBase {
   private Future<JsonObject> crawlInForcedOrder(BooleanSupplier shortHeld) {
     Set<String> expected = site.within(MAX_DEPTH);
     JsonObject spec = new JsonObject().put("url", site.url("/")).put("sitemap", "skip").put("maxDepth", MAX_DEPTH);
-    return Jobs.crawl(fb, spec).compose(id -> Poll.until(vertx,
+    return JobClient.crawl(fb, spec).compose(id -> Poll.until(vertx,
             () -> CrawlChecks.doneAt(vertx, site.url("/y")).map(depth -> depth != null && shortHeld.getAsBoolean()))
         .compose(v -> CrawlChecks.doneAt(vertx, site.url("/y")))
         .compose(longPathDepth -> {
           assertThat(longPathDepth).as("the depth the long path gave /y: the order was forced").isEqualTo(4);
           site.release();
-          return Jobs.finished(fb, "/v1/crawls/" + id);
+          return JobClient.finished(fb, "/v1/crawls/" + id);
         })
         .compose(job -> CrawlChecks.exactPages(fb, id, expected)
             .compose(v -> CrawlChecks.storedDepths(vertx, id))

@@ -2,8 +2,8 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TcpProxy;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -48,7 +48,7 @@ class CrawlOutageTest extends TestBase {
   }
 
   /** Polls /ready until it answers {@code status}. */
-  private Future<Void> readyIs(Fetchbus fb, int status) {
+  private Future<Void> readyIs(ServiceUnderTest fb, int status) {
     return fb.get("/ready").compose(r -> r.statusCode() == status ? Future.<Void>succeededFuture()
         : vertx.timer(50).compose(t -> readyIs(fb, status)));
   }
@@ -58,20 +58,20 @@ class CrawlOutageTest extends TestBase {
   void postgresLostMidCrawl(VertxTestContext ctx) {
     Set<String> expected = TestSite.pages(site.reachable(3, link -> true));
     site.hold();
-    Fetchbus.deploy(vertx, viaProxy())
+    ServiceUnderTest.deploy(vertx, viaProxy())
         .compose(fb -> {
           this.fb = fb;
-          return Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3));
+          return JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3));
         })
-        .compose(id -> Jobs.await(fb, "/v1/crawls/" + id, job -> job.getInteger("completed") >= 1 || site.heldCount() >= 1)
+        .compose(id -> JobClient.await(fb, "/v1/crawls/" + id, job -> job.getInteger("completed") >= 1 || site.heldCount() >= 1)
             .compose(x -> {
               // Let a few pages through, then cut Postgres with pages held in flight.
               site.release();
-              return Jobs.await(fb, "/v1/crawls/" + id, job -> job.getInteger("completed") >= 3);
+              return JobClient.await(fb, "/v1/crawls/" + id, job -> job.getInteger("completed") >= 3);
             })
             .compose(x -> {
               site.hold();
-              return Jobs.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1);
+              return JobClient.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1);
             })
             .compose(x -> {
               proxy.cut();
@@ -80,9 +80,9 @@ class CrawlOutageTest extends TestBase {
             })
             .compose(x -> {
               proxy.restore();
-              return Jobs.finished(fb, "/v1/crawls/" + id);
+              return JobClient.finished(fb, "/v1/crawls/" + id);
             })
-            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages")
+            .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages")
                 .compose(pages -> TestDatabase.count(vertx, "SELECT count(*) FROM (SELECT url_key FROM pages WHERE job_id = '"
                         + id + "' GROUP BY url_key HAVING count(*) > 1) d")
                     .map(doubled -> {

@@ -3,7 +3,7 @@ package io.fetchbus.crawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.ops.FreePort;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.RawUpstream;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.Upstream;
@@ -47,10 +47,10 @@ class CrawlRetryTest extends TestBase {
   private Future<Map<String, JsonObject>> batchErrors(List<String> urls, JsonObject[] job) {
     return fb.http.post("/v1/batches")
         .sendJsonObject(new JsonObject().put("urls", new JsonArray(urls)).put("obeyRobots", false))
-        .compose(resp -> Jobs.finished(fb, "/v1/batches/" + resp.bodyAsJsonObject().getString("id")))
+        .compose(resp -> JobClient.finished(fb, "/v1/batches/" + resp.bodyAsJsonObject().getString("id")))
         .compose(finished -> {
           job[0] = finished;
-          return Jobs.all(fb, "/v1/batches/" + finished.getString("id") + "/errors");
+          return JobClient.all(fb, "/v1/batches/" + finished.getString("id") + "/errors");
         })
         .map(errors -> errors.stream().collect(Collectors.toMap(e -> e.getString("url"), e -> e)));
   }
@@ -93,7 +93,7 @@ class CrawlRetryTest extends TestBase {
     String tooLong = up.url("/limited/too-long?times=1&after=7200");
     JsonObject[] job = new JsonObject[1];
     batchErrors(List.of(later, never, tooLong), job)
-        .compose(errors -> Jobs.all(fb, "/v1/batches/" + job[0].getString("id") + "/pages").map(pages -> {
+        .compose(errors -> JobClient.all(fb, "/v1/batches/" + job[0].getString("id") + "/pages").map(pages -> {
           ctx.verify(() -> {
             assertThat(job[0].getString("status")).isEqualTo("completed");
             assertThat(pages).singleElement().satisfies(page -> {

@@ -3,8 +3,8 @@ package io.fetchbus.crawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
@@ -51,7 +51,7 @@ class CrawlTest extends TestBase {
     TestSite.start(vertx, 120)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, config());
+          return ServiceUnderTest.fresh(vertx, config());
         })
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
@@ -68,10 +68,10 @@ class CrawlTest extends TestBase {
     Set<String> expectedPages = TestSite.pages(reachable);
     Set<String> expectedPrivate = reachable.keySet().stream().filter(p -> p.startsWith("/private/")).collect(Collectors.toSet());
     Set<String> expectedFailing = reachable.keySet().stream().filter(p -> p.startsWith("/fail/")).collect(Collectors.toSet());
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
-            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages")
-                .compose(pages -> Jobs.all(fb, "/v1/crawls/" + id + "/errors")
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages")
+                .compose(pages -> JobClient.all(fb, "/v1/crawls/" + id + "/errors")
                     .compose(errors -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + id + "'")
                         .map(rows -> {
                           ctx.verify(() -> {
@@ -113,8 +113,8 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("the job's counters equal its frontier rows, state by state")
   void countersAgreeWithRows(VertxTestContext ctx) {
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3).put("limit", 20))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id).compose(job -> Future.all(List.of(
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3).put("limit", 20))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id).compose(job -> Future.all(List.of(
                 TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'done'"),
                 TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'skipped'"),
                 TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'robots'"),
@@ -137,8 +137,8 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("/metrics shows jobs and frontier entries by state, and counts the pages a crawl stored")
   void crawlMetrics(VertxTestContext ctx) {
-    Jobs.crawl(fb, linksOnly(site).put("maxDepth", 1))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id))
+    JobClient.crawl(fb, linksOnly(site).put("maxDepth", 1))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id))
         .compose(job -> scrapeUntil(s -> s.value("fetchbus_crawl_jobs", "state", "completed") == 1)
             .map(scrape -> {
               ctx.verify(() -> {
@@ -201,8 +201,8 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("the limit is a hard cap on pages stored and fetched, even with many fetches in flight")
   void limitUnderConcurrency(VertxTestContext ctx) {
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 10).put("limit", 9))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 10).put("limit", 9))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + id + "'")
                 .map(rows -> {
                   ctx.verify(() -> {
@@ -222,10 +222,10 @@ class CrawlTest extends TestBase {
   void patterns(VertxTestContext ctx) {
     // Pages whose number ends in 1 are excluded; only /p/ pages are included (so /private/ and /fail/ are not queued).
     Map<String, Integer> reachable = site.reachable(3, link -> link.startsWith("/p/") && !link.endsWith("1"));
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3)
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3)
             .put("excludePaths", new JsonArray().add("1$")).put("includePaths", new JsonArray().add("^/p/")))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
-            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
               ctx.verify(() -> {
                 assertThat(paths(pages)).isEqualTo(TestSite.pages(reachable));
                 assertThat(job.getInteger("robotsBlocked")).isZero();
@@ -239,10 +239,10 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("allowExternalLinks follows links to another host; by default they are not followed")
   void externalLinks(VertxTestContext ctx) {
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 1).put("allowExternalLinks", true)
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 1).put("allowExternalLinks", true)
             .put("excludePaths", new JsonArray().add("^/(private|fail)/")))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
-            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
               ctx.verify(() -> assertThat(pages).extracting(p -> URI.create(p.getString("url")).getHost())
                   .contains("localhost", "127.0.0.1"));
               return null;
@@ -274,14 +274,14 @@ class CrawlTest extends TestBase {
   @DisplayName("cancelling a running crawl starts no new fetch; it ends cancelled and keeps the pages it stored")
   void cancel(VertxTestContext ctx) {
     site.hold();
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 5))
-        .compose(id -> Jobs.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1 && job.getInteger("inProgress") >= 1)
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 5))
+        .compose(id -> JobClient.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1 && job.getInteger("inProgress") >= 1)
             .compose(running -> fb.http.delete("/v1/crawls/" + id).send())
             .compose(cancelled -> {
               int requestedAtCancel = site.requested().size();
               site.release();
-              return Jobs.await(fb, "/v1/crawls/" + id, job -> job.getInteger("inProgress") == 0)
-                  .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+              return JobClient.await(fb, "/v1/crawls/" + id, job -> job.getInteger("inProgress") == 0)
+                  .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
                     ctx.verify(() -> {
                       assertThat(cancelled.statusCode()).isEqualTo(200);
                       assertThat(cancelled.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
@@ -301,8 +301,8 @@ class CrawlTest extends TestBase {
   @DisplayName("a POST /v1/fetch with maxAgeSeconds right after a crawl stored the URL answers 200 with the crawl's page and stores nothing")
   void fetchAfterCrawlReusesItsPage(VertxTestContext ctx) {
     String seed = site.url("/p/0");
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 1))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id).compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages")))
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 1))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id).compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages")))
         .compose(pages -> TestDatabase.count(vertx, "SELECT count(*) FROM pages").compose(before ->
             fb.postFetch(new JsonObject().put("url", seed).put("maxAgeSeconds", 3600))
                 .compose(resp -> TestDatabase.count(vertx, "SELECT count(*) FROM pages").map(after -> {
@@ -336,7 +336,7 @@ class CrawlTest extends TestBase {
       }
     });
     site.hold();
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 0))
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 0))
         .compose(id -> Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() == 1))
             .compose(v -> {
               Future<io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer>> post =
@@ -349,8 +349,8 @@ class CrawlTest extends TestBase {
             })
             .compose(resp -> {
               posted.complete();
-              return Jobs.finished(fb, "/v1/crawls/" + id)
-                  .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+              return JobClient.finished(fb, "/v1/crawls/" + id)
+                  .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
                     ctx.verify(() -> {
                       assertThat(resp.statusCode()).as(resp.bodyAsString()).isEqualTo(201);
                       assertThat(job.getString("status")).isEqualTo("completed");

@@ -7,8 +7,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.fetchbus.support.CrawlChecks;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.PrivatePostgres;
 import io.fetchbus.support.TestBase;
@@ -103,12 +103,12 @@ class DatabaseFaultsTest extends TestBase {
   }
 
   /** The service on the private server, with the store timeout and the lease of the case. */
-  private Future<Fetchbus> deploy(long leaseMs) {
+  private Future<ServiceUnderTest> deploy(long leaseMs) {
     return deploy(leaseMs, new JsonObject());
   }
 
-  private Future<Fetchbus> deploy(long leaseMs, JsonObject crawl) {
-    return step("deploy", Fetchbus.deploy(vertx, CrawlTest.config().mergeIn(new JsonObject()
+  private Future<ServiceUnderTest> deploy(long leaseMs, JsonObject crawl) {
+    return step("deploy", ServiceUnderTest.deploy(vertx, CrawlTest.config().mergeIn(new JsonObject()
         .put("pg", new JsonObject().put("url", db.url()).put("connectTimeoutMs", 1_000).put("acquireTimeoutMs", 1_000)
             .put("requestTimeoutMs", STORE_TIMEOUT_MS))
         .put("crawl", crawl.copy().put("leaseMs", leaseMs).put("maxAttempts", 3)), true))
@@ -118,7 +118,7 @@ class DatabaseFaultsTest extends TestBase {
   /** Submits the crawl of the site and brings it to the middle of its run: pages stored, fetches held in flight. */
   private Future<String> crawlInFlight() {
     site.hold();
-    return step("crawl submitted", Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
+    return step("crawl submitted", JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
         .compose(id -> step("crawl mid-run", CrawlChecks.midCrawl(vertx, site, 3, db.connectOptions()).map(id)));
   }
 
@@ -149,7 +149,7 @@ class DatabaseFaultsTest extends TestBase {
 
   /** The job finished: completed, with exactly the expected pages, one row each. */
   private Future<JsonObject> completedExactly(String id) {
-    return step("crawl finished", Jobs.finished(fb, "/v1/crawls/" + id))
+    return step("crawl finished", JobClient.finished(fb, "/v1/crawls/" + id))
         .compose(job -> CrawlChecks.exactPages(fb, id, expected, db.connectOptions()).map(job))
         .map(job -> {
           assertThat(job.getString("status")).isEqualTo("completed");
@@ -323,7 +323,7 @@ class DatabaseFaultsTest extends TestBase {
     site.hold();
     // One fetch per host at a time: while one is held, claims pass the site's host by, and its other links wait.
     deploy(DEFAULT_LEASE_MS, new JsonObject().put("perHostInFlight", 1))
-        .compose(f -> Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
+        .compose(f -> JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
         .compose(id -> Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1))
             .compose(v -> {
               site.release();

@@ -2,8 +2,8 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
 import io.vertx.core.VertxOptions;
@@ -47,7 +47,7 @@ class FairnessTest extends TestBase {
         .compose(s -> {
           site = s;
           // Room for 10 entries in flight on this node, at most 1 per host.
-          return Fetchbus.fresh(vertx, CrawlTest.config().mergeIn(new JsonObject()
+          return ServiceUnderTest.fresh(vertx, CrawlTest.config().mergeIn(new JsonObject()
               .put("crawl", new JsonObject().put("maxInFlight", 10).put("perHostInFlight", 1)), true));
         })
         .onSuccess(f -> fb = f)
@@ -66,11 +66,11 @@ class FairnessTest extends TestBase {
     }
     site.hold();
     fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", urls).put("obeyRobots", false))
-        .compose(resp -> Jobs.await(fb, resp.getHeader("Location"), job -> site.heldCount() >= HOSTS)
+        .compose(resp -> JobClient.await(fb, resp.getHeader("Location"), job -> site.heldCount() >= HOSTS)
             .compose(x -> {
               List<String> first = site.requestedHosts().subList(0, HOSTS);
               site.release();
-              return Jobs.finished(fb, resp.getHeader("Location")).map(job -> {
+              return JobClient.finished(fb, resp.getHeader("Location")).map(job -> {
                 ctx.verify(() -> {
                   assertThat(new HashSet<>(first)).hasSize(HOSTS);
                   assertThat(job.getInteger("completed")).isEqualTo(5 * HOSTS);

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.store.StoreConnections;
 import io.fetchbus.support.CrawlChecks;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.JobClient;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.TestSite;
@@ -42,22 +42,22 @@ class FrozenTransactionTest extends TestBase {
     Promise<Throwable> ended = Promise.promise();
     TestSite[] site = {null};
     Set<String>[] expected = new Set[1];
-    Fetchbus[] fb = {null};
+    ServiceUnderTest[] fb = {null};
     PgConnection[] frozen = {null};
     TestSite.start(vertx, 40)
         .compose(s -> {
           site[0] = s;
           expected[0] = TestSite.pages(s.reachable(DEPTH, link -> true));
-          return Fetchbus.fresh(vertx, config);
+          return ServiceUnderTest.fresh(vertx, config);
         })
         .compose(f -> {
           fb[0] = f;
           site[0].hold();
-          return Jobs.crawl(f, CrawlTest.linksOnly(site[0]).put("maxDepth", DEPTH));
+          return JobClient.crawl(f, CrawlTest.linksOnly(site[0]).put("maxDepth", DEPTH));
         })
         .compose(id -> CrawlChecks.midCrawl(vertx, site[0], 2)
             // The frozen node: a store session that takes the job's lock inside a transaction and goes silent.
-            .compose(v -> PgConnection.connect(vertx, StoreConnections.options(vertx, Fetchbus.config(config))))
+            .compose(v -> PgConnection.connect(vertx, StoreConnections.options(vertx, ServiceUnderTest.config(config))))
             .compose(conn -> {
               frozen[0] = conn;
               conn.closeHandler(v -> ended.tryComplete(null));
@@ -71,7 +71,7 @@ class FrozenTransactionTest extends TestBase {
               site[0].release();
               return TestDatabase.someoneWaitsForALock(vertx);
             })
-            .compose(v -> Jobs.finished(fb[0], "/v1/crawls/" + id))
+            .compose(v -> JobClient.finished(fb[0], "/v1/crawls/" + id))
             .compose(job -> CrawlChecks.exactPages(fb[0], id, expected[0]).map(job)))
         .compose(job -> ended.future().map(job))
         .onComplete(ctx.succeeding(job -> ctx.verify(() -> {

@@ -2,8 +2,8 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
 import io.vertx.core.json.JsonArray;
@@ -27,7 +27,7 @@ class JobOptionsTest extends TestBase {
     TestSite.start(vertx, 40)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, CrawlTest.config());
+          return ServiceUnderTest.fresh(vertx, CrawlTest.config());
         })
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
@@ -37,8 +37,8 @@ class JobOptionsTest extends TestBase {
   @DisplayName("maxConcurrency 1 keeps a crawl to one fetch at a time, where the node would run four on the host")
   void crawlOneAtATime(VertxTestContext ctx) {
     site.slow(30); // each page takes a while, so fetches would overlap if they could
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2).put("maxConcurrency", 1))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id))
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2).put("maxConcurrency", 1))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id))
         .onComplete(ctx.succeeding(job -> ctx.verify(() -> {
           assertThat(job.getString("status")).isEqualTo("completed");
           assertThat(job.getInteger("completed")).isGreaterThan(4);
@@ -57,7 +57,7 @@ class JobOptionsTest extends TestBase {
       urls.add(site.url("/p/" + i));
     }
     fb.http.post("/v1/batches").sendJsonObject(new JsonObject().put("urls", urls).put("maxConcurrency", 2))
-        .compose(resp -> Jobs.finished(fb, resp.bodyAsJsonObject().getString("statusUrl")))
+        .compose(resp -> JobClient.finished(fb, resp.bodyAsJsonObject().getString("statusUrl")))
         .onComplete(ctx.succeeding(job -> ctx.verify(() -> {
           assertThat(job.getInteger("completed")).isEqualTo(12);
           assertThat(site.maxInProgress()).isBetween(1, 2);
@@ -72,8 +72,8 @@ class JobOptionsTest extends TestBase {
     fb.postFetch(new JsonObject().put("url", site.url("/p/0")))
         .compose(first -> fb.http.post("/v1/batches")
             .sendJsonObject(new JsonObject().put("urls", urls).put("maxAgeSeconds", 600)))
-        .compose(resp -> Jobs.finished(fb, resp.bodyAsJsonObject().getString("statusUrl"))
-            .compose(job -> Jobs.all(fb, "/v1/batches/" + job.getString("id") + "/pages").map(pages -> {
+        .compose(resp -> JobClient.finished(fb, resp.bodyAsJsonObject().getString("statusUrl"))
+            .compose(job -> JobClient.all(fb, "/v1/batches/" + job.getString("id") + "/pages").map(pages -> {
               ctx.verify(() -> {
                 assertThat(job.getInteger("completed")).isEqualTo(2);
                 assertThat(pages.stream().map(p -> URI.create(p.getString("url")).getPath()).collect(Collectors.toSet()))
@@ -90,9 +90,9 @@ class JobOptionsTest extends TestBase {
   @DisplayName("a crawl with pathPrefix stores only the seed and the pages under the prefix")
   void underPrefix(VertxTestContext ctx) {
     // From /p/1, the pages under /p/1 are /p/1 and /p/1x (a string prefix, as Firecrawl's crawlEntireDomain=false).
-    Jobs.crawl(fb, new JsonObject().put("url", site.url("/p/1")).put("sitemap", "skip").put("maxDepth", 10)
+    JobClient.crawl(fb, new JsonObject().put("url", site.url("/p/1")).put("sitemap", "skip").put("maxDepth", 10)
             .put("pathPrefix", "/p/1"))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id).compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages")))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id).compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages")))
         .onComplete(ctx.succeeding(pages -> ctx.verify(() -> {
           assertThat(pages).isNotEmpty();
           assertThat(pages.stream().map(p -> URI.create(p.getString("url")).getPath()))

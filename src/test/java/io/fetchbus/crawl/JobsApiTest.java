@@ -2,8 +2,8 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
 import io.vertx.core.Future;
@@ -35,7 +35,7 @@ class JobsApiTest extends TestBase {
     TestSite.start(vertx, 40)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, CrawlTest.config());
+          return ServiceUnderTest.fresh(vertx, CrawlTest.config());
         })
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
@@ -117,8 +117,8 @@ class JobsApiTest extends TestBase {
                 .containsExactly(1, 4);
           });
           String id = accepted.getString("id");
-          return Jobs.finished(fb, "/v1/batches/" + id)
-              .compose(job -> Jobs.all(fb, "/v1/batches/" + id + "/pages").map(pages -> {
+          return JobClient.finished(fb, "/v1/batches/" + id)
+              .compose(job -> JobClient.all(fb, "/v1/batches/" + id + "/pages").map(pages -> {
                 ctx.verify(() -> {
                   assertThat(job.getString("status")).isEqualTo("completed");
                   assertThat(job.getString("kind")).isEqualTo("batch");
@@ -160,11 +160,11 @@ class JobsApiTest extends TestBase {
   @DisplayName("GET /v1/crawls lists jobs newest first, filters by status, and pages with next")
   void listing(VertxTestContext ctx) {
     JsonObject spec = CrawlTest.linksOnly(site).put("maxDepth", 0);
-    Jobs.crawl(fb, spec).compose(a -> Jobs.finished(fb, "/v1/crawls/" + a)
-            .compose(x -> Jobs.crawl(fb, spec)).compose(b -> Jobs.finished(fb, "/v1/crawls/" + b)
-                .compose(x -> Jobs.crawl(fb, spec)).compose(c -> Jobs.finished(fb, "/v1/crawls/" + c)
+    JobClient.crawl(fb, spec).compose(a -> JobClient.finished(fb, "/v1/crawls/" + a)
+            .compose(x -> JobClient.crawl(fb, spec)).compose(b -> JobClient.finished(fb, "/v1/crawls/" + b)
+                .compose(x -> JobClient.crawl(fb, spec)).compose(c -> JobClient.finished(fb, "/v1/crawls/" + c)
                     .compose(x -> fb.http.delete("/v1/crawls/" + c).send())
-                    .compose(x -> Jobs.all(fb, "/v1/crawls"))
+                    .compose(x -> JobClient.all(fb, "/v1/crawls"))
                     .compose(all -> fb.get("/v1/crawls?status=completed").compose(done -> fb.get("/v1/batches")
                         .compose(batches -> fb.get("/v1/crawls?status=nonsense").map(bad -> {
                           ctx.verify(() -> {
@@ -182,7 +182,7 @@ class JobsApiTest extends TestBase {
   @DisplayName("GET /v1/crawls/{id}/events streams progress as Server-Sent Events and ends with the final state")
   void events(VertxTestContext ctx) {
     site.hold();
-    Jobs.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2))
+    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2))
         .compose(id -> vertx.createHttpClient().request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/crawls/" + id + "/events")
             .compose(req -> req.send())
             .compose(resp -> {

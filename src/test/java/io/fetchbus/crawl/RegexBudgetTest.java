@@ -2,7 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestVertx;
 import io.vertx.core.json.JsonArray;
@@ -57,9 +57,9 @@ class RegexBudgetTest extends TestBase {
     // limit 1: only the seed is stored; the links followed stay queued and end as skipped.
     JsonObject spec = new JsonObject().put("url", seed).put("maxDepth", 1).put("limit", 1).put("sitemap", "skip")
         .put("excludePaths", new JsonArray(EVIL));
-    Jobs.crawl(fb, spec)
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
-            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/errors").map(errors -> {
+    JobClient.crawl(fb, spec)
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/errors").map(errors -> {
               ctx.verify(() -> {
                 assertThat(job.getString("status")).isEqualTo("completed");
                 assertThat(job.getInteger("completed")).isEqualTo(1);

@@ -2,8 +2,8 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
 import io.vertx.core.Future;
@@ -30,16 +30,16 @@ class SitemapTest extends TestBase {
     TestSite.start(vertx, 30)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, CrawlTest.config());
+          return ServiceUnderTest.fresh(vertx, CrawlTest.config());
         })
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<JsonObject> crawl(JsonObject spec, List<JsonObject> pagesOut) {
-    return Jobs.crawl(fb, spec.put("url", site.url("/p/0")))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
-            .compose(job -> Jobs.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
+    return JobClient.crawl(fb, spec.put("url", site.url("/p/0")))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
+            .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
               pagesOut.addAll(pages);
               return job;
             })));

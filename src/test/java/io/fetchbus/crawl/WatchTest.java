@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
@@ -106,7 +106,7 @@ class WatchTest extends TestBase {
         .put("watches", new JsonObject().put("pollMs", 3_600_000).put("minIntervalSeconds", 10).mergeIn(watches))
         .put("webhooks", new JsonObject().put("retryBaseMs", 20).put("retryMaxMs", 100).put("timeoutMs", 5_000))
         .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
-    return Fetchbus.fresh(vertx, config).onSuccess(f -> fb = f).mapEmpty();
+    return ServiceUnderTest.fresh(vertx, config).onSuccess(f -> fb = f).mapEmpty();
   }
 
   private Future<HttpResponse<Buffer>> create(JsonObject spec) {

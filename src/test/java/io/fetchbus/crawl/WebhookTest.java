@@ -7,8 +7,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
@@ -84,7 +84,7 @@ class WebhookTest extends TestBase {
     JsonObject config = CrawlTest.config()
         .put("webhooks", new JsonObject().put("retryBaseMs", 20).put("retryMaxMs", 100).put("timeoutMs", 5_000))
         .mergeIn(overrides, true);
-    return Fetchbus.fresh(vertx, config).onSuccess(f -> fb = f).mapEmpty();
+    return ServiceUnderTest.fresh(vertx, config).onSuccess(f -> fb = f).mapEmpty();
   }
 
   private JsonObject webhook() {
@@ -152,12 +152,12 @@ class WebhookTest extends TestBase {
     Map<String, Integer> reachable = site.reachable(2, link -> true);
     Set<String> expectedPages = TestSite.pages(reachable);
     deploy(new JsonObject())
-        .compose(v -> Jobs.crawl(fb, crawl(2, webhook())))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+        .compose(v -> JobClient.crawl(fb, crawl(2, webhook())))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> until(() -> accepted("completed").size() == 1 && accepted("started").size() == 1
                 && accepted("page").size() == expectedPages.size()))
             .compose(v -> stats(WebhookTest::settled))
-            .compose(stats -> Jobs.all(fb, "/v1/crawls/" + id + "/pages")
+            .compose(stats -> JobClient.all(fb, "/v1/crawls/" + id + "/pages")
                 .compose(pages -> fb.get("/v1/crawls/" + id).compose(status -> fb.get("/v1/crawls").map(list -> {
                   ctx.verify(() -> {
                     List<Receiver.Request> all = receiver.received();
@@ -223,8 +223,8 @@ class WebhookTest extends TestBase {
   void noRetryOn4xx(VertxTestContext ctx) {
     receiver.answer(r -> 400);
     deploy(new JsonObject())
-        .compose(v -> Jobs.crawl(fb, crawl(0, webhook().put("events", new JsonArray().add("started").add("completed")))))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id))
+        .compose(v -> JobClient.crawl(fb, crawl(0, webhook().put("events", new JsonArray().add("started").add("completed")))))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id))
         .compose(job -> stats(s -> s.getLong("failed") == 2 && settled(s)))
         .onComplete(ctx.succeeding(stats -> ctx.verify(() -> {
           assertThat(receiver.received()).hasSize(2);
@@ -244,8 +244,8 @@ class WebhookTest extends TestBase {
     Set<String> expectedPages = TestSite.pages(site.reachable(1, link -> true));
     deploy(new JsonObject().put("fetch", new JsonObject().put("guard", new JsonObject()
             .put("allowPrivateNetworks", true).put("ports", new JsonArray().add(site.port())))))
-        .compose(v -> Jobs.crawl(fb, crawl(1, webhook())))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id)
+        .compose(v -> JobClient.crawl(fb, crawl(1, webhook())))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> stats(s -> s.getLong("failed") == expectedPages.size() + 2 && settled(s))
                 .map(stats -> {
                   ctx.verify(() -> {
@@ -267,8 +267,8 @@ class WebhookTest extends TestBase {
   void cancelledJobEndsWithCompletedEvent(VertxTestContext ctx) {
     site.hold();
     deploy(new JsonObject())
-        .compose(v -> Jobs.crawl(fb, crawl(5, webhook().put("events", new JsonArray().add("completed")))))
-        .compose(id -> Jobs.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1)
+        .compose(v -> JobClient.crawl(fb, crawl(5, webhook().put("events", new JsonArray().add("completed")))))
+        .compose(id -> JobClient.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1)
             .compose(running -> fb.http.delete("/v1/crawls/" + id).send())
             .compose(cancelled -> {
               site.release();
@@ -316,8 +316,8 @@ class WebhookTest extends TestBase {
     // A receiver that never answers keeps every delivery in flight; at most two are held.
     Set<String> expectedPages = TestSite.pages(site.reachable(2, link -> true));
     deploy(new JsonObject().put("webhooks", new JsonObject().put("maxQueued", 2).put("timeoutMs", 30_000)))
-        .compose(v -> Jobs.crawl(fb, crawl(2, webhook().put("url", receiver.url("/hang")))))
-        .compose(id -> Jobs.finished(fb, "/v1/crawls/" + id))
+        .compose(v -> JobClient.crawl(fb, crawl(2, webhook().put("url", receiver.url("/hang")))))
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id))
         .compose(job -> stats(s -> s.getLong("dropped") == expectedPages.size()).map(stats -> {
           ctx.verify(() -> {
             assertThat(job.getString("status")).isEqualTo("completed");

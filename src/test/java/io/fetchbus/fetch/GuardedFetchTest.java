@@ -3,8 +3,8 @@ package io.fetchbus.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.Fetchbus;
-import io.fetchbus.support.Jobs;
+import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestVertx;
 import io.fetchbus.support.Upstream;
@@ -44,7 +44,7 @@ class GuardedFetchTest extends TestBase {
     return new JsonObject().put("fetch", new JsonObject().put("guard", settings));
   }
 
-  private void expectRefused(Fetchbus fb, String url, String detail, VertxTestContext ctx) {
+  private void expectRefused(ServiceUnderTest fb, String url, String detail, VertxTestContext ctx) {
     refused(fb, url, detail, null).onComplete(ctx.succeedingThenComplete());
   }
 
@@ -52,7 +52,7 @@ class GuardedFetchTest extends TestBase {
    * POSTs {@code url}: a 403 whose detail, like the page recorded for it, contains {@code detail} and never
    * {@code hidden} (where a name points).
    */
-  private Future<Void> refused(Fetchbus fb, String url, String detail, String hidden) {
+  private Future<Void> refused(ServiceUnderTest fb, String url, String detail, String hidden) {
     return fb.postFetch(new JsonObject().put("url", url))
         .compose(resp -> {
           assertThat(resp.statusCode()).as(resp.bodyAsString()).isEqualTo(403);
@@ -80,12 +80,12 @@ class GuardedFetchTest extends TestBase {
   void privateDestinationRefused(VertxTestContext ctx) {
     String url = "http://internal.test:" + up.port() + "/page/secret";
     String detail = "internal.test resolves to an address that is refused";
-    Fetchbus.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", false)))
+    ServiceUnderTest.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", false)))
         .compose(fb -> refused(fb, url, detail, "127.0.0.1")
             .compose(v -> fb.http.post("/v1/batches").sendJsonObject(new JsonObject()
                 .put("urls", new io.vertx.core.json.JsonArray().add(url))))
-            .compose(resp -> Jobs.finished(fb, "/v1/batches/" + resp.bodyAsJsonObject().getString("id"))
-                .compose(job -> Jobs.all(fb, "/v1/batches/" + job.getString("id") + "/errors"))))
+            .compose(resp -> JobClient.finished(fb, "/v1/batches/" + resp.bodyAsJsonObject().getString("id"))
+                .compose(job -> JobClient.all(fb, "/v1/batches/" + job.getString("id") + "/errors"))))
         .onComplete(ctx.succeeding(errors -> ctx.verify(() -> {
           assertThat(errors).singleElement().satisfies(e -> {
             assertThat(e.getString("error")).contains(detail).doesNotContain("127.0.0.1");
@@ -98,7 +98,7 @@ class GuardedFetchTest extends TestBase {
   @Test
   @DisplayName("every redirect hop is checked: a redirect to the cloud metadata address is refused")
   void redirectHopChecked(VertxTestContext ctx) {
-    Fetchbus.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", false).put("allow",
+    ServiceUnderTest.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", false).put("allow",
             new io.vertx.core.json.JsonArray().add("127.0.0.1/32"))))
         .onComplete(ctx.succeeding(fb -> expectRefused(fb,
             up.url("/redirect-to?target=http://169.254.169.254/latest/meta-data/"), "169.254.169.254", ctx)));
@@ -107,7 +107,7 @@ class GuardedFetchTest extends TestBase {
   @Test
   @DisplayName("the fetch connects to the address the guard checked but keeps the URL's host in the Host header")
   void hostHeaderKept(VertxTestContext ctx) {
-    Fetchbus.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", true)))
+    ServiceUnderTest.deploy(guarded, guard(new JsonObject().put("allowPrivateNetworks", true)))
         .compose(fb -> fb.postFetch(new JsonObject().put("url", "http://internal.test:" + up.port() + "/host")))
         .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
           assertThat(resp.statusCode()).isEqualTo(201);
@@ -123,7 +123,7 @@ class GuardedFetchTest extends TestBase {
     JsonObject config = guard(new JsonObject().put("allowPrivateNetworks", true)
         .put("allow", new io.vertx.core.json.JsonArray().add("127.0.0.0/8")))
         .put("bridge", new JsonObject().put("enabled", true).put("port", 0));
-    Fetchbus.deploy(guarded, config).compose(fb -> {
+    ServiceUnderTest.deploy(guarded, config).compose(fb -> {
       int bridge = (Integer) guarded.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_BRIDGE_PORT);
       String self = "is a port of this service itself";
       return refused(fb, "http://127.0.0.1:" + fb.port + "/v1/pages", self, null)

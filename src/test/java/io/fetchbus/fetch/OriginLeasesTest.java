@@ -8,7 +8,7 @@ import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.Rendezvous;
 import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -53,7 +53,7 @@ class OriginLeasesTest extends TestBase {
 
   @BeforeEach
   void start(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject())
+    ServiceUnderTest.fresh(vertx, new JsonObject())
         .compose(fb -> CountingSite.start(vertx))
         .onSuccess(s -> site = s)
         .onComplete(ctx.succeedingThenComplete());

@@ -2,7 +2,7 @@ package io.fetchbus.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /** The per-host limit, fairness between hosts, retries, and the service staying responsive meanwhile. */
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class PolitenessAndRetryTest extends TestBase {
-  private Fetchbus fb;
+  private ServiceUnderTest fb;
   private Upstream up;
   private Upstream other;
 
@@ -34,7 +34,7 @@ class PolitenessAndRetryTest extends TestBase {
         })
         .compose(o -> {
           other = o;
-          return Fetchbus.fresh(vertx, new JsonObject().put("fetch", new JsonObject().put("perHostConcurrency", 2)
+          return ServiceUnderTest.fresh(vertx, new JsonObject().put("fetch", new JsonObject().put("perHostConcurrency", 2)
               .put("retry", new JsonObject().put("baseDelayMs", 50))));
         })
         .onSuccess(f -> fb = f)

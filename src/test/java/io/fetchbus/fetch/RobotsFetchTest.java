@@ -2,7 +2,7 @@ package io.fetchbus.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.Upstream;
 import io.vertx.core.Future;

@@ -2,7 +2,7 @@ package io.fetchbus.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.RawUpstream;
 import io.fetchbus.support.TestDns;
 import io.fetchbus.support.TestBase;
@@ -59,7 +59,7 @@ class UpstreamFaultsTest extends TestBase {
    * POSTs {@code url}, checks the problem, checks that the attempt was stored as a page with the error, and that
    * a good page still fetches afterwards.
    */
-  private void expectRecordedFailure(Fetchbus service, String url, int status, String type, String detail,
+  private void expectRecordedFailure(ServiceUnderTest service, String url, int status, String type, String detail,
                                      VertxTestContext ctx) {
     service.postFetch(new JsonObject().put("url", url))
         .compose(resp -> {
@@ -107,7 +107,7 @@ class UpstreamFaultsTest extends TestBase {
     TestDns dns = TestDns.start(vertx, Map.of()).await();
     other = TestVertx.create(new VertxOptions().setAddressResolverOptions(new AddressResolverOptions()
         .addServer("127.0.0.1:" + dns.port()).setQueryTimeout(2000).setMaxQueries(2).setHostsValue(Buffer.buffer(""))));
-    Fetchbus.deploy(other, TIGHT)
+    ServiceUnderTest.deploy(other, TIGHT)
         .onComplete(ctx.succeeding(service -> expectRecordedFailure(service, "http://no-such-host.fetchbus.test/",
             502, "/problems/dns-failure", "could not resolve host no-such-host.fetchbus.test", ctx)));
   }
@@ -177,7 +177,7 @@ class UpstreamFaultsTest extends TestBase {
   void inFlightBound(VertxTestContext ctx) {
     // The bound is shared by the fetch verticles of a Vert.x instance: a new instance gets the new bound.
     other = TestVertx.create();
-    Fetchbus.deploy(other, new JsonObject().put("fetch", new JsonObject().put("maxInFlight", 1).put("perHostQueue", 1)))
+    ServiceUnderTest.deploy(other, new JsonObject().put("fetch", new JsonObject().put("maxInFlight", 1).put("perHostQueue", 1)))
         .compose(limited -> {
           Future<HttpResponse<Buffer>> held = limited.postFetch(new JsonObject().put("url", up.url("/gate/held")));
           // Once the first fetch holds the only slot and a second waits in the queue, a third must be refused.

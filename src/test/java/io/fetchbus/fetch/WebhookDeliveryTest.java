@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
@@ -29,7 +29,7 @@ class WebhookDeliveryTest extends TestBase {
   }
 
   private Future<JsonObject> deliver(JsonObject overrides, JsonObject delivery) {
-    return Fetchbus.deploy(vertx, overrides)
+    return ServiceUnderTest.deploy(vertx, overrides)
         .compose(f -> vertx.eventBus().<JsonObject>request(Bus.WEBHOOK_DELIVER, delivery))
         .map(reply -> reply.body());
   }
@@ -121,7 +121,7 @@ class WebhookDeliveryTest extends TestBase {
   @Test
   @DisplayName("headers that frame the request (Host, Transfer-Encoding) or carry a line break are refused with 400")
   void framingHeadersRefused(VertxTestContext ctx) {
-    Fetchbus.deploy(vertx, new JsonObject())
+    ServiceUnderTest.deploy(vertx, new JsonObject())
         .compose(f -> Future.all(failureCode(new JsonObject().put("Host", "internal.example")),
             failureCode(new JsonObject().put("Transfer-Encoding", "chunked")),
             failureCode(new JsonObject().put("X-A", "1\r\nX-B: 2"))))

@@ -3,7 +3,7 @@ package io.fetchbus.firecrawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.DocsSite;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -49,13 +49,13 @@ class FirecrawlJobsTest extends TestBase {
     DocsSite.start(vertx)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, config());
+          return ServiceUnderTest.fresh(vertx, config());
         })
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
 
-  static Future<HttpResponse<Buffer>> send(Fetchbus fb, HttpMethod method, String pathOrUrl, JsonObject body) {
+  static Future<HttpResponse<Buffer>> send(ServiceUnderTest fb, HttpMethod method, String pathOrUrl, JsonObject body) {
     var req = pathOrUrl.startsWith("http") ? fb.http.requestAbs(method, pathOrUrl) : fb.http.request(method, pathOrUrl);
     req.putHeader("Authorization", "Bearer " + KEY).timeout(30_000);
     return body == null ? req.send() : req.sendJsonObject(body);
@@ -66,7 +66,7 @@ class FirecrawlJobsTest extends TestBase {
   }
 
   /** The job's id, once the start answered 200 with Firecrawl's shape. */
-  static Future<String> start(Fetchbus fb, String path, JsonObject body) {
+  static Future<String> start(ServiceUnderTest fb, String path, JsonObject body) {
     return send(fb, HttpMethod.POST, path, body).map(resp -> {
       if (resp.statusCode() != 200) {
         throw new AssertionError("POST " + path + " answered " + resp.statusCode() + ": " + resp.bodyAsString());
@@ -79,7 +79,7 @@ class FirecrawlJobsTest extends TestBase {
   }
 
   /** The status once the job is no longer scraping; asks again every 50 ms (the test's timeout bounds this). */
-  static Future<JsonObject> finished(Fetchbus fb, String statusPath) {
+  static Future<JsonObject> finished(ServiceUnderTest fb, String statusPath) {
     return send(fb, HttpMethod.GET, statusPath, null).compose(resp -> {
       JsonObject status = resp.bodyAsJsonObject();
       if (resp.statusCode() != 200) {

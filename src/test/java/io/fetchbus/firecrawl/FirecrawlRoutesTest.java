@@ -2,7 +2,7 @@ package io.fetchbus.firecrawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
 import io.vertx.core.Future;
@@ -30,7 +30,7 @@ class FirecrawlRoutesTest extends TestBase {
     TestSite.start(vertx, 30)
         .compose(s -> {
           site = s;
-          return Fetchbus.fresh(vertx, new JsonObject().put("auth", new JsonObject()
+          return ServiceUnderTest.fresh(vertx, new JsonObject().put("auth", new JsonObject()
               .put("keys", new JsonArray().add("r:" + KEY))));
         })
         .onSuccess(f -> fb = f)

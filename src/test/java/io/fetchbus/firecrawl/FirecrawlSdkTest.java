@@ -3,7 +3,7 @@ package io.fetchbus.firecrawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.DocsSite;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.NodePackages;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
@@ -60,7 +60,7 @@ class FirecrawlSdkTest extends TestBase {
         })
         .compose(d -> {
           docs = d;
-          return Fetchbus.fresh(vertx, FirecrawlJobsTest.config().put("auth", new JsonObject()
+          return ServiceUnderTest.fresh(vertx, FirecrawlJobsTest.config().put("auth", new JsonObject()
               .put("keys", new JsonArray().add("fc:" + KEY))));
         })
         .onSuccess(f -> fb = f)

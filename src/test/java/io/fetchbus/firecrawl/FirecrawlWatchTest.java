@@ -4,7 +4,7 @@ import static io.fetchbus.firecrawl.FirecrawlJobsTest.KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.DocsSite;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
@@ -43,7 +43,7 @@ class FirecrawlWatchTest extends TestBase {
         })
         .compose(r -> {
           receiver = r;
-          return Fetchbus.fresh(vertx, FirecrawlJobsTest.config().mergeIn(overrides, true));
+          return ServiceUnderTest.fresh(vertx, FirecrawlJobsTest.config().mergeIn(overrides, true));
         })
         .onSuccess(f -> fb = f)
         .mapEmpty();

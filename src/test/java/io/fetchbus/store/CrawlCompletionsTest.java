@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.Future;
@@ -32,7 +32,7 @@ class CrawlCompletionsTest extends TestBase {
   @BeforeEach
   void deploy(VertxTestContext ctx) {
     // The service's own crawl loop stays out of the way; the store's queues hold 4.
-    Fetchbus.fresh(vertx, new JsonObject()
+    ServiceUnderTest.fresh(vertx, new JsonObject()
             .put("crawl", new JsonObject().put("pollMs", 3_600_000).put("leaseMs", 3_600_000))
             .put("pg", new JsonObject().put("maxWaitQueue", MAX_QUEUED)))
         .onComplete(ctx.succeedingThenComplete());

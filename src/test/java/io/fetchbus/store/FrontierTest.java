@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -39,7 +39,7 @@ class FrontierTest extends TestBase {
   @BeforeEach
   void deploy(VertxTestContext ctx) {
     // The service's own crawl loop must stay out of the way: it polls and reaps only once an hour here.
-    Fetchbus.fresh(vertx, new JsonObject().put("crawl", new JsonObject().put("pollMs", 3_600_000).put("leaseMs", 3_600_000)))
+    ServiceUnderTest.fresh(vertx, new JsonObject().put("crawl", new JsonObject().put("pollMs", 3_600_000).put("leaseMs", 3_600_000)))
         .onSuccess(f -> fb = f).onComplete(ctx.succeedingThenComplete());
   }
 

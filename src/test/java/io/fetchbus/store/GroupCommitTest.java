@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.SavedPages;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
@@ -34,7 +34,7 @@ class GroupCommitTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject()).onSuccess(f -> fb = f).onComplete(ctx.succeedingThenComplete());
+    ServiceUnderTest.fresh(vertx, new JsonObject()).onSuccess(f -> fb = f).onComplete(ctx.succeedingThenComplete());
   }
 
   private static JsonObject save(String fetchId, int n, String text) {

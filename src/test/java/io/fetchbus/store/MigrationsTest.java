@@ -3,7 +3,7 @@ package io.fetchbus.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.MainVerticle;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.DeploymentOptions;
@@ -76,7 +76,7 @@ class MigrationsTest extends TestBase {
   /** Starts a store-only node, which completes once the schema is ready, and stops it again. */
   private Future<Void> startStore() {
     return vertx.deployVerticle(new MainVerticle(Map.of()),
-            new DeploymentOptions().setConfig(Fetchbus.config(new JsonObject().put("roles", "store"))))
+            new DeploymentOptions().setConfig(ServiceUnderTest.config(new JsonObject().put("roles", "store"))))
         .compose(vertx::undeploy);
   }
 }

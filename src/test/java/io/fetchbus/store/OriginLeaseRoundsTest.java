@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Rendezvous;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.vertx.core.Future;
@@ -40,7 +40,7 @@ class OriginLeaseRoundsTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    Fetchbus.fresh(vertx, new JsonObject()).onComplete(ctx.succeedingThenComplete());
+    ServiceUnderTest.fresh(vertx, new JsonObject()).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach

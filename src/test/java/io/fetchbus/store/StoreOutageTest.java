@@ -6,7 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.fetchbus.support.Fetchbus;
+import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TcpProxy;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
@@ -51,7 +51,7 @@ class StoreOutageTest extends TestBase {
   }
 
   /** POSTs until the answer is 201, every 100 ms: the service must recover without being restarted. */
-  private Future<Integer> fetchUntilCreated(Fetchbus fb, String path) {
+  private Future<Integer> fetchUntilCreated(ServiceUnderTest fb, String path) {
     Promise<Integer> created = Promise.promise();
     AtomicInteger attempts = new AtomicInteger();
     vertx.setPeriodic(0, 100, id -> fb.postFetch(new JsonObject().put("url", up.url(path))).onSuccess(resp -> {
@@ -70,7 +70,7 @@ class StoreOutageTest extends TestBase {
   @DisplayName("Postgres lost while running: POST /v1/fetch answers 503 saying the store is unavailable, then recovers")
   void outageWhileRunning(VertxTestContext ctx) {
     proxy.start(false)
-        .compose(p -> Fetchbus.deploy(vertx, viaProxy()))
+        .compose(p -> ServiceUnderTest.deploy(vertx, viaProxy()))
         .compose(fb -> fb.postFetch(new JsonObject().put("url", up.url("/page/before")))
             .compose(before -> {
               ctx.verify(() -> assertThat(before.statusCode()).isEqualTo(201));
@@ -95,7 +95,7 @@ class StoreOutageTest extends TestBase {
   }
 
   /** Polls {@code path} every 100 ms until it answers {@code status}. */
-  private Future<JsonObject> pollUntil(Fetchbus fb, String path, int status) {
+  private Future<JsonObject> pollUntil(ServiceUnderTest fb, String path, int status) {
     Promise<JsonObject> reached = Promise.promise();
     vertx.setPeriodic(0, 100, id -> fb.get(path).onSuccess(resp -> {
       if (resp.statusCode() == status && reached.tryComplete(resp.bodyAsJsonObject())) {
@@ -109,7 +109,7 @@ class StoreOutageTest extends TestBase {
   @DisplayName("/health stays up while /ready turns red when Postgres is lost and green again when it is back")
   void readiness(VertxTestContext ctx) {
     proxy.start(false)
-        .compose(p -> Fetchbus.deploy(vertx, viaProxy()))
+        .compose(p -> ServiceUnderTest.deploy(vertx, viaProxy()))
         .compose(fb -> pollUntil(fb, "/ready", 200)
             .compose(up -> {
               ctx.verify(() -> assertThat(up.getString("status")).isEqualTo("UP"));
@@ -140,7 +140,7 @@ class StoreOutageTest extends TestBase {
     long[] firstRefusal = new long[1];
     long[] restored = new long[1];
     proxy.start(false)
-        .compose(p -> Fetchbus.deploy(vertx, viaProxy()))
+        .compose(p -> ServiceUnderTest.deploy(vertx, viaProxy()))
         .compose(fb -> fb.postFetch(new JsonObject().put("url", up.url("/page/before")))
             .compose(before -> {
               proxy.cut();
@@ -193,7 +193,7 @@ class StoreOutageTest extends TestBase {
   @DisplayName("Postgres down at start: the service starts, answers 503, migrates and serves once Postgres is reachable")
   void downAtStart(VertxTestContext ctx) {
     proxy.start(true)
-        .compose(p -> Fetchbus.deploy(vertx, viaProxy()))
+        .compose(p -> ServiceUnderTest.deploy(vertx, viaProxy()))
         .compose(fb -> fb.postFetch(new JsonObject().put("url", up.url("/page/early")))
             .compose(early -> {
               ctx.verify(() -> {

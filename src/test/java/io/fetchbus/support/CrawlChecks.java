@@ -50,14 +50,14 @@ public final class CrawlChecks {
    * The job stored exactly {@code expected} (paths on the test site): the same set through the API, and in the
    * database one page row per URL, no more.
    */
-  public static Future<Void> exactPages(Fetchbus fb, String jobId, Set<String> expected) {
+  public static Future<Void> exactPages(ServiceUnderTest fb, String jobId, Set<String> expected) {
     return exactPages(fb, jobId, expected, TestDatabase.connectOptions());
   }
 
   /** The same, with the crawl's database on the server {@code db}. */
-  public static Future<Void> exactPages(Fetchbus fb, String jobId, Set<String> expected, PgConnectOptions db) {
+  public static Future<Void> exactPages(ServiceUnderTest fb, String jobId, Set<String> expected, PgConnectOptions db) {
     Vertx vertx = fb.vertx;
-    return Jobs.all(fb, "/v1/crawls/" + jobId + "/pages").compose(pages -> Future.all(
+    return JobClient.all(fb, "/v1/crawls/" + jobId + "/pages").compose(pages -> Future.all(
             TestDatabase.count(vertx, db, "SELECT count(*) FROM pages WHERE job_id = '" + jobId + "'"),
             TestDatabase.count(vertx, db, "SELECT count(*) FROM (SELECT url_key FROM pages WHERE job_id = '" + jobId
                 + "' GROUP BY url_key HAVING count(*) > 1) d"))

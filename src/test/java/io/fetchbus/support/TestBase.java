@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 public abstract class TestBase {
   protected final Vertx vertx;
   /** The service and an upstream, once {@link #deployWithUpstream} has run. */
-  protected Fetchbus fb;
+  protected ServiceUnderTest fb;
   protected Upstream up;
 
   protected TestBase() {
@@ -56,7 +56,7 @@ public abstract class TestBase {
     return Upstream.start(vertx)
         .compose(u -> {
           up = u;
-          return Fetchbus.fresh(vertx, overrides);
+          return ServiceUnderTest.fresh(vertx, overrides);
         })
         .onSuccess(f -> fb = f)
         .mapEmpty();

@@ -1,6 +1,6 @@
 package io.fetchbus.support;
 
-import io.fetchbus.ops.Metrics;
+import io.fetchbus.ops.MetricsSetup;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
@@ -41,7 +41,7 @@ public final class TestVertx {
         .setBlockedThreadCheckInterval(50).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
         .setWarningExceptionTime(MAX_EVENT_LOOP_MS).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
     LoopCpu.start();
-    Vertx vertx = Metrics.vertxBuilder(options, true).build();
+    Vertx vertx = MetricsSetup.vertxBuilder(options, true).build();
     List<String> blocked = new CopyOnWriteArrayList<>();
     BLOCKED.put(vertx, blocked);
     ((VertxInternal) vertx).blockedThreadChecker().setThreadBlockedHandler(event -> record(blocked, event));

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

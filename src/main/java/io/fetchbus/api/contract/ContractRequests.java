@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.contract;
 
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -37,10 +37,10 @@ import java.util.stream.Collectors;
  * reads header values as URL-encoded; here every value is the one {@code ctx.queryParams()}, {@code ctx.pathParam()}
  * and the headers give. The body is the one the BodyHandler read, and a body without a Content-Type is JSON.
  */
-final class ContractRequests implements Handler<RoutingContext> {
+public final class ContractRequests implements Handler<RoutingContext> {
   static final String JSON = "application/json";
   /** Where the body, as the validator decoded it, waits for the handlers: decoding it again was a cost of its own. */
-  static final String DECODED_BODY = "fetchbus.decodedBody";
+  public static final String DECODED_BODY = "fetchbus.decodedBody";
   /** Compiled once: {@code String.matches} compiles its pattern on every call, on every request. */
   private static final Pattern BARE_WORD = Pattern.compile("\\w+");
   private static final Pattern LEADING_ZEROS = Pattern.compile("-?\\d{2,}");
@@ -48,7 +48,7 @@ final class ContractRequests implements Handler<RoutingContext> {
   private final RequestValidatorImpl validator;
   private final Operation operation;
 
-  ContractRequests(RequestValidatorImpl validator, Operation operation) {
+  public ContractRequests(RequestValidatorImpl validator, Operation operation) {
     this.validator = validator;
     this.operation = operation;
   }

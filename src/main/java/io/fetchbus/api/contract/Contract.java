@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.contract;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,15 +20,17 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * The REST contract, {@code openapi.yaml} on the class path: its bytes as {@code GET /openapi.yaml} serves them,
  * and the {@link OpenAPIContract} the router is built and requests are validated from.
  */
-record Contract(Buffer document, JsonObject json, OpenAPIContract openapi) {
-  static final String RESOURCE = "openapi.yaml";
+public record Contract(Buffer document, JsonObject json, OpenAPIContract openapi) {
+  public static final String RESOURCE = "openapi.yaml";
+  /** The local map the loaded contract is shared through by the API's verticle instances. */
+  private static final String SHARED = "fetchbus.api.contract";
 
   /**
    * The node's contract, loaded once and shared by the API's verticle instances (loading it is most of an instance's
    * start-up: four instances loading it at once on two cores took 1.7 s), completed on the caller's context.
    */
-  static Future<Contract> shared(Vertx vertx) {
-    Loaded loaded = vertx.sharedData().<String, Loaded>getLocalMap(ApiVerticle.API)
+  public static Future<Contract> shared(Vertx vertx) {
+    Loaded loaded = vertx.sharedData().<String, Loaded>getLocalMap(SHARED)
         .computeIfAbsent("contract", k -> new Loaded(load(vertx)));
     return Future.fromCompletionStage(loaded.contract().toCompletionStage(), vertx.getOrCreateContext());
   }
@@ -37,7 +39,7 @@ record Contract(Buffer document, JsonObject json, OpenAPIContract openapi) {
   private record Loaded(Future<Contract> contract) implements Shareable {}
 
   /** Reads, parses and checks the document against the OpenAPI 3.1 schema, all off the event loop. */
-  static Future<Contract> load(Vertx vertx) {
+  public static Future<Contract> load(Vertx vertx) {
     return vertx.fileSystem().readFile(RESOURCE).compose(bytes ->
         // Parsing YAML is CPU work (tens of milliseconds for this document, more while classes load): a worker's.
         vertx.executeBlocking(() -> parse(bytes))
@@ -45,7 +47,7 @@ record Contract(Buffer document, JsonObject json, OpenAPIContract openapi) {
                 .map(openapi -> new Contract(bytes, json, openapi))));
   }
 
-  static JsonObject parse(Buffer yaml) {
+  public static JsonObject parse(Buffer yaml) {
     Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml.toString(StandardCharsets.UTF_8));
     if (!(doc instanceof Map<?, ?> map)) {
       throw new IllegalStateException(RESOURCE + " is not a YAML mapping");

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.contract;
 
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * first, the way the handlers do ({@code limit: must be between 1 and 500, got 0}, {@code webhook.events[0]: ...}),
  * and says what the schema asks, read from the schema itself: its bounds, its values, its known fields.
  */
-record Violations(JsonObject document) {
+public record Violations(JsonObject document) {
   /** Where {@link ContractRequests} leaves the operation a request is validated for. */
   static final String OPERATION = "fetchbus.operation";
   /** vertx-openapi names the parameter only in its message: "... query parameter limit is invalid ...". */
@@ -39,9 +39,9 @@ record Violations(JsonObject document) {
   private static final Pattern NUMBER_FIRST = Pattern.compile("^(\\S+) is (?:less|greater) than");
   private static final Pattern ITEMS = Pattern.compile("\\(\\s*\\+?\\s*(\\d+)\\s*[<>]");
 
-  record Problem(int status, String detail) {}
+  public record Problem(int status, String detail) {}
 
-  Problem of(ValidatorException e, RoutingContext ctx) {
+  public Problem of(ValidatorException e, RoutingContext ctx) {
     Operation operation = ctx.get(OPERATION);
     Parameter parameter = operation == null ? null : parameter(operation, e.getMessage());
     if (parameter != null) {

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.contract;
 
 import io.fetchbus.bus.Failure;
 import io.vertx.core.Handler;
@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * The rule of unknown body fields, for the query string of a {@code /v1} operation: a parameter the contract does
  * not define is a 400 that names it, since a misspelt {@code limt=5} silently ignored answers something else.
  */
-final class KnownQueryParameters implements Handler<RoutingContext> {
+public final class KnownQueryParameters implements Handler<RoutingContext> {
   private final Set<String> known;
   private final String explained;
 
@@ -22,7 +22,7 @@ final class KnownQueryParameters implements Handler<RoutingContext> {
     this.explained = known.isEmpty() ? "this operation takes none" : "known: " + String.join(", ", known);
   }
 
-  static KnownQueryParameters of(Operation op) {
+  public static KnownQueryParameters of(Operation op) {
     return new KnownQueryParameters(op.getParameters().stream().filter(p -> p.getIn() == Location.QUERY)
         .map(p -> p.getName()).collect(Collectors.toCollection(TreeSet::new)));
   }

@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Each Vert.x instance gets its own registry, found through the instance ({@link #registry}) rather than a global
  * name, so that several instances in one JVM (the tests run several) never share or close each other's meters.
  */
-public final class Metrics {
+public final class MetricsSetup {
   /** The HTTP methods that keep their name in the {@code method} label; anything else a client invents is OTHER. */
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
       "TRACE", "CONNECT");
@@ -39,7 +39,7 @@ public final class Metrics {
   public static final String UPSTREAM_POOLS = "upstream";
   private static final AtomicLong INSTANCES = new AtomicLong();
 
-  private Metrics() {}
+  private MetricsSetup() {}
 
   /**
    * A builder for a Vert.x instance with {@code options} and, when {@code enabled}, metrics: HTTP server (per

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.contract;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.contract;
 
 import io.vertx.core.file.FileSystem;
 import io.vertx.core.http.HttpMethod;
@@ -38,11 +38,11 @@ import java.util.function.Predicate;
  *
  * <p>One instance per verticle instance: its map is used from that verticle's event loop only.
  */
-final class ValidatorCache implements OpenAPIContract {
+public final class ValidatorCache implements OpenAPIContract {
   private final OpenAPIContract contract;
   private final SchemaRepository repository;
 
-  ValidatorCache(OpenAPIContract contract) {
+  public ValidatorCache(OpenAPIContract contract) {
     this.contract = contract;
     this.repository = new Repository(contract.getSchemaRepository(),
         contract.getVersion() == OpenAPIVersion.V3_0 ? Draft.DRAFT4 : Draft.DRAFT202012);

@@ -14,12 +14,12 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.util.Map;
 
 /** The whole service, deployed into a test's Vert.x the way the launcher deploys it, on a free port. */
-public final class Fetchbus {
+public final class ServiceUnderTest {
   public final Vertx vertx;
   public final int port;
   public final WebClient http;
 
-  private Fetchbus(Vertx vertx, int port) {
+  private ServiceUnderTest(Vertx vertx, int port) {
     this.vertx = vertx;
     this.port = port;
     // Enough connections that requests a test holds open never queue the test's other requests behind them.
@@ -28,8 +28,8 @@ public final class Fetchbus {
   }
 
   /** A client of a service running elsewhere, e.g. the fat jar in a child process, listening on {@code port}. */
-  public static Fetchbus at(Vertx vertx, int port) {
-    return new Fetchbus(vertx, port);
+  public static ServiceUnderTest at(Vertx vertx, int port) {
+    return new ServiceUnderTest(vertx, port);
   }
 
   /** Test defaults: the test database, port 0, small instance counts; {@code overrides} win. */
@@ -50,13 +50,13 @@ public final class Fetchbus {
   }
 
   /** Deploys with an empty environment, so the machine's {@code FETCHBUS_*} variables do not leak in. */
-  public static Future<Fetchbus> deploy(Vertx vertx, JsonObject overrides) {
+  public static Future<ServiceUnderTest> deploy(Vertx vertx, JsonObject overrides) {
     return vertx.deployVerticle(new MainVerticle(Map.of()), new DeploymentOptions().setConfig(config(overrides)))
-        .map(id -> new Fetchbus(vertx, (Integer) vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT)));
+        .map(id -> new ServiceUnderTest(vertx, (Integer) vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_HTTP_PORT)));
   }
 
   /** Deploys (which migrates the schema), then empties the tables, so each test starts from nothing. */
-  public static Future<Fetchbus> fresh(Vertx vertx, JsonObject overrides) {
+  public static Future<ServiceUnderTest> fresh(Vertx vertx, JsonObject overrides) {
     return deploy(vertx, overrides).compose(fb -> TestDatabase.truncate(vertx).map(fb));
   }
 
