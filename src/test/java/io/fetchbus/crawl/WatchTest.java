@@ -10,6 +10,10 @@ import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -249,6 +253,102 @@ class WatchTest extends TestBase {
           assertThat(event.getJsonObject("data").getString("diff")).contains("+A rewritten paragraph");
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @DisplayName("GET /v1/watches/{id}/events streams each version as it is recorded, with its diff, keeps an idle "
+      + "stream open with comments, and is bounded in streams")
+  void streamsChanges(VertxTestContext ctx) {
+    String a = url("/a");
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
+    HttpClient client = vertx.createHttpClient();
+    Buffer received = Buffer.buffer();
+    String[] id = new String[1];
+    HttpClientResponse[] stream = new HttpClientResponse[1];
+    deploy(new JsonObject().put("maxEventStreams", 1).put("eventHeartbeatMs", 50))
+        .compose(v -> create(new JsonObject().put("urls", new JsonArray().add(a))))
+        .compose(created -> {
+          id[0] = created.bodyAsJsonObject().getString("id");
+          return client.request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/watches/" + id[0] + "/events")
+              .compose(HttpClientRequest::send);
+        })
+        .compose(resp -> {
+          stream[0] = resp;
+          ctx.verify(() -> {
+            assertThat(resp.statusCode()).isEqualTo(200);
+            assertThat(resp.getHeader("Content-Type")).startsWith("text/event-stream");
+          });
+          resp.handler(received::appendBuffer);
+          // The first comment says the stream is subscribed: a run from now on is not missed.
+          return until(() -> received.toString().contains(": watching " + id[0]));
+        })
+        .compose(v -> fb.get("/v1/watches/" + id[0] + "/events"))
+        .compose(second -> {
+          ctx.verify(() -> {
+            assertThat(second.statusCode()).as("watches.maxEventStreams is 1").isEqualTo(429);
+            assertThat(second.bodyAsJsonObject().getString("detail")).contains("1 watch event streams are open");
+          });
+          return fb.get("/v1/watches/00000000-0000-0000-0000-000000000000/events");
+        })
+        .compose(unknown -> {
+          ctx.verify(() -> assertThat(unknown.statusCode()).isEqualTo(404));
+          return run(id[0]);
+        })
+        .compose(first -> until(() -> events(received).size() == 1))
+        .compose(v -> run(id[0]))
+        .compose(same -> {
+          pages.put("/a", new JsonObject().put("body", html("A rewritten paragraph announces a new price of 42 euros "
+              + "for every plan, with a discount for the first year and a new support line.", "2", "t", "/two")));
+          return run(id[0]);
+        })
+        .compose(changed -> until(() -> events(received).size() == 2 && received.toString().contains(": keep-alive")))
+        .compose(v -> {
+          ctx.verify(() -> {
+            List<JsonObject> events = events(received);
+            assertThat(received.toString()).contains("event: page.changed\ndata: ");
+            assertThat(events.stream().map(e -> e.getString("changeStatus"))).as("nothing for the run that found "
+                + "the page the same").containsExactly("new", "changed");
+            JsonObject changed = events.get(1);
+            assertThat(changed.getString("watchId")).isEqualTo(id[0]);
+            assertThat(changed.getString("url")).isEqualTo(a);
+            assertThat(changed.getString("diff")).contains("-The original paragraph says hello.")
+                .contains("+A rewritten paragraph announces a new price of 42 euros");
+            assertThat(changed.getJsonArray("addedLinks")).containsExactly(url("/two"));
+          });
+          // The client leaves: its stream no longer counts, and a new one is served.
+          return stream[0].request().connection().close();
+        })
+        .compose(v -> reopened(id[0]))
+        .onComplete(ctx.succeeding(status -> ctx.verify(() -> {
+          assertThat(status).isEqualTo(200);
+          ctx.completeNow();
+        })));
+  }
+
+  private Future<Void> until(java.util.function.BooleanSupplier done) {
+    return done.getAsBoolean() ? Future.succeededFuture() : vertx.timer(20).compose(t -> until(done));
+  }
+
+  /** The status of a new stream of the watch, once the old one is gone (429 until then); the new one is closed. */
+  private Future<Integer> reopened(String id) {
+    HttpClient client = vertx.createHttpClient();
+    return client.request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/watches/" + id + "/events")
+        .compose(HttpClientRequest::send)
+        .compose(resp -> {
+          int status = resp.statusCode();
+          return client.close().compose(v -> status == 429 ? vertx.timer(20).compose(t -> reopened(id))
+              : Future.succeededFuture(status));
+        });
+  }
+
+  private static List<JsonObject> events(Buffer received) {
+    List<JsonObject> events = new java.util.ArrayList<>();
+    for (String line : received.toString().split("\n")) {
+      if (line.startsWith("data: ")) {
+        events.add(new JsonObject(line.substring(6)));
+      }
+    }
+    return events;
   }
 
   @Test
