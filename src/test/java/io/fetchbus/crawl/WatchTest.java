@@ -22,6 +22,9 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -323,6 +326,65 @@ class WatchTest extends TestBase {
           assertThat(status).isEqualTo(200);
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @DisplayName("a cron watch runs next at the cron's first time after the run ends, with no adaptive interval; a cron "
+      + "given with intervalSeconds, invalid, never firing or firing closer than watches.minIntervalSeconds is a 400")
+  void cronSchedule(VertxTestContext ctx) {
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
+    JsonObject ok = new JsonObject().put("urls", new JsonArray().add(url("/a")));
+    String[] id = new String[1];
+    deploy(new JsonObject().put("minIntervalSeconds", 7_200))
+        .compose(v -> create(ok.copy().put("cron", "0 */6 * * *").put("intervalSeconds", 7_200)))
+        .compose(both -> {
+          ctx.verify(() -> assertThat(both.bodyAsJsonObject().getString("detail"))
+              .startsWith("cron: give either cron or intervalSeconds, not both"));
+          return create(ok.copy().put("cron", "0 0,23 * * *"));
+        })
+        .compose(tooClose -> {
+          ctx.verify(() -> {
+            assertThat(tooClose.statusCode()).isEqualTo(400);
+            assertThat(tooClose.bodyAsJsonObject().getString("detail")).isEqualTo("cron: '0 0,23 * * *' runs as "
+                + "little as 3600 s apart, closer than watches.minIntervalSeconds (7200 s) allows");
+          });
+          return create(ok.copy().put("cron", "0 0 30 2 *"));
+        })
+        .compose(never -> {
+          ctx.verify(() -> assertThat(never.bodyAsJsonObject().getString("detail")).isEqualTo("cron: '0 0 30 2 *' "
+              + "never fires"));
+          return create(ok.copy().put("cron", "every six hours"));
+        })
+        .compose(invalid -> {
+          ctx.verify(() -> assertThat(invalid.bodyAsJsonObject().getString("detail"))
+              .startsWith("cron: is not a 5-field cron expression"));
+          return create(ok.copy().put("cron", "0 */6 * * *"));
+        })
+        .compose(created -> {
+          ctx.verify(() -> {
+            assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+            assertThat(created.bodyAsJsonObject().getString("cron")).isEqualTo("0 */6 * * *");
+            assertThat(created.bodyAsJsonObject().getValue("intervalSeconds")).isNull();
+          });
+          id[0] = created.bodyAsJsonObject().getString("id");
+          return run(id[0]);
+        })
+        .compose(first -> run(id[0]))
+        .compose(second -> fb.get("/v1/watches/" + id[0]).map(resp -> {
+          ctx.verify(() -> {
+            assertThat(second.getValue("intervalSeconds")).as("unchanged, yet no adaptive interval").isNull();
+            JsonObject w = resp.bodyAsJsonObject();
+            Instant lastRun = Instant.parse(w.getString("lastRunAt"));
+            // The next 6-hour boundary after the run ended (the run's end is within a second of lastRunAt).
+            Instant boundary = lastRun.truncatedTo(ChronoUnit.HOURS)
+                .plus(6 - lastRun.atZone(ZoneOffset.UTC).getHour() % 6, ChronoUnit.HOURS);
+            assertThat(Instant.parse(w.getString("nextAt"))).isEqualTo(Instant.parse(second.getString("nextAt")))
+                .isEqualTo(boundary);
+            assertThat(w.getInteger("runs")).isEqualTo(2);
+          });
+          return null;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<Void> until(java.util.function.BooleanSupplier done) {
