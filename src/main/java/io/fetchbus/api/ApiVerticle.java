@@ -194,8 +194,8 @@ public final class ApiVerticle extends VerticleBase {
     new CrawlRoutes(vertx, storeTimeoutMs, fetchTimeoutMs, PageRoutes::jsonBody, export).mount(builder);
     new MapRoute(vertx, fetchTimeoutMs).mount(builder);
     // A run fetches its URLs one after the other: up to a minute's worth of fetches, then 504 (the run goes on).
-    new WatchRoutes(vertx, storeTimeoutMs, Math.max(60_000, fetchTimeoutMs + storeTimeoutMs), PageRoutes::jsonBody)
-        .mount(builder);
+    new WatchRoutes(vertx, storeTimeoutMs, Math.max(60_000, fetchTimeoutMs + storeTimeoutMs), PageRoutes::jsonBody,
+        config().getJsonObject("watches", new JsonObject())).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));

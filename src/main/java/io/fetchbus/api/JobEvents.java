@@ -5,19 +5,18 @@ import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.CrawlJob;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /**
  * {@code GET /v1/crawls/{id}/events}: the job's progress as Server-Sent Events. The current state comes first,
  * then an event whenever the state changes and at most one a second otherwise; the stream ends after the
- * final state. A comment line every 15 s keeps idle connections (and proxies) open.
+ * final state. A comment line every 15 s keeps idle connections (and proxies) open ({@link EventStream}).
  */
 final class JobEvents {
   static final long MIN_INTERVAL_MS = 1_000;
-  static final long HEARTBEAT_MS = 15_000;
+  /** At most one event a second: a client this far behind has stopped reading. */
+  private static final int MAX_QUEUED = 64;
 
   private final Vertx vertx;
   private final long storeTimeoutMs;
@@ -32,49 +31,36 @@ final class JobEvents {
             new DeliveryOptions().setSendTimeout(storeTimeoutMs).addHeader(Bus.REQUEST_ID, ctx.get(RequestLog.REQUEST_ID)))
         .onFailure(ctx::fail)
         .onSuccess(msg -> {
-          Stream stream = new Stream(ctx.response(), msg.body());
-          stream.start();
-          // A node shutting down ends its streams at once rather than at its grace period's end.
-          ctx.request().connection().shutdownHandler(v -> stream.end());
+          EventStream events = EventStream.admit(vertx, ctx, "job", Integer.MAX_VALUE, MAX_QUEUED,
+              EventStream.HEARTBEAT_MS);
+          if (events != null) {
+            new Stream(events, msg.body()).start();
+          }
         });
   }
 
   /** One client's stream: subscribed to the job's progress until the job ends or the client goes away. */
   private final class Stream {
-    private final HttpServerResponse response;
+    private final EventStream events;
     private final String jobId;
-    private MessageConsumer<JsonObject> consumer;
-    private long heartbeat = -1;
     private long flushTimer = -1;
     private long lastSentAt;
     private String lastStatus;
     private JsonObject pending;
-    private boolean ended;
 
-    Stream(HttpServerResponse response, JsonObject job) {
-      this.response = response;
+    Stream(EventStream events, JsonObject job) {
+      this.events = events;
       this.jobId = job.getString("id");
       this.pending = job;
     }
 
     void start() {
-      response.setChunked(true)
-          .putHeader("Content-Type", "text/event-stream; charset=utf-8")
-          .putHeader("Cache-Control", "no-cache")
-          .putHeader("X-Accel-Buffering", "no");
-      response.closeHandler(v -> stop());
-      consumer = vertx.eventBus().consumer(Bus.CRAWL_PROGRESS, msg -> {
-        if (jobId.equals(msg.body().getString("id"))) {
-          offer(msg.body());
-        }
-      });
-      heartbeat = vertx.setPeriodic(HEARTBEAT_MS, t -> {
-        if (!ended) {
-          response.write(": keep-alive\n\n");
-        }
-      });
       // Subscribed first, then the current state: a change in between is sent, not lost.
-      consumer.completion().onComplete(ar -> {
+      events.start(Bus.CRAWL_PROGRESS, job -> {
+        if (jobId.equals(job.getString("id"))) {
+          offer(job);
+        }
+      }).onComplete(ar -> {
         JsonObject first = pending;
         pending = null;
         send(first);
@@ -83,7 +69,7 @@ final class JobEvents {
 
     /** State changes go out at once; other progress at most once a second, the latest winning. */
     private void offer(JsonObject job) {
-      if (ended) {
+      if (events.ended()) {
         return;
       }
       long now = System.currentTimeMillis();
@@ -105,31 +91,16 @@ final class JobEvents {
     }
 
     private void send(JsonObject job) {
-      if (ended || job == null) {
+      if (events.ended() || job == null) {
+        vertx.cancelTimer(flushTimer);
         return;
       }
       lastSentAt = System.currentTimeMillis();
       lastStatus = job.getString("status");
-      response.write("event: progress\ndata: " + job.encode() + "\n\n");
+      events.send("progress", job);
       if (CrawlJob.from(job).finished()) {
-        response.end();
-        stop();
-      }
-    }
-
-    void end() {
-      if (!ended) {
-        response.end();
-        stop();
-      }
-    }
-
-    private void stop() {
-      ended = true;
-      vertx.cancelTimer(heartbeat);
-      vertx.cancelTimer(flushTimer);
-      if (consumer != null) {
-        consumer.unregister();
+        vertx.cancelTimer(flushTimer);
+        events.end();
       }
     }
   }

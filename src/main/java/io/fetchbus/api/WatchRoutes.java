@@ -11,9 +11,18 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import java.util.function.Function;
 
-/** The watch routes, {@code /v1/watches}: each is one bus request. */
+/**
+ * The watch routes, {@code /v1/watches}: each is one bus request, but {@code /events}, which streams the versions of a
+ * watch as runs record them (on any node: they are published on {@link Bus#WATCH_CHANGED}).
+ */
 final class WatchRoutes {
+  static final String CHANGED_EVENT = "page.changed";
+  private static final String STREAM_KIND = "watch";
+
   private final Vertx vertx;
+  private final int maxEventStreams;
+  private final int eventQueue;
+  private final long eventHeartbeatMs;
   private final DeliveryOptions delivery;
   private final DeliveryOptions runDelivery;
   private final Function<RoutingContext, JsonObject> jsonBody;
@@ -22,8 +31,16 @@ final class WatchRoutes {
    * A run fetches its URLs one by one, so its answer may take a while: {@code runTimeoutMs} bounds the wait (the run
    * goes on past it and is recorded when it ends).
    */
-  WatchRoutes(Vertx vertx, long storeTimeoutMs, long runTimeoutMs, Function<RoutingContext, JsonObject> jsonBody) {
+  WatchRoutes(Vertx vertx, long storeTimeoutMs, long runTimeoutMs, Function<RoutingContext, JsonObject> jsonBody,
+              JsonObject watches) {
     this.vertx = vertx;
+    this.maxEventStreams = watches.getInteger("maxEventStreams", 256);
+    this.eventQueue = watches.getInteger("eventQueue", 64);
+    this.eventHeartbeatMs = watches.getLong("eventHeartbeatMs", EventStream.HEARTBEAT_MS);
+    if (maxEventStreams < 1 || eventQueue < 1 || eventHeartbeatMs < 10) {
+      throw new IllegalArgumentException("watches.maxEventStreams and watches.eventQueue must be positive, "
+          + "watches.eventHeartbeatMs at least 10");
+    }
     this.delivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
     this.runDelivery = new DeliveryOptions().setSendTimeout(runTimeoutMs);
     this.jsonBody = jsonBody;
@@ -41,6 +58,26 @@ final class WatchRoutes {
         .onSuccess(ctx::json));
     builder.getRoute("listWatchChanges").addHandler(ctx -> request(ctx, Bus.WATCHES_CHANGES,
         query(ctx, "url", "limit", "after").put("id", ctx.pathParam("id")), delivery).onSuccess(ctx::json));
+    builder.getRoute("streamWatchEvents").addHandler(this::events);
+  }
+
+  /**
+   * {@code GET /v1/watches/{id}/events}: each version of the watch as a run records it, {@code event: page.changed}
+   * with the version (the webhook's {@code data}) in {@code data}, until the client goes away or the node stops.
+   */
+  private void events(RoutingContext ctx) {
+    request(ctx, Bus.WATCHES_GET, id(ctx), delivery).onSuccess(watch -> {
+      EventStream events = EventStream.admit(vertx, ctx, STREAM_KIND, maxEventStreams, eventQueue, eventHeartbeatMs);
+      if (events == null) {
+        return;
+      }
+      String id = watch.getString("id");
+      events.start(Bus.WATCH_CHANGED, version -> {
+        if (id.equals(version.getString("watchId"))) {
+          events.send(CHANGED_EVENT, version);
+        }
+      }).onSuccess(v -> events.comment("watching " + id));
+    });
   }
 
   /** 201 with the watch and its Location. */

@@ -19,6 +19,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -76,18 +77,14 @@ final class WatchRunner {
 
   private void create(Message<JsonObject> msg) {
     JsonObject req = msg.body() == null ? new JsonObject() : msg.body();
-    JsonObject spec;
-    try {
-      if (!(req.getValue("spec") instanceof JsonObject given)) {
-        throw Failure.INVALID.exception("body: must be a JSON object");
-      }
-      spec = WatchSpec.validate(given, settings);
-    } catch (ReplyException e) {
-      Failures.reply(msg, e);
+    if (!(req.getValue("spec") instanceof JsonObject given)) {
+      Failures.reply(msg, Failure.INVALID.exception("body: must be a JSON object"));
       return;
     }
-    store(Bus.WATCHES_INSERT, new JsonObject().put("spec", spec).put("keyName", req.getString("keyName"))
-        .put("maxPerKey", settings.maxPerKey()))
+    // On a worker: how close a cron's runs come takes walking its days (up to 28 years of them).
+    vertx.executeBlocking(() -> WatchSpec.validate(given, settings), false)
+        .compose(spec -> store(Bus.WATCHES_INSERT, new JsonObject().put("spec", spec)
+            .put("keyName", req.getString("keyName")).put("maxPerKey", settings.maxPerKey())))
         .onSuccess(msg::reply)
         .onFailure(err -> Failures.reply(msg, err));
   }
@@ -142,8 +139,16 @@ final class WatchRunner {
     boolean changed = outcomes.stream().anyMatch(o -> o.getString("changeStatus") != null
         && Set.of("changed", "removed").contains(o.getString("changeStatus")));
     boolean unchanged = !outcomes.isEmpty() && outcomes.stream().allMatch(o -> "same".equals(o.getString("changeStatus")));
-    long interval = WatchSpec.nextInterval(watch.getLong("intervalSeconds"), spec.getLong("minIntervalSeconds"),
-        spec.getLong("maxIntervalSeconds"), changed, unchanged);
+    long interval;
+    Instant nextAt = null;
+    if (spec.getString("cron") != null) {
+      // A cron watch runs at the cron's times: the next one after the run ends, whatever the run found.
+      interval = watch.getLong("intervalSeconds");
+      nextAt = WatchCron.parse(spec.getString("cron")).next(Instant.now()).orElse(null);
+    } else {
+      interval = WatchSpec.nextInterval(watch.getLong("intervalSeconds"), spec.getLong("minIntervalSeconds"),
+          spec.getLong("maxIntervalSeconds"), changed, unchanged);
+    }
     JsonArray states = new JsonArray();
     JsonArray changes = new JsonArray();
     JsonArray results = new JsonArray();
@@ -158,7 +163,7 @@ final class WatchRunner {
     }
     String id = watch.getString("id");
     return store(Bus.WATCHES_RECORD, new JsonObject().put("id", id).put("leaseToken", watch.getString("leaseToken"))
-        .put("intervalSeconds", interval).put("maxVersions", settings.maxVersionsPerUrl())
+        .put("intervalSeconds", interval).put("nextAt", nextAt).put("maxVersions", settings.maxVersionsPerUrl())
         .put("urls", states).put("changes", changes))
         .map(recorded -> {
           Meters meters = Meters.of(vertx);
@@ -174,7 +179,8 @@ final class WatchRunner {
               webhooks.watchEvent(id, spec.getJsonObject("webhook"), WatchSpec.CHANGED_EVENT, data, deliveryId);
             }
           }
-          return new JsonObject().put("id", id).put("intervalSeconds", recorded.getLong("intervalSeconds"))
+          return new JsonObject().put("id", id).put("intervalSeconds", recorded.getValue("intervalSeconds"))
+              .put("cron", recorded.getString("cron"))
               .put("nextAt", recorded.getValue("nextAt")).put("results", results);
         });
   }

@@ -6,14 +6,17 @@ import io.fetchbus.bus.WebUrl;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import org.jsoup.select.QueryParser;
 import org.jsoup.select.Selector;
 
 /**
  * A watch as submitted: {@code {"urls", "intervalSeconds"?, "minIntervalSeconds"?, "maxIntervalSeconds"?,
- * "include"?, "exclude"?, "threshold"?, "webhook"?}}, validated against {@link WatchSettings} with a 400 that
- * names the field. The stored form has every default filled in.
+ * "cron"?, "include"?, "exclude"?, "threshold"?, "webhook"?}}, validated against {@link WatchSettings} with a 400
+ * that names the field. The stored form has every default filled in. A watch has either an adaptive interval
+ * (within its bounds) or a cron expression: a cron watch's stored {@code intervalSeconds} is the shortest spacing of
+ * its runs, for the record; its schedule is the cron's.
  */
 final class WatchSpec {
   static final String CHANGED_EVENT = "page.changed";
@@ -22,7 +25,8 @@ final class WatchSpec {
   static final int MAX_THRESHOLD = 64;
   static final int DEFAULT_THRESHOLD = 3;
   private static final Set<String> FIELDS = Set.of("urls", "intervalSeconds", "minIntervalSeconds",
-      "maxIntervalSeconds", "include", "exclude", "threshold", "webhook");
+      "maxIntervalSeconds", "cron", "include", "exclude", "threshold", "webhook");
+  private static final List<String> ADAPTIVE = List.of("intervalSeconds", "minIntervalSeconds", "maxIntervalSeconds");
 
   private WatchSpec() {}
 
@@ -35,18 +39,40 @@ final class WatchSpec {
     for (int i = 0; i < given.size(); i++) {
       urls.add(WebUrl.parse("urls[" + i + "]", given.getValue(i)).toString());
     }
+    JsonObject out = new JsonObject().put("urls", new JsonArray(urls.stream().toList()));
+    String cron = Fields.string(spec, "cron", WatchCron.MAX_LENGTH);
+    if (cron != null) {
+      for (String field : ADAPTIVE) {
+        if (spec.getValue(field) != null) {
+          throw Failure.INVALID.exception("cron: give either cron or " + field + ", not both (a cron watch runs at "
+              + "the cron's times, with no adaptive interval)");
+        }
+      }
+      long spacing = WatchCron.parse(cron).minSpacingSeconds();
+      if (spacing < 0) {
+        throw Failure.INVALID.exception("cron: '" + cron + "' never fires");
+      }
+      if (spacing < s.minIntervalSeconds()) {
+        throw Failure.INVALID.exception("cron: '" + cron + "' runs as little as " + spacing + " s apart, closer than "
+            + "watches.minIntervalSeconds (" + s.minIntervalSeconds() + " s) allows");
+      }
+      out.put("cron", cron.trim()).put("intervalSeconds", Math.min(spacing, Integer.MAX_VALUE));
+    } else {
+      adaptive(spec, s, out);
+    }
+    out.put("include", selector(spec, "include")).put("exclude", selector(spec, "exclude"))
+        .put("threshold", orDefault(Fields.wholeNumber(spec, "threshold", 0, MAX_THRESHOLD), DEFAULT_THRESHOLD));
+    JsonObject webhook = Webhook.validate(spec.getValue("webhook"), Set.of(CHANGED_EVENT));
+    return webhook == null ? out : out.put("webhook", webhook);
+  }
+
+  private static void adaptive(JsonObject spec, WatchSettings s, JsonObject out) {
     long min = orDefault(Fields.wholeNumber(spec, "minIntervalSeconds", s.minIntervalSeconds(), s.maxIntervalSeconds()),
         s.minIntervalSeconds());
     long max = orDefault(Fields.wholeNumber(spec, "maxIntervalSeconds", min, s.maxIntervalSeconds()),
         Math.max(min, Math.min(86_400L, s.maxIntervalSeconds())));
     long interval = orDefault(Fields.wholeNumber(spec, "intervalSeconds", min, max), Math.max(min, Math.min(3_600L, max)));
-    long threshold = orDefault(Fields.wholeNumber(spec, "threshold", 0, MAX_THRESHOLD), DEFAULT_THRESHOLD);
-    JsonObject out = new JsonObject().put("urls", new JsonArray(urls.stream().toList()))
-        .put("intervalSeconds", interval).put("minIntervalSeconds", min).put("maxIntervalSeconds", max)
-        .put("include", selector(spec, "include")).put("exclude", selector(spec, "exclude"))
-        .put("threshold", threshold);
-    JsonObject webhook = Webhook.validate(spec.getValue("webhook"), Set.of(CHANGED_EVENT));
-    return webhook == null ? out : out.put("webhook", webhook);
+    out.put("intervalSeconds", interval).put("minIntervalSeconds", min).put("maxIntervalSeconds", max);
   }
 
   private static long orDefault(Long value, long dflt) {

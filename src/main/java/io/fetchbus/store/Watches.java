@@ -52,8 +52,9 @@ final class Watches {
       + "WHERE next_at <= now() AND (lease_until IS NULL OR lease_until < now()) ORDER BY next_at LIMIT $3 "
       + "FOR UPDATE SKIP LOCKED) due WHERE w.id = due.id RETURNING " + COLUMNS.replace("id::text", "w.id::text")
       .replace("key_name", "w.key_name").replace("spec", "w.spec") + ", w.lease_token::text";
+  /** $4: the next run's time of a cron watch; an adaptive watch's is an interval after now. */
   private static final String RECORD = "UPDATE watches SET interval_seconds = $3::integer, "
-      + "next_at = now() + make_interval(secs => $3::integer), lease_owner = NULL, lease_token = NULL, lease_until = NULL, "
+      + "next_at = COALESCE($4::timestamptz, now() + make_interval(secs => $3::integer)), lease_owner = NULL, lease_token = NULL, lease_until = NULL, "
       + "runs = runs + 1, last_run_at = now() WHERE id = $1::uuid AND lease_token = $2::uuid RETURNING id";
   /** $8 says whether the run's version replaces the baseline (new, changed, removed); "same" keeps the old one. */
   private static final String RECORD_URL = """
@@ -205,8 +206,10 @@ final class Watches {
     int maxVersions = req.getInteger("maxVersions");
     JsonArray urls = req.getJsonArray("urls");
     JsonArray changes = req.getJsonArray("changes", new JsonArray());
+    OffsetDateTime nextAt = req.getInstant("nextAt") == null ? null
+        : req.getInstant("nextAt").atOffset(java.time.ZoneOffset.UTC);
     return pool.withTransaction(tx -> tx.preparedQuery(RECORD).execute(Tuple.of(id, token,
-            req.getInteger("intervalSeconds")))
+            req.getInteger("intervalSeconds"), nextAt))
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.failedFuture(Failure.LEASE_LOST.exception("the run of watch " + id
@@ -259,9 +262,12 @@ final class Watches {
     watch.remove("createdCursor");
     JsonObject spec = (JsonObject) watch.remove("spec");
     JsonObject masked = CrawlJob.withoutSecrets(spec);
-    for (String field : new String[] {"minIntervalSeconds", "maxIntervalSeconds", "include", "exclude",
+    for (String field : new String[] {"minIntervalSeconds", "maxIntervalSeconds", "cron", "include", "exclude",
         "threshold", "webhook"}) {
       watch.put(field, masked.getValue(field));
+    }
+    if (masked.getString("cron") != null) {
+      watch.put("intervalSeconds", null); // a cron watch has no interval: the cron says when it runs
     }
     return watch;
   }

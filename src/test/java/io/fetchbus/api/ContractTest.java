@@ -78,7 +78,7 @@ class ContractTest extends TestBase {
     routes.forEach(r -> served.add(((String) r).replaceAll(":([A-Za-z0-9_]+)", "{$1}")));
     ctx.verify(() -> {
       assertThat(served).isEqualTo(documented);
-      assertThat(documented).hasSize(36);
+      assertThat(documented).hasSize(37);
       List<String> ids = new ArrayList<>();
       doc.getJsonObject("paths").forEach(path -> ((JsonObject) path.getValue()).forEach(op -> {
         if (METHODS.contains(op.getKey())) {

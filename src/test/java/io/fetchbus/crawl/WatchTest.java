@@ -10,6 +10,10 @@ import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -18,6 +22,9 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -249,6 +256,161 @@ class WatchTest extends TestBase {
           assertThat(event.getJsonObject("data").getString("diff")).contains("+A rewritten paragraph");
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @DisplayName("GET /v1/watches/{id}/events streams each version as it is recorded, with its diff, keeps an idle "
+      + "stream open with comments, and is bounded in streams")
+  void streamsChanges(VertxTestContext ctx) {
+    String a = url("/a");
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
+    HttpClient client = vertx.createHttpClient();
+    Buffer received = Buffer.buffer();
+    String[] id = new String[1];
+    HttpClientResponse[] stream = new HttpClientResponse[1];
+    deploy(new JsonObject().put("maxEventStreams", 1).put("eventHeartbeatMs", 50))
+        .compose(v -> create(new JsonObject().put("urls", new JsonArray().add(a))))
+        .compose(created -> {
+          id[0] = created.bodyAsJsonObject().getString("id");
+          return client.request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/watches/" + id[0] + "/events")
+              .compose(HttpClientRequest::send);
+        })
+        .compose(resp -> {
+          stream[0] = resp;
+          ctx.verify(() -> {
+            assertThat(resp.statusCode()).isEqualTo(200);
+            assertThat(resp.getHeader("Content-Type")).startsWith("text/event-stream");
+          });
+          resp.handler(received::appendBuffer);
+          // The first comment says the stream is subscribed: a run from now on is not missed.
+          return until(() -> received.toString().contains(": watching " + id[0]));
+        })
+        .compose(v -> fb.get("/v1/watches/" + id[0] + "/events"))
+        .compose(second -> {
+          ctx.verify(() -> {
+            assertThat(second.statusCode()).as("watches.maxEventStreams is 1").isEqualTo(429);
+            assertThat(second.bodyAsJsonObject().getString("detail")).contains("1 watch event streams are open");
+          });
+          return fb.get("/v1/watches/00000000-0000-0000-0000-000000000000/events");
+        })
+        .compose(unknown -> {
+          ctx.verify(() -> assertThat(unknown.statusCode()).isEqualTo(404));
+          return run(id[0]);
+        })
+        .compose(first -> until(() -> events(received).size() == 1))
+        .compose(v -> run(id[0]))
+        .compose(same -> {
+          pages.put("/a", new JsonObject().put("body", html("A rewritten paragraph announces a new price of 42 euros "
+              + "for every plan, with a discount for the first year and a new support line.", "2", "t", "/two")));
+          return run(id[0]);
+        })
+        .compose(changed -> until(() -> events(received).size() == 2 && received.toString().contains(": keep-alive")))
+        .compose(v -> {
+          ctx.verify(() -> {
+            List<JsonObject> events = events(received);
+            assertThat(received.toString()).contains("event: page.changed\ndata: ");
+            assertThat(events.stream().map(e -> e.getString("changeStatus"))).as("nothing for the run that found "
+                + "the page the same").containsExactly("new", "changed");
+            JsonObject changed = events.get(1);
+            assertThat(changed.getString("watchId")).isEqualTo(id[0]);
+            assertThat(changed.getString("url")).isEqualTo(a);
+            assertThat(changed.getString("diff")).contains("-The original paragraph says hello.")
+                .contains("+A rewritten paragraph announces a new price of 42 euros");
+            assertThat(changed.getJsonArray("addedLinks")).containsExactly(url("/two"));
+          });
+          // The client leaves: its stream no longer counts, and a new one is served.
+          return stream[0].request().connection().close();
+        })
+        .compose(v -> reopened(id[0]))
+        .onComplete(ctx.succeeding(status -> ctx.verify(() -> {
+          assertThat(status).isEqualTo(200);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a cron watch runs next at the cron's first time after the run ends, with no adaptive interval; a cron "
+      + "given with intervalSeconds, invalid, never firing or firing closer than watches.minIntervalSeconds is a 400")
+  void cronSchedule(VertxTestContext ctx) {
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
+    JsonObject ok = new JsonObject().put("urls", new JsonArray().add(url("/a")));
+    String[] id = new String[1];
+    deploy(new JsonObject().put("minIntervalSeconds", 7_200))
+        .compose(v -> create(ok.copy().put("cron", "0 */6 * * *").put("intervalSeconds", 7_200)))
+        .compose(both -> {
+          ctx.verify(() -> assertThat(both.bodyAsJsonObject().getString("detail"))
+              .startsWith("cron: give either cron or intervalSeconds, not both"));
+          return create(ok.copy().put("cron", "0 0,23 * * *"));
+        })
+        .compose(tooClose -> {
+          ctx.verify(() -> {
+            assertThat(tooClose.statusCode()).isEqualTo(400);
+            assertThat(tooClose.bodyAsJsonObject().getString("detail")).isEqualTo("cron: '0 0,23 * * *' runs as "
+                + "little as 3600 s apart, closer than watches.minIntervalSeconds (7200 s) allows");
+          });
+          return create(ok.copy().put("cron", "0 0 30 2 *"));
+        })
+        .compose(never -> {
+          ctx.verify(() -> assertThat(never.bodyAsJsonObject().getString("detail")).isEqualTo("cron: '0 0 30 2 *' "
+              + "never fires"));
+          return create(ok.copy().put("cron", "every six hours"));
+        })
+        .compose(invalid -> {
+          ctx.verify(() -> assertThat(invalid.bodyAsJsonObject().getString("detail"))
+              .startsWith("cron: is not a 5-field cron expression"));
+          return create(ok.copy().put("cron", "0 */6 * * *"));
+        })
+        .compose(created -> {
+          ctx.verify(() -> {
+            assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+            assertThat(created.bodyAsJsonObject().getString("cron")).isEqualTo("0 */6 * * *");
+            assertThat(created.bodyAsJsonObject().getValue("intervalSeconds")).isNull();
+          });
+          id[0] = created.bodyAsJsonObject().getString("id");
+          return run(id[0]);
+        })
+        .compose(first -> run(id[0]))
+        .compose(second -> fb.get("/v1/watches/" + id[0]).map(resp -> {
+          ctx.verify(() -> {
+            assertThat(second.getValue("intervalSeconds")).as("unchanged, yet no adaptive interval").isNull();
+            JsonObject w = resp.bodyAsJsonObject();
+            Instant lastRun = Instant.parse(w.getString("lastRunAt"));
+            // The next 6-hour boundary after the run ended (the run's end is within a second of lastRunAt).
+            Instant boundary = lastRun.truncatedTo(ChronoUnit.HOURS)
+                .plus(6 - lastRun.atZone(ZoneOffset.UTC).getHour() % 6, ChronoUnit.HOURS);
+            assertThat(Instant.parse(w.getString("nextAt"))).isEqualTo(Instant.parse(second.getString("nextAt")))
+                .isEqualTo(boundary);
+            assertThat(w.getInteger("runs")).isEqualTo(2);
+          });
+          return null;
+        }))
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Void> until(java.util.function.BooleanSupplier done) {
+    return done.getAsBoolean() ? Future.succeededFuture() : vertx.timer(20).compose(t -> until(done));
+  }
+
+  /** The status of a new stream of the watch, once the old one is gone (429 until then); the new one is closed. */
+  private Future<Integer> reopened(String id) {
+    HttpClient client = vertx.createHttpClient();
+    return client.request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/watches/" + id + "/events")
+        .compose(HttpClientRequest::send)
+        .compose(resp -> {
+          int status = resp.statusCode();
+          return client.close().compose(v -> status == 429 ? vertx.timer(20).compose(t -> reopened(id))
+              : Future.succeededFuture(status));
+        });
+  }
+
+  private static List<JsonObject> events(Buffer received) {
+    List<JsonObject> events = new java.util.ArrayList<>();
+    for (String line : received.toString().split("\n")) {
+      if (line.startsWith("data: ")) {
+        events.add(new JsonObject(line.substring(6)));
+      }
+    }
+    return events;
   }
 
   @Test
