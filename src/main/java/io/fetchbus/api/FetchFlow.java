@@ -5,10 +5,10 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Extraction;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
@@ -27,7 +27,7 @@ import java.util.Set;
  * else fetch, extract and store. A failed fetch is stored too, as a page with its error.
  */
 final class FetchFlow {
-  /** Failures that describe the upstream and so are worth recording as a page. */
+  /** FailureReplies that describe the upstream and so are worth recording as a page. */
   private static final Set<Integer> RECORDED = Set.of(403, 413, 502, 504);
 
   private final Vertx vertx;
@@ -69,7 +69,7 @@ final class FetchFlow {
     return new DeliveryOptions(options).addHeader(Bus.REQUEST_ID, requestId);
   }
 
-  /** The page for {@code req}; a page stored now is stored with what {@code asked} needs (see {@link Formats#toStore}). */
+  /** The page for {@code req}; a page stored now is stored with what {@code asked} needs (see {@link ContentFormats#toStore}). */
   Future<Served> serve(FetchRequest req, Set<String> asked) {
     if (req.maxAgeSeconds() == null) {
       return remembered(req, fetchAndStore(req, asked));
@@ -161,7 +161,7 @@ final class FetchFlow {
    */
   private <T> Future<T> recordFailure(FetchRequest req, Instant startedAt, Throwable err) {
     if (!(err instanceof ReplyException reply) || reply.failureType() != ReplyFailure.RECIPIENT_FAILURE
-        || !RECORDED.contains(Failures.status(err))) {
+        || !RECORDED.contains(FailureReplies.status(err))) {
       return Future.failedFuture(err);
     }
     long elapsedMs = Instant.now().toEpochMilli() - startedAt.toEpochMilli();

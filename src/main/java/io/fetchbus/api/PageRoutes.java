@@ -5,7 +5,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SearchRequest;
@@ -68,12 +68,12 @@ final class PageRoutes {
       JsonObject body = jsonBody(ctx);
       // onlyIfCached and validators are for bus clients; over REST, maxAgeSeconds says how old a copy may be.
       req = FetchRequest.from(body).withoutBusOptions().withDefaultMaxAge(defaultMaxAgeSeconds);
-      formats = Formats.from(body);
+      formats = ContentFormats.from(body);
     } catch (RuntimeException e) {
       ctx.fail(e);
       return;
     }
-    if (req.maxAgeSeconds() != null && formats.equals(Formats.DEFAULT)) {
+    if (req.maxAgeSeconds() != null && formats.equals(ContentFormats.DEFAULT)) {
       // A hot record answers as it was encoded for the first hit: no bus hop, no query, no encoding.
       Buffer hot = records.freshJson(req);
       if (hot != null) {
@@ -104,7 +104,7 @@ final class PageRoutes {
     Set<String> formats;
     try {
       req = FetchRequest.from(body).withoutBusOptions().withDefaultMaxAge(defaultMaxAgeSeconds);
-      formats = Formats.from(body);
+      formats = ContentFormats.from(body);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -113,7 +113,7 @@ final class PageRoutes {
 
   /** The page record with the formats asked beyond metadata, read from the store (they were extracted when stored). */
   private Future<JsonObject> withFormats(RoutingContext ctx, JsonObject page, Set<String> formats) {
-    if (formats.equals(Formats.DEFAULT)) {
+    if (formats.equals(ContentFormats.DEFAULT)) {
       return Future.succeededFuture(page);
     }
     return flow(ctx).storeRequest(Bus.PAGES_GET, new JsonObject().put("id", page.getLong("id"))

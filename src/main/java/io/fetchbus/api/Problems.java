@@ -2,7 +2,7 @@ package io.fetchbus.api;
 
 import io.fetchbus.api.contract.Violations;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.ops.SampledLog;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -93,7 +93,7 @@ final class Problems {
 
   private static int status(Throwable t, int ctxStatus) {
     if (t instanceof ReplyException) {
-      return Failures.status(t);
+      return FailureReplies.status(t);
     }
     if (t instanceof HttpException he) {
       return he.getStatusCode();

@@ -31,7 +31,7 @@ public final class FailedAuthThrottle implements Shareable {
   /** A line per newly throttled address, one per {@link #LOG_EVERY_MS} at most, the others counted in a summary. */
   private final SampledLog blockedLog;
 
-  /** Failures counted from the first one; the entry is written once, so it expires with its window. */
+  /** FailureReplies counted from the first one; the entry is written once, so it expires with its window. */
   private static final class Window {
     final long startMs;
     int failures;

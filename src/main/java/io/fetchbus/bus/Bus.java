@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * Every event-bus address Fetchbus serves or publishes: the whole contract in one place.
  * Bodies are {@code JsonObject}s (cluster- and bridge-safe); the records in this package type both ends.
- * Failures are {@code ReplyException}s whose failure code is the HTTP status, see {@link Failure}.
+ * FailureReplies are {@code ReplyException}s whose failure code is the HTTP status, see {@link Failure}.
  * <p>
  * In a cluster every request/reply address is served by each node that runs its role ({@link #roleServing}): a node
  * that runs it serves its own requests, and one that does not sends them to a live member that runs it
@@ -32,7 +32,7 @@ public final class Bus {
   public static final String FETCH_CACHE_STATS = "fetchbus.fetch.cache.stats";
   /**
    * {@code {"url","contentType","body","formats"?}} -> {@code {"title"}} plus one key per requested format
-   * ({@link Formats}); 400 for an unknown format. Runs on worker threads.
+   * ({@link ContentFormats}); 400 for an unknown format. Runs on worker threads.
    */
   public static final String EXTRACT = "fetchbus.extract";
   /** {@link SavePage} -> {@code {"page": Page, "created": bool}}; idempotent per {@code fetchId}. */

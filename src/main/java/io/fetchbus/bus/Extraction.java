@@ -46,12 +46,12 @@ public final class Extraction implements Shareable {
   }
 
   /**
-   * What a fetched page is stored with ({@link Formats#toStore}, for a request that asked for {@code asked}),
+   * What a fetched page is stored with ({@link ContentFormats#toStore}, for a request that asked for {@code asked}),
    * extracted once so that later reads never parse it again. A page that is not HTML or text, or that cannot be
    * read, gets {@code {}}: it is stored without them.
    */
   public Future<JsonObject> toStore(FetchResult result, Collection<String> asked, String requestId) {
-    return extract(result, Formats.toStore(asked), requestId).otherwise(err -> {
+    return extract(result, ContentFormats.toStore(asked), requestId).otherwise(err -> {
       LOG.warn("extracting {} failed, storing it without extracted formats: {}", result.finalUrl(), err.getMessage());
       return new JsonObject();
     });
@@ -63,7 +63,7 @@ public final class Extraction implements Shareable {
    * them would lose every page reachable only through it. The crawl gives such an entry back instead.
    */
   public Future<JsonObject> toStoreOrFail(FetchResult result, Collection<String> asked) {
-    return extract(result, Formats.toStore(asked), null);
+    return extract(result, ContentFormats.toStore(asked), null);
   }
 
   private Future<JsonObject> extract(FetchResult result, List<String> formats, String requestId) {

@@ -330,7 +330,7 @@ public final class MemberRouter implements Shareable {
       } else if (ar.cause() instanceof ReplyException re) {
         msg.reply(re); // a ReplyException as the answer fails the sender's request with its kind and code
       } else {
-        Failures.reply(msg, ar.cause());
+        FailureReplies.reply(msg, ar.cause());
       }
     });
   }

@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * {@code {"url"?, "host"?, "jobId"?, "after"?, "limit"?, "maxAgeSeconds"?, "succeeded"?, "latest"?, "formats"?,
- * "oldestFirst"?, "skip"?, "afterId"?}}: pages newest first, unless {@code oldestFirst}. {@code jobId} keeps the pages a crawl or batch job stored. {@code formats} ({@link Formats})
+ * "oldestFirst"?, "skip"?, "afterId"?}}: pages newest first, unless {@code oldestFirst}. {@code jobId} keeps the pages a crawl or batch job stored. {@code formats} ({@link ContentFormats})
  * adds content to each record; an answer with content holds at most {@link #MAX_CONTENT_BYTES} of it (at least one
  * record), so it may hold fewer records than {@code limit}, with {@code next} to go on from.
  * {@code after} is the opaque cursor a previous answer returned as {@code next}; {@code succeeded} keeps only
@@ -39,7 +39,7 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     return new PageQuery(url, host == null ? null : host.toLowerCase(Locale.ROOT), Fields.string(j, "after", 64),
         limit == null ? DEFAULT_LIMIT : limit.intValue(),
         Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT), Fields.bool(j, "succeeded", false),
-        jobId(j), Fields.bool(j, "latest", true), Formats.from(j), Fields.bool(j, "oldestFirst", false),
+        jobId(j), Fields.bool(j, "latest", true), ContentFormats.from(j), Fields.bool(j, "oldestFirst", false),
         skip == null ? 0 : skip.intValue(), Fields.wholeNumber(j, "afterId", 0, Long.MAX_VALUE));
   }
 
@@ -55,7 +55,7 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
 
   /** The newest page of a URL that has a body, of any age (the first of every copy: no per-URL filter needed). */
   public static PageQuery newestCopy(WebUrl url) {
-    return new PageQuery(url, null, null, 1, null, true, null, false, Formats.DEFAULT, false, 0, null);
+    return new PageQuery(url, null, null, 1, null, true, null, false, ContentFormats.DEFAULT, false, 0, null);
   }
 
   public JsonObject toJson() {
@@ -78,7 +78,7 @@ public record PageQuery(WebUrl url, String host, String after, int limit, Long m
     if (jobId != null) {
       j.put("jobId", jobId);
     }
-    if (!formats.equals(Formats.DEFAULT)) {
+    if (!formats.equals(ContentFormats.DEFAULT)) {
       j.put("formats", new JsonArray(List.copyOf(formats)));
     }
     if (oldestFirst) {

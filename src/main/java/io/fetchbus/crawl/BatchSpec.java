@@ -3,7 +3,7 @@ package io.fetchbus.crawl;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Fields;
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.UrlSecrets;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.eventbus.ReplyException;
@@ -58,7 +58,7 @@ record BatchSpec(List<WebUrl> urls, JsonArray invalidUrls, boolean obeyRobots, L
     }
     Long maxConcurrency = Fields.wholeNumber(j, "maxConcurrency", 1, CrawlSpec.MAX_CONCURRENCY);
     return new BatchSpec(new ArrayList<>(valid.values()), invalid, Fields.bool(j, "obeyRobots", true),
-        List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")),
+        List.copyOf(ContentFormats.from(j)), Webhook.validate(j.getValue("webhook")),
         maxConcurrency == null ? null : maxConcurrency.intValue(),
         Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT));
   }

@@ -3,7 +3,7 @@ package io.fetchbus.crawl;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Fields;
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -47,7 +47,7 @@ record CrawlSpec(WebUrl url, int maxDepth, int limit, List<String> includePaths,
         patterns(j, "includePaths"), patterns(j, "excludePaths"), Fields.bool(j, "regexOnFullURL", false),
         Fields.bool(j, "allowSubdomains", false), Fields.bool(j, "allowExternalLinks", false),
         Fields.bool(j, "ignoreQueryParameters", false), sitemap, Fields.bool(j, "obeyRobots", true),
-        List.copyOf(Formats.from(j)), Webhook.validate(j.getValue("webhook")), pathPrefix(j, url),
+        List.copyOf(ContentFormats.from(j)), Webhook.validate(j.getValue("webhook")), pathPrefix(j, url),
         optionalWhole(j, "maxPathDepth", 0, MAX_DEPTH), optionalWhole(j, "maxConcurrency", 1, MAX_CONCURRENCY),
         Fields.wholeNumber(j, "maxAgeSeconds", 0, FetchRequest.MAX_AGE_LIMIT));
   }

@@ -3,11 +3,11 @@ package io.fetchbus.crawl;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.FirecrawlDocument;
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.SavePage;
@@ -335,7 +335,7 @@ public final class CrawlVerticle extends VerticleBase {
    */
   private static JsonObject firecrawlDocument(JsonObject page, JobPlan plan, FetchResult result, JsonObject extracted) {
     JsonObject withContent = page.copy();
-    if (plan.formats().contains(Formats.MARKDOWN)) {
+    if (plan.formats().contains(ContentFormats.MARKDOWN)) {
       withContent.put("markdown", extracted.getString("markdown", ""));
     }
     if (plan.formats().contains("links")) {
@@ -379,7 +379,7 @@ public final class CrawlVerticle extends VerticleBase {
    */
   private Future<JsonObject> storeUntilLeaseEnds(String address, JsonObject req, long deadline) {
     return store(address, req).recover(err -> {
-      int status = Failures.status(err);
+      int status = FailureReplies.status(err);
       boolean transientFailure = status == 503 || status == 504 || status == 500;
       if (!transientFailure || stopping || System.currentTimeMillis() + 1_000 > deadline) {
         return Future.failedFuture(err);

@@ -2,7 +2,7 @@ package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Backoff;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.RetryAfter;
 import io.vertx.core.eventbus.ReplyException;
@@ -26,7 +26,7 @@ record GiveBack(String outcome, long delayMs, String error, String errorClass) {
 
   /** A fetch that failed: robots.txt said no, the destination is refused, the upstream failed, or we were busy. */
   static GiveBack afterFailure(Throwable err, int attempts, CrawlSettings settings) {
-    int status = Failures.status(err);
+    int status = FailureReplies.status(err);
     Failure kind = err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
         ? Failure.of(re.failureCode(), re.getMessage()) : null;
     String errorClass = kind != null ? kind.slug

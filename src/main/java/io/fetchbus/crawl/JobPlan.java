@@ -1,21 +1,21 @@
 package io.fetchbus.crawl;
 
 import io.fetchbus.bus.CrawlJob;
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;
 
 /**
  * What the crawl loop needs to know about a job to work on its entries, read once from its stored spec. With
  * {@code sitemapOnly} the job fetches the URLs of the site's sitemaps and follows no links. {@code formats} are
- * the job's, which decide what its pages are stored with ({@link Formats#toStore}). {@code maxAgeSeconds}, when
+ * the job's, which decide what its pages are stored with ({@link ContentFormats#toStore}). {@code maxAgeSeconds}, when
  * set, goes with each of its fetches: a copy in the fetch cache at most that old answers.
  */
 record JobPlan(int maxDepth, boolean obeyRobots, CrawlScope scope, boolean sitemapOnly, Set<String> formats,
                Long maxAgeSeconds) {
   static JobPlan of(CrawlJob job) {
     JsonObject spec = job.spec();
-    Set<String> formats = Formats.from(spec);
+    Set<String> formats = ContentFormats.from(spec);
     if ("crawl".equals(job.kind())) {
       CrawlSpec crawl = CrawlSpec.from(spec);
       return new JobPlan(crawl.maxDepth(), crawl.obeyRobots(), new CrawlScope(crawl), "only".equals(crawl.sitemap()),

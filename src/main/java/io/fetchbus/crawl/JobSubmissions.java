@@ -2,7 +2,7 @@ package io.fetchbus.crawl;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
@@ -40,7 +40,7 @@ final class JobSubmissions {
     try {
       create = newJob(msg.body() == null ? new JsonObject() : msg.body());
     } catch (ReplyException e) {
-      Failures.reply(msg, e);
+      FailureReplies.reply(msg, e);
       return;
     }
     JsonArray invalid = create.remove("invalidUrls") instanceof JsonArray a ? a : null;
@@ -51,7 +51,7 @@ final class JobSubmissions {
       }
       msg.reply(job);
       onCreated.run();
-    }).onFailure(err -> Failures.reply(msg, err));
+    }).onFailure(err -> FailureReplies.reply(msg, err));
   }
 
   /** The {@link Bus#JOBS_CREATE} request for a submission: its validated spec, limit and seeds. */

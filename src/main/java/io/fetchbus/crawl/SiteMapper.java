@@ -3,7 +3,7 @@ package io.fetchbus.crawl;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.MemberRouter;
@@ -76,7 +76,7 @@ final class SiteMapper {
     try {
       spec = Spec.from(msg.body(), maxTimeoutMs);
     } catch (RuntimeException e) {
-      Failures.reply(msg, e);
+      FailureReplies.reply(msg, e);
       return;
     }
     // Everything found lands here as it is found (on this verticle's event loop): at the deadline it answers as is.
@@ -98,7 +98,7 @@ final class SiteMapper {
     done.future()
         .onComplete(ar -> vertx.cancelTimer(timer))
         .onSuccess(v -> msg.reply(new JsonObject().put("links", select(spec, found))))
-        .onFailure(err -> Failures.reply(msg, err));
+        .onFailure(err -> FailureReplies.reply(msg, err));
   }
 
   /**
@@ -121,7 +121,7 @@ final class SiteMapper {
           return (Void) null;
         })
         .recover(err -> {
-          if (Failures.status(err) == 403) {
+          if (FailureReplies.status(err) == 403) {
             return Future.failedFuture(err);
           }
           LOG.debug("map: {} not fetched, its sitemaps answer alone: {}", url, err.getMessage());

@@ -6,7 +6,7 @@ import com.github.difflib.patch.Patch;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.MemberRouter;
@@ -78,7 +78,7 @@ final class WatchRunner {
   private void create(Message<JsonObject> msg) {
     JsonObject req = msg.body() == null ? new JsonObject() : msg.body();
     if (!(req.getValue("spec") instanceof JsonObject given)) {
-      Failures.reply(msg, Failure.INVALID.exception("body: must be a JSON object"));
+      FailureReplies.reply(msg, Failure.INVALID.exception("body: must be a JSON object"));
       return;
     }
     // On a worker: how close a cron's runs come takes walking its days (up to 28 years of them).
@@ -86,20 +86,20 @@ final class WatchRunner {
         .compose(spec -> store(Bus.WATCHES_INSERT, new JsonObject().put("spec", spec)
             .put("keyName", req.getString("keyName")).put("maxPerKey", settings.maxPerKey())))
         .onSuccess(msg::reply)
-        .onFailure(err -> Failures.reply(msg, err));
+        .onFailure(err -> FailureReplies.reply(msg, err));
   }
 
   private void runNow(Message<JsonObject> msg) {
     JsonObject req = msg.body() == null ? new JsonObject() : msg.body();
     if (!(req.getValue("id") instanceof String id)) {
       // Without an id the claim would lease whichever watch is due: never what a caller asked for.
-      Failures.reply(msg, Failure.INVALID.exception("id: must be a watch id (a UUID)"));
+      FailureReplies.reply(msg, Failure.INVALID.exception("id: must be a watch id (a UUID)"));
       return;
     }
     store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs()).put("id", id))
         .compose(claimed -> run(claimed.getJsonArray("items").getJsonObject(0)))
         .onSuccess(msg::reply)
-        .onFailure(err -> Failures.reply(msg, err));
+        .onFailure(err -> FailureReplies.reply(msg, err));
   }
 
   private void pump() {
@@ -114,7 +114,7 @@ final class WatchRunner {
           running++;
           run((JsonObject) w).onComplete(done -> running--)
               .onFailure(err -> LOG.warn("watch {} run failed: {}", ((JsonObject) w).getString("id"),
-                  Failures.status(err)));
+                  FailureReplies.status(err)));
         }))
         .onFailure(err -> LOG.debug("watches not claimed: {}", err.getMessage()));
   }
@@ -205,7 +205,7 @@ final class WatchRunner {
         .map(m -> FetchResult.from(m.body()))
         .compose(result -> compare(spec, before, state, result))
         .recover(err -> {
-          String error = Failure.of(Failures.status(err), err.getMessage()).slug;
+          String error = Failure.of(FailureReplies.status(err), err.getMessage()).slug;
           state.put("error", error).put("status", before.getInteger("status"));
           return Future.succeededFuture(new JsonObject().put("url", url).put("error", error).put("state", state));
         });

@@ -5,7 +5,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.WebUrl;
 import io.fetchbus.bus.WebhookDelivery;
 import io.vertx.core.Future;
@@ -224,7 +224,7 @@ final class WebhookSender {
       pendingBytes += delivery.weight;
       ready(delivery);
     }).onFailure(err -> LOG.warn("the {} event of job {} is not sent: its webhook could not be read ({})", event, jobId,
-        Failures.status(err)));
+        FailureReplies.status(err)));
   }
 
   private Future<Hook> hook(String jobId) {
@@ -278,7 +278,7 @@ final class WebhookSender {
     MemberRouter.<JsonObject>request(vertx, Bus.WEBHOOK_DELIVER, post.toJson(), deliverDelivery).onComplete(ar -> {
       inFlight--;
       busy.computeIfPresent(d.hook.target(), (t, n) -> n == 1 ? null : n - 1);
-      int status = ar.succeeded() ? ar.result().body().getInteger("status") : Failures.status(ar.cause());
+      int status = ar.succeeded() ? ar.result().body().getInteger("status") : FailureReplies.status(ar.cause());
       if (ar.succeeded() && status >= 200 && status < 300) {
         delivered++;
         pending--;
@@ -333,7 +333,7 @@ final class WebhookSender {
 
   /** The failure's kind (its slug), never its message: that may quote the webhook's URL. */
   private static String reason(Throwable err) {
-    int status = Failures.status(err);
+    int status = FailureReplies.status(err);
     String message = err instanceof ReplyException re ? re.getMessage() : null;
     return Failure.of(status, message).slug + " (" + status + ")";
   }

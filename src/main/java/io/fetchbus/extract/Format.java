@@ -1,6 +1,6 @@
 package io.fetchbus.extract;
 
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.vertx.core.json.JsonObject;
 import java.util.EnumSet;
 import java.util.Locale;
@@ -16,14 +16,14 @@ enum Format {
   }
 
   /**
-   * The formats a request asks for, validated by the contract's {@link Formats}: {@code null} (no
+   * The formats a request asks for, validated by the contract's {@link ContentFormats}: {@code null} (no
    * {@code "formats"} key) means metadata only.
    *
    * @throws io.vertx.core.eventbus.ReplyException a 400 naming the first value that is not a format
    */
   static Set<Format> parse(Object formats) {
     Set<Format> parsed = EnumSet.noneOf(Format.class);
-    for (String name : Formats.from(new JsonObject().put("formats", formats))) {
+    for (String name : ContentFormats.from(new JsonObject().put("formats", formats))) {
       parsed.add(valueOf(name.toUpperCase(Locale.ROOT)));
     }
     return parsed;

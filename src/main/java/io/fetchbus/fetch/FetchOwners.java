@@ -1,7 +1,7 @@
 package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.Rendezvous;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -194,7 +194,7 @@ final class FetchOwners implements Shareable {
             LOG.debug("fetch node {} left or has no handler; serving here [request {}]", owner, requestId);
             serveHere.run();
           } else {
-            Failures.reply(msg, err);
+            FailureReplies.reply(msg, err);
           }
         });
   }

@@ -2,7 +2,7 @@ package io.fetchbus.fetch;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.WebhookDelivery;
@@ -161,7 +161,7 @@ public final class FetchVerticle extends VerticleBase {
     try {
       return FetchRequest.from(msg.body());
     } catch (RuntimeException e) {
-      Failures.reply(msg, e);
+      FailureReplies.reply(msg, e);
       return null;
     }
   }
@@ -182,7 +182,7 @@ public final class FetchVerticle extends VerticleBase {
         })
         .onFailure(err -> {
           LOG.debug("fetch {} failed: {} [request {}]", req.url(), err.getMessage(), requestId);
-          Failures.reply(msg, err);
+          FailureReplies.reply(msg, err);
         });
   }
 
@@ -201,7 +201,7 @@ public final class FetchVerticle extends VerticleBase {
     try {
       delivery = WebhookDelivery.from(msg.body());
     } catch (RuntimeException e) {
-      Failures.reply(msg, e);
+      FailureReplies.reply(msg, e);
       return;
     }
     poster.post(delivery)
@@ -210,8 +210,8 @@ public final class FetchVerticle extends VerticleBase {
           msg.reply(new JsonObject().put("status", status));
         })
         .onFailure(err -> {
-          LOG.debug("webhook delivery to {} failed with {}", WebhookPoster.origin(delivery), Failures.status(err));
-          Failures.reply(msg, err);
+          LOG.debug("webhook delivery to {} failed with {}", WebhookPoster.origin(delivery), FailureReplies.status(err));
+          FailureReplies.reply(msg, err);
         });
   }
 

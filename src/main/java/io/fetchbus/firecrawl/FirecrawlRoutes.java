@@ -2,7 +2,7 @@ package io.fetchbus.firecrawl;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.config.Settings;
@@ -184,10 +184,10 @@ public final class FirecrawlRoutes {
       return he.getStatusCode();
     }
     if (err instanceof ReplyException) {
-      return Failures.status(err);
+      return FailureReplies.status(err);
     }
     if (err != null && err.getCause() instanceof ReplyException cause) {
-      return Failures.status(cause);
+      return FailureReplies.status(cause);
     }
     return ctxStatus > 0 ? ctxStatus : 500;
   }

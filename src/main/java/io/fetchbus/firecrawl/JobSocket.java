@@ -4,7 +4,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FirecrawlDocument;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.MemberRouter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -141,7 +141,7 @@ final class JobSocket {
       } else {
         LOG.debug("WebSocket of job {} closed on a failure: {}", jobId, err.getMessage());
         close((short) 1011, new JsonObject().put("type", "error").put("error", "Fetchbus could not read the job ("
-            + Failures.status(err) + "); ask for its status"));
+            + FailureReplies.status(err) + "); ask for its status"));
       }
     }
 

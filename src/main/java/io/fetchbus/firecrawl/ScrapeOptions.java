@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * ({@code "scrapeOptions."} in a crawl).
  */
 record ScrapeOptions(Set<String> formats, Long maxAgeSeconds) {
-  /** Formats Firecrawl has and Fetchbus does not make, with why. */
+  /** ContentFormats Firecrawl has and Fetchbus does not make, with why. */
   private static final Map<String, String> REFUSED_FORMATS = Map.ofEntries(
       Map.entry("screenshot", "Fetchbus does not run a browser, so it takes no screenshots"),
       Map.entry("screenshot@fullPage", "Fetchbus does not run a browser, so it takes no screenshots"),

@@ -1,7 +1,7 @@
 package io.fetchbus.ops;
 
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Failures;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -280,6 +280,6 @@ public final class Meters implements Shareable {
 
   /** The failure's slug ({@code dns-failure}, {@code robots-disallowed}, ...): a fixed set, the problem types. */
   static String slug(Throwable err) {
-    return err instanceof ReplyException re ? Failure.of(Failures.status(re), re.getMessage()).slug : Failure.INTERNAL.slug;
+    return err instanceof ReplyException re ? Failure.of(FailureReplies.status(re), re.getMessage()).slug : Failure.INTERNAL.slug;
   }
 }

@@ -3,7 +3,7 @@ package io.fetchbus.store;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
@@ -257,13 +257,13 @@ public final class StoreVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> getPage(JsonObject req) {
-    Set<String> formats = Formats.from(req);
-    if (!formats.equals(Formats.DEFAULT)) {
+    Set<String> formats = ContentFormats.from(req);
+    if (!formats.equals(ContentFormats.DEFAULT)) {
       long id = id(req);
       return pool.preparedQuery(Sql.PAGE_BY_ID).execute(Tuple.of(id)).compose(rows -> {
         JsonObject page = single(rows, "page " + id).toJson();
         return pool.preparedQuery(Sql.FORMATS_BY_PAGE_ID)
-            .execute(Tuple.of(id, formats.contains("html"), formats.contains(Formats.MARKDOWN)))
+            .execute(Tuple.of(id, formats.contains("html"), formats.contains(ContentFormats.MARKDOWN)))
             .compose(f -> {
               Row r = f.iterator().next();
               return markdown(id, r, formats).map(markdown -> withFormats(page, r, formats, markdown));
@@ -337,7 +337,7 @@ public final class StoreVerticle extends VerticleBase {
         }
         items.add(PageRows.page(r).toJson());
       }
-      return query.formats().equals(Formats.DEFAULT) || items.isEmpty() ? Future.succeededFuture(listing(items, more))
+      return query.formats().equals(ContentFormats.DEFAULT) || items.isEmpty() ? Future.succeededFuture(listing(items, more))
           : withContent(items, query.formats(), more);
     });
   }
@@ -360,7 +360,7 @@ public final class StoreVerticle extends VerticleBase {
       Map<Long, Long> weight = new HashMap<>();
       for (Row r : sizes) {
         weight.put(r.getLong("id"), (formats.contains("text") ? r.getLong("text_bytes") : 0)
-            + (formats.contains(Formats.MARKDOWN) ? r.getLong("markdown_bytes") : 0)
+            + (formats.contains(ContentFormats.MARKDOWN) ? r.getLong("markdown_bytes") : 0)
             + (formats.contains("html") ? r.getLong("body_bytes") : 0) + r.getLong("links_bytes"));
       }
       int fit = 0;
@@ -372,7 +372,7 @@ public final class StoreVerticle extends VerticleBase {
       List<JsonObject> kept = items.subList(0, fit);
       boolean cut = fit < items.size();
       return pool.preparedQuery(Sql.FORMATS_BY_PAGE_IDS).execute(Tuple.of(Arrays.copyOf(ids, fit),
-              formats.contains("text"), formats.contains(Formats.MARKDOWN), formats.contains("links"),
+              formats.contains("text"), formats.contains(ContentFormats.MARKDOWN), formats.contains("links"),
               formats.contains("html")))
           .compose(rows -> {
             Map<Long, Row> byId = new HashMap<>();
@@ -423,19 +423,19 @@ public final class StoreVerticle extends VerticleBase {
 
   /**
    * The page's markdown when it is asked for: stored, or made now from the stored body and kept (a page is stored
-   * with markdown only when its request or job asked for it: see {@link Formats#toStore}).
+   * with markdown only when its request or job asked for it: see {@link ContentFormats#toStore}).
    */
   private Future<String> markdown(long id, Row r, Set<String> formats) {
     String stored = r.getString("markdown");
     Buffer body = r.getBuffer("body");
-    if (!formats.contains(Formats.MARKDOWN) || stored != null || body == null
+    if (!formats.contains(ContentFormats.MARKDOWN) || stored != null || body == null
         || !MediaTypes.isHtml(r.getString("content_type"))) {
       return Future.succeededFuture(stored);
     }
     String url = Objects.requireNonNullElse(r.getString("final_url"), r.getString("url"));
-    return extraction.extract(url, r.getString("content_type"), body, List.of(Formats.MARKDOWN), null)
+    return extraction.extract(url, r.getString("content_type"), body, List.of(ContentFormats.MARKDOWN), null)
         .compose(made -> {
-          String markdown = made.getString(Formats.MARKDOWN);
+          String markdown = made.getString(ContentFormats.MARKDOWN);
           return markdown == null ? Future.succeededFuture(null)
               : pool.preparedQuery(Sql.SET_MARKDOWN).execute(Tuple.of(id, markdown)).map(markdown);
         });

@@ -1,6 +1,6 @@
 package io.fetchbus.extract;
 
-import io.fetchbus.bus.Formats;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.jmh.Inputs;
 import io.fetchbus.search.SearchVector;
 import io.vertx.core.buffer.Buffer;
@@ -41,7 +41,7 @@ public class ExtractionBenchmark {
   private final Set<Format> metadataAndText = EnumSet.of(Format.METADATA, Format.TEXT);
   private final Set<Format> markdown = EnumSet.of(Format.MARKDOWN);
   /** What is extracted for every page stored, from the same list the service sends. */
-  private final Set<Format> stored = Format.parse(new JsonArray(Formats.EXTRACTED));
+  private final Set<Format> stored = Format.parse(new JsonArray(ContentFormats.EXTRACTED));
   private byte[] bytes;
   private Buffer body;
 

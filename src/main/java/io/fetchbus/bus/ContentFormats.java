@@ -12,7 +12,7 @@ import java.util.Set;
  * The content formats a client can ask for: {@code html} (the stored body), {@code text}, {@code markdown},
  * {@code links} and {@code metadata} (title, description, canonical URL, language, Open Graph).
  */
-public final class Formats {
+public final class ContentFormats {
   public static final List<String> ALL = List.of("html", "text", "markdown", "links", "metadata");
   /**
    * Extracted from every HTML page when it is stored: metadata, the text (which the search index is built from) and
@@ -24,7 +24,7 @@ public final class Formats {
   public static final Set<String> DEFAULT = Set.of("metadata");
   private static final String KNOWN = "use html, text, markdown, links or metadata";
 
-  private Formats() {}
+  private ContentFormats() {}
 
   /** What to extract from a page stored for a request or job that asked for {@code asked}. */
   public static List<String> toStore(Collection<String> asked) {

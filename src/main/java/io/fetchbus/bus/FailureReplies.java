@@ -4,8 +4,8 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 
 /** Turns any {@link Throwable} into the status code the contract promises. */
-public final class Failures {
-  private Failures() {}
+public final class FailureReplies {
+  private FailureReplies() {}
 
   /** The HTTP status for a failure: our own codes pass through, bus timeouts are 504, no handler is 503. */
   public static int status(Throwable t) {
