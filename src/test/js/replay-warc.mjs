@@ -15,13 +15,30 @@ try {
   for (const [url, text] of pairs) {
     const page = await browser.newPage();
     page.on("console", (m) => console.log("console: " + m.text())); // what ReplayWeb.page says, for a failure
+    page.on("response", (r) => { if (r.status() >= 400) console.log("response: " + r.status() + " " + r.url()); });
     // The replayed page is a frame of ReplayWeb.page's own frame, at .../mp_/<url> (a revisit may be shown at the URL
     // of the response it refers to: the text tells what was replayed).
     const replayed = (f) => f.url().includes("/mp_/");
-    const framed = page.waitForEvent("framenavigated", { predicate: replayed, timeout: 120000 });
-    framed.catch(() => {}); // not awaited when the frame is there already: its end with the page is no failure
-    await page.goto(base + "/?url=" + encodeURIComponent(url));
-    const frame = page.frames().find(replayed) ?? await framed;
+    // ReplayWeb.page registers its service worker on the first visit; now and then that visit then shows no replay
+    // frame at all (the worker does not control the page yet). A reload, under the registered worker, shows it.
+    let frame = null;
+    for (let visit = 1; visit <= 3 && !frame; visit++) {
+      const framed = page.waitForEvent("framenavigated", { predicate: replayed, timeout: 40000 });
+      framed.catch(() => {}); // awaited below unless the frame is there already
+      if (visit === 1) {
+        await page.goto(base + "/?url=" + encodeURIComponent(url));
+      } else {
+        console.log("no replay frame yet: visit " + visit);
+        await page.reload();
+      }
+      frame = page.frames().find(replayed) ?? await framed.catch(() => null);
+    }
+    if (!frame) {
+      console.log("NOT REPLAYED " + url + ": no replay frame after 3 visits");
+      failed = true;
+      await page.close();
+      continue;
+    }
     try {
       await frame.waitForFunction((t) => document.body && document.body.innerText.includes(t), text, { timeout: 120000 });
       console.log("REPLAYED " + url);
