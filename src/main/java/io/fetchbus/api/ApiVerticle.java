@@ -1,5 +1,9 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.http.ApiKeys;
+import io.fetchbus.api.http.Utf8Bodies;
+import io.fetchbus.api.http.RequestLog;
+import io.fetchbus.api.http.Admission;
 import io.fetchbus.api.contract.Contract;
 import io.fetchbus.api.contract.ContractRequests;
 import io.fetchbus.api.contract.KnownQueryParameters;

@@ -1,5 +1,6 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.http.RequestLog;
 import io.fetchbus.api.contract.ContractRequests;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;

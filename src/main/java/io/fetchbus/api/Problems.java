@@ -1,5 +1,6 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.http.Admission;
 import io.fetchbus.api.contract.Violations;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FailureReplies;

@@ -1,5 +1,7 @@
 package io.fetchbus.api;
 
+import io.fetchbus.api.http.ApiKeys;
+import io.fetchbus.api.http.RequestLog;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
 import io.vertx.core.Future;

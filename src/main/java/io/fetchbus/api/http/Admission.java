@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.http;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -30,14 +30,14 @@ import org.slf4j.LoggerFactory;
  * problem nor the access line): the first of each {@value #LOG_WINDOW_MS} ms is, and the rest are counted in one
  * line at the end of it.
  */
-final class Admission implements Handler<RoutingContext>, Shareable {
+public final class Admission implements Handler<RoutingContext>, Shareable {
   /** Set on a request this refused: {@link Problems} and {@link RequestLog} leave it to the sampled log. */
-  static final String REFUSED = "fetchbus.admissionRefused";
+  public static final String REFUSED = "fetchbus.admissionRefused";
   /**
    * The request's slot, given back once (a {@code Runnable}): when its response ends, or, for a WebSocket, whose
    * upgraded response never ends, when the socket closes (its handler runs it then).
    */
-  static final String RELEASE = "fetchbus.admissionRelease";
+  public static final String RELEASE = "fetchbus.admissionRelease";
   static final long LOG_WINDOW_MS = 10_000;
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
   /** Addresses with a bucket; a bucket unused for a minute is full again anyway, and is dropped. */
@@ -73,7 +73,7 @@ final class Admission implements Handler<RoutingContext>, Shareable {
         .expireAfterAccess(Duration.ofSeconds(Math.min(86_400, refillSeconds + 60))).build();
   }
 
-  static Admission shared(Vertx vertx, JsonObject limits) {
+  public static Admission shared(Vertx vertx, JsonObject limits) {
     return vertx.sharedData().<String, Admission>getLocalMap("fetchbus.api")
         .computeIfAbsent("admission", k -> new Admission(vertx, limits));
   }

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.http;
 
 import io.fetchbus.auth.ClientAddress;
 import io.fetchbus.auth.FailedAuthThrottle;
@@ -15,9 +15,9 @@ import java.util.List;
  * itself is never logged. Wrong keys count against the client's address ({@link FailedAuthThrottle}); an address
  * over its budget gets a 429 before its key is looked at.
  */
-final class ApiKeys implements Handler<RoutingContext> {
+public final class ApiKeys implements Handler<RoutingContext> {
   /** Where the name of the key a request used is kept in its routing context. */
-  static final String KEY_NAME = "fetchbus.keyName";
+  public static final String KEY_NAME = "fetchbus.keyName";
 
   private final Keys keys;
   private final FailedAuthThrottle throttle;
@@ -31,23 +31,23 @@ final class ApiKeys implements Handler<RoutingContext> {
   }
 
   /** The API keys, for {@code /v1}. */
-  static ApiKeys of(Keys keys, FailedAuthThrottle throttle) {
+  public static ApiKeys of(Keys keys, FailedAuthThrottle throttle) {
     return new ApiKeys(keys, throttle, "this API needs an API key: send Authorization: Bearer <key>");
   }
 
   /** {@code metrics.key}: the one key of {@code /metrics} when it is set (an API key does not open it). */
-  static ApiKeys metricsKey(String key, FailedAuthThrottle throttle) {
+  public static ApiKeys metricsKey(String key, FailedAuthThrottle throttle) {
     return new ApiKeys(Keys.of(List.of("metrics:" + key)), throttle,
         "/metrics needs metrics.key: send Authorization: Bearer <metrics.key>");
   }
 
   /** The same keys guarding {@code /metrics}, which must not be open when the API is not. */
-  ApiKeys forMetrics() {
+  public ApiKeys forMetrics() {
     return new ApiKeys(keys, throttle, "/metrics needs an API key, since API keys are configured: send Authorization: "
         + "Bearer <key> (or set metrics.key for a key of its own, or metrics.open=true to serve it open)");
   }
 
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return keys.isEmpty();
   }
 

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.http;
 
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
  * and logs one line per request when the response is done: method, route, status, duration, key name, id. Requests
  * {@link Admission} refused are left out: under overload they would be most of the log, and it counts them.
  */
-final class RequestLog implements Handler<RoutingContext> {
-  static final String REQUEST_ID = "fetchbus.requestId";
+public final class RequestLog implements Handler<RoutingContext> {
+  public static final String REQUEST_ID = "fetchbus.requestId";
   private static final Logger ACCESS = LoggerFactory.getLogger("io.fetchbus.access");
   /** Client ids are echoed into headers and logs: short, and only characters that cannot forge either. */
   private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -51,7 +51,7 @@ final class RequestLog implements Handler<RoutingContext> {
    * A random version 4 UUID. An id to find a request's lines by, not a secret: drawn from the thread's own
    * generator, not from {@code UUID.randomUUID()}'s SecureRandom, which every event loop would queue for.
    */
-  static String newId() {
+  public static String newId() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     long high = (random.nextLong() & ~0xF000L) | 0x4000L;
     long low = (random.nextLong() & ~(3L << 62)) | (2L << 62);

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.api.http;
 
 import io.fetchbus.bus.Failure;
 import io.vertx.core.Handler;
@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
  * {@code /a/<junk>/secret} reached the upstream as {@code /a/../secret}. Java's strict decoder refuses overlong forms,
  * encoded surrogates and truncated sequences alike.
  */
-final class Utf8Bodies implements Handler<RoutingContext> {
+public final class Utf8Bodies implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
