@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.support.Poll;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
@@ -376,8 +377,8 @@ class FrontierTest extends TestBase {
 
   /** Done once PostgreSQL no longer lists the closed session of "fetchbus/n2" (its backend exits just after). */
   private Future<Void> closedSessionGone() {
-    return TestDatabase.count(vertx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fetchbus/n2'")
-        .compose(n -> n == 0 ? Future.<Void>succeededFuture() : vertx.timer(10).compose(t -> closedSessionGone()));
+    return Poll.until(vertx, () -> TestDatabase.count(vertx,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fetchbus/n2'").map(n -> n == 0));
   }
 
   @Test
