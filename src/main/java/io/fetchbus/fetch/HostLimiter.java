@@ -48,6 +48,9 @@ final class HostLimiter implements Shareable {
     /** Whether this node holds the lease of {@code bucket} now and may start requests under it. */
     boolean holds(int bucket);
 
+    /** When this node came to hold {@code bucket} (wall clock, ms): an origin's delay counts from then too. */
+    long heldSince(int bucket);
+
     /** Why a request for {@code bucket}, whose lease this node lacks, is refused at once; null when it may wait. */
     String refusal(int bucket);
 
@@ -304,7 +307,13 @@ final class HostLimiter implements Shareable {
   private boolean canStart(Host host, Waiter w) {
     Gate g = gate;
     return inFlight < maxInFlight && host.active.size() < w.perHost
-        && System.currentTimeMillis() >= host.lastStart + w.delayMs && (g == null || g.holds(host.bucket));
+        && System.currentTimeMillis() >= delayFrom(host) + w.delayMs && (g == null || g.holds(host.bucket));
+  }
+
+  /** When the delay before the next start to an origin counts from: its last start, or when its lease came here. */
+  private long delayFrom(Host host) {
+    Gate g = gate;
+    return g == null ? host.lastStart : Math.max(host.lastStart, g.heldSince(host.bucket));
   }
 
   /** Under the lock: takes the slot and hands it to the waiter on its own context. */
@@ -382,7 +391,7 @@ final class HostLimiter implements Shareable {
     if (head == null || host.timerSet || host.active.size() >= head.perHost) {
       return;
     }
-    long wait = host.lastStart + head.delayMs - System.currentTimeMillis();
+    long wait = delayFrom(host) + head.delayMs - System.currentTimeMillis();
     if (wait > 0) {
       host.timerSet = true;
       vertx.setTimer(wait, t -> {

@@ -73,6 +73,11 @@ final class OriginLeases implements HostLimiter.Gate {
   /** Until when a request may start under each bucket (monotonic and wall clock); the wall is 0 when it may not. */
   private final AtomicLongArray startNanos = new AtomicLongArray(Rendezvous.BUCKETS);
   private final AtomicLongArray startWall = new AtomicLongArray(Rendezvous.BUCKETS);
+  /**
+   * When this node last came to hold each bucket (wall clock, ms). The delay between two starts to an origin counts
+   * from here too: the last holder's last request may have started up to the margin before (see {@link #heldSince}).
+   */
+  private final AtomicLongArray heldSince = new AtomicLongArray(Rendezvous.BUCKETS);
   /** Why a request for a bucket is refused at once (another node holds it and keeps it); null when it may wait. */
   private final AtomicReferenceArray<String> refusals = new AtomicReferenceArray<>(Rendezvous.BUCKETS);
   private final AtomicBoolean roundWanted = new AtomicBoolean();
@@ -236,6 +241,17 @@ final class OriginLeases implements HostLimiter.Gate {
     }
     // Wall clock first: it is 0 for a bucket not held, and written last when a lease is granted.
     return System.currentTimeMillis() < startWall.get(bucket) && System.nanoTime() - startNanos.get(bucket) < 0;
+  }
+
+  /**
+   * A node that takes a bucket cannot know when its last holder last started a request to each of its origins: when
+   * the lease was handed over, at least that origin's delay ago; when it ran out, perhaps only the margin ago. So the
+   * first request under a new lease waits the origin's delay too, and a {@code Crawl-delay} longer than the margin is
+   * kept across a holder that vanished.
+   */
+  @Override
+  public long heldSince(int bucket) {
+    return bucket < 0 ? 0 : heldSince.get(bucket);
   }
 
   @Override
@@ -468,6 +484,7 @@ final class OriginLeases implements HostLimiter.Gate {
         String holder = row.getString("node");
         if (self.equals(holder)) {
           state[b] = HELD;
+          heldSince.set(b, System.currentTimeMillis()); // before startWall, which makes the lease usable
           token[b] = row.getLong("token");
           validNanos[b] = untilNanos;
           validWall[b] = untilWall;

@@ -137,6 +137,11 @@ class HostLimiterTest {
     }
 
     @Override
+    public long heldSince(int bucket) {
+      return 0;
+    }
+
+    @Override
     public String refusal(int bucket) {
       return refusal;
     }

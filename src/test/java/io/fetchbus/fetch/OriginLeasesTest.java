@@ -83,13 +83,17 @@ class OriginLeasesTest extends TestBase {
     }
 
     Node(String id, long leaseMs) {
+      this(id, leaseMs, 0);
+    }
+
+    Node(String id, long leaseMs, long perHostDelayMs) {
       this.id = id;
       view.add(id);
       leases = new OriginLeases(vertx, id, leaseMs, limiter, () -> List.copyOf(view), round -> cutOff.get()
           ? vertx.timer(50).compose(t -> Future.failedFuture("cut off from PostgreSQL"))
           : vertx.eventBus().<JsonObject>request(Bus.ORIGIN_LEASES, round).map(Message::body));
       FetchSettings settings = FetchSettings.from(new JsonObject().put("fetch", new JsonObject()
-          .put("perHostConcurrency", LIMIT).put("timeoutMs", 30_000).put("firstByteTimeoutMs", 30_000)
+          .put("perHostConcurrency", LIMIT).put("perHostDelayMs", perHostDelayMs).put("timeoutMs", 30_000).put("firstByteTimeoutMs", 30_000)
           .put("userAgent", id)));
       DestinationGuard guard = new DestinationGuard(vertx, new AddressPolicy(true, List.of(), List.of()), Set.of(),
           Set::of, Set.of(), Meters.of(vertx));
@@ -264,6 +268,36 @@ class OriginLeasesTest extends TestBase {
               });
         })
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a delay between starts longer than the margin is kept when the holder vanishes: the owner fetches "
+      + "once and is cut off; the other node takes the lease when it runs out, and waits the delay before its first "
+      + "request, counted from when it came to hold the lease")
+  void delayKeptWhenALeaseRunsOut(VertxTestContext ctx) {
+    // Without that wait the other node starts as soon as it holds the lease: within LEASE_MS (and a round) of the
+    // owner's last request, well under the delay.
+    long delayMs = 8_000;
+    List<String> ids = idsWithFirstOwning();
+    Node a = new Node(ids.get(0), LEASE_MS, delayMs);
+    Node b = new Node(ids.get(1), LEASE_MS, delayMs);
+    a.hears(a.id, b.id);
+    b.hears(a.id, b.id);
+    int bucket = Rendezvous.bucket(WebUrl.parse("url", site.url("/")).origin());
+    Poll.until(vertx, () -> Future.succeededFuture(a.leases.holds(bucket)))
+        .compose(v -> a.fetch("/a/0"))
+        .compose(ofA -> {
+          ctx.verify(() -> assertThat(ofA).isInstanceOf(FetchResult.class));
+          a.cutOff.set(true); // frozen or partitioned: its lease runs out instead of being handed over
+          b.hears(b.id);
+          return b.fetch("/b/0");
+        })
+        .onComplete(ctx.succeeding(ofB -> ctx.verify(() -> {
+          assertThat(ofB).isInstanceOf(FetchResult.class);
+          assertThat((site.firstArrival(b.id) - site.lastEnd(a.id)) / 1_000_000)
+              .as("ms between the owner's last request and the other node's first").isGreaterThanOrEqualTo(delayMs);
+          ctx.completeNow();
+        })));
   }
 
   @Test
