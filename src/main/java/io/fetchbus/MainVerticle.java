@@ -16,6 +16,7 @@ import io.fetchbus.config.Secrets;
 import io.fetchbus.extract.ExtractVerticle;
 import io.fetchbus.fetch.FetchVerticle;
 import io.fetchbus.store.EmbeddedDatabase;
+import io.fetchbus.store.NodePresence;
 import io.fetchbus.store.StoreVerticle;
 import io.vertx.core.Closeable;
 import io.vertx.core.DeploymentOptions;
@@ -61,6 +62,8 @@ public final class MainVerticle extends VerticleBase {
 
   private final Map<String, String> env;
   private EmbeddedDatabase embedded;
+  /** This node's session in PostgreSQL when it lacks the store role (clustered, with pg.url); null otherwise. */
+  private NodePresence presence;
   /** What this verticle deployed, in deployment order: the shutdown undeploys it from the end. */
   private final List<Deployed> deployed = new ArrayList<>();
   private long graceMs;
@@ -118,6 +121,13 @@ public final class MainVerticle extends VerticleBase {
           Meters.of(vertx).memberRouting(r::openCircuits, r::rerouted);
           return cfg;
         }))
+        // A clustered node without the store role that can reach the database shows there that it is alive.
+        .compose(cfg -> !vertx.isClustered() || roles.contains(Roles.STORE)
+            || cfg.getJsonObject("pg").getString("url", "").isBlank() ? Future.succeededFuture(cfg)
+            : NodePresence.start(vertx, cfg).map(p -> {
+              presence = p;
+              return cfg;
+            }))
         .compose(cfg -> {
           LOG.info("effective configuration: {}", Secrets.mask(cfg).encode());
           EnvOverrides.unknown(cfg, env).forEach(name -> LOG.warn("{} names no setting and is ignored", name));
@@ -206,6 +216,8 @@ public final class MainVerticle extends VerticleBase {
             });
       });
     }
+    // Last, once the crawl has given its leases back: from now on they may be released for this node.
+    chain = chain.compose(v -> presence == null ? Future.<Void>succeededFuture() : presence.stop());
     return chain.onComplete(v -> {
       deployed.clear();
       LOG.info("shut down in {} ms", System.currentTimeMillis() - started);
@@ -223,6 +235,9 @@ public final class MainVerticle extends VerticleBase {
     if (shutdownHook != null) {
       // Internal API, as addCloseHook above: Vert.x 5 has no public close hook.
       ((VertxInternal) vertx).removeCloseHook(shutdownHook);
+    }
+    if (presence != null) {
+      presence.stop();
     }
     vertx.eventBus().removeInboundInterceptor(wireBodies);
     vertx.sharedData().getLocalMap(Bus.NODE_INFO).remove(Bus.NODE_DEPLOYED);

@@ -375,6 +375,39 @@ class FrontierTest extends TestBase {
         .onComplete(ctx.succeedingThenComplete());
   }
 
+  @Test
+  @DisplayName("a crawl-only node (no store role) keeps its leases through a split too: its presence session shows "
+      + "it alive; once it stops, its leases are released")
+  void aCrawlOnlyNodeShowsItIsAlive(VertxTestContext ctx) {
+    // The crawl-only node: a Vert.x of its own with its own node id, holding only NodePresence's session.
+    io.vertx.core.Vertx crawlNode = io.vertx.core.Vertx.vertx();
+    crawlNode.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ID, "n3");
+    NodePresence[] presence = {null};
+    newJob()
+        .compose(job -> claimOne("n3/crawl-c"))
+        .compose(lease -> NodePresence.start(crawlNode, io.fetchbus.config.ConfigLoader.loadNow(
+            ServiceUnderTest.config(new JsonObject()), java.util.Map.of())))
+        .compose(p -> {
+          presence[0] = p;
+          return request(Bus.FRONTIER_RELEASE, new JsonObject().put("node", "n3"));
+        })
+        .compose(whileAlive -> presence[0].stop()
+            .compose(v -> Poll.until(vertx, () -> TestDatabase.count(vertx,
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fetchbus/n3'").map(n -> n == 0)))
+            .compose(v -> request(Bus.FRONTIER_RELEASE, new JsonObject().put("node", "n3")))
+            .map(afterwards -> {
+              ctx.verify(() -> {
+                assertThat(whileAlive.getBoolean("connected")).as("connected while its presence is open").isTrue();
+                assertThat(whileAlive.getInteger("released")).isZero();
+                assertThat(afterwards.getBoolean("connected")).isFalse();
+                assertThat(afterwards.getInteger("released")).isEqualTo(1);
+              });
+              return null;
+            }))
+        .eventually(() -> crawlNode.close())
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
   /** Done once PostgreSQL no longer lists the closed session of "fetchbus/n2" (its backend exits just after). */
   private Future<Void> closedSessionGone() {
     return Poll.until(vertx, () -> TestDatabase.count(vertx,
