@@ -183,7 +183,9 @@ public final class StoreVerticle extends VerticleBase {
    * which blocks, so it runs on a worker thread. Retries with backoff until it succeeds.
    */
   private Future<Integer> migrate() {
-    return Migrations.current(pool)
+    // Best effort: whether another node shares the database only decides a warning.
+    return (vertx.isClustered() ? Future.succeededFuture() : LoneNode.check(vertx, pool).otherwiseEmpty())
+        .compose(v -> Migrations.current(pool))
         .compose(current -> current ? Future.succeededFuture(0) : vertx.executeBlocking(() -> Migrations.migrate(connect)))
         .onSuccess(applied -> {
           ready = true;
