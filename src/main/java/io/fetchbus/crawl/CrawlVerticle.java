@@ -12,6 +12,8 @@ import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.config.Settings;
+import io.fetchbus.webhook.WebhookSender;
+import io.fetchbus.webhook.WebhookSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;

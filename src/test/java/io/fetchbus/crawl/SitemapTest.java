@@ -2,6 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
@@ -30,7 +31,7 @@ class SitemapTest extends TestBase {
     TestSite.start(vertx, 30)
         .compose(s -> {
           site = s;
-          return ServiceUnderTest.fresh(vertx, CrawlTest.config());
+          return ServiceUnderTest.fresh(vertx, CrawlSetup.config());
         })
         .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
