@@ -85,24 +85,26 @@ public final class FetchVerticle extends VerticleBase {
     FetchSettings.Guard g = settings.guard();
     AddressPolicy policy = new AddressPolicy(g.allowPrivateNetworks(), g.allow(), g.deny());
     return vertx.executeBlocking(FetchVerticle::localAddresses) // enumerating interfaces is a blocking system call
-        .onSuccess(own -> {
+        .compose(own -> {
+          // Made here, not in an onSuccess before this step: when the blocking call ends while the steps are being
+          // added, that handler is queued and this step runs first, and the webhook consumer needs the poster.
           DestinationGuard guard = new DestinationGuard(vertx, policy, g.ports(), this::ownPorts, own, meters);
           fetcher = new HttpFetcher(vertx, context, client, settings, guard, limiter, robots, meters,
               vertx.isClustered() ? this::elsewhere : null);
           poster = new WebhookPoster(vertx, settings.connectTimeoutMs(), settings.maxInFlight(), webhookRoute(guard));
-        })
-        .compose(own -> Future.all(
-            vertx.eventBus().<JsonObject>consumer(Bus.fetchNode(owners.self()), this::serveForwarded).completion(),
-            vertx.eventBus().<JsonObject>consumer(Bus.WEBHOOK_DELIVER, poster::deliver).completion(),
-            vertx.eventBus().<JsonObject>consumer(Bus.PAGES_DELETED, msg -> {
-              for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
-                if (gone instanceof JsonObject page && page.getString("url") != null) {
-                  cache.forget(page.getString("url"), page.getString("fetchId"));
+          return Future.all(
+              vertx.eventBus().<JsonObject>consumer(Bus.fetchNode(owners.self()), this::serveForwarded).completion(),
+              vertx.eventBus().<JsonObject>consumer(Bus.WEBHOOK_DELIVER, poster::deliver).completion(),
+              vertx.eventBus().<JsonObject>consumer(Bus.PAGES_DELETED, msg -> {
+                for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
+                  if (gone instanceof JsonObject page && page.getString("url") != null) {
+                    cache.forget(page.getString("url"), page.getString("fetchId"));
+                  }
                 }
-              }
-            }).completion(),
-            vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
-                msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion()))
+              }).completion(),
+              vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
+                  msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion());
+        })
         // Requests are taken once this node knows the other fetch nodes, so it does not fetch origins it does not own.
         .compose(v -> owners.start(context))
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion());
