@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.support.CrawlSetup;
-import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Scrape;
@@ -36,12 +35,11 @@ class CrawlTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    TestSite.start(vertx, 120)
-        .compose(s -> {
-          site = s;
-          return ServiceUnderTest.fresh(vertx, CrawlSetup.config());
+    CrawlSetup.start(vertx, 120)
+        .onSuccess(started -> {
+          site = started.site();
+          fb = started.fb();
         })
-        .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
 

@@ -3,7 +3,6 @@ package io.fetchbus.crawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.CrawlSetup;
-import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
@@ -33,12 +32,11 @@ class JobsApiTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    TestSite.start(vertx, 40)
-        .compose(s -> {
-          site = s;
-          return ServiceUnderTest.fresh(vertx, CrawlSetup.config());
+    CrawlSetup.start(vertx, 40)
+        .onSuccess(started -> {
+          site = started.site();
+          fb = started.fb();
         })
-        .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
 

@@ -1,10 +1,21 @@
 package io.fetchbus.support;
 
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 /** The setup the crawl tests share: quick settings, and a crawl of a {@link TestSite} that follows links only. */
 public final class CrawlSetup {
   private CrawlSetup() {}
+
+  /** A test site and the service that crawls it. */
+  public record Started(TestSite site, ServiceUnderTest fb) {}
+
+  /** A {@link TestSite} of {@code pages} pages, then the service with {@link #config()} and empty tables. */
+  public static Future<Started> start(Vertx vertx, int pages) {
+    return TestSite.start(vertx, pages)
+        .compose(site -> ServiceUnderTest.fresh(vertx, config()).map(fb -> new Started(site, fb)));
+  }
 
   /** Quick retries and polls, so that the tests run in seconds; no fetch-level retries, so attempts are the crawl's. */
   public static JsonObject config() {
