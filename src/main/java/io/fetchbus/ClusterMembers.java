@@ -42,7 +42,7 @@ final class ClusterMembers implements MembershipListener {
     this.vertx = vertx;
     this.context = context;
     this.hazelcast = hazelcast;
-    this.maxAttempts = cfg.getJsonObject("crawl", new JsonObject()).getInteger("maxAttempts", 3);
+    this.maxAttempts = Settings.number(cfg, "crawl", "maxAttempts").intValue();
     this.delivery = new DeliveryOptions().setSendTimeout(
         Settings.storeTimeoutMs(cfg));
   }

@@ -14,9 +14,7 @@ import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Extraction;
-import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Page;
-import io.fetchbus.config.Settings;
 import io.fetchbus.firecrawl.FirecrawlRoutes;
 import io.fetchbus.ops.MetricsSetup;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -61,10 +59,9 @@ public final class ApiVerticle extends VerticleBase {
   static final String API = "fetchbus.api";
   static final String ROUTES = "routes";
 
+  private ApiSettings settings;
   private FetchFlow flow;
   private PageRecords records;
-  /** {@code fetch.defaultMaxAgeSeconds}, null for none (-1). */
-  private Long defaultMaxAgeSeconds;
   private HttpServer server;
   private ClusterView cluster;
 
@@ -75,30 +72,26 @@ public final class ApiVerticle extends VerticleBase {
   public static void preload(Vertx vertx, JsonObject config) {
     Contract.shared(vertx);
     // The node's shared state, made here so that no instance waits on a lock while another makes it.
-    PageRecords.shared(vertx, config);
-    PageSaves.shared(vertx, config);
+    ApiSettings settings = ApiSettings.from(config);
+    PageRecords.shared(vertx, settings);
+    PageSaves.shared(vertx, settings);
     Problems.unavailableLog(vertx);
-    Admission.shared(vertx, config.getJsonObject("limits", new JsonObject()));
+    Admission.shared(vertx, config);
   }
 
   @Override
   public Future<?> start() {
-    JsonObject http = config().getJsonObject("http", new JsonObject());
-    int maxRequestBytes = http.getInteger("maxRequestBytes", 65536);
-    long fetchTimeoutMs = config().getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
-    long defaultMaxAge = config().getJsonObject("fetch", new JsonObject()).getLong("defaultMaxAgeSeconds", -1L);
-    if (defaultMaxAge < -1 || defaultMaxAge > FetchRequest.MAX_AGE_LIMIT) {
-      return Future.failedFuture(new IllegalArgumentException("fetch.defaultMaxAgeSeconds must be -1 (none) or from 0 to "
-          + FetchRequest.MAX_AGE_LIMIT + ", got " + defaultMaxAge));
+    try {
+      settings = ApiSettings.from(config());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
     }
-    defaultMaxAgeSeconds = defaultMaxAge < 0 ? null : defaultMaxAge;
-    records = PageRecords.shared(vertx, config());
-    flow = new FetchFlow(vertx, context, PageSaves.shared(vertx, config()), records,
-        Extraction.shared(vertx, config()), fetchTimeoutMs,
-        Settings.storeTimeoutMs(config()));
+    records = PageRecords.shared(vertx, settings);
+    flow = new FetchFlow(vertx, context, PageSaves.shared(vertx, settings), records,
+        Extraction.shared(vertx, config()), settings.fetchTimeoutMs(), settings.storeTimeoutMs());
 
     JsonObject auth = config().getJsonObject("auth", new JsonObject());
-    cluster = new ClusterView(vertx, config());
+    cluster = new ClusterView(vertx, config(), settings.nodeTimeoutMs());
     return cluster.start()
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.PAGE_REVALIDATED,
             msg -> records.revalidated(Page.from(msg.body()))).completion())
@@ -106,12 +99,12 @@ public final class ApiVerticle extends VerticleBase {
           for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
             if (gone instanceof JsonObject page && page.getValue("id") instanceof Number id) {
               records.deleted(id.longValue(), page.getString("url"));
-              PageSaves.shared(vertx, config()).forget(page.getString("fetchId"));
+              PageSaves.shared(vertx, settings).forget(page.getString("fetchId"));
             }
           }
         }).completion())
         .compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.shared(vertx)
-        .compose(contract -> listen(http, maxRequestBytes, fetchTimeoutMs, contract,
+        .compose(contract -> listen(contract,
             ApiKeys.of(keys, authThrottle(auth)))));
   }
 
@@ -120,17 +113,16 @@ public final class ApiVerticle extends VerticleBase {
     return FailedAuthThrottle.shared(vertx, auth);
   }
 
-  private Future<HttpServer> listen(JsonObject http, int maxRequestBytes, long fetchTimeoutMs, Contract contract,
-                                    ApiKeys keys) {
+  private Future<HttpServer> listen(Contract contract, ApiKeys keys) {
     Router router;
     try {
-      router = router(contract, maxRequestBytes, fetchTimeoutMs, keys);
+      router = router(contract, keys);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     server = vertx.createHttpServer(new HttpServerOptions()
-        .setHost(http.getString("host", "127.0.0.1"))
-        .setPort(http.getInteger("port", 8080))
+        .setHost(settings.host())
+        .setPort(settings.port())
         .setIdleTimeout(60)
         .setMaxInitialLineLength(8192)
         .setMaxHeaderSize(16384)
@@ -152,7 +144,9 @@ public final class ApiVerticle extends VerticleBase {
    * and log, deadline, API key, admission, body limit, UTF-8) are the builder's root handlers, in that order, so a
    * body over the limit is a 413 and a request without a key a 401 before anything is validated.
    */
-  private Router router(Contract contract, int maxRequestBytes, long fetchTimeoutMs, ApiKeys keys) {
+  private Router router(Contract contract, ApiKeys keys) {
+    int maxRequestBytes = settings.maxRequestBytes();
+    long fetchTimeoutMs = settings.fetchTimeoutMs();
     RouterBuilder builder = RouterBuilder.create(vertx, contract.openapi());
     builder.rootHandler(new RequestLog());
     // A client may not hold a request open for ever: past the fetch deadline plus a margin it gets a 503.
@@ -172,7 +166,7 @@ public final class ApiVerticle extends VerticleBase {
     if (!keys.isEmpty()) {
       builder.rootHandler(underApi(keys)); // the probes, /metrics and /openapi.yaml stay open
     }
-    builder.rootHandler(underApi(Admission.shared(vertx, config().getJsonObject("limits", new JsonObject()))));
+    builder.rootHandler(underApi(Admission.shared(vertx, config())));
     // The root handlers share one route, where vertx-web wants a body handler before any other: called from a
     // plain handler, it still reads (and bounds) every body before validation.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
@@ -191,15 +185,15 @@ public final class ApiVerticle extends VerticleBase {
         route.addHandler(new ContractRequests(validator, op));
       }
     }
-    long storeTimeoutMs = Settings.storeTimeoutMs(config());
+    long storeTimeoutMs = settings.storeTimeoutMs();
     PageExport export = new PageExport(vertx, new DeliveryOptions().setSendTimeout(storeTimeoutMs));
-    PageRoutes pages = new PageRoutes(vertx, flow, records, defaultMaxAgeSeconds, export);
+    PageRoutes pages = new PageRoutes(vertx, flow, records, settings.defaultMaxAgeSeconds(), export);
     pages.mount(builder);
     new CrawlRoutes(vertx, storeTimeoutMs, fetchTimeoutMs, PageRoutes::jsonBody, export).mount(builder);
     new MapRoute(vertx, fetchTimeoutMs).mount(builder);
     // A run fetches its URLs one after the other: up to a minute's worth of fetches, then 504 (the run goes on).
     new WatchRoutes(vertx, storeTimeoutMs, Math.max(60_000, fetchTimeoutMs + storeTimeoutMs), PageRoutes::jsonBody,
-        config().getJsonObject("watches", new JsonObject())).mount(builder);
+        settings.watchStreams()).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
     on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));
@@ -226,7 +220,7 @@ public final class ApiVerticle extends VerticleBase {
     router.errorHandler(405, problems::handle);
     // The operations only: the dashboard's routes, mounted after, are not part of the contract.
     vertx.sharedData().getLocalMap(API).put(ROUTES, served(router));
-    if (config().getJsonObject("http", new JsonObject()).getBoolean("dashboard", true)) {
+    if (settings.dashboard()) {
       Dashboard.mount(router);
     }
     // Firecrawl's API, described by firecrawl-openapi.yaml: after the list of the contract's routes, which it is not.
@@ -290,21 +284,21 @@ public final class ApiVerticle extends VerticleBase {
    * traffic, unless {@code metrics.open} says so. Without metrics it answers 404, as a path that is not served does.
    */
   private void metrics(RouterBuilder builder, ApiKeys apiKeys) {
-    JsonObject metrics = config().getJsonObject("metrics", new JsonObject());
+    ApiSettings.Metrics metrics = settings.metrics();
     Optional<PrometheusMeterRegistry> registry =
-        metrics.getBoolean("enabled", true) ? MetricsSetup.prometheus(vertx) : Optional.empty();
+        metrics.enabled() ? MetricsSetup.prometheus(vertx) : Optional.empty();
     if (registry.isEmpty()) {
-      if (metrics.getBoolean("enabled", true)) {
+      if (metrics.enabled()) {
         LOG.warn("metrics.enabled is true, but this Vert.x instance was built without metrics: /metrics is not served");
       }
       on(builder, "metrics", ctx -> ctx.fail(404));
       return;
     }
-    String key = metrics.getString("key", "");
+    String key = metrics.key();
     if (!key.isBlank()) {
       FailedAuthThrottle throttle = authThrottle(config().getJsonObject("auth", new JsonObject()));
       on(builder, "metrics", ApiKeys.metricsKey(key, throttle));
-    } else if (!apiKeys.isEmpty() && !metrics.getBoolean("open", false)) {
+    } else if (!apiKeys.isEmpty() && !metrics.open()) {
       on(builder, "metrics", apiKeys.forMetrics());
     }
     on(builder, "metrics", scrapes(registry.get()));
@@ -375,7 +369,7 @@ public final class ApiVerticle extends VerticleBase {
   public Future<?> stop() {
     Object deadline = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE);
     long graceMs = deadline instanceof Long at ? Math.max(0, at - System.currentTimeMillis())
-        : Settings.graceMs(config());
+        : settings.graceMs();
     return server == null ? Future.succeededFuture() : server.shutdown(graceMs, TimeUnit.MILLISECONDS);
   }
 

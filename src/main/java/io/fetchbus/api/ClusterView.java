@@ -23,10 +23,10 @@ final class ClusterView {
 
   private record Heard(JsonObject beat, long at) {}
 
-  ClusterView(Vertx vertx, JsonObject config) {
+  ClusterView(Vertx vertx, JsonObject config, long nodeTimeoutMs) {
     this.vertx = vertx;
     this.config = config;
-    this.nodeTimeoutMs = config.getJsonObject("cluster", new JsonObject()).getLong("nodeTimeoutMs", 3_000L);
+    this.nodeTimeoutMs = nodeTimeoutMs;
   }
 
   Future<Void> start() {

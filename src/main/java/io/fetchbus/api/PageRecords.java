@@ -8,7 +8,6 @@ import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,8 +46,8 @@ final class PageRecords implements Shareable {
         .expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
   }
 
-  static PageRecords shared(Vertx vertx, JsonObject config) {
-    long ttl = config.getJsonObject("cache", new JsonObject()).getLong("ttlSeconds", 3600L);
+  static PageRecords shared(Vertx vertx, ApiSettings settings) {
+    long ttl = settings.cacheTtlSeconds();
     return vertx.sharedData().<String, PageRecords>getLocalMap(ApiVerticle.API)
         .computeIfAbsent("records", k -> {
           PageRecords records = new PageRecords(ttl);

@@ -8,7 +8,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.function.Supplier;
 
@@ -36,8 +35,8 @@ final class PageSaves implements Shareable {
     records = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
   }
 
-  static PageSaves shared(Vertx vertx, JsonObject config) {
-    long ttl = config.getJsonObject("cache", new JsonObject()).getLong("ttlSeconds", 3600L);
+  static PageSaves shared(Vertx vertx, ApiSettings settings) {
+    long ttl = settings.cacheTtlSeconds();
     return vertx.sharedData().<String, PageSaves>getLocalMap("fetchbus.api")
         .computeIfAbsent("saves", k -> new PageSaves(ttl));
   }

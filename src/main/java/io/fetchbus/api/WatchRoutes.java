@@ -34,15 +34,11 @@ final class WatchRoutes {
    * goes on past it and is recorded when it ends).
    */
   WatchRoutes(Vertx vertx, long storeTimeoutMs, long runTimeoutMs, Function<RoutingContext, JsonObject> jsonBody,
-              JsonObject watches) {
+              ApiSettings.WatchStreams streams) {
     this.vertx = vertx;
-    this.maxEventStreams = watches.getInteger("maxEventStreams", 256);
-    this.eventQueue = watches.getInteger("eventQueue", 64);
-    this.eventHeartbeatMs = watches.getLong("eventHeartbeatMs", EventStream.HEARTBEAT_MS);
-    if (maxEventStreams < 1 || eventQueue < 1 || eventHeartbeatMs < 10) {
-      throw new IllegalArgumentException("watches.maxEventStreams and watches.eventQueue must be positive, "
-          + "watches.eventHeartbeatMs at least 10");
-    }
+    this.maxEventStreams = streams.maxStreams();
+    this.eventQueue = streams.queue();
+    this.eventHeartbeatMs = streams.heartbeatMs();
     this.delivery = new DeliveryOptions().setSendTimeout(storeTimeoutMs);
     this.runDelivery = new DeliveryOptions().setSendTimeout(runTimeoutMs);
     this.jsonBody = jsonBody;

@@ -68,10 +68,15 @@ public final class Fields {
   /** A UUID in its canonical form, or null when absent; a 400 saying it must be {@code what} otherwise. */
   public static java.util.UUID uuid(JsonObject json, String field, String what) {
     String s = string(json, field, 36);
-    if (s != null && !UUID_FORM.matcher(s).matches()) {
+    return s == null ? null : uuid(field, s, what);
+  }
+
+  /** {@code value}, a UUID in its canonical form; a 400 saying {@code field} must be {@code what} otherwise. */
+  public static java.util.UUID uuid(String field, String value, String what) {
+    if (value == null || !UUID_FORM.matcher(value).matches()) {
       throw Failure.INVALID.exception(field + ": must be " + what);
     }
-    return s == null ? null : java.util.UUID.fromString(s);
+    return java.util.UUID.fromString(value);
   }
 
   /** A misspelt option silently ignored would do the wrong thing: fields outside {@code known} are a 400. */

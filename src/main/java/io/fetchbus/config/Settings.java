@@ -20,12 +20,40 @@ public final class Settings {
     return required(cfg, "shutdown", "graceMs");
   }
 
+  /** {@code fetch.timeoutMs}: a fetch's whole deadline, which the API and the crawl wait for, with a margin. */
+  public static long fetchTimeoutMs(JsonObject cfg) {
+    return required(cfg, "fetch", "timeoutMs");
+  }
+
+  /** {@code section.name}, a number; missing, the configuration was not built by {@link ConfigLoader}. */
+  public static Number number(JsonObject cfg, String section, String name) {
+    return (Number) value(cfg, section, name, Number.class);
+  }
+
+  /** {@code section.name}, a boolean, read as {@link #number} is. */
+  public static boolean bool(JsonObject cfg, String section, String name) {
+    return (Boolean) value(cfg, section, name, Boolean.class);
+  }
+
+  /** {@code section.name}, a string, read as {@link #number} is. */
+  public static String string(JsonObject cfg, String section, String name) {
+    return (String) value(cfg, section, name, String.class);
+  }
+
   private static long required(JsonObject cfg, String section, String name) {
+    return number(cfg, section, name).longValue();
+  }
+
+  private static Object value(JsonObject cfg, String section, String name, Class<?> type) {
     Object value = cfg.getJsonObject(section, new JsonObject()).getValue(name);
-    if (!(value instanceof Number n)) {
+    if (value == null) {
       throw new IllegalStateException(section + "." + name + " is missing from the configuration: it comes with the "
           + "jar's defaults (" + ConfigLoader.DEFAULTS_RESOURCE + "), so the configuration was not built by ConfigLoader");
     }
-    return n.longValue();
+    if (!type.isInstance(value)) {
+      throw new IllegalArgumentException(section + "." + name + " must be a " + type.getSimpleName().toLowerCase(
+          java.util.Locale.ROOT) + ", got " + value);
+    }
+    return value;
   }
 }

@@ -6,6 +6,7 @@ import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.UrlSecrets;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.webhook.Webhook;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

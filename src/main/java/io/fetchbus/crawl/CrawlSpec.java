@@ -5,6 +5,7 @@ import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.webhook.Webhook;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;

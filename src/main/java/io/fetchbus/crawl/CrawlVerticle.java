@@ -12,6 +12,8 @@ import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.config.Settings;
+import io.fetchbus.webhook.WebhookSender;
+import io.fetchbus.webhook.WebhookSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -75,7 +77,7 @@ public final class CrawlVerticle extends VerticleBase {
     settings = CrawlSettings.from(config());
     Object node = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID);
     owner = (node instanceof String id ? id : "node-" + UUID.randomUUID()) + "/" + UUID.randomUUID();
-    int maxActiveJobs = config().getJsonObject("limits", new JsonObject()).getInteger("maxActiveJobsPerKey", 20);
+    int maxActiveJobs = Settings.number(config(), "limits", "maxActiveJobsPerKey").intValue();
     if (maxActiveJobs < 1) {
       return Future.failedFuture(new IllegalArgumentException("limits.maxActiveJobsPerKey must be at least 1"));
     }

@@ -11,6 +11,7 @@ import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.ops.Meters;
+import io.fetchbus.webhook.WebhookSender;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

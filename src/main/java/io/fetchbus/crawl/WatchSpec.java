@@ -3,6 +3,7 @@ package io.fetchbus.crawl;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.webhook.Webhook;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashSet;

@@ -5,14 +5,18 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
-import io.fetchbus.bus.WebhookDelivery;
+import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
+import io.fetchbus.webhook.WebhookPoster;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -29,7 +33,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves {@link Bus#FETCH}: the cache first, then one upstream fetch through this instance's pooled client,
  * behind the destination guard, robots.txt and the politeness limiter shared by every instance. Serves
- * {@link Bus#WEBHOOK_DELIVER} too: outbound HTTP, and the guard, belong here.
+ * {@link Bus#WEBHOOK_DELIVER} too, through a {@link WebhookPoster}: outbound HTTP, and the guard, belong here.
  * <p>
  * In a cluster, each origin belongs to one fetch node ({@link FetchOwners}): a request for an origin another node
  * owns is forwarded to it ({@link Bus#fetchNode}) and its answer relayed, so the owner's limiter keeps the per-host
@@ -41,13 +45,10 @@ import org.slf4j.LoggerFactory;
 public final class FetchVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FetchVerticle.class);
 
-  /** Connections to one webhook receiver, per fetch verticle instance. */
-  private static final int WEBHOOK_CONNECTIONS_PER_HOST = 4;
   /** A forwarded fetch may take the owner's whole deadline; this is the owner's margin for answering. */
   private static final long FORWARD_MARGIN_MS = 2_000;
 
   private HttpClientAgent client;
-  private HttpClientAgent webhookClient;
   private WebhookPoster poster;
   private HttpFetcher fetcher;
   private FetchCache cache;
@@ -81,33 +82,29 @@ public final class FetchVerticle extends VerticleBase {
     limiter = HostLimiter.shared(vertx, settings);
     owners = FetchOwners.shared(vertx, config(), limiter);
     RobotsCache robots = RobotsCache.shared(vertx, settings);
-    // Webhook deliveries have a pool of their own, so a slow receiver never holds a connection a fetch could use.
-    webhookClient = vertx.createHttpClient(new HttpClientOptions()
-            .setConnectTimeout(settings.connectTimeoutMs())
-            .setKeepAlive(true)
-            .setMaxRedirects(0),
-        new PoolOptions().setHttp1MaxSize(WEBHOOK_CONNECTIONS_PER_HOST).setMaxWaitQueueSize(settings.maxInFlight()));
     FetchSettings.Guard g = settings.guard();
     AddressPolicy policy = new AddressPolicy(g.allowPrivateNetworks(), g.allow(), g.deny());
     return vertx.executeBlocking(FetchVerticle::localAddresses) // enumerating interfaces is a blocking system call
-        .onSuccess(own -> {
+        .compose(own -> {
+          // Made here, not in an onSuccess before this step: when the blocking call ends while the steps are being
+          // added, that handler is queued and this step runs first, and the webhook consumer needs the poster.
           DestinationGuard guard = new DestinationGuard(vertx, policy, g.ports(), this::ownPorts, own, meters);
           fetcher = new HttpFetcher(vertx, context, client, settings, guard, limiter, robots, meters,
               vertx.isClustered() ? this::elsewhere : null);
-          poster = new WebhookPoster(vertx, webhookClient, guard, settings);
-        })
-        .compose(own -> Future.all(
-            vertx.eventBus().<JsonObject>consumer(Bus.fetchNode(owners.self()), this::serveForwarded).completion(),
-            vertx.eventBus().<JsonObject>consumer(Bus.WEBHOOK_DELIVER, this::deliver).completion(),
-            vertx.eventBus().<JsonObject>consumer(Bus.PAGES_DELETED, msg -> {
-              for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
-                if (gone instanceof JsonObject page && page.getString("url") != null) {
-                  cache.forget(page.getString("url"), page.getString("fetchId"));
+          poster = new WebhookPoster(vertx, settings.connectTimeoutMs(), settings.maxInFlight(), webhookRoute(guard));
+          return Future.all(
+              vertx.eventBus().<JsonObject>consumer(Bus.fetchNode(owners.self()), this::serveForwarded).completion(),
+              vertx.eventBus().<JsonObject>consumer(Bus.WEBHOOK_DELIVER, poster::deliver).completion(),
+              vertx.eventBus().<JsonObject>consumer(Bus.PAGES_DELETED, msg -> {
+                for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
+                  if (gone instanceof JsonObject page && page.getString("url") != null) {
+                    cache.forget(page.getString("url"), page.getString("fetchId"));
+                  }
                 }
-              }
-            }).completion(),
-            vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
-                msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion()))
+              }).completion(),
+              vertx.eventBus().<JsonObject>consumer(Bus.FETCH_CACHE_STATS,
+                  msg -> msg.reply(cache.stats().put("upstreamInFlight", limiter.inFlight()))).completion());
+        })
         // Requests are taken once this node knows the other fetch nodes, so it does not fetch origins it does not own.
         .compose(v -> owners.start(context))
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.FETCH, this::fetch).completion());
@@ -115,7 +112,7 @@ public final class FetchVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return Future.all(owners.stop(), client.close(), webhookClient.close());
+    return Future.all(owners.stop(), client.close(), poster == null ? Future.succeededFuture() : poster.close());
   }
 
   private void fetch(Message<JsonObject> msg) {
@@ -144,7 +141,7 @@ public final class FetchVerticle extends VerticleBase {
   }
 
   /** {@link HttpFetcher.Elsewhere}: a redirect's target fetched by the owner of its origin, unless that is this node. */
-  private Future<FetchResult> elsewhere(io.fetchbus.bus.WebUrl url, int redirects, boolean obeyRobots, int perHost,
+  private Future<FetchResult> elsewhere(WebUrl url, int redirects, boolean obeyRobots, int perHost,
                                         long timeoutMs) {
     String owner = owners.ownerOf(url.origin());
     if (owner.equals(owners.self())) {
@@ -195,24 +192,20 @@ public final class FetchVerticle extends VerticleBase {
     return Math.min(Integer.parseInt(value), settings.maxRedirects());
   }
 
-  /** One webhook POST; its URL's path and query, its headers and its body are the job owner's secrets: not logged. */
-  private void deliver(Message<JsonObject> msg) {
-    WebhookDelivery delivery;
-    try {
-      delivery = WebhookDelivery.from(msg.body());
-    } catch (RuntimeException e) {
-      FailureReplies.reply(msg, e);
-      return;
-    }
-    poster.post(delivery)
-        .onSuccess(status -> {
-          LOG.debug("webhook delivery to {} answered {}", WebhookPoster.origin(delivery), status);
-          msg.reply(new JsonObject().put("status", status));
-        })
-        .onFailure(err -> {
-          LOG.debug("webhook delivery to {} failed with {}", WebhookPoster.origin(delivery), FailureReplies.status(err));
-          FailureReplies.reply(msg, err);
-        });
+  /** Webhook POSTs go through the same guard as fetches, to the address it checked, with the fetches' settings. */
+  private WebhookPoster.Route webhookRoute(DestinationGuard guard) {
+    return new WebhookPoster.Route() {
+      @Override
+      public Future<RequestOptions> post(WebUrl url) {
+        return guard.check(url).map(server -> HttpFetcher.guardedRequest(HttpMethod.POST, url, server, settings)
+            .setIdleTimeout(settings.idleTimeoutMs()));
+      }
+
+      @Override
+      public ReplyException failure(WebUrl url, Throwable err) {
+        return UpstreamErrors.classify(url, err, settings);
+      }
+    };
   }
 
   /**

@@ -63,9 +63,9 @@ public final class FirecrawlRoutes {
   public FirecrawlRoutes(Vertx vertx, Api api, JsonObject config) {
     this.vertx = vertx;
     this.api = api;
-    this.fetchTimeoutMs = config.getJsonObject("fetch", new JsonObject()).getLong("timeoutMs", 30_000L);
-    int maxLimit = config.getJsonObject("crawl", new JsonObject()).getInteger("maxLimit", 100_000);
-    int pagesDays = config.getJsonObject("retention", new JsonObject()).getInteger("pagesDays", 0);
+    this.fetchTimeoutMs = Settings.fetchTimeoutMs(config);
+    int maxLimit = Settings.number(config, "crawl", "maxLimit").intValue();
+    int pagesDays = Settings.number(config, "retention", "pagesDays").intValue();
     this.jobs = new JobRoutes(vertx, api, Settings.storeTimeoutMs(config), maxLimit, pagesDays > 0 ? pagesDays : null);
   }
 

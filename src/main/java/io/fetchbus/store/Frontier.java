@@ -1,6 +1,7 @@
 package io.fetchbus.store;
 
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
@@ -141,7 +142,7 @@ final class Frontier {
     String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
     String urlKey = req.getString("urlKey");
     String token = req.getString("token");
-    StoreVerticle.uuid("token", token);
+    Fields.uuid("token", token, "a UUID");
     SavePage save = req.getValue("page") == null ? null : SavePage.from(req.getJsonObject("page"));
     WebUrl url = save == null ? null : WebUrl.parse("page.url", save.url());
     JsonArray links = req.getJsonArray("links", new JsonArray());
@@ -193,7 +194,7 @@ final class Frontier {
       throw Failure.INVALID.exception("outcome: must be one of " + OUTCOMES);
     }
     String jobId = Jobs.jobId(new JsonObject().put("id", req.getString("jobId")));
-    StoreVerticle.uuid("token", req.getString("token"));
+    Fields.uuid("token", req.getString("token"), "a UUID");
     Tuple params = Tuple.tuple().addValue(jobId).addValue(req.getString("urlKey"))
         .addValue(req.getString("token")).addValue(outcome).addValue(req.getLong("delayMs", 0L))
         .addValue(req.getString("error")).addValue(req.getString("errorClass"))

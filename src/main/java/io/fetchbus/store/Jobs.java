@@ -3,6 +3,7 @@ package io.fetchbus.store;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
@@ -140,7 +141,7 @@ final class Jobs {
       try {
         afterAt = OffsetDateTime.parse(cursor[0]);
         afterId = cursor[1];
-        StoreVerticle.uuid("after", afterId);
+        Fields.uuid("after", afterId, "a UUID");
       } catch (RuntimeException e) {
         throw Failure.INVALID.exception("after: is not a cursor returned as 'next' by this service");
       }

@@ -1,6 +1,7 @@
 package io.fetchbus.store;
 
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Fields;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -23,7 +24,7 @@ final class ListingParams {
       throw Failure.INVALID.exception("id: must be a " + thing + " id (a UUID)");
     }
     try {
-      return StoreVerticle.uuid("id", s).toString();
+      return Fields.uuid("id", s, "a UUID").toString();
     } catch (RuntimeException e) {
       throw Failure.NOT_FOUND.exception("there is no " + thing + " " + s);
     }

@@ -1,5 +1,6 @@
 package io.fetchbus.store;
 
+import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
@@ -33,7 +34,7 @@ final class PageRows {
         .addValue(p.body() == null ? null : p.sha256())
         .addValue(p.body())
         .addValue(p.body() == null ? null : p.body().length())
-        .addValue(p.fetchId() == null ? null : StoreVerticle.uuid("fetchId", p.fetchId()))
+        .addValue(p.fetchId() == null ? null : Fields.uuid("fetchId", p.fetchId(), "a UUID"))
         .addValue(url.toString())
         .addValue(url.key())
         .addValue(url.host())

@@ -3,6 +3,7 @@ package io.fetchbus.store;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.Page;
@@ -274,7 +275,7 @@ public final class StoreVerticle extends VerticleBase {
     }
     if (req.getValue("fetchId") != null) {
       String fetchId = req.getValue("fetchId").toString();
-      uuid("fetchId", fetchId);
+      Fields.uuid("fetchId", fetchId, "a UUID");
       return pool.preparedQuery(Sql.PAGE_BY_FETCH_ID).execute(Tuple.of(fetchId))
           .map(rows -> single(rows, "fetch " + fetchId).toJson());
     }
@@ -471,14 +472,6 @@ public final class StoreVerticle extends VerticleBase {
       return Long.parseLong(s);
     }
     throw Failure.INVALID.exception("id: must be a positive whole number");
-  }
-
-  static UUID uuid(String field, String value) {
-    try {
-      return UUID.fromString(value);
-    } catch (IllegalArgumentException e) {
-      throw Failure.INVALID.exception(field + ": must be a UUID");
-    }
   }
 
   private static Page single(RowSet<Row> rows, String what) {

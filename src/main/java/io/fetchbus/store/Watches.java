@@ -2,6 +2,7 @@ package io.fetchbus.store;
 
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.Fields;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -117,7 +118,7 @@ final class Watches {
       String[] cursor = Cursors.decode(req.getString("after"), "w1:", "this service").split("\\|", 2);
       try {
         afterAt = OffsetDateTime.parse(cursor[0]);
-        afterId = StoreVerticle.uuid("after", cursor[1]).toString();
+        afterId = Fields.uuid("after", cursor[1], "a UUID").toString();
       } catch (RuntimeException e) {
         throw Cursors.invalid("this service");
       }

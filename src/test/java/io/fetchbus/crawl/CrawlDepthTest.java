@@ -2,6 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.CrawlChecks;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.GraphSite;
@@ -47,7 +48,7 @@ class CrawlDepthTest extends TestBase {
   void deploy(VertxTestContext ctx) {
     // Fetch-level retries on: a 503 is asked again by the fetch engine, as it is by default. Attempts to spare, so
     // that a busy machine's timeouts cannot end a URL.
-    JsonObject config = CrawlTest.config().put("fetch", new JsonObject().put("retry", new JsonObject()
+    JsonObject config = CrawlSetup.config().put("fetch", new JsonObject().put("retry", new JsonObject()
         .put("max", 2).put("baseDelayMs", 50)));
     config.getJsonObject("crawl").put("maxAttempts", 5);
     GraphSite.start(vertx, GRAPH)

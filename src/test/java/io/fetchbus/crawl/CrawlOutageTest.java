@@ -2,6 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TcpProxy;
@@ -41,7 +42,7 @@ class CrawlOutageTest extends TestBase {
     PgConnectOptions pg = TestDatabase.connectOptions();
     String auth = pg.getUser() + (pg.getPassword() == null || pg.getPassword().isEmpty() ? "" : ":" + pg.getPassword());
     String url = "postgresql://" + auth + "@127.0.0.1:" + proxy.port() + "/" + pg.getDatabase();
-    return CrawlTest.config().mergeIn(new JsonObject()
+    return CrawlSetup.config().mergeIn(new JsonObject()
         .put("pg", new JsonObject().put("url", url).put("connectTimeoutMs", 1000).put("acquireTimeoutMs", 1000)
             .put("requestTimeoutMs", 3000))
         .put("crawl", new JsonObject().put("leaseMs", 4000)), true);
@@ -61,7 +62,7 @@ class CrawlOutageTest extends TestBase {
     ServiceUnderTest.deploy(vertx, viaProxy())
         .compose(fb -> {
           this.fb = fb;
-          return JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3));
+          return JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 3));
         })
         .compose(id -> JobClient.await(fb, "/v1/crawls/" + id, job -> job.getInteger("completed") >= 1 || site.heldCount() >= 1)
             .compose(x -> {

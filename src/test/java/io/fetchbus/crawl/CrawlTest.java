@@ -3,7 +3,7 @@ package io.fetchbus.crawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
-import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Scrape;
@@ -33,27 +33,13 @@ import org.junit.jupiter.api.Test;
 class CrawlTest extends TestBase {
   private TestSite site;
 
-  /** Quick retries and polls, so that the tests run in seconds; no fetch-level retries, so attempts are the crawl's. */
-  static JsonObject config() {
-    return new JsonObject()
-        .put("crawl", new JsonObject().put("pollMs", 50).put("gaugesEveryMs", 100).put("retryBaseMs", 20).put("retryMaxMs", 100)
-            .put("maxAttempts", 2).put("maxInFlight", 16).put("perHostInFlight", 4))
-        .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
-  }
-
-  /** A crawl of the site from /p/0 that follows links only (sitemaps are SitemapTest's business). */
-  static JsonObject linksOnly(TestSite site) {
-    return new JsonObject().put("url", site.url("/p/0")).put("sitemap", "skip");
-  }
-
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    TestSite.start(vertx, 120)
-        .compose(s -> {
-          site = s;
-          return ServiceUnderTest.fresh(vertx, config());
+    CrawlSetup.start(vertx, 120)
+        .onSuccess(started -> {
+          site = started.site();
+          fb = started.fb();
         })
-        .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -68,7 +54,7 @@ class CrawlTest extends TestBase {
     Set<String> expectedPages = TestSite.pages(reachable);
     Set<String> expectedPrivate = reachable.keySet().stream().filter(p -> p.startsWith("/private/")).collect(Collectors.toSet());
     Set<String> expectedFailing = reachable.keySet().stream().filter(p -> p.startsWith("/fail/")).collect(Collectors.toSet());
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 2))
         .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages")
                 .compose(pages -> JobClient.all(fb, "/v1/crawls/" + id + "/errors")
@@ -113,7 +99,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("the job's counters equal its frontier rows, state by state")
   void countersAgreeWithRows(VertxTestContext ctx) {
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3).put("limit", 20))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 3).put("limit", 20))
         .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id).compose(job -> Future.all(List.of(
                 TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'done'"),
                 TestDatabase.count(vertx, "SELECT count(*) FROM frontier WHERE job_id = '" + id + "' AND state = 'skipped'"),
@@ -137,7 +123,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("/metrics shows jobs and frontier entries by state, and counts the pages a crawl stored")
   void crawlMetrics(VertxTestContext ctx) {
-    JobClient.crawl(fb, linksOnly(site).put("maxDepth", 1))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 1))
         .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id))
         .compose(job -> scrapeUntil(s -> s.value("fetchbus_crawl_jobs", "state", "completed") == 1)
             .map(scrape -> {
@@ -175,7 +161,7 @@ class CrawlTest extends TestBase {
       }
     }).completion()
         .compose(v -> bus.<JsonObject>request(io.fetchbus.bus.Bus.CRAWL_SUBMIT, new JsonObject().put("kind", "crawl")
-            .put("spec", linksOnly(site).put("maxDepth", 1))))
+            .put("spec", CrawlSetup.linksOnly(site).put("maxDepth", 1))))
         .compose(submitted -> completed.future().compose(done -> bus.<JsonObject>request(io.fetchbus.bus.Bus.CRAWL_STATUS,
                 new JsonObject().put("id", submitted.body().getString("id")))
             .compose(status -> bus.<JsonObject>request(io.fetchbus.bus.Bus.CRAWL_CANCEL,
@@ -201,7 +187,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("the limit is a hard cap on pages stored and fetched, even with many fetches in flight")
   void limitUnderConcurrency(VertxTestContext ctx) {
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 10).put("limit", 9))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 10).put("limit", 9))
         .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE job_id = '" + id + "'")
                 .map(rows -> {
@@ -222,7 +208,7 @@ class CrawlTest extends TestBase {
   void patterns(VertxTestContext ctx) {
     // Pages whose number ends in 1 are excluded; only /p/ pages are included (so /private/ and /fail/ are not queued).
     Map<String, Integer> reachable = site.reachable(3, link -> link.startsWith("/p/") && !link.endsWith("1"));
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 3)
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 3)
             .put("excludePaths", new JsonArray().add("1$")).put("includePaths", new JsonArray().add("^/p/")))
         .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
@@ -239,7 +225,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("allowExternalLinks follows links to another host; by default they are not followed")
   void externalLinks(VertxTestContext ctx) {
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 1).put("allowExternalLinks", true)
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 1).put("allowExternalLinks", true)
             .put("excludePaths", new JsonArray().add("^/(private|fail)/")))
         .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id)
             .compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages").map(pages -> {
@@ -253,7 +239,7 @@ class CrawlTest extends TestBase {
   @Test
   @DisplayName("a retried submission with the same Idempotency-Key returns the same job")
   void idempotencyKey(VertxTestContext ctx) {
-    JsonObject spec = CrawlTest.linksOnly(site).put("maxDepth", 0);
+    JsonObject spec = CrawlSetup.linksOnly(site).put("maxDepth", 0);
     Future<JsonObject> first = fb.http.post("/v1/crawls").putHeader("Idempotency-Key", "abc-123").sendJsonObject(spec)
         .map(r -> r.bodyAsJsonObject());
     first.compose(a -> fb.http.post("/v1/crawls").putHeader("Idempotency-Key", "abc-123").sendJsonObject(spec)
@@ -274,7 +260,7 @@ class CrawlTest extends TestBase {
   @DisplayName("cancelling a running crawl starts no new fetch; it ends cancelled and keeps the pages it stored")
   void cancel(VertxTestContext ctx) {
     site.hold();
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 5))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 5))
         .compose(id -> JobClient.await(fb, "/v1/crawls/" + id, job -> site.heldCount() >= 1 && job.getInteger("inProgress") >= 1)
             .compose(running -> fb.http.delete("/v1/crawls/" + id).send())
             .compose(cancelled -> {
@@ -301,7 +287,7 @@ class CrawlTest extends TestBase {
   @DisplayName("a POST /v1/fetch with maxAgeSeconds right after a crawl stored the URL answers 200 with the crawl's page and stores nothing")
   void fetchAfterCrawlReusesItsPage(VertxTestContext ctx) {
     String seed = site.url("/p/0");
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 1))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 1))
         .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id).compose(job -> JobClient.all(fb, "/v1/crawls/" + id + "/pages")))
         .compose(pages -> TestDatabase.count(vertx, "SELECT count(*) FROM pages").compose(before ->
             fb.postFetch(new JsonObject().put("url", seed).put("maxAgeSeconds", 3600))
@@ -336,7 +322,7 @@ class CrawlTest extends TestBase {
       }
     });
     site.hold();
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 0))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 0))
         .compose(id -> Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() == 1))
             .compose(v -> {
               Future<io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer>> post =

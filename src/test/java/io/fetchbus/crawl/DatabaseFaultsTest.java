@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.CrawlChecks;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.JobClient;
@@ -108,7 +109,7 @@ class DatabaseFaultsTest extends TestBase {
   }
 
   private Future<ServiceUnderTest> deploy(long leaseMs, JsonObject crawl) {
-    return step("deploy", ServiceUnderTest.deploy(vertx, CrawlTest.config().mergeIn(new JsonObject()
+    return step("deploy", ServiceUnderTest.deploy(vertx, CrawlSetup.config().mergeIn(new JsonObject()
         .put("pg", new JsonObject().put("url", db.url()).put("connectTimeoutMs", 1_000).put("acquireTimeoutMs", 1_000)
             .put("requestTimeoutMs", STORE_TIMEOUT_MS))
         .put("crawl", crawl.copy().put("leaseMs", leaseMs).put("maxAttempts", 3)), true))
@@ -118,7 +119,7 @@ class DatabaseFaultsTest extends TestBase {
   /** Submits the crawl of the site and brings it to the middle of its run: pages stored, fetches held in flight. */
   private Future<String> crawlInFlight() {
     site.hold();
-    return step("crawl submitted", JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
+    return step("crawl submitted", JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", DEPTH)))
         .compose(id -> step("crawl mid-run", CrawlChecks.midCrawl(vertx, site, 3, db.connectOptions()).map(id)));
   }
 
@@ -323,7 +324,7 @@ class DatabaseFaultsTest extends TestBase {
     site.hold();
     // One fetch per host at a time: while one is held, claims pass the site's host by, and its other links wait.
     deploy(DEFAULT_LEASE_MS, new JsonObject().put("perHostInFlight", 1))
-        .compose(f -> JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", DEPTH)))
+        .compose(f -> JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", DEPTH)))
         .compose(id -> Poll.until(vertx, () -> Future.succeededFuture(site.heldCount() >= 1))
             .compose(v -> {
               site.release();

@@ -2,6 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
@@ -47,7 +48,7 @@ class FairnessTest extends TestBase {
         .compose(s -> {
           site = s;
           // Room for 10 entries in flight on this node, at most 1 per host.
-          return ServiceUnderTest.fresh(vertx, CrawlTest.config().mergeIn(new JsonObject()
+          return ServiceUnderTest.fresh(vertx, CrawlSetup.config().mergeIn(new JsonObject()
               .put("crawl", new JsonObject().put("maxInFlight", 10).put("perHostInFlight", 1)), true));
         })
         .onSuccess(f -> fb = f)

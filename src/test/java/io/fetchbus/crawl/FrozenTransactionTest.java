@@ -3,6 +3,7 @@ package io.fetchbus.crawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.store.StoreConnections;
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.CrawlChecks;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.ServiceUnderTest;
@@ -38,7 +39,7 @@ class FrozenTransactionTest extends TestBase {
   @DisplayName("a session frozen inside a transaction that holds a crawl job's lock is ended by PostgreSQL after "
       + "pg.requestTimeoutMs: the job's completions then go through and the crawl ends with exactly its pages")
   void frozenInsideATransaction(VertxTestContext ctx) {
-    JsonObject config = CrawlTest.config().put("pg", new JsonObject().put("requestTimeoutMs", STORE_TIMEOUT_MS));
+    JsonObject config = CrawlSetup.config().put("pg", new JsonObject().put("requestTimeoutMs", STORE_TIMEOUT_MS));
     Promise<Throwable> ended = Promise.promise();
     TestSite[] site = {null};
     Set<String>[] expected = new Set[1];
@@ -53,7 +54,7 @@ class FrozenTransactionTest extends TestBase {
         .compose(f -> {
           fb[0] = f;
           site[0].hold();
-          return JobClient.crawl(f, CrawlTest.linksOnly(site[0]).put("maxDepth", DEPTH));
+          return JobClient.crawl(f, CrawlSetup.linksOnly(site[0]).put("maxDepth", DEPTH));
         })
         .compose(id -> CrawlChecks.midCrawl(vertx, site[0], 2)
             // The frozen node: a store session that takes the job's lock inside a transaction and goes silent.

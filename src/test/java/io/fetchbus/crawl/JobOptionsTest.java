@@ -2,7 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
@@ -24,12 +24,11 @@ class JobOptionsTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    TestSite.start(vertx, 40)
-        .compose(s -> {
-          site = s;
-          return ServiceUnderTest.fresh(vertx, CrawlTest.config());
+    CrawlSetup.start(vertx, 40)
+        .onSuccess(started -> {
+          site = started.site();
+          fb = started.fb();
         })
-        .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -37,7 +36,7 @@ class JobOptionsTest extends TestBase {
   @DisplayName("maxConcurrency 1 keeps a crawl to one fetch at a time, where the node would run four on the host")
   void crawlOneAtATime(VertxTestContext ctx) {
     site.slow(30); // each page takes a while, so fetches would overlap if they could
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2).put("maxConcurrency", 1))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 2).put("maxConcurrency", 1))
         .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id))
         .onComplete(ctx.succeeding(job -> ctx.verify(() -> {
           assertThat(job.getString("status")).isEqualTo("completed");

@@ -2,7 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
@@ -32,12 +32,11 @@ class JobsApiTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    TestSite.start(vertx, 40)
-        .compose(s -> {
-          site = s;
-          return ServiceUnderTest.fresh(vertx, CrawlTest.config());
+    CrawlSetup.start(vertx, 40)
+        .onSuccess(started -> {
+          site = started.site();
+          fb = started.fb();
         })
-        .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -74,7 +73,7 @@ class JobsApiTest extends TestBase {
     for (int i = 0; i < 101; i++) {
       patterns.add("^/a" + i);
     }
-    fb.http.post("/v1/crawls").sendJsonObject(CrawlTest.linksOnly(site).put("includePaths", patterns))
+    fb.http.post("/v1/crawls").sendJsonObject(CrawlSetup.linksOnly(site).put("includePaths", patterns))
         .onComplete(ctx.succeeding(resp -> ctx.verify(() -> {
           assertThat(resp.statusCode()).isEqualTo(400);
           assertThat(resp.bodyAsJsonObject().getString("detail")).startsWith("includePaths: at most 100");
@@ -159,7 +158,7 @@ class JobsApiTest extends TestBase {
   @Test
   @DisplayName("GET /v1/crawls lists jobs newest first, filters by status, and pages with next")
   void listing(VertxTestContext ctx) {
-    JsonObject spec = CrawlTest.linksOnly(site).put("maxDepth", 0);
+    JsonObject spec = CrawlSetup.linksOnly(site).put("maxDepth", 0);
     JobClient.crawl(fb, spec).compose(a -> JobClient.finished(fb, "/v1/crawls/" + a)
             .compose(x -> JobClient.crawl(fb, spec)).compose(b -> JobClient.finished(fb, "/v1/crawls/" + b)
                 .compose(x -> JobClient.crawl(fb, spec)).compose(c -> JobClient.finished(fb, "/v1/crawls/" + c)
@@ -182,7 +181,7 @@ class JobsApiTest extends TestBase {
   @DisplayName("GET /v1/crawls/{id}/events streams progress as Server-Sent Events and ends with the final state")
   void events(VertxTestContext ctx) {
     site.hold();
-    JobClient.crawl(fb, CrawlTest.linksOnly(site).put("maxDepth", 2))
+    JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 2))
         .compose(id -> vertx.createHttpClient().request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/crawls/" + id + "/events")
             .compose(req -> req.send())
             .compose(resp -> {

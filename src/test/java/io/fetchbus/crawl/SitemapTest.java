@@ -2,7 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestSite;
@@ -27,12 +27,11 @@ class SitemapTest extends TestBase {
 
   @BeforeEach
   void deploy(VertxTestContext ctx) {
-    TestSite.start(vertx, 30)
-        .compose(s -> {
-          site = s;
-          return ServiceUnderTest.fresh(vertx, CrawlTest.config());
+    CrawlSetup.start(vertx, 30)
+        .onSuccess(started -> {
+          site = started.site();
+          fb = started.fb();
         })
-        .onSuccess(f -> fb = f)
         .onComplete(ctx.succeedingThenComplete());
   }
 

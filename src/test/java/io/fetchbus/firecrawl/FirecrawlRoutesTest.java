@@ -93,7 +93,7 @@ class FirecrawlRoutesTest extends TestBase {
       public Runnable release(io.vertx.ext.web.RoutingContext ctx) {
         return () -> { };
       }
-    }, new JsonObject().put("pg", new JsonObject().put("requestTimeoutMs", 10_000))).mount(router);
+    }, io.fetchbus.config.ConfigLoader.loadNow(new JsonObject(), java.util.Map.of())).mount(router);
     java.util.Set<String> mounted = new java.util.TreeSet<>();
     router.getRoutes().stream().filter(r -> r.getPath() != null && r.methods() != null && !r.methods().isEmpty())
         .forEach(r -> r.methods().forEach(m -> mounted.add(m.name() + " " + r.getPath())));

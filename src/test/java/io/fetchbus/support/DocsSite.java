@@ -1,6 +1,5 @@
 package io.fetchbus.support;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -45,8 +44,7 @@ public final class DocsSite {
 
   private final Vertx vertx;
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
-  private final List<Runnable> held = new ArrayList<>();
-  private volatile boolean holding;
+  private final HeldRequests held = new HeldRequests();
   private HttpServer server;
 
   private DocsSite(Vertx vertx) {
@@ -82,14 +80,9 @@ public final class DocsSite {
           req.response().setStatusCode(404).end();
           return;
         }
-        if (holding) {
-          Context context = vertx.getOrCreateContext();
-          synchronized (held) {
-            held.add(() -> context.runOnContext(v -> page(req, path, links)));
-          }
-          return;
+        if (!held.keep(vertx, () -> page(req, path, links))) {
+          page(req, path, links);
         }
-        page(req, path, links);
       }
     }
   }
@@ -129,22 +122,15 @@ public final class DocsSite {
 
   /** From now on pages wait until {@link #release}. */
   public void hold() {
-    holding = true;
+    held.hold();
   }
 
   public int heldCount() {
-    synchronized (held) {
-      return held.size();
-    }
+    return held.count();
   }
 
+  /** Answers every held page, and stops holding. */
   public void release() {
-    holding = false;
-    List<Runnable> waiting;
-    synchronized (held) {
-      waiting = new ArrayList<>(held);
-      held.clear();
-    }
-    waiting.forEach(Runnable::run);
+    held.release();
   }
 }

@@ -1,7 +1,6 @@
 package io.fetchbus.support;
 
 import io.vertx.core.Future;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
@@ -34,10 +33,9 @@ public final class TestSite {
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
   private final List<String> requested = new CopyOnWriteArrayList<>();
   private final List<String> requestedHosts = new CopyOnWriteArrayList<>();
-  private final List<Runnable> held = new ArrayList<>();
+  private final HeldRequests held = new HeldRequests();
   private final AtomicInteger inProgress = new AtomicInteger();
   private final AtomicInteger maxInProgress = new AtomicInteger();
-  private volatile boolean holding;
   private volatile long pageDelayMs;
   private HttpServer server;
 
@@ -93,13 +91,8 @@ public final class TestSite {
     int now = inProgress.incrementAndGet();
     maxInProgress.accumulateAndGet(now, Math::max);
     ctx.addEndHandler(v -> inProgress.decrementAndGet());
-    if (!holding || path.equals("/robots.txt")) {
+    if (path.equals("/robots.txt") || !held.keep(vertx, ctx::next)) {
       ctx.next();
-      return;
-    }
-    Context context = vertx.getOrCreateContext();
-    synchronized (held) {
-      held.add(() -> context.runOnContext(v -> ctx.next()));
     }
   }
 
@@ -216,23 +209,15 @@ public final class TestSite {
 
   /** From now on, requests wait (robots.txt excepted) until {@link #release()}. */
   public void hold() {
-    holding = true;
+    held.hold();
   }
 
   public int heldCount() {
-    synchronized (held) {
-      return held.size();
-    }
+    return held.count();
   }
 
   /** Answers every held request, and stops holding. */
   public void release() {
-    holding = false;
-    List<Runnable> toRelease;
-    synchronized (held) {
-      toRelease = List.copyOf(held);
-      held.clear();
-    }
-    toRelease.forEach(Runnable::run);
+    held.release();
   }
 }

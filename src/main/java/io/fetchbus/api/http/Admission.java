@@ -3,6 +3,7 @@ package io.fetchbus.api.http;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.fetchbus.auth.ClientAddress;
+import io.fetchbus.config.Settings;
 import io.fetchbus.ops.SampledLog;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -62,20 +63,21 @@ public final class Admission implements Handler<RoutingContext>, Shareable {
     }
   }
 
-  private Admission(Vertx vertx, JsonObject limits) {
+  private Admission(Vertx vertx, JsonObject config) {
     refusals = new SampledLog(vertx, LOG, LOG_WINDOW_MS, 1, "requests refused by limits.*");
-    maxInFlight = limits.getInteger("maxInFlightRequests", 512);
-    ratePerSecond = limits.getDouble("ratePerSecond", 50.0);
-    burst = Math.max(1, limits.getDouble("burst", 100.0));
+    maxInFlight = Settings.number(config, "limits", "maxInFlightRequests").intValue();
+    ratePerSecond = Settings.number(config, "limits", "ratePerSecond").doubleValue();
+    burst = Math.max(1, Settings.number(config, "limits", "burst").doubleValue());
     // Idle long enough to refill completely: forgetting the bucket then changes nothing.
     long refillSeconds = (long) Math.ceil(burst / Math.max(ratePerSecond, 0.001));
     buckets = Caffeine.newBuilder().maximumSize(MAX_BUCKETS)
         .expireAfterAccess(Duration.ofSeconds(Math.min(86_400, refillSeconds + 60))).build();
   }
 
-  public static Admission shared(Vertx vertx, JsonObject limits) {
+  /** The node's admission, made from its configuration's {@code limits} the first time. */
+  public static Admission shared(Vertx vertx, JsonObject config) {
     return vertx.sharedData().<String, Admission>getLocalMap("fetchbus.api")
-        .computeIfAbsent("admission", k -> new Admission(vertx, limits));
+        .computeIfAbsent("admission", k -> new Admission(vertx, config));
   }
 
   @Override

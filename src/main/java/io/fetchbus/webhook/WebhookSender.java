@@ -1,4 +1,4 @@
-package io.fetchbus.crawl;
+package io.fetchbus.webhook;
 
 import io.fetchbus.bus.Backoff;
 import io.fetchbus.bus.Bus;
@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * Secrets: the webhook's secret and header values, and the path and query of its URL (which often carry a
  * token), are never logged; log lines name the receiver by scheme, host and port.
  */
-final class WebhookSender {
+public final class WebhookSender {
   static final String EVENT = "X-Fetchbus-Event";
   static final String DELIVERY = "X-Fetchbus-Delivery";
   static final String ATTEMPT = "X-Fetchbus-Attempt";
@@ -127,7 +127,7 @@ final class WebhookSender {
   private long lastDropWarning;
   private long lastFailureWarning;
 
-  WebhookSender(Vertx vertx, WebhookSettings settings, DeliveryOptions storeDelivery) {
+  public WebhookSender(Vertx vertx, WebhookSettings settings, DeliveryOptions storeDelivery) {
     this.vertx = vertx;
     this.settings = settings;
     this.storeDelivery = storeDelivery;
@@ -136,7 +136,7 @@ final class WebhookSender {
   }
 
   /** Registers this node's {@link Bus#WEBHOOK_STATS} and {@link Bus#CRAWL_ENDED} consumers. */
-  Future<Void> start() {
+  public Future<Void> start() {
     var bus = vertx.eventBus();
     return Future.all(
         // The first Mac.getInstance loads the JCA providers, which can take a noticeable while: on a worker, now.
@@ -155,7 +155,7 @@ final class WebhookSender {
    * A job changed state: it {@code started} (went from queued to running), or it ended, and its status says how:
    * {@code completed} and {@code cancelled} send the {@code completed} event, {@code failed} the {@code failed} one.
    */
-  void changed(JsonObject job, boolean started) {
+  public void changed(JsonObject job, boolean started) {
     CrawlJob j = CrawlJob.from(job);
     String event = started ? "started" : switch (j.status()) {
       case CrawlJob.COMPLETED, CrawlJob.CANCELLED -> "completed";
@@ -174,7 +174,7 @@ final class WebhookSender {
    * A page of the job was stored: its record, without the body; and, made only for a Firecrawl-format webhook, the
    * page as Firecrawl's document with its content.
    */
-  void page(String jobId, JsonObject page, Supplier<JsonObject> document) {
+  public void page(String jobId, JsonObject page, Supplier<JsonObject> document) {
     emit(jobId, "page", page, document, UUID.randomUUID().toString());
   }
 
@@ -182,7 +182,7 @@ final class WebhookSender {
    * A watched page changed: a {@code page.changed} event for the watch's webhook ({@code stored}: as the store keeps
    * it, secret included), with {@code "watchId"} where job events have {@code "jobId"}. Queued like every event.
    */
-  void watchEvent(String watchId, JsonObject stored, String event, JsonObject data, String id) {
+  public void watchEvent(String watchId, JsonObject stored, String event, JsonObject data, String id) {
     Hook hook = Hook.from(new JsonObject().put("kind", "watch").put("webhook", stored));
     if (hook == null || !hook.events().contains(event)) {
       return;

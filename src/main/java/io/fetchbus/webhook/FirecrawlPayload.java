@@ -1,4 +1,4 @@
-package io.fetchbus.crawl;
+package io.fetchbus.webhook;
 
 import io.fetchbus.bus.FirecrawlDocument;
 import io.fetchbus.bus.WebhookDelivery;

@@ -1,4 +1,4 @@
-package io.fetchbus.crawl;
+package io.fetchbus.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Receiver;
@@ -81,7 +82,7 @@ class WebhookTest extends TestBase {
 
   /** The crawl tests' settings, quick webhook retries, and {@code overrides}. */
   private Future<Void> deploy(JsonObject overrides) {
-    JsonObject config = CrawlTest.config()
+    JsonObject config = CrawlSetup.config()
         .put("webhooks", new JsonObject().put("retryBaseMs", 20).put("retryMaxMs", 100).put("timeoutMs", 5_000))
         .mergeIn(overrides, true);
     return ServiceUnderTest.fresh(vertx, config).onSuccess(f -> fb = f).mapEmpty();
@@ -93,7 +94,7 @@ class WebhookTest extends TestBase {
   }
 
   private JsonObject crawl(int maxDepth, JsonObject webhook) {
-    return CrawlTest.linksOnly(site).put("maxDepth", maxDepth).put("webhook", webhook);
+    return CrawlSetup.linksOnly(site).put("maxDepth", maxDepth).put("webhook", webhook);
   }
 
   private Future<JsonObject> stats() {

@@ -1,4 +1,4 @@
-package io.fetchbus.crawl;
+package io.fetchbus.webhook;
 
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.WebUrl;
@@ -18,7 +18,7 @@ import java.util.Set;
  * payloads, for jobs started through Firecrawl's routes, with its {@code "metadata"} (an object of strings) echoed
  * in each: the same sender, retries and guard, another body.
  */
-final class Webhook {
+public final class Webhook {
   static final Set<String> EVENTS = Set.of("started", "page", "completed", "failed");
   static final String FIRECRAWL = "firecrawl";
   private static final Set<String> FIELDS = Set.of("url", "headers", "events", "secret", "format", "metadata");
@@ -29,12 +29,12 @@ final class Webhook {
   private Webhook() {}
 
   /** The webhook with its defaults (every event), or null when there is none; 400 naming the bad field. */
-  static JsonObject validate(Object value) {
+  public static JsonObject validate(Object value) {
     return validate(value, EVENTS);
   }
 
   /** The same, for a webhook whose events are {@code known} (a watch's: {@code page.changed}). */
-  static JsonObject validate(Object value, Set<String> known) {
+  public static JsonObject validate(Object value, Set<String> known) {
     if (value == null) {
       return null;
     }

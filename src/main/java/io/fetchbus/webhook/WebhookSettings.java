@@ -1,4 +1,4 @@
-package io.fetchbus.crawl;
+package io.fetchbus.webhook;
 
 import io.fetchbus.bus.WebhookDelivery;
 import io.vertx.core.json.JsonObject;
@@ -7,12 +7,12 @@ import io.vertx.core.json.JsonObject;
  * The {@code webhooks} part of the config: how often and how patiently a delivery is tried, and how much
  * delivery work one node holds at most.
  */
-record WebhookSettings(int maxAttempts, long retryBaseMs, long retryMaxMs, long timeoutMs, int maxQueued,
+public record WebhookSettings(int maxAttempts, long retryBaseMs, long retryMaxMs, long timeoutMs, int maxQueued,
                        int maxInFlight, int perTargetInFlight, long maxQueuedBytes) {
   /** The promise: a delivery is tried at most five times. */
   static final int MAX_ATTEMPTS = 5;
 
-  static WebhookSettings from(JsonObject config) {
+  public static WebhookSettings from(JsonObject config) {
     JsonObject w = config.getJsonObject("webhooks", new JsonObject());
     WebhookSettings s = new WebhookSettings(w.getInteger("maxAttempts", MAX_ATTEMPTS), w.getLong("retryBaseMs", 1_000L),
         w.getLong("retryMaxMs", 60_000L), w.getLong("timeoutMs", 10_000L), w.getInteger("maxQueued", 10_000),

@@ -1,4 +1,4 @@
-package io.fetchbus.fetch;
+package io.fetchbus.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
