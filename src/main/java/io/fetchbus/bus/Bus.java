@@ -127,15 +127,20 @@ public final class Bus {
   public static final String WATCHES_DELETE = "fetchbus.watches.delete";
   /**
    * {@code {"id", "url"?, "limit"?, "after"?}} -> {@code {"items": [{"id","url","changeStatus","status","distance",
-   * "diff","diffTruncated","addedLinks","removedLinks","checkedAt"}], "next"}}: the versions that differed, newest first.
+   * "diff","diffTruncated","addedLinks","removedLinks","checkedAt","pageId"}], "next"}}: the versions that differed,
+   * newest first, each with the id of the page it was stored as (null once that page was deleted).
    */
   public static final String WATCHES_CHANGES = "fetchbus.watches.changes";
   /**
-   * {@code {"id"}} -> {@code {"id", "intervalSeconds", "nextAt", "results": [{"url","changeStatus","status","error"}]}}:
+   * {@code {"id"}} -> {@code {"id", "intervalSeconds", "nextAt", "results": [{"url","changeStatus","status","distance",
+   * "pageId","error"}]}} (pageId: the page a new version was stored as):
    * runs the watch now, whatever its schedule, and answers when the run is recorded; 409 while another run holds it.
    */
   public static final String WATCHES_RUN = "fetchbus.watches.run";
-  /** Published once per URL a run found new, changed or removed: the {@code page.changed} webhook event's data. */
+  /**
+   * Published once per URL a run found new, changed or removed: the {@code page.changed} webhook event's data, with
+   * the {@code pageId} of the page the version was stored as.
+   */
   public static final String WATCH_CHANGED = "fetchbus.watch.changed";
   /** {@code {"spec", "keyName"?, "maxPerKey"}} -> the watch: the store's half of {@link #WATCHES_CREATE}. */
   public static final String WATCHES_INSERT = "fetchbus.watches.insert";

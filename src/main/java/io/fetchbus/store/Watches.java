@@ -17,7 +17,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Watches (V15): their specs, the last state of each URL, and the versions that differed. Runs are leased like the
+ * Watches (V15): their specs, the last state of each URL, and the versions that differed, each with the page it was
+ * stored as (V17). Runs are leased like the
  * frontier's entries: a claim sets a lease token, and only the holder of that token can record the run, so a node
  * that froze and woke after its lease went to another node cannot overwrite the newer run.
  */
@@ -40,7 +41,8 @@ final class Watches {
       + "OR (created_at, id) < ($1, $2::uuid)) ORDER BY created_at DESC, id DESC LIMIT $3";
   private static final String DELETE = "DELETE FROM watches WHERE id = $1::uuid RETURNING id";
   private static final String CHANGES = """
-      SELECT id, url, change_status, status, distance, diff, diff_truncated, added_links, removed_links, checked_at
+      SELECT id, url, change_status, status, distance, diff, diff_truncated, added_links, removed_links, checked_at,
+        page_id
       FROM watch_changes WHERE watch_id = $1::uuid AND ($2::text IS NULL OR url = $2) AND ($3::bigint IS NULL OR id < $3)
       ORDER BY id DESC LIMIT $4""";
   private static final String LEASE = "lease_owner = $1, lease_token = gen_random_uuid(), "
@@ -65,7 +67,7 @@ final class Watches {
       WHERE watch_id = $1::uuid AND position = $2""";
   private static final String INSERT_CHANGE = """
       INSERT INTO watch_changes (watch_id, url, change_status, status, distance, diff, diff_truncated, added_links,
-        removed_links) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9)""";
+        removed_links, page_id) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10)""";
   /** Keeps the newest $3 versions of one URL of a watch. */
   private static final String RETAIN = """
       DELETE FROM watch_changes WHERE watch_id = $1::uuid AND url = $2 AND id < (SELECT min(id) FROM
@@ -171,7 +173,7 @@ final class Watches {
             .put("distance", r.getInteger("distance")).put("diff", r.getString("diff"))
             .put("diffTruncated", r.getBoolean("diff_truncated"))
             .put("addedLinks", r.getJsonArray("added_links")).put("removedLinks", r.getJsonArray("removed_links"))
-            .put("checkedAt", r.getOffsetDateTime("checked_at").toInstant()));
+            .put("checkedAt", r.getOffsetDateTime("checked_at").toInstant()).put("pageId", r.getLong("page_id")));
       }
       return new JsonObject().put("items", items).put("next", next);
     });
@@ -239,7 +241,7 @@ final class Watches {
                 .addValue(c.getInteger("status")).addValue(c.getInteger("distance")).addValue(c.getString("diff"))
                 .addValue(c.getBoolean("diffTruncated", false))
                 .addValue(c.getJsonArray("addedLinks", new JsonArray()))
-                .addValue(c.getJsonArray("removedLinks", new JsonArray())));
+                .addValue(c.getJsonArray("removedLinks", new JsonArray())).addValue(c.getLong("pageId")));
             retains.add(Tuple.of(id, c.getString("url"), maxVersions));
           }
           return tx.preparedQuery(INSERT_CHANGE).executeBatch(inserts)

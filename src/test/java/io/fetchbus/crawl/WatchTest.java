@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.support.Poll;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
@@ -254,6 +255,89 @@ class WatchTest extends TestBase {
           assertThat(event.getString("watchId")).isEqualTo(id[0]);
           assertThat(event.getJsonObject("data").getString("url")).isEqualTo(a);
           assertThat(event.getJsonObject("data").getString("diff")).contains("+A rewritten paragraph");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("each new version is stored as a page that its version, the run and the event name: GET /v1/pages "
+      + "lists the URL's history, search finds it, a 304 stores nothing, and a deleted page leaves pageId null")
+  void versionsAreStoredAsPages(VertxTestContext ctx) {
+    String a = url("/a");
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one"))
+        .put("etag", "\"a-v1\""));
+    List<JsonObject> published = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Bus.WATCH_CHANGED, m -> published.add(m.body()));
+    String[] id = new String[1];
+    long[] pageIds = new long[3];
+    deploy(new JsonObject())
+        .compose(v -> create(new JsonObject().put("urls", new JsonArray().add(a))))
+        .compose(created -> {
+          id[0] = created.bodyAsJsonObject().getString("id");
+          return run(id[0]);
+        })
+        .compose(first -> {
+          JsonObject result = first.getJsonArray("results").getJsonObject(0);
+          ctx.verify(() -> assertThat(result.getValue("pageId")).as(first.encode()).isInstanceOf(Number.class));
+          pageIds[0] = result.getLong("pageId");
+          return run(id[0]);
+        })
+        .compose(notModified -> {
+          ctx.verify(() -> {
+            assertThat(answered).endsWith(304);
+            assertThat(notModified.getJsonArray("results").getJsonObject(0).getValue("pageId")).isNull();
+          });
+          pages.put("/a", new JsonObject().put("body", html("A rewritten paragraph about heliotropic tariffs, with a "
+              + "new price of 42 euros for every plan and a discount for the first year.", "2", "t", "/two"))
+              .put("etag", "\"a-v2\""));
+          return run(id[0]);
+        })
+        .compose(changed -> {
+          pageIds[1] = changed.getJsonArray("results").getJsonObject(0).getLong("pageId");
+          pages.remove("/a");
+          return run(id[0]);
+        })
+        .compose(removed -> {
+          pageIds[2] = removed.getJsonArray("results").getJsonObject(0).getLong("pageId");
+          return fb.get("/v1/pages?latest=false&url=" + a);
+        })
+        .compose(history -> {
+          ctx.verify(() -> {
+            assertThat(history.statusCode()).as(history.bodyAsString()).isEqualTo(200);
+            JsonArray items = history.bodyAsJsonObject().getJsonArray("items");
+            // newest first, and nothing for the run that got a 304
+            assertThat(items.stream().map(i -> ((JsonObject) i).getLong("id")))
+                .containsExactly(pageIds[2], pageIds[1], pageIds[0]);
+            assertThat(items.stream().map(i -> ((JsonObject) i).getInteger("status"))).containsExactly(404, 200, 200);
+          });
+          return fb.get("/v1/pages/" + pageIds[1] + "?formats=text");
+        })
+        .compose(version -> {
+          ctx.verify(() -> assertThat(version.bodyAsJsonObject().getString("text"))
+              .contains("A rewritten paragraph about heliotropic tariffs"));
+          return Poll.until(vertx, () -> fb.get("/v1/search?latest=false&q=heliotropic").map(r -> r.bodyAsJsonObject()
+              .getJsonArray("items").stream().anyMatch(i -> ((JsonObject) i).getLong("id") == pageIds[1])));
+        })
+        .compose(v -> fb.get("/v1/watches/" + id[0] + "/changes"))
+        .compose(changes -> {
+          ctx.verify(() -> {
+            assertThat(changes.bodyAsJsonObject().getJsonArray("items").stream()
+                .map(i -> ((JsonObject) i).getLong("pageId"))).containsExactly(pageIds[2], pageIds[1], pageIds[0]);
+            assertThat(published.stream().map(e -> e.getLong("pageId")))
+                .containsExactly(pageIds[0], pageIds[1], pageIds[2]);
+          });
+          return fb.http.delete("/v1/pages/" + pageIds[0]).send();
+        })
+        .compose(deleted -> {
+          ctx.verify(() -> assertThat(deleted.statusCode()).isEqualTo(204));
+          return fb.get("/v1/watches/" + id[0] + "/changes?url=" + a);
+        })
+        .onComplete(ctx.succeeding(changes -> ctx.verify(() -> {
+          JsonArray items = changes.bodyAsJsonObject().getJsonArray("items");
+          assertThat(items.stream().map(i -> ((JsonObject) i).getString("changeStatus")))
+              .containsExactly("removed", "changed", "new");
+          assertThat(items.getJsonObject(2).getValue("pageId")).as("its page was deleted").isNull();
+          assertThat(items.getJsonObject(1).getLong("pageId")).isEqualTo(pageIds[1]);
           ctx.completeNow();
         })));
   }
