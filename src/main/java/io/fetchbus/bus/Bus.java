@@ -114,8 +114,8 @@ public final class Bus {
 
   /**
    * Watches: URLs checked on an adaptive schedule for changes of their main text. {@code {"spec": {"urls",
-   * "minIntervalSeconds"?, "maxIntervalSeconds"?, "intervalSeconds"?, "include"?, "exclude"?, "threshold"?,
-   * "webhook"?}, "keyName"?}} -> the watch ({@code {"id", "urls": [...], "intervalSeconds", "nextAt", ...}}); 400
+   * "minIntervalSeconds"?, "maxIntervalSeconds"?, "intervalSeconds"?, "cron"?, "include"?, "exclude"?, "threshold"?,
+   * "formats"?, "webhook"?}, "keyName"?}} -> the watch ({@code {"id", "urls": [...], "intervalSeconds", "nextAt", ...}}); 400
    * names the invalid field, 429 past {@code watches.maxPerKey}. Served by the crawl role, which validates it.
    */
   public static final String WATCHES_CREATE = "fetchbus.watches.create";

@@ -1,5 +1,6 @@
 package io.fetchbus.store;
 
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
 import io.vertx.core.Future;
@@ -265,8 +266,11 @@ final class Watches {
     JsonObject spec = (JsonObject) watch.remove("spec");
     JsonObject masked = CrawlJob.withoutSecrets(spec);
     for (String field : new String[] {"minIntervalSeconds", "maxIntervalSeconds", "cron", "include", "exclude",
-        "threshold", "webhook"}) {
+        "threshold", "formats", "webhook"}) {
       watch.put(field, masked.getValue(field));
+    }
+    if (watch.getValue("formats") == null) {
+      watch.put("formats", new JsonArray(List.copyOf(ContentFormats.DEFAULT))); // a watch made before V17's release
     }
     if (masked.getString("cron") != null) {
       watch.put("intervalSeconds", null); // a cron watch has no interval: the cron says when it runs

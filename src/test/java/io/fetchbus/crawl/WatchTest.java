@@ -6,6 +6,7 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
@@ -338,6 +339,54 @@ class WatchTest extends TestBase {
               .containsExactly("removed", "changed", "new");
           assertThat(items.getJsonObject(2).getValue("pageId")).as("its page was deleted").isNull();
           assertThat(items.getJsonObject(1).getLong("pageId")).isEqualTo(pageIds[1]);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a watch's formats decide what its versions are stored with (markdown made at store time when asked), "
+      + "default metadata as a fetch's; an unknown format is a 400 naming formats")
+  void formatsDecideWhatVersionsKeep(VertxTestContext ctx) {
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
+    JsonObject urls = new JsonObject().put("urls", new JsonArray().add(url("/a")));
+    long[] pageIds = new long[2];
+    deploy(new JsonObject())
+        .compose(v -> create(urls.copy().put("formats", new JsonArray().add("metadata").add("pdf"))))
+        .compose(unknown -> {
+          ctx.verify(() -> {
+            assertThat(unknown.statusCode()).isEqualTo(400);
+            assertThat(unknown.bodyAsJsonObject().getString("detail")).startsWith("formats");
+          });
+          return create(urls.copy().put("formats", new JsonArray().add("markdown").add("links")));
+        })
+        .compose(withMarkdown -> {
+          ctx.verify(() -> {
+            assertThat(withMarkdown.statusCode()).as(withMarkdown.bodyAsString()).isEqualTo(201);
+            assertThat(withMarkdown.bodyAsJsonObject().getJsonArray("formats")).containsExactly("markdown", "links");
+          });
+          return run(withMarkdown.bodyAsJsonObject().getString("id"));
+        })
+        .compose(first -> {
+          pageIds[0] = first.getJsonArray("results").getJsonObject(0).getLong("pageId");
+          return create(urls);
+        })
+        .compose(byDefault -> {
+          ctx.verify(() -> assertThat(byDefault.bodyAsJsonObject().getJsonArray("formats")).containsExactly("metadata"));
+          return run(byDefault.bodyAsJsonObject().getString("id"));
+        })
+        .compose(first -> {
+          pageIds[1] = first.getJsonArray("results").getJsonObject(0).getLong("pageId");
+          // What the store holds, before any read could make markdown on demand.
+          return TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE markdown LIKE '%original paragraph%' "
+              + "AND id = " + pageIds[0]);
+        })
+        .compose(withMarkdown -> {
+          ctx.verify(() -> assertThat(withMarkdown).as("markdown made as the version was stored").isEqualTo(1));
+          return TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE markdown IS NULL AND text IS NOT NULL "
+              + "AND links IS NOT NULL AND id = " + pageIds[1]);
+        })
+        .onComplete(ctx.succeeding(byDefault -> ctx.verify(() -> {
+          assertThat(byDefault).as("metadata, text and links, no markdown").isEqualTo(1);
           ctx.completeNow();
         })));
   }
