@@ -119,9 +119,13 @@ public final class Bus {
    * names the invalid field, 429 past {@code watches.maxPerKey}. Served by the crawl role, which validates it.
    */
   public static final String WATCHES_CREATE = "fetchbus.watches.create";
-  /** {@code {"id"}} -> the watch with the last state of each URL; 404 for an unknown id. */
+  /**
+   * {@code {"id", "keyName"?}} -> the watch with the last state of each URL; 404 for an unknown id or another key's
+   * (every watch request but create takes {@code keyName}: the key whose watches it may see, none for those made
+   * without a key).
+   */
   public static final String WATCHES_GET = "fetchbus.watches.get";
-  /** {@code {"limit"?, "after"?}} -> {@code {"items": [watch], "next": cursor|null}}, newest first. */
+  /** {@code {"limit"?, "after"?, "keyName"?}} -> {@code {"items": [watch], "next": cursor|null}}, newest first. */
   public static final String WATCHES_LIST = "fetchbus.watches.list";
   /** {@code {"id"}} -> {@code {"deleted": true}}: the watch, its URLs' state and its versions; 404 if unknown. */
   public static final String WATCHES_DELETE = "fetchbus.watches.delete";

@@ -100,7 +100,8 @@ final class WatchRunner {
       FailureReplies.reply(msg, Failure.INVALID.exception("id: must be a watch id (a UUID)"));
       return;
     }
-    store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs()).put("id", id))
+    store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs()).put("id", id)
+        .put("keyName", req.getString("keyName")))
         .compose(claimed -> run(claimed.getJsonArray("items").getJsonObject(0)))
         .onSuccess(msg::reply)
         .onFailure(err -> FailureReplies.reply(msg, err));

@@ -33,14 +33,17 @@ final class Watches {
   private static final String INSERT = "INSERT INTO watches (key_name, spec, interval_seconds) VALUES ($1, $2, $3) "
       + "RETURNING " + COLUMNS;
   private static final String INSERT_URL = "INSERT INTO watch_urls (watch_id, position, url) VALUES ($1::uuid, $2, $3)";
-  private static final String BY_ID = "SELECT " + COLUMNS + " FROM watches WHERE id = $1::uuid";
+  /** $2: the key whose watch it must be ('' for requests without a key), or null for the service's own reads. */
+  private static final String BY_ID = "SELECT " + COLUMNS + " FROM watches WHERE id = $1::uuid "
+      + "AND ($2::text IS NULL OR COALESCE(key_name, '') = $2)";
   private static final String URLS = "SELECT " + URL_COLUMNS + " FROM watch_urls WHERE watch_id = ANY($1::uuid[]) "
       + "ORDER BY watch_id, position";
   private static final String URLS_FOR_RUN = "SELECT " + URL_COLUMNS + ", text, simhash, links FROM watch_urls "
       + "WHERE watch_id = ANY($1::uuid[]) ORDER BY watch_id, position";
-  private static final String LIST = "SELECT " + COLUMNS + " FROM watches WHERE ($1::timestamptz IS NULL "
-      + "OR (created_at, id) < ($1, $2::uuid)) ORDER BY created_at DESC, id DESC LIMIT $3";
-  private static final String DELETE = "DELETE FROM watches WHERE id = $1::uuid RETURNING id";
+  private static final String LIST = "SELECT " + COLUMNS + " FROM watches WHERE COALESCE(key_name, '') = $4 AND "
+      + "($1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid)) ORDER BY created_at DESC, id DESC LIMIT $3";
+  private static final String DELETE = "DELETE FROM watches WHERE id = $1::uuid AND COALESCE(key_name, '') = $2 "
+      + "RETURNING id";
   private static final String CHANGES = """
       SELECT id, url, change_status, status, distance, diff, diff_truncated, added_links, removed_links, checked_at,
         page_id
@@ -49,7 +52,8 @@ final class Watches {
   private static final String LEASE = "lease_owner = $1, lease_token = gen_random_uuid(), "
       + "lease_until = now() + $2 * interval '1 millisecond'";
   private static final String CLAIM_ONE = "UPDATE watches SET " + LEASE + " WHERE id = $3::uuid AND "
-      + "(lease_until IS NULL OR lease_until < now()) RETURNING " + COLUMNS + ", lease_token::text";
+      + "COALESCE(key_name, '') = $4 AND (lease_until IS NULL OR lease_until < now()) RETURNING " + COLUMNS
+      + ", lease_token::text";
   /** Due watches whose lease is free or expired (a node died mid-run): oldest due first. */
   private static final String CLAIM_DUE = "UPDATE watches w SET " + LEASE + " FROM (SELECT id FROM watches "
       + "WHERE next_at <= now() AND (lease_until IS NULL OR lease_until < now()) ORDER BY next_at LIMIT $3 "
@@ -105,11 +109,11 @@ final class Watches {
           }
           return tx.preparedQuery(INSERT_URL).executeBatch(batch).map(id);
         }))
-        .compose(this::view);
+        .compose(id -> view(id, null));
   }
 
   Future<JsonObject> get(JsonObject req) {
-    return view(watchId(req));
+    return view(watchId(req), keyOf(req));
   }
 
   Future<JsonObject> list(JsonObject req) {
@@ -125,7 +129,7 @@ final class Watches {
         throw Cursors.invalid("this service");
       }
     }
-    return pool.preparedQuery(LIST).execute(Tuple.of(afterAt, afterId, limit + 1))
+    return pool.preparedQuery(LIST).execute(Tuple.of(afterAt, afterId, limit + 1, keyOf(req)))
         .compose(rows -> withUrls(pool, rows, false).map(items -> {
           String next = null;
           if (items.size() > limit) {
@@ -141,7 +145,7 @@ final class Watches {
 
   Future<JsonObject> delete(JsonObject req) {
     String id = watchId(req);
-    return pool.preparedQuery(DELETE).execute(Tuple.of(id)).map(rows -> {
+    return pool.preparedQuery(DELETE).execute(Tuple.of(id, keyOf(req))).map(rows -> {
       if (rows.size() == 0) {
         throw Failure.NOT_FOUND.exception("there is no watch " + id);
       }
@@ -161,7 +165,7 @@ final class Watches {
       }
     }
     Tuple args = Tuple.of(id, req.getString("url"), after, limit + 1);
-    return view(id).compose(watch -> pool.preparedQuery(CHANGES).execute(args)).map(rows -> {
+    return view(id, keyOf(req)).compose(watch -> pool.preparedQuery(CHANGES).execute(args)).map(rows -> {
       JsonArray items = new JsonArray();
       String next = null;
       for (Row r : rows) {
@@ -181,7 +185,8 @@ final class Watches {
   }
 
   /**
-   * {@code {"owner", "leaseMs", "id"}}: that watch, due or not (404 unknown, 409 while another run holds it); or
+   * {@code {"owner", "leaseMs", "id", "keyName"?}}: that watch of that key, due or not (404 unknown or another key's,
+   * 409 while another run holds it); or
    * {@code {"owner", "leaseMs", "limit"}}: due watches. Each with its spec unmasked, its lease token, and each URL's
    * stored baseline (text, SimHash, links) and validators.
    */
@@ -191,9 +196,10 @@ final class Watches {
     Future<RowSet<Row>> claimed;
     if (req.getValue("id") != null) {
       String id = watchId(req);
-      claimed = pool.preparedQuery(CLAIM_ONE).execute(Tuple.of(owner, leaseMs, id)).compose(rows -> rows.size() > 0
+      String key = keyOf(req);
+      claimed = pool.preparedQuery(CLAIM_ONE).execute(Tuple.of(owner, leaseMs, id, key)).compose(rows -> rows.size() > 0
           ? Future.succeededFuture(rows)
-          : view(id).compose(exists -> Future.failedFuture(Failure.CONFLICT.exception("watch " + id
+          : view(id, key).compose(exists -> Future.failedFuture(Failure.CONFLICT.exception("watch " + id
               + " is being run by a node now; ask again once that run is recorded"))));
     } else {
       claimed = pool.preparedQuery(CLAIM_DUE).execute(Tuple.of(owner, leaseMs, req.getInteger("limit", 1)));
@@ -248,12 +254,15 @@ final class Watches {
           return tx.preparedQuery(INSERT_CHANGE).executeBatch(inserts)
               .compose(r -> tx.preparedQuery(RETAIN).executeBatch(retains));
         }))
-        .compose(v -> view(id));
+        .compose(v -> view(id, null));
   }
 
-  /** The watch as clients see it: the webhook's secrets masked, and each URL's last state. */
-  private Future<JsonObject> view(String id) {
-    return pool.preparedQuery(BY_ID).execute(Tuple.of(id)).compose(rows -> {
+  /**
+   * The watch as clients see it: the webhook's secrets masked, and each URL's last state. {@code key}: the key it
+   * must belong to (another key's watch is a 404, as one that does not exist), null for the service's own reads.
+   */
+  private Future<JsonObject> view(String id, String key) {
+    return pool.preparedQuery(BY_ID).execute(Tuple.of(id, key)).compose(rows -> {
       if (rows.size() == 0) {
         return Future.failedFuture(Failure.NOT_FOUND.exception("there is no watch " + id));
       }
@@ -319,6 +328,14 @@ final class Watches {
       }
       return new ArrayList<>(watches.values());
     });
+  }
+
+  /**
+   * Whose watches a request may see: those of its {@code keyName}, or, without one (no keys configured), those
+   * made without a key. The API and the bridge set it from the key the caller authenticated with.
+   */
+  private static String keyOf(JsonObject req) {
+    return req.getString("keyName") == null ? "" : req.getString("keyName");
   }
 
   /** A watch id; anything that is not a UUID names no watch (404), as an unknown one. */

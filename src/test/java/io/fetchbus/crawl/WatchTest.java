@@ -111,7 +111,11 @@ class WatchTest extends TestBase {
   }
 
   private Future<Void> deploy(JsonObject watches) {
-    JsonObject config = new JsonObject()
+    return deploy(watches, new JsonObject());
+  }
+
+  private Future<Void> deploy(JsonObject watches, JsonObject more) {
+    JsonObject config = more.copy()
         .put("watches", new JsonObject().put("pollMs", 3_600_000).put("minIntervalSeconds", 10).mergeIn(watches))
         .put("webhooks", new JsonObject().put("retryBaseMs", 20).put("retryMaxMs", 100).put("timeoutMs", 5_000))
         .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
@@ -389,6 +393,67 @@ class WatchTest extends TestBase {
           assertThat(byDefault).as("metadata, text and links, no markdown").isEqualTo(1);
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @DisplayName("with API keys, a key lists, reads, runs, reads the changes of, streams and deletes only its own "
+      + "watches: another key's is a 404, and its listing does not show it")
+  void keysSeeOnlyTheirOwnWatches(VertxTestContext ctx) {
+    String keyA = "watch-key-a-5b1e0c";
+    String keyB = "watch-key-b-9d27f4";
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
+    String[] id = new String[1];
+    deploy(new JsonObject(), new JsonObject().put("auth", new JsonObject()
+        .put("keys", new JsonArray().add("a:" + keyA).add("b:" + keyB))))
+        .compose(v -> fb.http.post("/v1/watches").putHeader("Authorization", "Bearer " + keyA)
+            .sendJsonObject(new JsonObject().put("urls", new JsonArray().add(url("/a")))))
+        .compose(created -> {
+          ctx.verify(() -> assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201));
+          id[0] = created.bodyAsJsonObject().getString("id");
+          String w = "/v1/watches/" + id[0];
+          return Future.all(List.of(as(keyB, HttpMethod.GET, w), as(keyB, HttpMethod.POST, w + "/run"),
+              as(keyB, HttpMethod.GET, w + "/changes"), as(keyB, HttpMethod.GET, w + "/events"),
+              as(keyB, HttpMethod.DELETE, w), as(keyB, HttpMethod.GET, "/v1/watches")));
+        })
+        .compose(asB -> {
+          ctx.verify(() -> {
+            for (int i = 0; i < 5; i++) {
+              HttpResponse<Buffer> resp = asB.resultAt(i);
+              assertThat(resp.statusCode()).as("request %d of key b: %s", i, resp.bodyAsString()).isEqualTo(404);
+              assertThat(resp.bodyAsJsonObject().getString("detail")).isEqualTo("there is no watch " + id[0]);
+            }
+            HttpResponse<Buffer> listing = asB.resultAt(5);
+            assertThat(listing.bodyAsJsonObject().getJsonArray("items")).isEmpty();
+            assertThat(requests).as("key b's run fetched nothing").isEmpty();
+          });
+          String w = "/v1/watches/" + id[0];
+          return as(keyA, HttpMethod.POST, w + "/run")
+              .compose(run -> {
+                ctx.verify(() -> assertThat(run.statusCode()).as(run.bodyAsString()).isEqualTo(200));
+                return Future.all(as(keyA, HttpMethod.GET, w), as(keyA, HttpMethod.GET, w + "/changes"),
+                    as(keyA, HttpMethod.GET, "/v1/watches"));
+              });
+        })
+        .compose(asA -> {
+          ctx.verify(() -> {
+            HttpResponse<Buffer> watch = asA.resultAt(0);
+            HttpResponse<Buffer> changes = asA.resultAt(1);
+            HttpResponse<Buffer> listing = asA.resultAt(2);
+            assertThat(watch.bodyAsJsonObject().getInteger("runs")).as("still there, run once").isEqualTo(1);
+            assertThat(changes.bodyAsJsonObject().getJsonArray("items")).hasSize(1);
+            assertThat(listing.bodyAsJsonObject().getJsonArray("items").stream()
+                .map(i -> ((JsonObject) i).getString("id"))).containsExactly(id[0]);
+          });
+          return as(keyA, HttpMethod.DELETE, "/v1/watches/" + id[0]);
+        })
+        .onComplete(ctx.succeeding(deleted -> ctx.verify(() -> {
+          assertThat(deleted.statusCode()).isEqualTo(204);
+          ctx.completeNow();
+        })));
+  }
+
+  private Future<HttpResponse<Buffer>> as(String key, HttpMethod method, String path) {
+    return fb.http.request(method, path).putHeader("Authorization", "Bearer " + key).send();
   }
 
   @Test
