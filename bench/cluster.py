@@ -190,7 +190,7 @@ def run(setup, sites, pages, pg_url, workdir):
             while len(http("GET", api + "/v1/cluster")["fetchNodes"]) < 2:
                 time.sleep(0.1)
         # Once the store has migrated the schema: every setup starts from an empty database.
-        subprocess.run(["psql", pg_url, "-q", "-c", "TRUNCATE pages, contents, crawl_jobs, frontier, crawl_hosts RESTART IDENTITY"],
+        subprocess.run(["psql", pg_url, "-q", "-c", "TRUNCATE pages, contents, crawl_jobs, frontier, crawl_hosts, watch_changes RESTART IDENTITY"],
                        check=True, capture_output=True)
         stored, seconds = crawl_all(api, sites, pages)
         time.sleep(1.2)  # a heartbeat later, so that the counts below include the last fetches

@@ -15,7 +15,8 @@ import java.util.function.Function;
 
 /**
  * The watch routes, {@code /v1/watches}: each is one bus request, but {@code /events}, which streams the versions of a
- * watch as runs record them (on any node: they are published on {@link Bus#WATCH_CHANGED}).
+ * watch as runs record them (on any node: they are published on {@link Bus#WATCH_CHANGED}). Every request carries
+ * the caller's key name, so that a key lists, reads, runs, deletes and streams its own watches only.
  */
 final class WatchRoutes {
   static final String CHANGED_EVENT = "page.changed";
@@ -46,8 +47,8 @@ final class WatchRoutes {
 
   void mount(RouterBuilder builder) {
     builder.getRoute("createWatch").addHandler(this::create);
-    builder.getRoute("listWatches").addHandler(ctx -> request(ctx, Bus.WATCHES_LIST, query(ctx, "limit", "after"),
-        delivery).onSuccess(ctx::json));
+    builder.getRoute("listWatches").addHandler(ctx -> request(ctx, Bus.WATCHES_LIST, query(ctx, "limit", "after")
+        .put("keyName", ctx.<String>get(ApiKeys.KEY_NAME)), delivery).onSuccess(ctx::json));
     builder.getRoute("getWatch").addHandler(ctx -> request(ctx, Bus.WATCHES_GET, id(ctx), delivery)
         .onSuccess(ctx::json));
     builder.getRoute("deleteWatch").addHandler(ctx -> request(ctx, Bus.WATCHES_DELETE, id(ctx), delivery)
@@ -55,7 +56,7 @@ final class WatchRoutes {
     builder.getRoute("runWatch").addHandler(ctx -> request(ctx, Bus.WATCHES_RUN, id(ctx), runDelivery)
         .onSuccess(ctx::json));
     builder.getRoute("listWatchChanges").addHandler(ctx -> request(ctx, Bus.WATCHES_CHANGES,
-        query(ctx, "url", "limit", "after").put("id", ctx.pathParam("id")), delivery).onSuccess(ctx::json));
+        query(ctx, "url", "limit", "after").mergeIn(id(ctx)), delivery).onSuccess(ctx::json));
     builder.getRoute("streamWatchEvents").addHandler(this::events);
   }
 
@@ -92,8 +93,9 @@ final class WatchRoutes {
         .putHeader("Location", "/v1/watches/" + watch.getString("id")).end(watch.encode()));
   }
 
+  /** The watch of the path, which must be the caller's key's: another key's watch is a 404, as an unknown one. */
   private static JsonObject id(RoutingContext ctx) {
-    return new JsonObject().put("id", ctx.pathParam("id"));
+    return new JsonObject().put("id", ctx.pathParam("id")).put("keyName", ctx.<String>get(ApiKeys.KEY_NAME));
   }
 
   private static JsonObject query(RoutingContext ctx, String... names) {

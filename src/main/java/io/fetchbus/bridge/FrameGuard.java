@@ -5,6 +5,7 @@ import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.Set;
 
 /**
  * Decides every {@code send}, {@code publish}, {@code register} and {@code unregister} frame before the bridge acts
@@ -28,6 +29,9 @@ final class FrameGuard {
    * that through only for reply addresses it handed to this connection.
    */
   private static final String REPLY_PREFIX = "__vertx.reply.";
+  /** The requests whose {@code keyName} the bridge sets from the connection's key (and removes without one). */
+  private static final Set<String> KEYED = Set.of(Bus.CRAWL_SUBMIT, Bus.WATCHES_CREATE, Bus.WATCHES_GET,
+      Bus.WATCHES_LIST, Bus.WATCHES_DELETE, Bus.WATCHES_CHANGES, Bus.WATCHES_RUN);
 
   private final Keys keys;
   private final FailedAuthThrottle throttle;
@@ -98,8 +102,9 @@ final class FrameGuard {
     if (!(frame.getValue("body") instanceof JsonObject body)) {
       return new Refusal(400, "invalid-request: body must be a JSON object");
     }
-    if (Bus.CRAWL_SUBMIT.equals(address)) {
-      // Idempotency keys are kept per key name: the name is the bridge's to say, as the API's is over REST.
+    if (KEYED.contains(address)) {
+      // Idempotency keys and watches are kept per key name: the name is the bridge's to say, as the API's is over
+      // REST, so that a client can neither claim another key's name nor reach another key's watches.
       if (keyName == null) {
         body.remove("keyName");
       } else {

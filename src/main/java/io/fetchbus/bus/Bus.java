@@ -114,28 +114,37 @@ public final class Bus {
 
   /**
    * Watches: URLs checked on an adaptive schedule for changes of their main text. {@code {"spec": {"urls",
-   * "minIntervalSeconds"?, "maxIntervalSeconds"?, "intervalSeconds"?, "include"?, "exclude"?, "threshold"?,
-   * "webhook"?}, "keyName"?}} -> the watch ({@code {"id", "urls": [...], "intervalSeconds", "nextAt", ...}}); 400
+   * "minIntervalSeconds"?, "maxIntervalSeconds"?, "intervalSeconds"?, "cron"?, "include"?, "exclude"?, "threshold"?,
+   * "formats"?, "webhook"?}, "keyName"?}} -> the watch ({@code {"id", "urls": [...], "intervalSeconds", "nextAt", ...}}); 400
    * names the invalid field, 429 past {@code watches.maxPerKey}. Served by the crawl role, which validates it.
    */
   public static final String WATCHES_CREATE = "fetchbus.watches.create";
-  /** {@code {"id"}} -> the watch with the last state of each URL; 404 for an unknown id. */
+  /**
+   * {@code {"id", "keyName"?}} -> the watch with the last state of each URL; 404 for an unknown id or another key's
+   * (every watch request but create takes {@code keyName}: the key whose watches it may see, none for those made
+   * without a key).
+   */
   public static final String WATCHES_GET = "fetchbus.watches.get";
-  /** {@code {"limit"?, "after"?}} -> {@code {"items": [watch], "next": cursor|null}}, newest first. */
+  /** {@code {"limit"?, "after"?, "keyName"?}} -> {@code {"items": [watch], "next": cursor|null}}, newest first. */
   public static final String WATCHES_LIST = "fetchbus.watches.list";
   /** {@code {"id"}} -> {@code {"deleted": true}}: the watch, its URLs' state and its versions; 404 if unknown. */
   public static final String WATCHES_DELETE = "fetchbus.watches.delete";
   /**
    * {@code {"id", "url"?, "limit"?, "after"?}} -> {@code {"items": [{"id","url","changeStatus","status","distance",
-   * "diff","diffTruncated","addedLinks","removedLinks","checkedAt"}], "next"}}: the versions that differed, newest first.
+   * "diff","diffTruncated","addedLinks","removedLinks","checkedAt","pageId"}], "next"}}: the versions that differed,
+   * newest first, each with the id of the page it was stored as (null once that page was deleted).
    */
   public static final String WATCHES_CHANGES = "fetchbus.watches.changes";
   /**
-   * {@code {"id"}} -> {@code {"id", "intervalSeconds", "nextAt", "results": [{"url","changeStatus","status","error"}]}}:
+   * {@code {"id"}} -> {@code {"id", "intervalSeconds", "nextAt", "results": [{"url","changeStatus","status","distance",
+   * "pageId","error"}]}} (pageId: the page a new version was stored as):
    * runs the watch now, whatever its schedule, and answers when the run is recorded; 409 while another run holds it.
    */
   public static final String WATCHES_RUN = "fetchbus.watches.run";
-  /** Published once per URL a run found new, changed or removed: the {@code page.changed} webhook event's data. */
+  /**
+   * Published once per URL a run found new, changed or removed: the {@code page.changed} webhook event's data, with
+   * the {@code pageId} of the page the version was stored as.
+   */
   public static final String WATCH_CHANGED = "fetchbus.watch.changed";
   /** {@code {"spec", "keyName"?, "maxPerKey"}} -> the watch: the store's half of {@link #WATCHES_CREATE}. */
   public static final String WATCHES_INSERT = "fetchbus.watches.insert";

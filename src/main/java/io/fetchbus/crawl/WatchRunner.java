@@ -4,12 +4,14 @@ import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;
 import com.github.difflib.patch.Patch;
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.MemberRouter;
+import io.fetchbus.bus.SavePage;
 import io.fetchbus.ops.Meters;
 import io.fetchbus.webhook.WebhookSender;
 import io.vertx.core.Future;
@@ -35,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * through {@link Bus#FETCH} (politeness, robots.txt, the destination guard), conditionally when it has validators so
  * that a 304 costs no body, compares each page's main text with the URL's baseline, and records the whole run in one
  * transaction under its lease: a node that dies mid-run has written nothing, and the watch runs again elsewhere once
- * the lease ends. Changes go out as {@code page.changed} webhook events and on {@link Bus#WATCH_CHANGED}.
+ * the lease ends. Each new version is stored as a page first ({@link Bus#PAGES_SAVE}), so a run that cannot record
+ * may leave pages behind: the history of the URL, without a version pointing at them. Changes go out as
+ * {@code page.changed} webhook events and on {@link Bus#WATCH_CHANGED}.
  */
 final class WatchRunner {
   private static final Logger LOG = LoggerFactory.getLogger(WatchRunner.class);
@@ -82,7 +86,7 @@ final class WatchRunner {
       FailureReplies.reply(msg, Failure.INVALID.exception("body: must be a JSON object"));
       return;
     }
-    // On a worker: how close a cron's runs come takes walking its days (up to 28 years of them).
+    // On a worker: up to watches.maxUrls URLs, two CSS selectors and a cron's 400 years of days (about 1 ms) to read.
     vertx.executeBlocking(() -> WatchSpec.validate(given, settings), false)
         .compose(spec -> store(Bus.WATCHES_INSERT, new JsonObject().put("spec", spec)
             .put("keyName", req.getString("keyName")).put("maxPerKey", settings.maxPerKey())))
@@ -97,7 +101,8 @@ final class WatchRunner {
       FailureReplies.reply(msg, Failure.INVALID.exception("id: must be a watch id (a UUID)"));
       return;
     }
-    store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs()).put("id", id))
+    store(Bus.WATCHES_CLAIM, new JsonObject().put("owner", owner).put("leaseMs", settings.leaseMs()).put("id", id)
+        .put("keyName", req.getString("keyName")))
         .compose(claimed -> run(claimed.getJsonArray("items").getJsonObject(0)))
         .onSuccess(msg::reply)
         .onFailure(err -> FailureReplies.reply(msg, err));
@@ -160,7 +165,7 @@ final class WatchRunner {
       }
       results.add(new JsonObject().put("url", o.getString("url")).put("changeStatus", o.getString("changeStatus"))
           .put("status", o.getInteger("status")).put("distance", o.getInteger("distance"))
-          .put("error", o.getString("error")));
+          .put("pageId", o.getLong("pageId")).put("error", o.getString("error")));
     }
     String id = watch.getString("id");
     return store(Bus.WATCHES_RECORD, new JsonObject().put("id", id).put("leaseToken", watch.getString("leaseToken"))
@@ -187,8 +192,8 @@ final class WatchRunner {
   }
 
   /**
-   * One URL: {@code {"url", "changeStatus", "status", "distance", "error", "state": what the store keeps of the URL,
-   * "change": the version to record, or none}}. A fetch that failed changes nothing but the URL's error.
+   * One URL: {@code {"url", "changeStatus", "status", "distance", "pageId", "error", "state": what the store keeps of
+   * the URL, "change": the version to record, or none}}. A fetch that failed changes nothing but the URL's error.
    */
   private Future<JsonObject> check(JsonObject spec, JsonObject before) {
     String url = before.getString("url");
@@ -231,8 +236,9 @@ final class WatchRunner {
       }
       state.put("replaces", true);
       return diff(before.getString("text"), "", before.getJsonArray("links"), new JsonArray())
-          .map(d -> outcome.put("changeStatus", change).put("change", d.put("url", url).put("changeStatus", change)
-              .put("status", status)));
+          .compose(d -> keep(spec, result).map(pageId -> outcome.put("changeStatus", change).put("pageId", pageId)
+              .put("change", d.put("url", url).put("changeStatus", change).put("status", status)
+                  .put("pageId", pageId))));
     }
     if (status < 200 || status >= 300) {
       String error = "the page answered " + status;
@@ -257,9 +263,21 @@ final class WatchRunner {
           .put("links", now.getJsonArray("links"));
       return diff(hasBaseline ? before.getString("text") : "", text,
           hasBaseline ? before.getJsonArray("links") : new JsonArray(), now.getJsonArray("links"))
-          .map(d -> outcome.put("changeStatus", change).put("change", d.put("url", url).put("changeStatus", change)
-              .put("status", status).put("distance", outcome.getInteger("distance"))));
+          .compose(d -> keep(spec, result).map(pageId -> outcome.put("changeStatus", change).put("pageId", pageId)
+              .put("change", d.put("url", url).put("changeStatus", change).put("status", status)
+                  .put("distance", outcome.getInteger("distance")).put("pageId", pageId))));
     });
+  }
+
+  /**
+   * Stores a new version as any fetched page is stored ({@link Bus#PAGES_SAVE}, under its fetch's id), so that the
+   * URL's history is in {@code GET /v1/pages} and search finds it; answers the page's id. A page that cannot be
+   * stored fails the URL's check: its version is not recorded, and the next run finds it again.
+   */
+  private Future<Long> keep(JsonObject spec, FetchResult result) {
+    return extraction.toStore(result, ContentFormats.from(spec), null)
+        .compose(extracted -> store(Bus.PAGES_SAVE, SavePage.of(result, extracted).toJson()))
+        .map(saved -> saved.getJsonObject("page").getLong("id"));
   }
 
   private static String header(FetchResult result, String name) {

@@ -1,5 +1,6 @@
 package io.fetchbus.crawl;
 
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.WebUrl;
@@ -14,8 +15,9 @@ import org.jsoup.select.Selector;
 
 /**
  * A watch as submitted: {@code {"urls", "intervalSeconds"?, "minIntervalSeconds"?, "maxIntervalSeconds"?,
- * "cron"?, "include"?, "exclude"?, "threshold"?, "webhook"?}}, validated against {@link WatchSettings} with a 400
- * that names the field. The stored form has every default filled in. A watch has either an adaptive interval
+ * "cron"?, "include"?, "exclude"?, "threshold"?, "formats"?, "webhook"?}}, validated against {@link WatchSettings}
+ * with a 400 that names the field. The stored form has every default filled in. {@code formats} are a fetch's
+ * ({@link ContentFormats}): what each version is stored with, as a crawl's formats decide for its pages. A watch has either an adaptive interval
  * (within its bounds) or a cron expression: a cron watch's stored {@code intervalSeconds} is the shortest spacing of
  * its runs, for the record; its schedule is the cron's.
  */
@@ -26,7 +28,7 @@ final class WatchSpec {
   static final int MAX_THRESHOLD = 64;
   static final int DEFAULT_THRESHOLD = 3;
   private static final Set<String> FIELDS = Set.of("urls", "intervalSeconds", "minIntervalSeconds",
-      "maxIntervalSeconds", "cron", "include", "exclude", "threshold", "webhook");
+      "maxIntervalSeconds", "cron", "include", "exclude", "threshold", "formats", "webhook");
   private static final List<String> ADAPTIVE = List.of("intervalSeconds", "minIntervalSeconds", "maxIntervalSeconds");
 
   private WatchSpec() {}
@@ -62,7 +64,8 @@ final class WatchSpec {
       adaptive(spec, s, out);
     }
     out.put("include", selector(spec, "include")).put("exclude", selector(spec, "exclude"))
-        .put("threshold", orDefault(Fields.wholeNumber(spec, "threshold", 0, MAX_THRESHOLD), DEFAULT_THRESHOLD));
+        .put("threshold", orDefault(Fields.wholeNumber(spec, "threshold", 0, MAX_THRESHOLD), DEFAULT_THRESHOLD))
+        .put("formats", new JsonArray(List.copyOf(ContentFormats.from(spec))));
     JsonObject webhook = Webhook.validate(spec.getValue("webhook"), Set.of(CHANGED_EVENT));
     return webhook == null ? out : out.put("webhook", webhook);
   }

@@ -1,5 +1,6 @@
 package io.fetchbus.store;
 
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Fields;
@@ -18,7 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Watches (V15): their specs, the last state of each URL, and the versions that differed. Runs are leased like the
+ * Watches (V15): their specs, the last state of each URL, and the versions that differed, each with the page it was
+ * stored as (V17). Runs are leased like the
  * frontier's entries: a claim sets a lease token, and only the holder of that token can record the run, so a node
  * that froze and woke after its lease went to another node cannot overwrite the newer run.
  */
@@ -32,22 +34,27 @@ final class Watches {
   private static final String INSERT = "INSERT INTO watches (key_name, spec, interval_seconds) VALUES ($1, $2, $3) "
       + "RETURNING " + COLUMNS;
   private static final String INSERT_URL = "INSERT INTO watch_urls (watch_id, position, url) VALUES ($1::uuid, $2, $3)";
-  private static final String BY_ID = "SELECT " + COLUMNS + " FROM watches WHERE id = $1::uuid";
+  /** $2: the key whose watch it must be ('' for requests without a key), or null for the service's own reads. */
+  private static final String BY_ID = "SELECT " + COLUMNS + " FROM watches WHERE id = $1::uuid "
+      + "AND ($2::text IS NULL OR COALESCE(key_name, '') = $2)";
   private static final String URLS = "SELECT " + URL_COLUMNS + " FROM watch_urls WHERE watch_id = ANY($1::uuid[]) "
       + "ORDER BY watch_id, position";
   private static final String URLS_FOR_RUN = "SELECT " + URL_COLUMNS + ", text, simhash, links FROM watch_urls "
       + "WHERE watch_id = ANY($1::uuid[]) ORDER BY watch_id, position";
-  private static final String LIST = "SELECT " + COLUMNS + " FROM watches WHERE ($1::timestamptz IS NULL "
-      + "OR (created_at, id) < ($1, $2::uuid)) ORDER BY created_at DESC, id DESC LIMIT $3";
-  private static final String DELETE = "DELETE FROM watches WHERE id = $1::uuid RETURNING id";
+  private static final String LIST = "SELECT " + COLUMNS + " FROM watches WHERE COALESCE(key_name, '') = $4 AND "
+      + "($1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid)) ORDER BY created_at DESC, id DESC LIMIT $3";
+  private static final String DELETE = "DELETE FROM watches WHERE id = $1::uuid AND COALESCE(key_name, '') = $2 "
+      + "RETURNING id";
   private static final String CHANGES = """
-      SELECT id, url, change_status, status, distance, diff, diff_truncated, added_links, removed_links, checked_at
+      SELECT id, url, change_status, status, distance, diff, diff_truncated, added_links, removed_links, checked_at,
+        page_id
       FROM watch_changes WHERE watch_id = $1::uuid AND ($2::text IS NULL OR url = $2) AND ($3::bigint IS NULL OR id < $3)
       ORDER BY id DESC LIMIT $4""";
   private static final String LEASE = "lease_owner = $1, lease_token = gen_random_uuid(), "
       + "lease_until = now() + $2 * interval '1 millisecond'";
   private static final String CLAIM_ONE = "UPDATE watches SET " + LEASE + " WHERE id = $3::uuid AND "
-      + "(lease_until IS NULL OR lease_until < now()) RETURNING " + COLUMNS + ", lease_token::text";
+      + "COALESCE(key_name, '') = $4 AND (lease_until IS NULL OR lease_until < now()) RETURNING " + COLUMNS
+      + ", lease_token::text";
   /** Due watches whose lease is free or expired (a node died mid-run): oldest due first. */
   private static final String CLAIM_DUE = "UPDATE watches w SET " + LEASE + " FROM (SELECT id FROM watches "
       + "WHERE next_at <= now() AND (lease_until IS NULL OR lease_until < now()) ORDER BY next_at LIMIT $3 "
@@ -66,7 +73,7 @@ final class Watches {
       WHERE watch_id = $1::uuid AND position = $2""";
   private static final String INSERT_CHANGE = """
       INSERT INTO watch_changes (watch_id, url, change_status, status, distance, diff, diff_truncated, added_links,
-        removed_links) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9)""";
+        removed_links, page_id) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10)""";
   /** Keeps the newest $3 versions of one URL of a watch. */
   private static final String RETAIN = """
       DELETE FROM watch_changes WHERE watch_id = $1::uuid AND url = $2 AND id < (SELECT min(id) FROM
@@ -103,11 +110,11 @@ final class Watches {
           }
           return tx.preparedQuery(INSERT_URL).executeBatch(batch).map(id);
         }))
-        .compose(this::view);
+        .compose(id -> view(id, null));
   }
 
   Future<JsonObject> get(JsonObject req) {
-    return view(watchId(req));
+    return view(watchId(req), keyOf(req));
   }
 
   Future<JsonObject> list(JsonObject req) {
@@ -123,7 +130,7 @@ final class Watches {
         throw Cursors.invalid("this service");
       }
     }
-    return pool.preparedQuery(LIST).execute(Tuple.of(afterAt, afterId, limit + 1))
+    return pool.preparedQuery(LIST).execute(Tuple.of(afterAt, afterId, limit + 1, keyOf(req)))
         .compose(rows -> withUrls(pool, rows, false).map(items -> {
           String next = null;
           if (items.size() > limit) {
@@ -139,7 +146,7 @@ final class Watches {
 
   Future<JsonObject> delete(JsonObject req) {
     String id = watchId(req);
-    return pool.preparedQuery(DELETE).execute(Tuple.of(id)).map(rows -> {
+    return pool.preparedQuery(DELETE).execute(Tuple.of(id, keyOf(req))).map(rows -> {
       if (rows.size() == 0) {
         throw Failure.NOT_FOUND.exception("there is no watch " + id);
       }
@@ -159,7 +166,7 @@ final class Watches {
       }
     }
     Tuple args = Tuple.of(id, req.getString("url"), after, limit + 1);
-    return view(id).compose(watch -> pool.preparedQuery(CHANGES).execute(args)).map(rows -> {
+    return view(id, keyOf(req)).compose(watch -> pool.preparedQuery(CHANGES).execute(args)).map(rows -> {
       JsonArray items = new JsonArray();
       String next = null;
       for (Row r : rows) {
@@ -172,14 +179,15 @@ final class Watches {
             .put("distance", r.getInteger("distance")).put("diff", r.getString("diff"))
             .put("diffTruncated", r.getBoolean("diff_truncated"))
             .put("addedLinks", r.getJsonArray("added_links")).put("removedLinks", r.getJsonArray("removed_links"))
-            .put("checkedAt", r.getOffsetDateTime("checked_at").toInstant()));
+            .put("checkedAt", r.getOffsetDateTime("checked_at").toInstant()).put("pageId", r.getLong("page_id")));
       }
       return new JsonObject().put("items", items).put("next", next);
     });
   }
 
   /**
-   * {@code {"owner", "leaseMs", "id"}}: that watch, due or not (404 unknown, 409 while another run holds it); or
+   * {@code {"owner", "leaseMs", "id", "keyName"?}}: that watch of that key, due or not (404 unknown or another key's,
+   * 409 while another run holds it); or
    * {@code {"owner", "leaseMs", "limit"}}: due watches. Each with its spec unmasked, its lease token, and each URL's
    * stored baseline (text, SimHash, links) and validators.
    */
@@ -189,9 +197,10 @@ final class Watches {
     Future<RowSet<Row>> claimed;
     if (req.getValue("id") != null) {
       String id = watchId(req);
-      claimed = pool.preparedQuery(CLAIM_ONE).execute(Tuple.of(owner, leaseMs, id)).compose(rows -> rows.size() > 0
+      String key = keyOf(req);
+      claimed = pool.preparedQuery(CLAIM_ONE).execute(Tuple.of(owner, leaseMs, id, key)).compose(rows -> rows.size() > 0
           ? Future.succeededFuture(rows)
-          : view(id).compose(exists -> Future.failedFuture(Failure.CONFLICT.exception("watch " + id
+          : view(id, key).compose(exists -> Future.failedFuture(Failure.CONFLICT.exception("watch " + id
               + " is being run by a node now; ask again once that run is recorded"))));
     } else {
       claimed = pool.preparedQuery(CLAIM_DUE).execute(Tuple.of(owner, leaseMs, req.getInteger("limit", 1)));
@@ -240,18 +249,21 @@ final class Watches {
                 .addValue(c.getInteger("status")).addValue(c.getInteger("distance")).addValue(c.getString("diff"))
                 .addValue(c.getBoolean("diffTruncated", false))
                 .addValue(c.getJsonArray("addedLinks", new JsonArray()))
-                .addValue(c.getJsonArray("removedLinks", new JsonArray())));
+                .addValue(c.getJsonArray("removedLinks", new JsonArray())).addValue(c.getLong("pageId")));
             retains.add(Tuple.of(id, c.getString("url"), maxVersions));
           }
           return tx.preparedQuery(INSERT_CHANGE).executeBatch(inserts)
               .compose(r -> tx.preparedQuery(RETAIN).executeBatch(retains));
         }))
-        .compose(v -> view(id));
+        .compose(v -> view(id, null));
   }
 
-  /** The watch as clients see it: the webhook's secrets masked, and each URL's last state. */
-  private Future<JsonObject> view(String id) {
-    return pool.preparedQuery(BY_ID).execute(Tuple.of(id)).compose(rows -> {
+  /**
+   * The watch as clients see it: the webhook's secrets masked, and each URL's last state. {@code key}: the key it
+   * must belong to (another key's watch is a 404, as one that does not exist), null for the service's own reads.
+   */
+  private Future<JsonObject> view(String id, String key) {
+    return pool.preparedQuery(BY_ID).execute(Tuple.of(id, key)).compose(rows -> {
       if (rows.size() == 0) {
         return Future.failedFuture(Failure.NOT_FOUND.exception("there is no watch " + id));
       }
@@ -264,8 +276,11 @@ final class Watches {
     JsonObject spec = (JsonObject) watch.remove("spec");
     JsonObject masked = CrawlJob.withoutSecrets(spec);
     for (String field : new String[] {"minIntervalSeconds", "maxIntervalSeconds", "cron", "include", "exclude",
-        "threshold", "webhook"}) {
+        "threshold", "formats", "webhook"}) {
       watch.put(field, masked.getValue(field));
+    }
+    if (watch.getValue("formats") == null) {
+      watch.put("formats", new JsonArray(List.copyOf(ContentFormats.DEFAULT))); // a watch made before V17's release
     }
     if (masked.getString("cron") != null) {
       watch.put("intervalSeconds", null); // a cron watch has no interval: the cron says when it runs
@@ -314,6 +329,14 @@ final class Watches {
       }
       return new ArrayList<>(watches.values());
     });
+  }
+
+  /**
+   * Whose watches a request may see: those of its {@code keyName}, or, without one (no keys configured), those
+   * made without a key. The API and the bridge set it from the key the caller authenticated with.
+   */
+  private static String keyOf(JsonObject req) {
+    return req.getString("keyName") == null ? "" : req.getString("keyName");
   }
 
   /** A watch id; anything that is not a UUID names no watch (404), as an unknown one. */

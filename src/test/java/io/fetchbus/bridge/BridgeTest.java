@@ -39,7 +39,10 @@ class BridgeTest extends TestBase {
     });
     deployWithUpstream(new JsonObject()
         .put("auth", new JsonObject().put("keys", new JsonArray().add("py:" + KEY)))
-        .put("bridge", new JsonObject().put("enabled", true).put("port", 0)))
+        .put("bridge", new JsonObject().put("enabled", true).put("port", 0)
+            // the default inbound list, and the watch listing, whose key name the bridge sets
+            .put("inbound", new JsonArray().add("fetchbus.fetch").add("fetchbus\\.crawl\\.(submit|status|cancel|list|errors)")
+                .add("fetchbus.pages.get").add("fetchbus.pages.find").add(Bus.WATCHES_LIST))))
         .compose(v -> BridgeSocket.connect(vertx, (Integer) vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_BRIDGE_PORT)))
         .onSuccess(s -> socket = s)
         .onComplete(ctx.succeedingThenComplete());
@@ -106,7 +109,7 @@ class BridgeTest extends TestBase {
 
   @Test
   @DisplayName("with keys configured, a frame without a key or with a wrong one is refused with 401; the key is never "
-      + "passed on, and a crawl submission carries the key's name")
+      + "passed on, and a crawl submission and a watch request carry the key's name, whatever the frame said")
   void apiKeys(VertxTestContext ctx) {
     socket.write(request(Bus.CRAWL_LIST, new JsonObject().put("limit", 5), "r-none", null))
         .write(request(Bus.CRAWL_LIST, new JsonObject().put("limit", 5), "r-wrong", "not-the-key"))
@@ -114,9 +117,10 @@ class BridgeTest extends TestBase {
         .write(request(Bus.CRAWL_LIST, new JsonObject().put("limit", 5), "r-key", KEY))
         .write(request(Bus.CRAWL_SUBMIT, new JsonObject().put("kind", "crawl").put("keyName", "someone-else")
             .put("spec", new JsonObject().put("url", up.url("/page/job")).put("maxDepth", 0).put("sitemap", "skip")),
-            "r-submit", KEY));
+            "r-submit", KEY))
+        .write(request(Bus.WATCHES_LIST, new JsonObject().put("keyName", "someone-else"), "r-watches", KEY));
     Future.all(List.of(socket.to("r-none"), socket.to("r-wrong"), socket.to(Bus.CRAWL_PROGRESS), socket.to("r-key"),
-            socket.to("r-submit")))
+            socket.to("r-submit"), socket.to("r-watches")))
         .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
           JsonObject none = all.resultAt(0);
           JsonObject wrong = all.resultAt(1);
@@ -131,6 +135,9 @@ class BridgeTest extends TestBase {
           assertThat(((JsonObject) all.resultAt(4)).getJsonObject("body").getString("id")).isNotBlank();
           assertThat(sentTo(Bus.CRAWL_LIST, "limit")).as("only the frame with the key reached the bus").hasSize(1);
           assertThat(sentTo(Bus.CRAWL_SUBMIT, "kind")).singleElement()
+              .satisfies(m -> assertThat(((JsonObject) m.body()).getString("keyName")).isEqualTo("py"));
+          assertThat(((JsonObject) all.resultAt(5)).getJsonObject("body").getJsonArray("items")).isNotNull();
+          assertThat(sentTo(Bus.WATCHES_LIST, "keyName")).singleElement()
               .satisfies(m -> assertThat(((JsonObject) m.body()).getString("keyName")).isEqualTo("py"));
           for (Message<?> m : sent) {
             for (Map.Entry<String, String> header : m.headers()) {

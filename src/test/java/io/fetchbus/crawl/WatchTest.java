@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.support.Poll;
 import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
@@ -109,7 +111,11 @@ class WatchTest extends TestBase {
   }
 
   private Future<Void> deploy(JsonObject watches) {
-    JsonObject config = new JsonObject()
+    return deploy(watches, new JsonObject());
+  }
+
+  private Future<Void> deploy(JsonObject watches, JsonObject more) {
+    JsonObject config = more.copy()
         .put("watches", new JsonObject().put("pollMs", 3_600_000).put("minIntervalSeconds", 10).mergeIn(watches))
         .put("webhooks", new JsonObject().put("retryBaseMs", 20).put("retryMaxMs", 100).put("timeoutMs", 5_000))
         .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
@@ -256,6 +262,198 @@ class WatchTest extends TestBase {
           assertThat(event.getJsonObject("data").getString("diff")).contains("+A rewritten paragraph");
           ctx.completeNow();
         })));
+  }
+
+  @Test
+  @DisplayName("each new version is stored as a page that its version, the run and the event name: GET /v1/pages "
+      + "lists the URL's history, search finds it, a 304 stores nothing, and a deleted page leaves pageId null")
+  void versionsAreStoredAsPages(VertxTestContext ctx) {
+    String a = url("/a");
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one"))
+        .put("etag", "\"a-v1\""));
+    List<JsonObject> published = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Bus.WATCH_CHANGED, m -> published.add(m.body()));
+    String[] id = new String[1];
+    long[] pageIds = new long[3];
+    deploy(new JsonObject())
+        .compose(v -> create(new JsonObject().put("urls", new JsonArray().add(a))))
+        .compose(created -> {
+          id[0] = created.bodyAsJsonObject().getString("id");
+          return run(id[0]);
+        })
+        .compose(first -> {
+          JsonObject result = first.getJsonArray("results").getJsonObject(0);
+          ctx.verify(() -> assertThat(result.getValue("pageId")).as(first.encode()).isInstanceOf(Number.class));
+          pageIds[0] = result.getLong("pageId");
+          return run(id[0]);
+        })
+        .compose(notModified -> {
+          ctx.verify(() -> {
+            assertThat(answered).endsWith(304);
+            assertThat(notModified.getJsonArray("results").getJsonObject(0).getValue("pageId")).isNull();
+          });
+          pages.put("/a", new JsonObject().put("body", html("A rewritten paragraph about heliotropic tariffs, with a "
+              + "new price of 42 euros for every plan and a discount for the first year.", "2", "t", "/two"))
+              .put("etag", "\"a-v2\""));
+          return run(id[0]);
+        })
+        .compose(changed -> {
+          pageIds[1] = changed.getJsonArray("results").getJsonObject(0).getLong("pageId");
+          pages.remove("/a");
+          return run(id[0]);
+        })
+        .compose(removed -> {
+          pageIds[2] = removed.getJsonArray("results").getJsonObject(0).getLong("pageId");
+          return fb.get("/v1/pages?latest=false&url=" + a);
+        })
+        .compose(history -> {
+          ctx.verify(() -> {
+            assertThat(history.statusCode()).as(history.bodyAsString()).isEqualTo(200);
+            JsonArray items = history.bodyAsJsonObject().getJsonArray("items");
+            // newest first, and nothing for the run that got a 304
+            assertThat(items.stream().map(i -> ((JsonObject) i).getLong("id")))
+                .containsExactly(pageIds[2], pageIds[1], pageIds[0]);
+            assertThat(items.stream().map(i -> ((JsonObject) i).getInteger("status"))).containsExactly(404, 200, 200);
+          });
+          return fb.get("/v1/pages/" + pageIds[1] + "?formats=text");
+        })
+        .compose(version -> {
+          ctx.verify(() -> assertThat(version.bodyAsJsonObject().getString("text"))
+              .contains("A rewritten paragraph about heliotropic tariffs"));
+          return Poll.until(vertx, () -> fb.get("/v1/search?latest=false&q=heliotropic").map(r -> r.bodyAsJsonObject()
+              .getJsonArray("items").stream().anyMatch(i -> ((JsonObject) i).getLong("id") == pageIds[1])));
+        })
+        .compose(v -> fb.get("/v1/watches/" + id[0] + "/changes"))
+        .compose(changes -> {
+          ctx.verify(() -> {
+            assertThat(changes.bodyAsJsonObject().getJsonArray("items").stream()
+                .map(i -> ((JsonObject) i).getLong("pageId"))).containsExactly(pageIds[2], pageIds[1], pageIds[0]);
+            assertThat(published.stream().map(e -> e.getLong("pageId")))
+                .containsExactly(pageIds[0], pageIds[1], pageIds[2]);
+          });
+          return fb.http.delete("/v1/pages/" + pageIds[0]).send();
+        })
+        .compose(deleted -> {
+          ctx.verify(() -> assertThat(deleted.statusCode()).isEqualTo(204));
+          return fb.get("/v1/watches/" + id[0] + "/changes?url=" + a);
+        })
+        .onComplete(ctx.succeeding(changes -> ctx.verify(() -> {
+          JsonArray items = changes.bodyAsJsonObject().getJsonArray("items");
+          assertThat(items.stream().map(i -> ((JsonObject) i).getString("changeStatus")))
+              .containsExactly("removed", "changed", "new");
+          assertThat(items.getJsonObject(2).getValue("pageId")).as("its page was deleted").isNull();
+          assertThat(items.getJsonObject(1).getLong("pageId")).isEqualTo(pageIds[1]);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a watch's formats decide what its versions are stored with (markdown made at store time when asked), "
+      + "default metadata as a fetch's; an unknown format is a 400 naming formats")
+  void formatsDecideWhatVersionsKeep(VertxTestContext ctx) {
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
+    JsonObject urls = new JsonObject().put("urls", new JsonArray().add(url("/a")));
+    long[] pageIds = new long[2];
+    deploy(new JsonObject())
+        .compose(v -> create(urls.copy().put("formats", new JsonArray().add("metadata").add("pdf"))))
+        .compose(unknown -> {
+          ctx.verify(() -> {
+            assertThat(unknown.statusCode()).isEqualTo(400);
+            assertThat(unknown.bodyAsJsonObject().getString("detail")).startsWith("formats");
+          });
+          return create(urls.copy().put("formats", new JsonArray().add("markdown").add("links")));
+        })
+        .compose(withMarkdown -> {
+          ctx.verify(() -> {
+            assertThat(withMarkdown.statusCode()).as(withMarkdown.bodyAsString()).isEqualTo(201);
+            assertThat(withMarkdown.bodyAsJsonObject().getJsonArray("formats")).containsExactly("markdown", "links");
+          });
+          return run(withMarkdown.bodyAsJsonObject().getString("id"));
+        })
+        .compose(first -> {
+          pageIds[0] = first.getJsonArray("results").getJsonObject(0).getLong("pageId");
+          return create(urls);
+        })
+        .compose(byDefault -> {
+          ctx.verify(() -> assertThat(byDefault.bodyAsJsonObject().getJsonArray("formats")).containsExactly("metadata"));
+          return run(byDefault.bodyAsJsonObject().getString("id"));
+        })
+        .compose(first -> {
+          pageIds[1] = first.getJsonArray("results").getJsonObject(0).getLong("pageId");
+          // What the store holds, before any read could make markdown on demand.
+          return TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE markdown LIKE '%original paragraph%' "
+              + "AND id = " + pageIds[0]);
+        })
+        .compose(withMarkdown -> {
+          ctx.verify(() -> assertThat(withMarkdown).as("markdown made as the version was stored").isEqualTo(1));
+          return TestDatabase.count(vertx, "SELECT count(*) FROM pages WHERE markdown IS NULL AND text IS NOT NULL "
+              + "AND links IS NOT NULL AND id = " + pageIds[1]);
+        })
+        .onComplete(ctx.succeeding(byDefault -> ctx.verify(() -> {
+          assertThat(byDefault).as("metadata, text and links, no markdown").isEqualTo(1);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("with API keys, a key lists, reads, runs, reads the changes of, streams and deletes only its own "
+      + "watches: another key's is a 404, and its listing does not show it")
+  void keysSeeOnlyTheirOwnWatches(VertxTestContext ctx) {
+    String keyA = "watch-key-a-5b1e0c";
+    String keyB = "watch-key-b-9d27f4";
+    pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
+    String[] id = new String[1];
+    deploy(new JsonObject(), new JsonObject().put("auth", new JsonObject()
+        .put("keys", new JsonArray().add("a:" + keyA).add("b:" + keyB))))
+        .compose(v -> fb.http.post("/v1/watches").putHeader("Authorization", "Bearer " + keyA)
+            .sendJsonObject(new JsonObject().put("urls", new JsonArray().add(url("/a")))))
+        .compose(created -> {
+          ctx.verify(() -> assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201));
+          id[0] = created.bodyAsJsonObject().getString("id");
+          String w = "/v1/watches/" + id[0];
+          return Future.all(List.of(as(keyB, HttpMethod.GET, w), as(keyB, HttpMethod.POST, w + "/run"),
+              as(keyB, HttpMethod.GET, w + "/changes"), as(keyB, HttpMethod.GET, w + "/events"),
+              as(keyB, HttpMethod.DELETE, w), as(keyB, HttpMethod.GET, "/v1/watches")));
+        })
+        .compose(asB -> {
+          ctx.verify(() -> {
+            for (int i = 0; i < 5; i++) {
+              HttpResponse<Buffer> resp = asB.resultAt(i);
+              assertThat(resp.statusCode()).as("request %d of key b: %s", i, resp.bodyAsString()).isEqualTo(404);
+              assertThat(resp.bodyAsJsonObject().getString("detail")).isEqualTo("there is no watch " + id[0]);
+            }
+            HttpResponse<Buffer> listing = asB.resultAt(5);
+            assertThat(listing.bodyAsJsonObject().getJsonArray("items")).isEmpty();
+            assertThat(requests).as("key b's run fetched nothing").isEmpty();
+          });
+          String w = "/v1/watches/" + id[0];
+          return as(keyA, HttpMethod.POST, w + "/run")
+              .compose(run -> {
+                ctx.verify(() -> assertThat(run.statusCode()).as(run.bodyAsString()).isEqualTo(200));
+                return Future.all(as(keyA, HttpMethod.GET, w), as(keyA, HttpMethod.GET, w + "/changes"),
+                    as(keyA, HttpMethod.GET, "/v1/watches"));
+              });
+        })
+        .compose(asA -> {
+          ctx.verify(() -> {
+            HttpResponse<Buffer> watch = asA.resultAt(0);
+            HttpResponse<Buffer> changes = asA.resultAt(1);
+            HttpResponse<Buffer> listing = asA.resultAt(2);
+            assertThat(watch.bodyAsJsonObject().getInteger("runs")).as("still there, run once").isEqualTo(1);
+            assertThat(changes.bodyAsJsonObject().getJsonArray("items")).hasSize(1);
+            assertThat(listing.bodyAsJsonObject().getJsonArray("items").stream()
+                .map(i -> ((JsonObject) i).getString("id"))).containsExactly(id[0]);
+          });
+          return as(keyA, HttpMethod.DELETE, "/v1/watches/" + id[0]);
+        })
+        .onComplete(ctx.succeeding(deleted -> ctx.verify(() -> {
+          assertThat(deleted.statusCode()).isEqualTo(204);
+          ctx.completeNow();
+        })));
+  }
+
+  private Future<HttpResponse<Buffer>> as(String key, HttpMethod method, String path) {
+    return fb.http.request(method, path).putHeader("Authorization", "Bearer " + key).send();
   }
 
   @Test
