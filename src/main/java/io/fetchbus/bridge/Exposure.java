@@ -28,7 +28,7 @@ final class Exposure {
   static final Set<String> INTERNAL = Set.of(Bus.PAGES_SAVE, Bus.PAGES_REVALIDATED, Bus.CRAWL_ENDED,
       Bus.JOBS_CREATE, Bus.JOBS_WEBHOOK, Bus.FRONTIER_CLAIM, Bus.FRONTIER_COMPLETE, Bus.FRONTIER_RETRY,
       Bus.FRONTIER_RENEW, Bus.FRONTIER_RELEASE, Bus.FRONTIER_REAP, Bus.WEBHOOK_DELIVER,
-      Bus.WATCHES_INSERT, Bus.WATCHES_CLAIM, Bus.WATCHES_RECORD,
+      Bus.WATCHES_INSERT, Bus.WATCHES_CLAIM, Bus.WATCHES_RECORD, Bus.WATCHES_RENEW,
       // A client that could take or hold origin leases would stop the fetch nodes fetching those origins.
       Bus.ORIGIN_LEASES,
       // The fetch nodes' heartbeats and their own addresses (checked as the prefix of those): a client that could

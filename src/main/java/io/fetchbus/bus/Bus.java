@@ -158,6 +158,11 @@ public final class Bus {
    * watch: records a run and ends its lease; 409 (lease-lost) when the lease went to another node.
    */
   public static final String WATCHES_RECORD = "fetchbus.watches.record";
+  /**
+   * {@code {"id", "leaseToken", "leaseMs"}} -> {@code {"renewed": bool}}: a run still under way extends its lease,
+   * so that no other node runs the watch meanwhile; false when the lease went to another node.
+   */
+  public static final String WATCHES_RENEW = "fetchbus.watches.renew";
 
   /**
    * The frontier, served by the store for the crawl verticles of every node (not for other clients):
@@ -280,7 +285,8 @@ public final class Bus {
       Map.entry(CRAWL_SUBMIT, "crawl"), Map.entry(SITE_MAP, "crawl"), Map.entry(CRAWL_ENDED, "crawl"), Map.entry(WEBHOOK_STATS, "crawl"),
       Map.entry(WATCHES_CREATE, "crawl"), Map.entry(WATCHES_RUN, "crawl"), Map.entry(WATCHES_GET, "store"),
       Map.entry(WATCHES_LIST, "store"), Map.entry(WATCHES_DELETE, "store"), Map.entry(WATCHES_CHANGES, "store"),
-      Map.entry(WATCHES_INSERT, "store"), Map.entry(WATCHES_CLAIM, "store"), Map.entry(WATCHES_RECORD, "store"));
+      Map.entry(WATCHES_INSERT, "store"), Map.entry(WATCHES_CLAIM, "store"), Map.entry(WATCHES_RECORD, "store"),
+      Map.entry(WATCHES_RENEW, "store"));
 
   /**
    * The requests that may be sent a second time, to another member, when the first member did not answer in time

@@ -137,7 +137,22 @@ final class WatchRunner {
         return null;
       }));
     }
-    return chain.compose(v -> record(watch, outcomes));
+    // A run may outlast its lease (many URLs, slow sites): it renews it while under way, so that no other node
+    // takes the watch and runs it a second time meanwhile.
+    long renewal = vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew(watch));
+    return chain.compose(v -> record(watch, outcomes)).onComplete(ar -> vertx.cancelTimer(renewal));
+  }
+
+  private void renew(JsonObject watch) {
+    store(Bus.WATCHES_RENEW, new JsonObject().put("id", watch.getString("id"))
+        .put("leaseToken", watch.getString("leaseToken")).put("leaseMs", settings.leaseMs()))
+        .onSuccess(r -> {
+          if (!r.getBoolean("renewed", false)) {
+            LOG.info("watch {}: its lease went to another node during the run; this run will not be recorded",
+                watch.getString("id"));
+          }
+        })
+        .onFailure(err -> LOG.debug("watch {}: lease not renewed: {}", watch.getString("id"), err.getMessage()));
   }
 
   private Future<JsonObject> record(JsonObject watch, List<JsonObject> outcomes) {

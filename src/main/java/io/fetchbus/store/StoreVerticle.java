@@ -152,6 +152,7 @@ public final class StoreVerticle extends VerticleBase {
         consume(Bus.WATCHES_CHANGES, watches::changes),
         consume(Bus.WATCHES_CLAIM, watches::claim),
         consume(Bus.WATCHES_RECORD, watches::record),
+        consume(Bus.WATCHES_RENEW, watches::renew),
         consume(Bus.ORIGIN_LEASES, new OriginLeaseRounds(pool)::round),
         bus.<JsonObject>consumer(Bus.STORE_PING, msg -> serve(msg,
             req -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))).completion()));

@@ -52,6 +52,8 @@ final class Watches {
       ORDER BY id DESC LIMIT $4""";
   private static final String LEASE = "lease_owner = $1, lease_token = gen_random_uuid(), "
       + "lease_until = now() + $2 * interval '1 millisecond'";
+  private static final String RENEW = "UPDATE watches SET lease_until = now() + $3 * interval '1 millisecond' "
+      + "WHERE id = $1::uuid AND lease_token = $2 RETURNING id";
   private static final String CLAIM_ONE = "UPDATE watches SET " + LEASE + " WHERE id = $3::uuid AND "
       + "COALESCE(key_name, '') = $4 AND (lease_until IS NULL OR lease_until < now()) RETURNING " + COLUMNS
       + ", lease_token::text";
@@ -207,6 +209,18 @@ final class Watches {
     }
     return claimed.compose(rows -> withUrls(pool, rows, true)).map(items -> new JsonObject().put("items",
         new JsonArray(new ArrayList<Object>(items))));
+  }
+
+  /** {@code {"id", "leaseToken", "leaseMs"}} -> {@code {"renewed"}}: extends a run's lease, under its token only. */
+  Future<JsonObject> renew(JsonObject req) {
+    String id = watchId(req);
+    java.util.UUID token = Fields.uuid(req, "leaseToken", "a lease token");
+    Long leaseMs = req.getLong("leaseMs");
+    if (token == null || leaseMs == null || leaseMs < 1) {
+      return Future.failedFuture(Failure.INVALID.exception("leaseToken and leaseMs (positive) are required"));
+    }
+    return pool.preparedQuery(RENEW).execute(Tuple.of(id, token, leaseMs))
+        .map(rows -> new JsonObject().put("renewed", rows.rowCount() > 0));
   }
 
   /** Records a run under its lease (409 lease-lost otherwise): the URLs' state, the versions, the next check. */

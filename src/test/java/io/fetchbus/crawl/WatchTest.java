@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TestDatabase;
@@ -92,8 +93,13 @@ class WatchTest extends TestBase {
     if (etag != null) {
       req.response().putHeader("ETag", etag);
     }
-    req.response().setStatusCode(page.getInteger("status", 200)).putHeader("Content-Type", "text/html; charset=utf-8")
-        .end(page.getString("body"));
+    Runnable answer = () -> req.response().setStatusCode(page.getInteger("status", 200))
+        .putHeader("Content-Type", "text/html; charset=utf-8").end(page.getString("body"));
+    if (page.getLong("delayMs") != null) {
+      vertx.setTimer(page.getLong("delayMs"), t -> answer.run());
+    } else {
+      answer.run();
+    }
   }
 
   private String url(String path) {
@@ -663,6 +669,39 @@ class WatchTest extends TestBase {
         })
         .onComplete(ctx.failing(err -> ctx.verify(() -> {
           assertThat(Failure.LEASE_LOST.is(err)).as(err.toString()).isTrue();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a run that outlasts its lease renews it: another node asking for the watch twice the lease after "
+      + "the run began is refused, and the run is recorded")
+  void aLongRunKeepsItsLease(VertxTestContext ctx) {
+    long leaseMs = 2_000;
+    // Without renewal the lease runs out 2 s into the run, and the claim made 4 s into it takes the watch.
+    pages.put("/slow", new JsonObject().put("body", html("Slow.", "1", "t", "/x")).put("delayMs", 3 * leaseMs));
+    String[] id = new String[1];
+    deploy(new JsonObject().put("leaseMs", leaseMs))
+        .compose(v -> create(new JsonObject().put("urls", new JsonArray().add(url("/slow")))))
+        .compose(created -> {
+          id[0] = created.bodyAsJsonObject().getString("id");
+          Future<JsonObject> running = run(id[0]);
+          Future<Throwable> otherNode = until(() -> requests.stream().anyMatch(r -> r.path().equals("/slow")))
+              .compose(v -> vertx.timer(2 * leaseMs)) // the lease's time must pass: nothing to wait for but the clock
+              .compose(t -> vertx.eventBus().<JsonObject>request(Bus.WATCHES_CLAIM, new JsonObject()
+                  .put("owner", "other-node/1").put("leaseMs", leaseMs).put("id", id[0])))
+              .map(claimed -> (Throwable) null)
+              .recover(Future::succeededFuture);
+          return Future.all(running, otherNode);
+        })
+        .onComplete(ctx.succeeding(both -> ctx.verify(() -> {
+          Throwable refused = both.resultAt(1);
+          assertThat(refused).as("the other node's claim, made while the run was under way").isNotNull();
+          assertThat(FailureReplies.status(refused)).as(refused.toString()).isEqualTo(409);
+          JsonObject run = both.resultAt(0);
+          assertThat(run.getJsonArray("results").getJsonObject(0).getString("changeStatus")).isEqualTo("new");
+          assertThat(requests.stream().filter(r -> r.path().equals("/slow")))
+              .as("requests for the page: one run").hasSize(1);
           ctx.completeNow();
         })));
   }
