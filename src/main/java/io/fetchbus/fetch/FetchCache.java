@@ -28,6 +28,7 @@ final class FetchCache implements Shareable, Meters.CacheStats {
   private static final int ENTRY_OVERHEAD = 1024;
 
   private final Cache<String, FetchResult> results;
+  private final long maxBytes;
   /** The fetches in flight, one per URL; bounded by the fetches in flight. */
   private final SingleFlight<String, FetchResult> inFlight = new SingleFlight<>();
   private final LongAdder hits = new LongAdder();
@@ -35,6 +36,7 @@ final class FetchCache implements Shareable, Meters.CacheStats {
   private final LongAdder joins = new LongAdder();
 
   private FetchCache(long maxBytes, long ttlSeconds) {
+    this.maxBytes = maxBytes;
     results = Caffeine.newBuilder()
         .maximumWeight(maxBytes)
         .weigher((String key, FetchResult r) -> (int) Math.min(Integer.MAX_VALUE, r.bytes() + ENTRY_OVERHEAD + key.length()
@@ -100,7 +102,8 @@ final class FetchCache implements Shareable, Meters.CacheStats {
         .put("joins", joins())
         .put("inFlight", inFlight.size())
         .put("entries", entries())
-        .put("bytes", bytes());
+        .put("bytes", bytes())
+        .put("maxBytes", maxBytes);
   }
 
   @Override

@@ -110,6 +110,8 @@ class FetchEndpointTest extends TestBase {
                 assertThat(stats.getLong("hits")).isEqualTo(1);
                 assertThat(stats.getLong("entries")).isEqualTo(1);
                 assertThat(stats.getLong("bytes")).isGreaterThan(0);
+                // The default bound: a sixteenth of this JVM's heap (cache.maxBytes 0).
+                assertThat(stats.getLong("maxBytes")).isEqualTo(Runtime.getRuntime().maxMemory() / 16);
               });
               return stats;
             }))
