@@ -16,6 +16,9 @@ import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.TestSite;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
@@ -34,6 +37,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -698,6 +702,114 @@ class ClusterIT extends TestBase {
                       })));
         }))
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("a client streaming a watch's events from node A sees the page.changed events of the runs node B does, "
+      + "with their diffs")
+  void watchEventsAcrossNodes(VertxTestContext ctx) {
+    AtomicReference<String> page = new AtomicReference<>(watchedPage("The first version of the watched page."));
+    Map<String, String> env = nodeEnv();
+    env.put("FETCHBUS_WATCHES_POLL_MS", "3600000"); // no scheduler: the test runs the watch, on B
+    List<String> everyRole = List.of("-cluster", "--roles", "api,store,crawl,extract,fetch");
+    ServiceUnderTest[] api = new ServiceUnderTest[2];
+    String[] id = new String[1];
+    String[] url = new String[1];
+    Buffer received = Buffer.buffer();
+    ServiceProcess a = processes.launch(vertx, "cluster-watch-a", env, everyRole);
+    vertx.createHttpServer()
+        .requestHandler(req -> req.response().putHeader("Content-Type", "text/html; charset=utf-8").end(page.get()))
+        .listen(0, "127.0.0.1")
+        .compose(server -> {
+          url[0] = "http://127.0.0.1:" + server.actualPort() + "/watched";
+          return a.awaitLog(HAZELCAST_UP);
+        })
+        .compose(up -> {
+          ServiceProcess b = processes.launch(vertx, "cluster-watch-b", env, everyRole);
+          return Future.all(a.port(), b.port());
+        })
+        .compose(ports -> {
+          api[0] = ServiceUnderTest.at(vertx, ports.<Integer>resultAt(0));
+          api[1] = ServiceUnderTest.at(vertx, ports.<Integer>resultAt(1));
+          return Poll.until(vertx, () -> clusterView(api[0]).map(v -> v.getJsonArray("fetchNodes").size() == 2))
+              .compose(v -> TestDatabase.truncate(vertx))
+              .compose(v -> api[0].http.post("/v1/watches").sendJsonObject(new JsonObject()
+                  .put("urls", new JsonArray().add(url[0]))));
+        })
+        .compose(created -> {
+          ctx.verify(() -> assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201));
+          id[0] = created.bodyAsJsonObject().getString("id");
+          return vertx.createHttpClient().request(HttpMethod.GET, api[0].port, "127.0.0.1",
+              "/v1/watches/" + id[0] + "/events").compose(HttpClientRequest::send);
+        })
+        .compose(stream -> {
+          ctx.verify(() -> assertThat(stream.statusCode()).isEqualTo(200));
+          stream.handler(received::appendBuffer);
+          return Poll.until(vertx, () -> Future.succeededFuture(received.toString().contains(": watching " + id[0])));
+        })
+        // A's subscription reaches B's view of the cluster a moment after A registered it: B runs the watch (a new
+        // version each time) until A has seen one of B's events.
+        .compose(v -> runOnBUntilSeen(api[1], id[0], page, received, 1))
+        .compose(v -> {
+          int before = sseEvents(received).size();
+          page.set(watchedPage("A rewritten version announces a new price of 42 euros for every plan of the year."));
+          return api[1].http.post("/v1/watches/" + id[0] + "/run").send()
+              .compose(run -> {
+                ctx.verify(() -> {
+                  assertThat(run.statusCode()).as(run.bodyAsString()).isEqualTo(200);
+                  assertThat(run.bodyAsJsonObject().getJsonArray("results").getJsonObject(0).getString("changeStatus"))
+                      .isEqualTo("changed");
+                });
+                return Poll.until(vertx, () -> Future.succeededFuture(sseEvents(received).size() > before));
+              })
+              .map(seen -> sseEvents(received).get(before));
+        })
+        .onComplete(ctx.succeeding(event -> ctx.verify(() -> {
+          assertThat(received.toString()).contains("event: page.changed");
+          assertThat(event.getString("watchId")).isEqualTo(id[0]);
+          assertThat(event.getString("url")).isEqualTo(url[0]);
+          assertThat(event.getString("changeStatus")).isEqualTo("changed");
+          assertThat(event.getString("diff")).contains("+A rewritten version announces a new price of 42 euros");
+          ctx.completeNow();
+        })));
+  }
+
+  /** Runs the watch on B with a new version of the page each time, until A's stream has an event. */
+  private Future<Void> runOnBUntilSeen(ServiceUnderTest b, String id, AtomicReference<String> page, Buffer received,
+                                       int version) {
+    if (version > 20) {
+      return Future.failedFuture(new AssertionError("node A's stream saw none of 20 runs of node B"));
+    }
+    return b.http.post("/v1/watches/" + id + "/run").send()
+        .compose(run -> {
+          assertThat(run.statusCode()).as(run.bodyAsString()).isEqualTo(200);
+          return vertx.timer(1_000);
+        })
+        .compose(t -> {
+          if (!sseEvents(received).isEmpty()) {
+            return Future.succeededFuture();
+          }
+          // Words never seen before: far beyond the threshold from the last version, so the run reports a change.
+          page.set(watchedPage("Version " + version + " reads " + UUID.randomUUID().toString().replace('-', ' ')
+              + " and " + UUID.randomUUID().toString().replace('-', ' ')));
+          return runOnBUntilSeen(b, id, page, received, version + 1);
+        });
+  }
+
+  private static String watchedPage(String paragraph) {
+    return "<html><head><title>Watched</title></head><body><main><h1>Watched</h1><p>" + paragraph
+        + "</p></main></body></html>";
+  }
+
+  /** The data of each event of an SSE stream so far. */
+  private static List<JsonObject> sseEvents(Buffer received) {
+    List<JsonObject> events = new ArrayList<>();
+    for (String line : received.toString().split("\n")) {
+      if (line.startsWith("data: ")) {
+        events.add(new JsonObject(line.substring(6)));
+      }
+    }
+    return events;
   }
 
   /** Once {@code pattern} has matched {@code n} times in the output of {@code p}. */

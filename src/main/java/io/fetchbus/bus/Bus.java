@@ -113,8 +113,8 @@ public final class Bus {
   public static final String WEBHOOK_STATS = "fetchbus.webhook.stats";
 
   /**
-   * Watches: URLs checked on an adaptive schedule for changes of their main text. {@code {"spec": {"urls",
-   * "minIntervalSeconds"?, "maxIntervalSeconds"?, "intervalSeconds"?, "cron"?, "include"?, "exclude"?, "threshold"?,
+   * Watches: URLs, or the pages of a site, checked on an adaptive schedule for changes of their main text.
+   * {@code {"spec": {"urls" or "crawl" (a crawl spec: each run is a crawl job), "minIntervalSeconds"?, "maxIntervalSeconds"?, "intervalSeconds"?, "cron"?, "include"?, "exclude"?, "threshold"?,
    * "formats"?, "webhook"?}, "keyName"?}} -> the watch ({@code {"id", "urls": [...], "intervalSeconds", "nextAt", ...}}); 400
    * names the invalid field, 429 past {@code watches.maxPerKey}. Served by the crawl role, which validates it.
    */
@@ -154,8 +154,9 @@ public final class Bus {
    */
   public static final String WATCHES_CLAIM = "fetchbus.watches.claim";
   /**
-   * {@code {"id", "leaseToken", "intervalSeconds", "maxVersions", "urls": [...], "changes": [...]}} -> the run's
-   * watch: records a run and ends its lease; 409 (lease-lost) when the lease went to another node.
+   * {@code {"id", "leaseToken", "intervalSeconds", "maxVersions", "urls": [...], "changes": [...], "forget"?:
+   * [position]}} -> the run's watch: records a run and ends its lease; 409 (lease-lost) when the lease went to another
+   * node. A site watch's run adds the URLs it reached first (a state with {@code "added": true} and its url).
    */
   public static final String WATCHES_RECORD = "fetchbus.watches.record";
   /**

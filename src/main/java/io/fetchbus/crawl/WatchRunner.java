@@ -16,6 +16,8 @@ import io.fetchbus.ops.Meters;
 import io.fetchbus.webhook.WebhookSender;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.fetchbus.bus.CrawlJob;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
@@ -24,10 +26,13 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * the lease ends. Each new version is stored as a page first ({@link Bus#PAGES_SAVE}), so a run that cannot record
  * may leave pages behind: the history of the URL, without a version pointing at them. Changes go out as
  * {@code page.changed} webhook events and on {@link Bus#WATCH_CHANGED}.
+ * <p>
+ * A site watch ({@code crawl} instead of {@code urls}) runs a crawl job instead of fetching URLs itself
+ * ({@link WatchCrawls}): once the job has ended, each page it stored is compared with the baseline of its URL (a URL
+ * first reached is new), and a URL of the watch it did not reach, or reached as a 404 or 410, is removed and
+ * forgotten (back later, it is new again) but when the crawl did not reach everything (it stopped at its limit, or was
+ * cancelled): then a URL not reached keeps its state. A URL the crawl failed to fetch keeps its state with the error.
  */
 final class WatchRunner {
   private static final Logger LOG = LoggerFactory.getLogger(WatchRunner.class);
@@ -51,6 +62,7 @@ final class WatchRunner {
   private final DeliveryOptions fetchDelivery;
   private final DeliveryOptions storeDelivery;
   private final String owner;
+  private final WatchCrawls crawls;
   private int running;
   private boolean claiming;
   private boolean stopping;
@@ -65,6 +77,7 @@ final class WatchRunner {
     this.fetchDelivery = fetchDelivery;
     this.storeDelivery = storeDelivery;
     this.owner = owner;
+    this.crawls = new WatchCrawls(vertx, storeDelivery);
   }
 
   Future<Void> start() {
@@ -130,18 +143,140 @@ final class WatchRunner {
     JsonObject spec = watch.getJsonObject("spec");
     JsonArray urls = watch.getJsonArray("urls");
     List<JsonObject> outcomes = new ArrayList<>();
+    JsonArray forget = new JsonArray();
     Future<Void> chain = Future.succeededFuture();
-    for (Object u : urls) {
-      chain = chain.compose(v -> check(spec, (JsonObject) u).map(outcome -> {
-        outcomes.add(outcome);
-        return null;
-      }));
+    if (spec.getJsonObject("crawl") != null) {
+      chain = site(watch, outcomes, forget);
+    } else {
+      for (Object u : urls) {
+        chain = chain.compose(v -> check(spec, (JsonObject) u).map(outcome -> {
+          outcomes.add(outcome);
+          return null;
+        }));
+      }
     }
-    // A run may outlast its lease (many URLs, slow sites): it renews it while under way, so that no other node
-    // takes the watch and runs it a second time meanwhile.
+    // A run may outlast its lease (many URLs, slow sites, a crawl): it renews it while under way, so that no other
+    // node takes the watch and runs it a second time meanwhile.
     long renewal = vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew(watch));
-    return chain.compose(v -> record(watch, outcomes)).onComplete(ar -> vertx.cancelTimer(renewal));
+    return chain.compose(v -> record(watch, outcomes, forget)).onComplete(ar -> vertx.cancelTimer(renewal));
   }
+
+  /**
+   * A site watch's run: its crawl job, then each page it stored compared with its URL's baseline, in the order the
+   * crawl stored them, then the URLs it did not reach. Fills {@code outcomes} and the positions to {@code forget}.
+   */
+  private Future<Void> site(JsonObject watch, List<JsonObject> outcomes, JsonArray forget) {
+    JsonObject spec = watch.getJsonObject("spec");
+    Map<String, JsonObject> known = new LinkedHashMap<>();
+    int[] nextPosition = {0};
+    for (Object u : watch.getJsonArray("urls")) {
+      JsonObject before = (JsonObject) u;
+      known.put(before.getString("url"), before);
+      nextPosition[0] = Math.max(nextPosition[0], before.getInteger("position") + 1);
+    }
+    int limit = spec.getJsonObject("crawl").getInteger("limit");
+    return crawls.crawl(watch).compose(job -> crawls.pages(job.id(), limit).compose(pages -> {
+      Future<Void> chain = Future.succeededFuture();
+      int reached = 0;
+      for (Object p : pages) {
+        JsonObject page = (JsonObject) p;
+        String url = page.getString("url");
+        JsonObject before = known.remove(url);
+        Integer status = page.getInteger("status");
+        if (before == null && (status != null && (status == 404 || status == 410))) {
+          continue; // a broken link, never seen as a page: not watched
+        }
+        if (before == null) {
+          before = new JsonObject().put("url", url).put("position", nextPosition[0]++).put("added", true);
+        }
+        reached++;
+        JsonObject baseline = before;
+        chain = chain.compose(v -> checkStored(spec, baseline, page).map(outcome -> {
+          outcomes.add(outcome);
+          return null;
+        }));
+      }
+      int kept = reached;
+      return chain.compose(v -> crawls.failed(job.id(), settings.maxUrls() * 2))
+          .compose(failed -> notReached(job, known, failed, kept, outcomes, forget));
+    })).map(v -> {
+      for (JsonObject o : outcomes) {
+        if ("removed".equals(o.getString("changeStatus"))) {
+          forget.add(o.getJsonObject("state").getInteger("position"));
+          o.remove("state");
+        }
+      }
+      return null;
+    });
+  }
+
+  /**
+   * The URLs of a site watch its crawl did not store a page of: failed ones keep their state with the error; the
+   * others are removed when the crawl reached everything it could, else keep their state; both as long as the watch
+   * stays within {@code watches.maxUrls} URLs (past it, they are forgotten).
+   */
+  private Future<Void> notReached(CrawlJob job, Map<String, JsonObject> known, Set<String> failed,
+                                  int reached, List<JsonObject> outcomes, JsonArray forget) {
+    boolean whole = CrawlJob.COMPLETED.equals(job.status()) && job.skipped() == 0;
+    int room = settings.maxUrls() - reached;
+    Future<Void> chain = Future.succeededFuture();
+    for (JsonObject before : known.values()) {
+      String url = before.getString("url");
+      JsonObject state = new JsonObject().put("position", before.getInteger("position"))
+          .put("etag", before.getString("etag")).put("lastModified", before.getString("lastModified"));
+      if (failed.contains(url) && room <= 0) {
+        forget.add(before.getInteger("position"));
+      } else if (failed.contains(url)) {
+        String error = "the crawl of this run could not fetch it (GET /v1/crawls/" + job.id() + "/errors)";
+        state.put("error", error).put("status", before.getInteger("status"));
+        outcomes.add(new JsonObject().put("url", url).put("error", error).put("state", state));
+        room--;
+      } else if (whole && before.getString("text") != null) {
+        chain = chain.compose(v -> removed(before, state, null, () -> Future.succeededFuture(null))
+            .map(outcome -> {
+              outcomes.add(outcome);
+              return null;
+            }));
+      } else if (whole || room <= 0) {
+        forget.add(before.getInteger("position"));
+      } else {
+        room--;
+      }
+    }
+    return chain;
+  }
+
+  /** A page a site watch's crawl stored, compared with its URL's baseline ({@code before}). */
+  private Future<JsonObject> checkStored(JsonObject spec, JsonObject before, JsonObject page) {
+    String url = before.getString("url");
+    JsonObject state = new JsonObject().put("position", before.getInteger("position"));
+    if (before.getBoolean("added", false)) {
+      state.put("added", true).put("url", url);
+    }
+    Integer status = page.getInteger("status");
+    long pageId = page.getLong("id");
+    if (status == null) {
+      String error = page.getString("error", "the crawl could not fetch it");
+      state.put("error", error).put("status", before.getInteger("status"));
+      return Future.succeededFuture(new JsonObject().put("url", url).put("error", error).put("state", state));
+    }
+    Future<Buffer> body = status >= 200 && status < 300
+        ? crawls.content(pageId).map(c -> c.getBuffer("body")) : Future.succeededFuture(null);
+    return body.compose(b -> compare(spec, before, state, new Observed(status, page.getString("finalUrl", url),
+            page.getString("contentType"), b, null, null, () -> Future.succeededFuture(pageId))))
+        .recover(err -> {
+          String error = Failure.of(FailureReplies.status(err), err.getMessage()).slug;
+          state.put("error", error).put("status", before.getInteger("status"));
+          return Future.succeededFuture(new JsonObject().put("url", url).put("error", error).put("state", state));
+        });
+  }
+
+  /**
+   * What a run saw of a URL: a fetch's answer, or the page a site watch's crawl stored; {@code keep} stores a new
+   * version (or names the page the crawl stored) and answers its page id.
+   */
+  private record Observed(int status, String finalUrl, String contentType, Buffer body, String etag,
+                          String lastModified, Supplier<Future<Long>> keep) {}
 
   private void renew(JsonObject watch) {
     store(Bus.WATCHES_RENEW, new JsonObject().put("id", watch.getString("id"))
@@ -155,7 +290,7 @@ final class WatchRunner {
         .onFailure(err -> LOG.debug("watch {}: lease not renewed: {}", watch.getString("id"), err.getMessage()));
   }
 
-  private Future<JsonObject> record(JsonObject watch, List<JsonObject> outcomes) {
+  private Future<JsonObject> record(JsonObject watch, List<JsonObject> outcomes, JsonArray forget) {
     JsonObject spec = watch.getJsonObject("spec");
     boolean changed = outcomes.stream().anyMatch(o -> o.getString("changeStatus") != null
         && Set.of("changed", "removed").contains(o.getString("changeStatus")));
@@ -174,7 +309,9 @@ final class WatchRunner {
     JsonArray changes = new JsonArray();
     JsonArray results = new JsonArray();
     for (JsonObject o : outcomes) {
-      states.add(o.getJsonObject("state"));
+      if (o.getJsonObject("state") != null) {
+        states.add(o.getJsonObject("state"));
+      }
       if (o.getJsonObject("change") != null) {
         changes.add(o.getJsonObject("change"));
       }
@@ -185,7 +322,7 @@ final class WatchRunner {
     String id = watch.getString("id");
     return store(Bus.WATCHES_RECORD, new JsonObject().put("id", id).put("leaseToken", watch.getString("leaseToken"))
         .put("intervalSeconds", interval).put("nextAt", nextAt).put("maxVersions", settings.maxVersionsPerUrl())
-        .put("urls", states).put("changes", changes))
+        .put("urls", states).put("forget", forget).put("changes", changes))
         .map(recorded -> {
           Meters meters = Meters.of(vertx);
           outcomes.forEach(o -> meters.watchChecked(o.getString("changeStatus") == null ? "error"
@@ -224,7 +361,9 @@ final class WatchRunner {
         .put("etag", before.getString("etag")).put("lastModified", before.getString("lastModified"));
     return MemberRouter.<JsonObject>request(vertx, Bus.FETCH, req, fetchDelivery)
         .map(m -> FetchResult.from(m.body()))
-        .compose(result -> compare(spec, before, state, result))
+        .compose(result -> compare(spec, before, state, new Observed(result.status(), result.finalUrl(),
+            result.contentType(), result.body(), header(result, "etag"), header(result, "last-modified"),
+            () -> keep(spec, result))))
         .recover(err -> {
           String error = Failure.of(FailureReplies.status(err), err.getMessage()).slug;
           state.put("error", error).put("status", before.getInteger("status"));
@@ -232,7 +371,7 @@ final class WatchRunner {
         });
   }
 
-  private Future<JsonObject> compare(JsonObject spec, JsonObject before, JsonObject state, FetchResult result) {
+  private Future<JsonObject> compare(JsonObject spec, JsonObject before, JsonObject state, Observed result) {
     String url = before.getString("url");
     int status = result.status();
     state.put("status", status);
@@ -244,23 +383,18 @@ final class WatchRunner {
       return Future.succeededFuture(outcome.put("changeStatus", "same").put("distance", 0));
     }
     if (status == 404 || status == 410) {
-      String change = wasRemoved ? "same" : "removed";
-      state.put("changeStatus", change).put("etag", null).put("lastModified", null);
       if (wasRemoved) {
-        return Future.succeededFuture(outcome.put("changeStatus", change));
+        state.put("changeStatus", "same").put("etag", null).put("lastModified", null);
+        return Future.succeededFuture(outcome.put("changeStatus", "same"));
       }
-      state.put("replaces", true);
-      return diff(before.getString("text"), "", before.getJsonArray("links"), new JsonArray())
-          .compose(d -> keep(spec, result).map(pageId -> outcome.put("changeStatus", change).put("pageId", pageId)
-              .put("change", d.put("url", url).put("changeStatus", change).put("status", status)
-                  .put("pageId", pageId))));
+      return removed(before, state, status, result.keep());
     }
     if (status < 200 || status >= 300) {
       String error = "the page answered " + status;
       state.put("error", error).put("status", before.getInteger("status"));
       return Future.succeededFuture(outcome.put("error", error));
     }
-    state.put("etag", header(result, "etag")).put("lastModified", header(result, "last-modified"));
+    state.put("etag", result.etag()).put("lastModified", result.lastModified());
     JsonObject options = new JsonObject().put("include", spec.getString("include")).put("exclude", spec.getString("exclude"));
     return extraction.watch(result.finalUrl(), result.contentType(), result.body(), options).compose(now -> {
       String text = now.getString("text");
@@ -278,10 +412,26 @@ final class WatchRunner {
           .put("links", now.getJsonArray("links"));
       return diff(hasBaseline ? before.getString("text") : "", text,
           hasBaseline ? before.getJsonArray("links") : new JsonArray(), now.getJsonArray("links"))
-          .compose(d -> keep(spec, result).map(pageId -> outcome.put("changeStatus", change).put("pageId", pageId)
+          .compose(d -> result.keep().get().map(pageId -> outcome.put("changeStatus", change).put("pageId", pageId)
               .put("change", d.put("url", url).put("changeStatus", change).put("status", status)
                   .put("distance", outcome.getInteger("distance")).put("pageId", pageId))));
     });
+  }
+
+  /**
+   * A URL gone: a 404 or 410 ({@code status}), or, for a site watch, a page its crawl no longer reached (no status,
+   * nothing stored). The version records the text that went, as a diff to nothing.
+   */
+  private Future<JsonObject> removed(JsonObject before, JsonObject state, Integer status,
+                                     Supplier<Future<Long>> keep) {
+    String url = before.getString("url");
+    state.put("changeStatus", "removed").put("etag", null).put("lastModified", null).put("replaces", true)
+        .put("status", status);
+    JsonObject outcome = new JsonObject().put("url", url).put("status", status).put("state", state);
+    return diff(before.getString("text"), "", before.getJsonArray("links"), new JsonArray())
+        .compose(d -> keep.get().map(pageId -> outcome.put("changeStatus", "removed").put("pageId", pageId)
+            .put("change", d.put("url", url).put("changeStatus", "removed").put("status", status)
+                .put("pageId", pageId))));
   }
 
   /**

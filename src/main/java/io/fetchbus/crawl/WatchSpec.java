@@ -14,12 +14,17 @@ import org.jsoup.select.QueryParser;
 import org.jsoup.select.Selector;
 
 /**
- * A watch as submitted: {@code {"urls", "intervalSeconds"?, "minIntervalSeconds"?, "maxIntervalSeconds"?,
+ * A watch as submitted: {@code {"urls" or "crawl", "intervalSeconds"?, "minIntervalSeconds"?, "maxIntervalSeconds"?,
  * "cron"?, "include"?, "exclude"?, "threshold"?, "formats"?, "webhook"?}}, validated against {@link WatchSettings}
  * with a 400 that names the field. The stored form has every default filled in. {@code formats} are a fetch's
  * ({@link ContentFormats}): what each version is stored with, as a crawl's formats decide for its pages. A watch has either an adaptive interval
  * (within its bounds) or a cron expression: a cron watch's stored {@code intervalSeconds} is the shortest spacing of
  * its runs, for the record; its schedule is the cron's.
+ * <p>
+ * {@code crawl} instead of {@code urls}: a crawl spec as {@code POST /v1/crawls} takes it ({@link CrawlSpec}), each
+ * run of the watch being a crawl job of it; its {@code limit} (the pages a run stores and compares) is at most
+ * {@code watches.maxUrls}, and that by default. Its pages are stored with the watch's {@code formats}, and its events go
+ * to the watch's {@code webhook}: the crawl spec has neither.
  */
 final class WatchSpec {
   static final String CHANGED_EVENT = "page.changed";
@@ -27,7 +32,7 @@ final class WatchSpec {
   /** A 64-bit SimHash: a distance above 64 cannot happen. */
   static final int MAX_THRESHOLD = 64;
   static final int DEFAULT_THRESHOLD = 3;
-  private static final Set<String> FIELDS = Set.of("urls", "intervalSeconds", "minIntervalSeconds",
+  private static final Set<String> FIELDS = Set.of("urls", "crawl", "intervalSeconds", "minIntervalSeconds",
       "maxIntervalSeconds", "cron", "include", "exclude", "threshold", "formats", "webhook");
   private static final List<String> ADAPTIVE = List.of("intervalSeconds", "minIntervalSeconds", "maxIntervalSeconds");
 
@@ -35,14 +40,23 @@ final class WatchSpec {
 
   static JsonObject validate(JsonObject spec, WatchSettings s) {
     Fields.onlyKnown(spec, FIELDS, "watch field");
-    if (!(spec.getValue("urls") instanceof JsonArray given) || given.isEmpty() || given.size() > s.maxUrls()) {
-      throw Failure.INVALID.exception("urls: must be an array of 1 to " + s.maxUrls() + " URLs (watches.maxUrls)");
+    JsonObject out = new JsonObject();
+    if (spec.getValue("crawl") != null) {
+      if (spec.getValue("urls") != null) {
+        throw Failure.INVALID.exception("crawl: give either urls or crawl, not both");
+      }
+      out.put("crawl", crawl(spec.getValue("crawl"), s)).put("urls", new JsonArray());
+    } else {
+      if (!(spec.getValue("urls") instanceof JsonArray given) || given.isEmpty() || given.size() > s.maxUrls()) {
+        throw Failure.INVALID.exception("urls: must be an array of 1 to " + s.maxUrls() + " URLs (watches.maxUrls), "
+            + "or give a crawl spec as crawl instead");
+      }
+      Set<String> urls = new LinkedHashSet<>();
+      for (int i = 0; i < given.size(); i++) {
+        urls.add(WebUrl.parse("urls[" + i + "]", given.getValue(i)).toString());
+      }
+      out.put("urls", new JsonArray(urls.stream().toList()));
     }
-    Set<String> urls = new LinkedHashSet<>();
-    for (int i = 0; i < given.size(); i++) {
-      urls.add(WebUrl.parse("urls[" + i + "]", given.getValue(i)).toString());
-    }
-    JsonObject out = new JsonObject().put("urls", new JsonArray(urls.stream().toList()));
     String cron = Fields.string(spec, "cron", WatchCron.MAX_LENGTH);
     if (cron != null) {
       for (String field : ADAPTIVE) {
@@ -68,6 +82,37 @@ final class WatchSpec {
         .put("formats", new JsonArray(List.copyOf(ContentFormats.from(spec))));
     JsonObject webhook = Webhook.validate(spec.getValue("webhook"), Set.of(CHANGED_EVENT));
     return webhook == null ? out : out.put("webhook", webhook);
+  }
+
+  /**
+   * The crawl of a site watch, as {@link CrawlSpec} validates a crawl's, every error naming its field under
+   * {@code crawl.}; stored without {@code formats} and {@code webhook}, which are the watch's.
+   */
+  private static JsonObject crawl(Object given, WatchSettings s) {
+    if (!(given instanceof JsonObject crawl)) {
+      throw Failure.INVALID.exception("crawl: must be a crawl spec, a JSON object as POST /v1/crawls takes");
+    }
+    for (String own : List.of("formats", "webhook")) {
+      if (crawl.getValue(own) != null) {
+        throw Failure.INVALID.exception("crawl." + own + ": give the watch's own " + own + ", not the crawl's");
+      }
+    }
+    JsonObject bounded = crawl.copy();
+    if (bounded.getValue("limit") == null) {
+      bounded.put("limit", s.maxUrls());
+    } else if (bounded.getValue("limit") instanceof Number n && n.longValue() > s.maxUrls()) {
+      throw Failure.INVALID.exception("crawl.limit: a run of a watch compares at most " + s.maxUrls()
+          + " pages (watches.maxUrls), got " + n);
+    }
+    JsonObject out;
+    try {
+      out = CrawlSpec.from(bounded, s.maxUrls()).toJson();
+    } catch (io.vertx.core.eventbus.ReplyException e) {
+      throw Failure.INVALID.exception("crawl." + e.getMessage());
+    }
+    out.remove("formats");
+    out.remove("webhook");
+    return out;
   }
 
   private static void adaptive(JsonObject spec, WatchSettings s, JsonObject out) {

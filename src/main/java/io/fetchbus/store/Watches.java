@@ -73,6 +73,7 @@ final class Watches {
         text = CASE WHEN $8 THEN $9 ELSE text END, simhash = CASE WHEN $8 THEN $10 ELSE simhash END,
         links = CASE WHEN $8 THEN $11 ELSE links END, changed_at = CASE WHEN $8 THEN now() ELSE changed_at END
       WHERE watch_id = $1::uuid AND position = $2""";
+  private static final String FORGET_URL = "DELETE FROM watch_urls WHERE watch_id = $1::uuid AND position = $2";
   private static final String INSERT_CHANGE = """
       INSERT INTO watch_changes (watch_id, url, change_status, status, distance, diff, diff_truncated, added_links,
         removed_links, page_id) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10)""";
@@ -110,7 +111,8 @@ final class Watches {
           for (int i = 0; i < urls.size(); i++) {
             batch.add(Tuple.of(id, i, urls.getString(i)));
           }
-          return tx.preparedQuery(INSERT_URL).executeBatch(batch).map(id);
+          // A site watch (crawl) has no URLs yet: its runs add the pages they reach.
+          return batch.isEmpty() ? Future.succeededFuture(id) : tx.preparedQuery(INSERT_URL).executeBatch(batch).map(id);
         }))
         .compose(id -> view(id, null));
   }
@@ -223,7 +225,11 @@ final class Watches {
         .map(rows -> new JsonObject().put("renewed", rows.rowCount() > 0));
   }
 
-  /** Records a run under its lease (409 lease-lost otherwise): the URLs' state, the versions, the next check. */
+  /**
+   * Records a run under its lease (409 lease-lost otherwise): the URLs' state, the versions, the next check. A site
+   * watch's run also forgets URLs ({@code "forget": [position]}) and adds those it reached first (a state with
+   * {@code "added": true}, its {@code url} and a position no URL of the watch has).
+   */
   Future<JsonObject> record(JsonObject req) {
     String id = watchId(req);
     String token = req.getString("leaseToken");
@@ -239,17 +245,25 @@ final class Watches {
             return Future.failedFuture(Failure.LEASE_LOST.exception("the run of watch " + id
                 + " outlived its lease: another node runs it now"));
           }
+          List<Tuple> forget = new ArrayList<>();
+          req.getJsonArray("forget", new JsonArray()).forEach(p -> forget.add(Tuple.of(id, p)));
+          List<Tuple> added = new ArrayList<>();
           List<Tuple> batch = new ArrayList<>();
           for (Object o : urls) {
             JsonObject u = (JsonObject) o;
             boolean replaces = u.getBoolean("replaces", false);
+            if (u.getBoolean("added", false)) {
+              added.add(Tuple.of(id, u.getInteger("position"), u.getString("url")));
+            }
             batch.add(Tuple.tuple().addValue(id).addValue(u.getInteger("position"))
                 .addValue(u.getString("changeStatus")).addValue(u.getInteger("status")).addValue(u.getString("error"))
                 .addValue(u.getString("etag")).addValue(u.getString("lastModified")).addValue(replaces)
                 .addValue(u.getString("text")).addValue(u.getLong("simhash"))
                 .addValue(u.getJsonArray("links")));
           }
-          return batch.isEmpty() ? Future.succeededFuture() : tx.preparedQuery(RECORD_URL).executeBatch(batch);
+          return (forget.isEmpty() ? Future.succeededFuture() : tx.preparedQuery(FORGET_URL).executeBatch(forget))
+              .compose(f -> added.isEmpty() ? Future.succeededFuture() : tx.preparedQuery(INSERT_URL).executeBatch(added))
+              .compose(a -> batch.isEmpty() ? Future.succeededFuture() : tx.preparedQuery(RECORD_URL).executeBatch(batch));
         })
         .compose(v -> {
           if (changes.isEmpty()) {
@@ -289,7 +303,7 @@ final class Watches {
     watch.remove("createdCursor");
     JsonObject spec = (JsonObject) watch.remove("spec");
     JsonObject masked = CrawlJob.withoutSecrets(spec);
-    for (String field : new String[] {"minIntervalSeconds", "maxIntervalSeconds", "cron", "include", "exclude",
+    for (String field : new String[] {"crawl", "minIntervalSeconds", "maxIntervalSeconds", "cron", "include", "exclude",
         "threshold", "formats", "webhook"}) {
       watch.put(field, masked.getValue(field));
     }
@@ -317,7 +331,7 @@ final class Watches {
           .put("createdAt", created.toInstant()).put("createdCursor", created.toString())
           .put("urls", new JsonArray());
       if (forRun) {
-        w.put("leaseToken", r.getString("lease_token"));
+        w.put("leaseToken", r.getString("lease_token")).put("keyName", r.getString("key_name"));
       }
       watches.put(w.getString("id"), w);
     }
