@@ -52,4 +52,14 @@ class WebUrlTest {
         .isInstanceOfSatisfying(ReplyException.class, e -> assertThat(e.failureCode()).isEqualTo(400))
         .hasMessageStartingWith("seed: must use http or https");
   }
+
+  @Test
+  @DisplayName("a URL parsed again is the same parse; a refused one is refused again, naming the new field")
+  void parsedOnce() {
+    WebUrl first = WebUrl.parse("url", "HTTP://Hot.Example:80/p?q=1");
+    assertThat(WebUrl.parse("seed", "HTTP://Hot.Example:80/p?q=1")).isSameAs(first);
+    assertThat(first.key()).isEqualTo("http://hot.example/p?q=1");
+    assertThatThrownBy(() -> WebUrl.parse("url", "ftp://hot.example/")).hasMessageStartingWith("url: must use http");
+    assertThatThrownBy(() -> WebUrl.parse("seed", "ftp://hot.example/")).hasMessageStartingWith("seed: must use http");
+  }
 }
