@@ -111,7 +111,7 @@ public final class MainVerticle extends VerticleBase {
           }
           cfg.put("roles", new JsonArray(List.copyOf(roles)));
           // -cluster may have come from the command line: the effective configuration says what this node is.
-          cfg.getJsonObject("cluster", new JsonObject()).put("enabled", vertx.isClustered());
+          cfg.getJsonObject("cluster").put("enabled", vertx.isClustered());
           return cfg;
         })
         .compose(cfg -> roles.contains(Roles.STORE) ? withDatabase(cfg) : Future.succeededFuture(cfg))
