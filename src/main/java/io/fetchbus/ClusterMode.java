@@ -3,6 +3,7 @@ package io.fetchbus;
 import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
+import io.fetchbus.config.Settings;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -26,13 +27,16 @@ final class ClusterMode {
 
   private ClusterMode() {}
 
-  /** A cluster manager for the configuration's {@code cluster} part. */
-  static HazelcastClusterManager clusterManager(JsonObject cluster) {
-    return new HazelcastClusterManager(hazelcastConfig(cluster));
+  /**
+   * A cluster manager for the configuration's {@code cluster} part. {@code config} is null when the configuration
+   * cannot be read yet: Hazelcast's own settings then, and MainVerticle, reading it again, reports what is wrong.
+   */
+  static HazelcastClusterManager clusterManager(JsonObject config) {
+    return new HazelcastClusterManager(hazelcastConfig(config));
   }
 
-  static Config hazelcastConfig(JsonObject cluster) {
-    String file = cluster.getString("config", "");
+  static Config hazelcastConfig(JsonObject config) {
+    String file = config == null ? "" : Settings.string(config, "cluster", "config");
     Config hz;
     String source;
     try {
@@ -49,7 +53,7 @@ final class ClusterMode {
     } catch (FileNotFoundException e) {
       throw new IllegalArgumentException("cluster.config: " + file + " cannot be read", e);
     }
-    String name = cluster.getString("name", "");
+    String name = config == null ? "" : Settings.string(config, "cluster", "name");
     if (!name.isBlank()) {
       hz.setClusterName(name);
     }
@@ -57,21 +61,27 @@ final class ClusterMode {
     return hz;
   }
 
-  /** The event bus's host and port from {@code cluster.host}, {@code .port}, {@code .publicHost}, {@code .publicPort}. */
-  static void applyTo(EventBusOptions eventBus, JsonObject cluster) {
-    String host = cluster.getString("host", "");
+  /**
+   * The event bus's host and port from {@code cluster.host}, {@code .port}, {@code .publicHost}, {@code .publicPort};
+   * none when {@code config} is null (not readable yet, see {@link #clusterManager}).
+   */
+  static void applyTo(EventBusOptions eventBus, JsonObject config) {
+    if (config == null) {
+      return;
+    }
+    String host = Settings.string(config, "cluster", "host");
     if (!host.isBlank()) {
       eventBus.setHost(host);
     }
-    int port = cluster.getInteger("port", 0);
+    int port = Settings.number(config, "cluster", "port").intValue();
     if (port > 0) {
       eventBus.setPort(port);
     }
-    String publicHost = cluster.getString("publicHost", "");
+    String publicHost = Settings.string(config, "cluster", "publicHost");
     if (!publicHost.isBlank()) {
       eventBus.setClusterPublicHost(publicHost);
     }
-    int publicPort = cluster.getInteger("publicPort", 0);
+    int publicPort = Settings.number(config, "cluster", "publicPort").intValue();
     if (publicPort > 0) {
       eventBus.setClusterPublicPort(publicPort);
     }

@@ -1,6 +1,7 @@
 package io.fetchbus;
 
 import io.fetchbus.config.ConfigLoader;
+import io.fetchbus.config.Settings;
 import io.fetchbus.ops.LogFormat;
 import io.fetchbus.ops.MetricsSetup;
 import io.vertx.core.VertxBuilder;
@@ -92,7 +93,7 @@ public final class Fetchbus extends VertxApplication implements VertxApplication
 
     private static boolean clusterEnabled(Map<String, String> env) {
       try {
-        return ConfigLoader.loadNow(new JsonObject(), env).getJsonObject("cluster", new JsonObject()).getBoolean("enabled", false);
+        return Settings.bool(ConfigLoader.loadNow(new JsonObject(), env), "cluster", "enabled");
       } catch (RuntimeException e) {
         return false; // MainVerticle reads the configuration again and reports what is wrong with it
       }
@@ -123,12 +124,11 @@ public final class Fetchbus extends VertxApplication implements VertxApplication
   public VertxBuilder createVertxBuilder(VertxOptions options) {
     JsonObject config = configNow();
     VertxBuilder builder = MetricsSetup.vertxBuilder(options, config == null
-        || config.getJsonObject("metrics", new JsonObject()).getBoolean("enabled", true));
+        || Settings.bool(config, "metrics", "enabled"));
     if (clustered) {
       // The launcher applies its -cluster-host and -cluster-port to these same options after this hook.
-      JsonObject cluster = config == null ? new JsonObject() : config.getJsonObject("cluster", new JsonObject());
-      ClusterMode.applyTo(options.getEventBusOptions(), cluster);
-      builder.withClusterManager(ClusterMode.clusterManager(cluster));
+      ClusterMode.applyTo(options.getEventBusOptions(), config);
+      builder.withClusterManager(ClusterMode.clusterManager(config));
     }
     return builder;
   }
@@ -141,7 +141,7 @@ public final class Fetchbus extends VertxApplication implements VertxApplication
   private JsonObject configNow() {
     try {
       JsonObject config = ConfigLoader.loadNow(deploymentConfig, System.getenv());
-      LogFormat.use(config.getJsonObject("log", new JsonObject()).getString("format", "text"));
+      LogFormat.use(Settings.string(config, "log", "format"));
       return config;
     } catch (RuntimeException e) {
       // MainVerticle reads the configuration again and reports what is wrong with it; metrics stay on meanwhile.

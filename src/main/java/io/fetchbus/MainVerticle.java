@@ -92,7 +92,7 @@ public final class MainVerticle extends VerticleBase {
     return ConfigLoader.load(vertx, config(), env)
         .compose(cfg -> {
           // The layout is chosen first, so that everything logged from here on has it.
-          LogFormat.use(cfg.getJsonObject("log", new JsonObject()).getString("format", "text"));
+          LogFormat.use(Settings.string(cfg, "log", "format"));
           roles = Roles.of(cfg);
           String refusal = roles.contains(Roles.API) ? refuseOpenExposure(cfg) : null;
           return refusal == null ? Future.succeededFuture(cfg) : Future.failedFuture(new IllegalStateException(refusal));
@@ -111,7 +111,7 @@ public final class MainVerticle extends VerticleBase {
           }
           cfg.put("roles", new JsonArray(List.copyOf(roles)));
           // -cluster may have come from the command line: the effective configuration says what this node is.
-          cfg.getJsonObject("cluster", new JsonObject()).put("enabled", vertx.isClustered());
+          cfg.getJsonObject("cluster").put("enabled", vertx.isClustered());
           return cfg;
         })
         .compose(cfg -> roles.contains(Roles.STORE) ? withDatabase(cfg) : Future.succeededFuture(cfg))
@@ -123,7 +123,7 @@ public final class MainVerticle extends VerticleBase {
         }))
         // A clustered node without the store role that can reach the database shows there that it is alive.
         .compose(cfg -> !vertx.isClustered() || roles.contains(Roles.STORE)
-            || cfg.getJsonObject("pg").getString("url", "").isBlank() ? Future.succeededFuture(cfg)
+            || Settings.string(cfg, "pg", "url").isBlank() ? Future.succeededFuture(cfg)
             : NodePresence.start(vertx, cfg).map(p -> {
               presence = p;
               return cfg;
@@ -139,7 +139,7 @@ public final class MainVerticle extends VerticleBase {
           // In dependency order; a node deploys only its roles, and reaches the others' over the (clustered) bus.
           Future<String> chain = Future.succeededFuture();
           if (roles.contains(Roles.STORE)) {
-            chain = chain.compose(v -> deploy(StoreVerticle.class.getName(), cfg, cfg.getJsonObject("store").getInteger("instances"),
+            chain = chain.compose(v -> deploy(StoreVerticle.class.getName(), cfg, instances(cfg, "store"),
                 false, "the store", "its PostgreSQL pool closes"));
           }
           if (roles.contains(Roles.EXTRACT)) {
@@ -153,7 +153,7 @@ public final class MainVerticle extends VerticleBase {
           }
           if (roles.contains(Roles.CRAWL)) {
             // One crawl verticle per node is plenty: it only coordinates; the fetch and extract verticles do the work.
-            chain = chain.compose(v -> deploy(CrawlVerticle.class.getName(), cfg, cfg.getJsonObject("crawl").getInteger("instances", 1),
+            chain = chain.compose(v -> deploy(CrawlVerticle.class.getName(), cfg, instances(cfg, "crawl"),
                 false, "crawling", "no new claims; crawl fetches in flight finish, then this node's leases are released"));
           }
           if (roles.contains(Roles.API)) {
@@ -257,10 +257,9 @@ public final class MainVerticle extends VerticleBase {
    * a loopback address, unless open access is chosen explicitly. Returns why it must not start, or null.
    */
   static String refuseOpenExposure(JsonObject cfg) {
-    JsonObject auth = cfg.getJsonObject("auth", new JsonObject());
-    String host = cfg.getJsonObject("http").getString("host", "127.0.0.1");
-    boolean hasKeys = !auth.getJsonArray("keys", new JsonArray()).isEmpty() || !auth.getString("keysFile", "").isBlank();
-    if (hasKeys || auth.getBoolean("disabled", false)) {
+    String host = Settings.string(cfg, "http", "host");
+    boolean hasKeys = !Settings.array(cfg, "auth", "keys").isEmpty() || !Settings.string(cfg, "auth", "keysFile").isBlank();
+    if (hasKeys || Settings.bool(cfg, "auth", "disabled")) {
       return null;
     }
     String exposed = !isLoopback(host) ? "http.host is " + host
@@ -274,11 +273,11 @@ public final class MainVerticle extends VerticleBase {
   }
 
   private static boolean bridgeEnabled(JsonObject cfg) {
-    return cfg.getJsonObject("bridge", new JsonObject()).getBoolean("enabled", false);
+    return Settings.bool(cfg, "bridge", "enabled");
   }
 
   private static String bridgeHost(JsonObject cfg) {
-    return cfg.getJsonObject("bridge", new JsonObject()).getString("host", "127.0.0.1");
+    return Settings.string(cfg, "bridge", "host");
   }
 
   /** Loopback by name or literal address; never a DNS lookup. */
@@ -323,17 +322,16 @@ public final class MainVerticle extends VerticleBase {
 
   /** With no {@code pg.url}, starts the embedded server (blocking work, so on a worker thread) and points at it. */
   private Future<JsonObject> withDatabase(JsonObject cfg) {
-    JsonObject pg = cfg.getJsonObject("pg");
-    if (!pg.getString("url", "").isBlank()) {
+    if (!Settings.string(cfg, "pg", "url").isBlank()) {
       return Future.succeededFuture(cfg);
     }
-    JsonObject emb = pg.getJsonObject("embedded", new JsonObject());
-    Path dir = Path.of(emb.getString("dataDir", "data/pg")).toAbsolutePath();
+    Path dir = Path.of(Settings.string(cfg, "pg.embedded", "dataDir")).toAbsolutePath();
+    int port = Settings.number(cfg, "pg.embedded", "port").intValue();
     LOG.info("pg.url is not set: starting the embedded PostgreSQL with its data in {}", dir);
-    return vertx.executeBlocking(() -> EmbeddedDatabase.start(dir, emb.getInteger("port", 0)))
+    return vertx.executeBlocking(() -> EmbeddedDatabase.start(dir, port))
         .map(db -> {
           embedded = db;
-          pg.put("url", db.url());
+          cfg.getJsonObject("pg").put("url", db.url());
           vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_EMBEDDED_PG_PORT, db.port());
           return cfg;
         });
@@ -348,11 +346,10 @@ public final class MainVerticle extends VerticleBase {
   private Future<String> deployApi(JsonObject cfg, int attempts) {
     int instances = perEventLoop(cfg, "http");
     String stopping = "no new connections; requests in progress finish";
-    JsonObject http = cfg.getJsonObject("http");
-    if (http.getInteger("port", 8080) != 0 || instances == 1) {
+    if (Settings.number(cfg, "http", "port").intValue() != 0 || instances == 1) {
       return deploy(ApiVerticle.class.getName(), cfg, instances, false, "the API", stopping);
     }
-    return FreePort.on(vertx, http.getString("host", "127.0.0.1")).compose(port -> {
+    return FreePort.on(vertx, Settings.string(cfg, "http", "host")).compose(port -> {
       JsonObject shared = cfg.copy();
       shared.getJsonObject("http").put("port", port);
       return deploy(ApiVerticle.class.getName(), shared, instances, false, "the API", stopping);
@@ -384,12 +381,16 @@ public final class MainVerticle extends VerticleBase {
 
   /** {@code instances: 0} means one per event-loop thread, the Vert.x way to use every core without locks. */
   private static int perEventLoop(JsonObject cfg, String part) {
-    int n = cfg.getJsonObject(part).getInteger("instances", 0);
+    int n = instances(cfg, part);
     return n > 0 ? n : VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
   }
 
   private static int perCore(JsonObject cfg, String part) {
-    int n = cfg.getJsonObject(part).getInteger("instances", 0);
+    int n = instances(cfg, part);
     return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+  }
+
+  private static int instances(JsonObject cfg, String part) {
+    return Settings.number(cfg, part, "instances").intValue();
   }
 }

@@ -1,5 +1,6 @@
 package io.fetchbus;
 
+import io.fetchbus.config.ConfigLoader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashSet;
@@ -24,7 +25,12 @@ final class Roles {
   /** The roles of {@code cfg}, checked: known names only, at least one. */
   static Set<String> of(JsonObject cfg) {
     Object value = cfg.getValue("roles");
-    JsonArray roles = value == null ? new JsonArray(ALL) : value instanceof JsonArray a ? a
+    if (value == null) {
+      // Every role is the jar's default (conf/config.json), which the configuration always holds: see Settings.
+      throw new IllegalStateException("roles is missing from the configuration: it comes with the jar's defaults ("
+          + ConfigLoader.DEFAULTS_RESOURCE + "), so the configuration was not built by ConfigLoader");
+    }
+    JsonArray roles = value instanceof JsonArray a ? a
         : value instanceof String s ? parse(s) : null;
     if (roles == null) {
       throw new IllegalArgumentException("roles must be a list of " + String.join(", ", ALL));

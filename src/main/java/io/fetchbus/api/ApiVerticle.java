@@ -90,7 +90,6 @@ public final class ApiVerticle extends VerticleBase {
     flow = new FetchFlow(vertx, context, PageSaves.shared(vertx, settings), records,
         Extraction.shared(vertx, config()), settings.fetchTimeoutMs(), settings.storeTimeoutMs());
 
-    JsonObject auth = config().getJsonObject("auth", new JsonObject());
     cluster = new ClusterView(vertx, config(), settings.nodeTimeoutMs());
     return cluster.start()
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Bus.PAGE_REVALIDATED,
@@ -103,14 +102,14 @@ public final class ApiVerticle extends VerticleBase {
             }
           }
         }).completion())
-        .compose(v -> Keys.load(vertx, auth)).compose(keys -> Contract.shared(vertx)
+        .compose(v -> Keys.load(vertx, config())).compose(keys -> Contract.shared(vertx)
         .compose(contract -> listen(contract,
-            ApiKeys.of(keys, authThrottle(auth)))));
+            ApiKeys.of(keys, authThrottle()))));
   }
 
   /** One per Vert.x instance: the API's instances (one per event loop) and the bridge share each address's budget. */
-  private FailedAuthThrottle authThrottle(JsonObject auth) {
-    return FailedAuthThrottle.shared(vertx, auth);
+  private FailedAuthThrottle authThrottle() {
+    return FailedAuthThrottle.shared(vertx, config());
   }
 
   private Future<HttpServer> listen(Contract contract, ApiKeys keys) {
@@ -296,7 +295,7 @@ public final class ApiVerticle extends VerticleBase {
     }
     String key = metrics.key();
     if (!key.isBlank()) {
-      FailedAuthThrottle throttle = authThrottle(config().getJsonObject("auth", new JsonObject()));
+      FailedAuthThrottle throttle = authThrottle();
       on(builder, "metrics", ApiKeys.metricsKey(key, throttle));
     } else if (!apiKeys.isEmpty() && !metrics.open()) {
       on(builder, "metrics", apiKeys.forMetrics());

@@ -57,7 +57,7 @@ final class ClusterView {
     ctx.json(new JsonObject()
         .put("node", vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_ID))
         .put("clustered", vertx.isClustered())
-        .put("roles", config.getJsonArray("roles", new JsonArray()))
+        .put("roles", config.getJsonArray("roles")) // MainVerticle sets them, checked, before deploying the API
         .put("fetchNodes", fetchNodes));
   }
 }

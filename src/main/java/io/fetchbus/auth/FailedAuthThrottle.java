@@ -2,6 +2,7 @@ package io.fetchbus.auth;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.fetchbus.config.Settings;
 import io.fetchbus.ops.SampledLog;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -52,14 +53,14 @@ public final class FailedAuthThrottle implements Shareable {
    * The throttle of this Vert.x instance, made from the {@code auth} config by whoever asks first (the API or the
    * bridge); a bound below 1 refuses the start rather than leave guessing unthrottled.
    */
-  public static FailedAuthThrottle shared(Vertx vertx, JsonObject auth) {
+  public static FailedAuthThrottle shared(Vertx vertx, JsonObject config) {
     return vertx.sharedData().<String, FailedAuthThrottle>getLocalMap(SHARED_MAP)
-        .computeIfAbsent("throttle", k -> from(vertx, auth));
+        .computeIfAbsent("throttle", k -> from(vertx, config));
   }
 
-  static FailedAuthThrottle from(Vertx vertx, JsonObject auth) {
-    int max = auth.getInteger("maxFailures", 10);
-    long windowSeconds = auth.getLong("failureWindowSeconds", 60L);
+  static FailedAuthThrottle from(Vertx vertx, JsonObject config) {
+    int max = Settings.number(config, "auth", "maxFailures").intValue();
+    long windowSeconds = Settings.number(config, "auth", "failureWindowSeconds").longValue();
     if (max < 1 || windowSeconds < 1 || windowSeconds > 86_400) {
       throw new IllegalArgumentException("auth.maxFailures must be at least 1 and auth.failureWindowSeconds between "
           + "1 and 86400 (got " + max + " and " + windowSeconds + ")");

@@ -1,5 +1,6 @@
 package io.fetchbus.auth;
 
+import io.fetchbus.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -54,12 +55,12 @@ public final class Keys {
    * <p>Fails when keys are configured but none is loaded (a file of comments, {@code FETCHBUS_AUTH_KEYS='#x'}):
    * the operator asked for access control, and serving without it would fail open.
    */
-  public static Future<Keys> load(Vertx vertx, JsonObject auth) {
-    if (auth.getBoolean("disabled", false)) {
+  public static Future<Keys> load(Vertx vertx, JsonObject config) {
+    if (Settings.bool(config, "auth", "disabled")) {
       return Future.succeededFuture(of(new JsonArray()));
     }
-    JsonArray keys = auth.getJsonArray("keys", new JsonArray()).copy();
-    String file = auth.getString("keysFile", "");
+    JsonArray keys = Settings.array(config, "auth", "keys").copy();
+    String file = Settings.string(config, "auth", "keysFile");
     if (keys.isEmpty() && file.isBlank()) {
       return Future.succeededFuture(of(keys));
     }

@@ -1,12 +1,13 @@
 package io.fetchbus.bridge;
 
-import io.vertx.core.json.JsonArray;
+import io.fetchbus.config.Settings;
 import io.vertx.core.json.JsonObject;
 
 /**
  * The {@code bridge} part of the configuration, checked once at start: a bad value fails start-up, naming its key.
  * {@code maxFrameBytes} and {@code maxConnections} bound what clients can make the bridge hold: at most one frame
- * being read per connection, so about their product in all.
+ * being read per connection, so about their product in all. Read without defaults: the configuration holds the
+ * jar's ({@link Settings}).
  */
 record BridgeSettings(String host, int port, AllowList inbound, AllowList outbound, int maxFrameBytes,
                       int maxConnections) {
@@ -15,23 +16,22 @@ record BridgeSettings(String host, int port, AllowList inbound, AllowList outbou
   static final int MAX_FRAME_BYTES = Integer.MAX_VALUE - 8;
 
   static BridgeSettings from(JsonObject cfg) {
-    JsonObject bridge = cfg.getJsonObject("bridge", new JsonObject());
-    String host = bridge.getString("host", "127.0.0.1");
-    int port = bridge.getInteger("port", 7000);
+    String host = Settings.string(cfg, "bridge", "host");
+    int port = Settings.number(cfg, "bridge", "port").intValue();
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("bridge.port must be between 0 and 65535");
     }
-    long maxFrameBytes = bridge.getLong("maxFrameBytes", 262_144L);
+    long maxFrameBytes = Settings.number(cfg, "bridge", "maxFrameBytes").longValue();
     if (maxFrameBytes < MIN_FRAME_BYTES || maxFrameBytes > MAX_FRAME_BYTES) {
       throw new IllegalArgumentException("bridge.maxFrameBytes must be between " + MIN_FRAME_BYTES + " and "
           + MAX_FRAME_BYTES);
     }
-    int maxConnections = bridge.getInteger("maxConnections", 100);
+    int maxConnections = Settings.number(cfg, "bridge", "maxConnections").intValue();
     if (maxConnections < 1) {
       throw new IllegalArgumentException("bridge.maxConnections must be at least 1");
     }
-    AllowList inbound = AllowList.of("bridge.inbound", bridge.getJsonArray("inbound", new JsonArray()));
-    AllowList outbound = AllowList.of("bridge.outbound", bridge.getJsonArray("outbound", new JsonArray()));
+    AllowList inbound = AllowList.of("bridge.inbound", Settings.array(cfg, "bridge", "inbound"));
+    AllowList outbound = AllowList.of("bridge.outbound", Settings.array(cfg, "bridge", "outbound"));
     Exposure.check(inbound, outbound);
     return new BridgeSettings(host, port, inbound, outbound, (int) maxFrameBytes, maxConnections);
   }

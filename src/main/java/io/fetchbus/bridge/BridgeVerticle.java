@@ -46,14 +46,13 @@ public final class BridgeVerticle extends VerticleBase {
     SampledLog badPeers = new SampledLog(vertx, LOG, WARN_WINDOW_MS, WARNINGS_PER_WINDOW, "bad bridge peers");
     SampledLog refusals = new SampledLog(vertx, LOG, WARN_WINDOW_MS, WARNINGS_PER_WINDOW,
         "bridge connections refused over bridge.maxConnections");
-    JsonObject auth = config().getJsonObject("auth", new JsonObject());
     FailedAuthThrottle throttle;
     try {
-      throttle = FailedAuthThrottle.shared(vertx, auth); // the API's: an address has one budget for both
+      throttle = FailedAuthThrottle.shared(vertx, config()); // the API's: an address has one budget for both
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    return Keys.load(vertx, auth).compose(keys -> {
+    return Keys.load(vertx, config()).compose(keys -> {
       FrameGuard guard = new FrameGuard(keys, throttle, settings.inbound(), settings.outbound());
       server = vertx.createNetServer(new NetServerOptions().setTcpKeepAlive(true))
           .connectHandler(socket -> connected(socket, settings, guard, badPeers, refusals));

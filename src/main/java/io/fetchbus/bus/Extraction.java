@@ -1,5 +1,6 @@
 package io.fetchbus.bus;
 
+import io.fetchbus.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -38,9 +39,8 @@ public final class Extraction implements Shareable {
    * most {@code extract.timeoutMs} for an answer.
    */
   public static Extraction shared(Vertx vertx, JsonObject config) {
-    JsonObject extract = config.getJsonObject("extract", new JsonObject());
-    int max = extract.getInteger("maxQueued", 256);
-    long timeoutMs = extract.getLong("timeoutMs", 30_000L);
+    int max = Settings.number(config, "extract", "maxQueued").intValue();
+    long timeoutMs = Settings.number(config, "extract", "timeoutMs").longValue();
     return vertx.sharedData().<String, Extraction>getLocalMap("fetchbus.bus")
         .computeIfAbsent("extraction", k -> new Extraction(vertx, max, timeoutMs));
   }

@@ -1,5 +1,6 @@
 package io.fetchbus.bus;
 
+import io.fetchbus.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -98,10 +99,9 @@ public final class MemberRouter implements Shareable {
    * announces this node until {@link #announce}. Clustered nodes only.
    */
   public static Future<MemberRouter> start(Vertx vertx, JsonObject config) {
-    JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
-    long heartbeatMs = cluster.getLong("heartbeatMs", 1_000L);
-    long nodeTimeoutMs = cluster.getLong("nodeTimeoutMs", 3_000L);
-    long circuitOpenMs = cluster.getLong("circuitOpenMs", 5_000L);
+    long heartbeatMs = Settings.number(config, "cluster", "heartbeatMs").longValue();
+    long nodeTimeoutMs = Settings.number(config, "cluster", "nodeTimeoutMs").longValue();
+    long circuitOpenMs = Settings.number(config, "cluster", "circuitOpenMs").longValue();
     if (heartbeatMs <= 0 || nodeTimeoutMs <= heartbeatMs || circuitOpenMs <= 0) {
       return Future.failedFuture(new IllegalArgumentException("cluster.heartbeatMs must be positive and below "
           + "cluster.nodeTimeoutMs, and cluster.circuitOpenMs positive"));

@@ -1,5 +1,6 @@
 package io.fetchbus.config;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -25,7 +26,10 @@ public final class Settings {
     return required(cfg, "fetch", "timeoutMs");
   }
 
-  /** {@code section.name}, a number; missing, the configuration was not built by {@link ConfigLoader}. */
+  /**
+   * {@code section.name}, a number; missing, the configuration was not built by {@link ConfigLoader}. A nested
+   * section is named with dots ({@code fetch.retry}).
+   */
   public static Number number(JsonObject cfg, String section, String name) {
     return (Number) value(cfg, section, name, Number.class);
   }
@@ -40,12 +44,21 @@ public final class Settings {
     return (String) value(cfg, section, name, String.class);
   }
 
+  /** {@code section.name}, an array, read as {@link #number} is. */
+  public static JsonArray array(JsonObject cfg, String section, String name) {
+    return (JsonArray) value(cfg, section, name, JsonArray.class);
+  }
+
   private static long required(JsonObject cfg, String section, String name) {
     return number(cfg, section, name).longValue();
   }
 
   private static Object value(JsonObject cfg, String section, String name, Class<?> type) {
-    Object value = cfg.getJsonObject(section, new JsonObject()).getValue(name);
+    JsonObject at = cfg;
+    for (String part : section.split("\\.")) {
+      at = at == null || !(at.getValue(part) instanceof JsonObject inner) ? null : inner;
+    }
+    Object value = at == null ? null : at.getValue(name);
     if (value == null) {
       throw new IllegalStateException(section + "." + name + " is missing from the configuration: it comes with the "
           + "jar's defaults (" + ConfigLoader.DEFAULTS_RESOURCE + "), so the configuration was not built by ConfigLoader");

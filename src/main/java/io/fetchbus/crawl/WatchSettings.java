@@ -1,21 +1,20 @@
 package io.fetchbus.crawl;
 
+import io.fetchbus.config.Settings;
 import io.vertx.core.json.JsonObject;
 
 /**
  * The {@code watches} part of the config: the bounds every watch lives within, and how often a node looks for due
- * watches and for how long it leases one it runs.
+ * watches and for how long it leases one it runs. Read without defaults: the configuration holds the jar's ({@link Settings}).
  */
 record WatchSettings(int maxPerKey, int maxUrls, int maxVersionsPerUrl, int maxDiffChars, int maxLinksInDiff,
                      long minIntervalSeconds, long maxIntervalSeconds, long pollMs, long leaseMs, int maxRuns) {
 
   static WatchSettings from(JsonObject config) {
-    JsonObject w = config.getJsonObject("watches", new JsonObject());
-    WatchSettings s = new WatchSettings(w.getInteger("maxPerKey", 100), w.getInteger("maxUrls", 100),
-        w.getInteger("maxVersionsPerUrl", 20), w.getInteger("maxDiffChars", 20_000),
-        w.getInteger("maxLinksInDiff", 100), w.getLong("minIntervalSeconds", 60L),
-        w.getLong("maxIntervalSeconds", 2_592_000L), w.getLong("pollMs", 1_000L), w.getLong("leaseMs", 300_000L),
-        w.getInteger("maxRuns", 4));
+    WatchSettings s = new WatchSettings(integer(config, "maxPerKey"), integer(config, "maxUrls"),
+        integer(config, "maxVersionsPerUrl"), integer(config, "maxDiffChars"), integer(config, "maxLinksInDiff"),
+        whole(config, "minIntervalSeconds"), whole(config, "maxIntervalSeconds"), whole(config, "pollMs"),
+        whole(config, "leaseMs"), integer(config, "maxRuns"));
     if (s.maxPerKey < 1 || s.maxUrls < 1 || s.maxVersionsPerUrl < 1 || s.maxDiffChars < 1 || s.maxLinksInDiff < 0
         || s.maxRuns < 1) {
       throw new IllegalArgumentException("watches.maxPerKey, maxUrls, maxVersionsPerUrl, maxDiffChars and maxRuns "
@@ -29,5 +28,13 @@ record WatchSettings(int maxPerKey, int maxUrls, int maxVersionsPerUrl, int maxD
       throw new IllegalArgumentException("watches.pollMs must be positive and watches.leaseMs at least 1000");
     }
     return s;
+  }
+
+  private static int integer(JsonObject config, String name) {
+    return Settings.number(config, "watches", name).intValue();
+  }
+
+  private static long whole(JsonObject config, String name) {
+    return Settings.number(config, "watches", name).longValue();
   }
 }

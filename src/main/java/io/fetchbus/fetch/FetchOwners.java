@@ -3,6 +3,7 @@ package io.fetchbus.fetch;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.Rendezvous;
+import io.fetchbus.config.Settings;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -75,9 +76,8 @@ final class FetchOwners implements Shareable {
   }
 
   static FetchOwners shared(Vertx vertx, JsonObject config, HostLimiter limiter) {
-    JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
-    long heartbeatMs = cluster.getLong("heartbeatMs", 1_000L);
-    long nodeTimeoutMs = cluster.getLong("nodeTimeoutMs", 3_000L);
+    long heartbeatMs = Settings.number(config, "cluster", "heartbeatMs").longValue();
+    long nodeTimeoutMs = Settings.number(config, "cluster", "nodeTimeoutMs").longValue();
     if (heartbeatMs <= 0 || nodeTimeoutMs <= heartbeatMs) {
       throw new IllegalArgumentException("cluster.heartbeatMs must be positive and below cluster.nodeTimeoutMs");
     }

@@ -1,6 +1,6 @@
 package io.fetchbus.fetch;
 
-import io.vertx.core.json.JsonArray;
+import io.fetchbus.config.Settings;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,29 +15,31 @@ record FetchSettings(int connectTimeoutMs, int firstByteTimeoutMs, int idleTimeo
 
   /** {@code fetch.retry}: attempts after the first, and the backoff between them. */
   record Retry(int max, long baseDelayMs, long maxDelayMs) {
-    static Retry from(JsonObject r) {
-      return new Retry(r.getInteger("max", 2), r.getLong("baseDelayMs", 500L), r.getLong("maxDelayMs", 10_000L));
+    static Retry from(JsonObject config) {
+      return new Retry(integer(config, "fetch.retry", "max"), whole(config, "fetch.retry", "baseDelayMs"),
+          whole(config, "fetch.retry", "maxDelayMs"));
     }
   }
 
   /** {@code fetch.robots}: the robots.txt cache, and the cap on a Crawl-delay we honour. */
   record Robots(long maxOrigins, long ttlSeconds, long errorTtlSeconds, long maxCrawlDelayMs) {
-    static Robots from(JsonObject r) {
-      return new Robots(r.getLong("maxOrigins", 10_000L), r.getLong("ttlSeconds", 86_400L),
-          r.getLong("errorTtlSeconds", 300L), r.getLong("maxCrawlDelayMs", 10_000L));
+    static Robots from(JsonObject config) {
+      return new Robots(whole(config, "fetch.robots", "maxOrigins"), whole(config, "fetch.robots", "ttlSeconds"),
+          whole(config, "fetch.robots", "errorTtlSeconds"), whole(config, "fetch.robots", "maxCrawlDelayMs"));
     }
   }
 
   /** {@code fetch.guard}: the destination guard's settings. */
   record Guard(boolean allowPrivateNetworks, List<Cidr> allow, List<Cidr> deny, Set<Integer> ports) {
-    static Guard from(JsonObject g) {
+    static Guard from(JsonObject config) {
       List<Cidr> allow = new ArrayList<>();
-      g.getJsonArray("allow", new JsonArray()).forEach(c -> allow.add(Cidr.parse(c.toString())));
+      Settings.array(config, "fetch.guard", "allow").forEach(c -> allow.add(Cidr.parse(c.toString())));
       List<Cidr> deny = new ArrayList<>();
-      g.getJsonArray("deny", new JsonArray()).forEach(c -> deny.add(Cidr.parse(c.toString())));
+      Settings.array(config, "fetch.guard", "deny").forEach(c -> deny.add(Cidr.parse(c.toString())));
       Set<Integer> ports = new HashSet<>();
-      g.getJsonArray("ports", new JsonArray()).forEach(p -> ports.add(Integer.parseInt(p.toString())));
-      return new Guard(g.getBoolean("allowPrivateNetworks", false), List.copyOf(allow), List.copyOf(deny), Set.copyOf(ports));
+      Settings.array(config, "fetch.guard", "ports").forEach(p -> ports.add(Integer.parseInt(p.toString())));
+      return new Guard(Settings.bool(config, "fetch.guard", "allowPrivateNetworks"), List.copyOf(allow),
+          List.copyOf(deny), Set.copyOf(ports));
     }
   }
 
@@ -54,18 +56,21 @@ record FetchSettings(int connectTimeoutMs, int firstByteTimeoutMs, int idleTimeo
     return configured == 0 ? Math.max(1L << 20, maxHeap / HEAP_SHARE) : configured;
   }
 
+  /**
+   * Read without defaults: the configuration holds the jar's ({@link Settings}). A test builds its settings from
+   * {@code ConfigLoader.loadNow}'s, with its own values laid over them.
+   */
   static FetchSettings from(JsonObject config) {
-    JsonObject f = config.getJsonObject("fetch", new JsonObject());
-    JsonObject c = config.getJsonObject("cache", new JsonObject());
-    FetchSettings s = new FetchSettings(f.getInteger("connectTimeoutMs", 5000), f.getInteger("firstByteTimeoutMs", 15000),
-        f.getInteger("idleTimeoutMs", 15000), f.getInteger("timeoutMs", 30000), f.getLong("maxBodyBytes", 10L << 20),
-        f.getInteger("maxRedirects", 5), f.getInteger("maxConnectionsPerHost", 8), f.getInteger("maxInFlight", 256),
-        f.getInteger("maxQueued", 4096), f.getInteger("perHostConcurrency", 4), f.getInteger("perHostQueue", 256),
-        f.getLong("perHostDelayMs", 0L), f.getString("userAgent", "Fetchbus"),
-        cacheBound(c.getLong("maxBytes", 0L), Runtime.getRuntime().maxMemory()), c.getLong("ttlSeconds", 3600L),
-        Retry.from(f.getJsonObject("retry", new JsonObject())), Robots.from(f.getJsonObject("robots", new JsonObject())),
-        Guard.from(f.getJsonObject("guard", new JsonObject())),
-        config.getJsonObject("http", new JsonObject()).getInteger("port", 8080));
+    FetchSettings s = new FetchSettings(integer(config, "fetch", "connectTimeoutMs"),
+        integer(config, "fetch", "firstByteTimeoutMs"), integer(config, "fetch", "idleTimeoutMs"),
+        integer(config, "fetch", "timeoutMs"), whole(config, "fetch", "maxBodyBytes"),
+        integer(config, "fetch", "maxRedirects"), integer(config, "fetch", "maxConnectionsPerHost"),
+        integer(config, "fetch", "maxInFlight"), integer(config, "fetch", "maxQueued"),
+        integer(config, "fetch", "perHostConcurrency"), integer(config, "fetch", "perHostQueue"),
+        whole(config, "fetch", "perHostDelayMs"), Settings.string(config, "fetch", "userAgent"),
+        cacheBound(whole(config, "cache", "maxBytes"), Runtime.getRuntime().maxMemory()),
+        whole(config, "cache", "ttlSeconds"),
+        Retry.from(config), Robots.from(config), Guard.from(config), integer(config, "http", "port"));
     if (s.cacheMaxBytes <= 0) {
       throw new IllegalArgumentException("cache.maxBytes must be 0 (a sixteenth of the heap) or positive");
     }
@@ -83,5 +88,13 @@ record FetchSettings(int connectTimeoutMs, int firstByteTimeoutMs, int idleTimeo
           + "retry.max not negative");
     }
     return s;
+  }
+
+  private static int integer(JsonObject config, String section, String name) {
+    return Settings.number(config, section, name).intValue();
+  }
+
+  private static long whole(JsonObject config, String section, String name) {
+    return Settings.number(config, section, name).longValue();
   }
 }

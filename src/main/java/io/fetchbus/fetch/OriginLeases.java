@@ -3,6 +3,7 @@ package io.fetchbus.fetch;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Rendezvous;
+import io.fetchbus.config.Settings;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -124,7 +125,7 @@ final class OriginLeases implements HostLimiter.Gate {
 
   /** {@code cluster.originLeaseMs}, checked. */
   static long leaseMs(JsonObject config) {
-    long ms = config.getJsonObject("cluster", new JsonObject()).getLong("originLeaseMs", 10_000L);
+    long ms = Settings.number(config, "cluster", "originLeaseMs").longValue();
     if (ms < 1_000 || ms > 600_000) {
       throw new IllegalArgumentException("cluster.originLeaseMs must be between 1000 and 600000");
     }

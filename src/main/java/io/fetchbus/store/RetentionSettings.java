@@ -1,18 +1,19 @@
 package io.fetchbus.store;
 
+import io.fetchbus.config.Settings;
 import io.vertx.core.json.JsonObject;
 
 /**
  * {@code retention.*}: pages with a body are deleted {@code pagesDays} after their fetch, failed attempts after
- * {@code failedDays} (0: kept for good, the default for both), checked every {@code everyMs}.
+ * {@code failedDays} (0: kept for good, the default for both), checked every {@code everyMs}. Read without defaults: the configuration holds the jar's ({@link Settings}).
  */
 record RetentionSettings(int pagesDays, int failedDays, long everyMs) {
   private static final int MAX_DAYS = 36_500;
 
   static RetentionSettings from(JsonObject config) {
-    JsonObject r = config.getJsonObject("retention", new JsonObject());
-    RetentionSettings s = new RetentionSettings(r.getInteger("pagesDays", 0), r.getInteger("failedDays", 0),
-        r.getLong("everyMs", 3_600_000L));
+    RetentionSettings s = new RetentionSettings(Settings.number(config, "retention", "pagesDays").intValue(),
+        Settings.number(config, "retention", "failedDays").intValue(),
+        Settings.number(config, "retention", "everyMs").longValue());
     for (String name : new String[] {"pagesDays", "failedDays"}) {
       int days = name.equals("pagesDays") ? s.pagesDays : s.failedDays;
       if (days < 0 || days > MAX_DAYS) {

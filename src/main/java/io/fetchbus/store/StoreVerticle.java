@@ -1,16 +1,17 @@
 package io.fetchbus.store;
 
 import io.fetchbus.bus.Bus;
+import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.Fields;
-import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.SearchRequest;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.config.Settings;
 import io.fetchbus.ops.Meters;
 import io.fetchbus.search.SearchQuery;
 import io.fetchbus.search.SearchSettings;
@@ -85,7 +86,7 @@ public final class StoreVerticle extends VerticleBase {
         .using(vertx)
         .build();
     var bus = vertx.eventBus();
-    long splitCheckMs = config().getJsonObject("cluster", new JsonObject()).getLong("splitCheckMs", 5_000L);
+    long splitCheckMs = Settings.number(config(), "cluster", "splitCheckMs").longValue();
     if (vertx.isClustered() && splitCheckMs > 0 && (splitWatch = SplitWatch.claim(vertx)) != null) {
       splitTimer = vertx.setPeriodic(splitCheckMs, t -> {
         if (ready) {
@@ -116,7 +117,7 @@ public final class StoreVerticle extends VerticleBase {
     }
     deletion = new PageDeletion(vertx, pool, Meters.of(vertx), RetentionSettings.from(config()), () -> ready);
     deletion.start();
-    gaugeTimer = vertx.setPeriodic(config().getJsonObject("crawl", new JsonObject()).getLong("gaugesEveryMs", 5_000L), t -> {
+    gaugeTimer = vertx.setPeriodic(Settings.number(config(), "crawl", "gaugesEveryMs").longValue(), t -> {
       if (ready) {
         jobs.refreshGauges(Meters.of(vertx)).onFailure(err -> LOG.debug("crawl gauges not refreshed: {}", err.getMessage()));
       }
@@ -290,7 +291,7 @@ public final class StoreVerticle extends VerticleBase {
       String jobId = Jobs.jobId(new JsonObject().put("id", req.getValue("jobId")));
       // A cancelled job's fetches in flight may still store pages: deleted as they come, for settleMs at most (at
       // most a lease: by then the leases of fetches still in flight have ended).
-      long leaseMs = config().getJsonObject("crawl", new JsonObject()).getLong("leaseMs", 60_000L);
+      long leaseMs = Settings.number(config(), "crawl", "leaseMs").longValue();
       long settleMs = Math.max(0, Math.min(leaseMs, req.getLong("settleMs", 0L)));
       return deletion.deleteJob(jobId, settleMs).map(n -> new JsonObject().put("deleted", n));
     }

@@ -1,11 +1,12 @@
 package io.fetchbus.webhook;
 
 import io.fetchbus.bus.WebhookDelivery;
+import io.fetchbus.config.Settings;
 import io.vertx.core.json.JsonObject;
 
 /**
  * The {@code webhooks} part of the config: how often and how patiently a delivery is tried, and how much
- * delivery work one node holds at most.
+ * delivery work one node holds at most. Read without defaults: the configuration holds the jar's ({@link Settings}).
  */
 public record WebhookSettings(int maxAttempts, long retryBaseMs, long retryMaxMs, long timeoutMs, int maxQueued,
                        int maxInFlight, int perTargetInFlight, long maxQueuedBytes) {
@@ -13,10 +14,9 @@ public record WebhookSettings(int maxAttempts, long retryBaseMs, long retryMaxMs
   static final int MAX_ATTEMPTS = 5;
 
   public static WebhookSettings from(JsonObject config) {
-    JsonObject w = config.getJsonObject("webhooks", new JsonObject());
-    WebhookSettings s = new WebhookSettings(w.getInteger("maxAttempts", MAX_ATTEMPTS), w.getLong("retryBaseMs", 1_000L),
-        w.getLong("retryMaxMs", 60_000L), w.getLong("timeoutMs", 10_000L), w.getInteger("maxQueued", 10_000),
-        w.getInteger("maxInFlight", 16), w.getInteger("perTargetInFlight", 4), w.getLong("maxQueuedBytes", 67_108_864L));
+    WebhookSettings s = new WebhookSettings(integer(config, "maxAttempts"), whole(config, "retryBaseMs"),
+        whole(config, "retryMaxMs"), whole(config, "timeoutMs"), integer(config, "maxQueued"),
+        integer(config, "maxInFlight"), integer(config, "perTargetInFlight"), whole(config, "maxQueuedBytes"));
     if (s.maxAttempts < 1 || s.maxAttempts > MAX_ATTEMPTS) {
       throw new IllegalArgumentException("webhooks.maxAttempts must be between 1 and " + MAX_ATTEMPTS);
     }
@@ -34,5 +34,13 @@ public record WebhookSettings(int maxAttempts, long retryBaseMs, long retryMaxMs
           + ", the largest delivery");
     }
     return s;
+  }
+
+  private static int integer(JsonObject config, String name) {
+    return Settings.number(config, "webhooks", name).intValue();
+  }
+
+  private static long whole(JsonObject config, String name) {
+    return Settings.number(config, "webhooks", name).longValue();
   }
 }

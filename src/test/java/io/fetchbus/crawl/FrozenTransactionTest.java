@@ -2,6 +2,7 @@ package io.fetchbus.crawl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.config.ConfigLoader;
 import io.fetchbus.store.StoreConnections;
 import io.fetchbus.support.CrawlSetup;
 import io.fetchbus.support.CrawlChecks;
@@ -17,6 +18,7 @@ import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Tuple;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
@@ -40,6 +42,8 @@ class FrozenTransactionTest extends TestBase {
       + "pg.requestTimeoutMs: the job's completions then go through and the crawl ends with exactly its pages")
   void frozenInsideATransaction(VertxTestContext ctx) {
     JsonObject config = CrawlSetup.config().put("pg", new JsonObject().put("requestTimeoutMs", STORE_TIMEOUT_MS));
+    // The whole configuration, as the service reads it, for a connection made as its store makes them.
+    JsonObject effective = ConfigLoader.loadNow(ServiceUnderTest.config(config), Map.of());
     Promise<Throwable> ended = Promise.promise();
     TestSite[] site = {null};
     Set<String>[] expected = new Set[1];
@@ -58,7 +62,7 @@ class FrozenTransactionTest extends TestBase {
         })
         .compose(id -> CrawlChecks.midCrawl(vertx, site[0], 2)
             // The frozen node: a store session that takes the job's lock inside a transaction and goes silent.
-            .compose(v -> PgConnection.connect(vertx, StoreConnections.options(vertx, ServiceUnderTest.config(config))))
+            .compose(v -> PgConnection.connect(vertx, StoreConnections.options(vertx, effective)))
             .compose(conn -> {
               frozen[0] = conn;
               conn.closeHandler(v -> ended.tryComplete(null));

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Rendezvous;
+import io.fetchbus.config.ConfigLoader;
 import io.fetchbus.support.TestVertx;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -37,7 +39,7 @@ class FetchOwnersTest {
       + "the others there; once the other says it leaves, this node owns them all again")
   void ownersByBucket(VertxTestContext ctx) {
     vertx.sharedData().getLocalMap(Bus.NODE_INFO).put(Bus.NODE_ID, SELF);
-    FetchOwners owners = FetchOwners.shared(vertx, new JsonObject(), new HostLimiter(vertx, 10, 10, 10));
+    FetchOwners owners = FetchOwners.shared(vertx, ConfigLoader.loadNow(new JsonObject(), Map.of()), new HostLimiter(vertx, 10, 10, 10));
     List<String> both = List.of(SELF, OTHER);
     String mine = origin(n -> Rendezvous.ownerOfOrigin(n, both).equals(SELF));
     String theirs = origin(n -> Rendezvous.ownerOfOrigin(n, both).equals(OTHER));

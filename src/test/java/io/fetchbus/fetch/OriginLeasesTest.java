@@ -7,6 +7,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FetchResult;
 import io.fetchbus.bus.Rendezvous;
 import io.fetchbus.bus.WebUrl;
+import io.fetchbus.config.ConfigLoader;
 import io.fetchbus.ops.Meters;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Poll;
@@ -25,6 +26,7 @@ import io.vertx.junit5.VertxTestContext;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -47,6 +49,8 @@ import org.junit.jupiter.api.Test;
 class OriginLeasesTest extends TestBase {
   private static final long LEASE_MS = 3_000;
   private static final int LIMIT = 2;
+  /** The jar's settings, which each node's own values are laid over. */
+  private static final JsonObject DEFAULTS = ConfigLoader.loadNow(new JsonObject(), Map.of());
 
   private CountingSite site;
   private final List<Node> nodes = new ArrayList<>();
@@ -92,9 +96,9 @@ class OriginLeasesTest extends TestBase {
       leases = new OriginLeases(vertx, id, leaseMs, limiter, () -> List.copyOf(view), round -> cutOff.get()
           ? vertx.timer(50).compose(t -> Future.failedFuture("cut off from PostgreSQL"))
           : vertx.eventBus().<JsonObject>request(Bus.ORIGIN_LEASES, round).map(Message::body));
-      FetchSettings settings = FetchSettings.from(new JsonObject().put("fetch", new JsonObject()
+      FetchSettings settings = FetchSettings.from(DEFAULTS.copy().mergeIn(new JsonObject().put("fetch", new JsonObject()
           .put("perHostConcurrency", LIMIT).put("perHostDelayMs", perHostDelayMs).put("timeoutMs", 30_000).put("firstByteTimeoutMs", 30_000)
-          .put("userAgent", id)));
+          .put("userAgent", id)), true));
       DestinationGuard guard = new DestinationGuard(vertx, new AddressPolicy(true, List.of(), List.of()), Set.of(),
           Set::of, Set.of(), Meters.of(vertx));
       fetcher = new HttpFetcher(vertx, context, vertx.createHttpClient(new HttpClientOptions()), settings, guard,

@@ -59,6 +59,23 @@ class LoneNodeTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a node with two store verticles checks once: another node's session gives one warning, not one per "
+      + "store verticle")
+  void warnsOncePerNode(VertxTestContext ctx) {
+    String other = "other-" + UUID.randomUUID();
+    JsonObject twoStores = new JsonObject().put("store", new JsonObject().put("instances", 2));
+    PgConnection.connect(vertx, TestDatabase.connectOptions().addProperty("application_name", "fetchbus/" + other))
+        .compose(session -> ServiceUnderTest.deploy(vertx, twoStores).compose(fb -> session.close()))
+        .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+          assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN)
+              .extracting(ILoggingEvent::getFormattedMessage)
+              .filteredOn(line -> line.contains(other))
+              .hasSize(1);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("alone on its database, an unclustered node does not warn")
   void quietWhenAlone(VertxTestContext ctx) {
     ServiceUnderTest.deploy(vertx, new JsonObject()).onComplete(ctx.succeeding(fb -> ctx.verify(() -> {
