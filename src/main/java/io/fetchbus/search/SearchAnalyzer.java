@@ -5,14 +5,11 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.analysis.CharArrayMap;
 import org.apache.lucene.analysis.CharArraySet;
 import org.apache.lucene.analysis.LowerCaseFilter;
-import org.apache.lucene.analysis.StopFilter;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishPossessiveFilter;
 import org.apache.lucene.analysis.standard.StandardTokenizer;
-import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
 
 /**
@@ -42,20 +39,9 @@ public final class SearchAnalyzer {
       StandardTokenizer words = new StandardTokenizer();
       TokenStream out = new EnglishPossessiveFilter(words);
       out = new LowerCaseFilter(out);
-      out = new StopFilter(out, STOP_WORDS);
-      out = new CachedStemFilter(out);
-      return new TokenStreamComponents(words, out);
+      return new TokenStreamComponents(words, new LexemeFilter(out, STOP_WORDS));
     }
   };
-
-  /**
-   * The lexemes each thread saw, as strings: a page's words are mostly the language's common ones, so they are
-   * looked up rather than made anew for every occurrence (a string per word was a third of what analysis allocated).
-   * Bounded by starting over when full.
-   */
-  private static final int MAX_REMEMBERED = 8_192;
-  private static final ThreadLocal<CharArrayMap<String>> REMEMBERED =
-      ThreadLocal.withInitial(() -> new CharArrayMap<>(1024, false));
 
   private SearchAnalyzer() {}
 
@@ -68,23 +54,14 @@ public final class SearchAnalyzer {
   /** Feeds {@code to} with the lexemes of {@code text}; returns the position of the last one (0 when none). */
   public static int analyze(String text, Lexemes to) {
     try (TokenStream tokens = ANALYZER.tokenStream("", text)) {
-      CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
+      LexemeFilter lexemes = (LexemeFilter) tokens; // the stream's last filter, as createComponents made it
       PositionIncrementAttribute step = tokens.addAttribute(PositionIncrementAttribute.class);
-      CharArrayMap<String> remembered = REMEMBERED.get();
       tokens.reset();
       int position = 0;
       int last = 0;
       while (tokens.incrementToken()) {
         position += step.getPositionIncrement();
-        String lexeme = remembered.get(term.buffer(), 0, term.length());
-        if (lexeme == null) {
-          lexeme = term.toString();
-          if (remembered.size() >= MAX_REMEMBERED) {
-            remembered.clear();
-          }
-          remembered.put(lexeme, lexeme);
-        }
-        to.accept(lexeme, position);
+        to.accept(lexemes.lexeme(), position);
         last = position;
       }
       tokens.end();
