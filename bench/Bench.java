@@ -66,7 +66,7 @@ public class Bench {
     static Options parse(String[] args) {
       String pg = "", seedPg = "", jar = "target/fetchbus.jar", seedDir = "/work/shared/seed-stack";
       String python = "/usr/bin/python3", out = "bench/results/latest.md", tmp = "", only = "";
-      int pages = 5000, scale = 50_000, seconds = 10, warmup = 40, rounds = 3, connections = 64, threads = 2;
+      int pages = 5000, scale = 50_000, seconds = 10, warmup = 60, rounds = 3, connections = 64, threads = 2;
       int searchSeconds = -1, hot = 100;
       String workers = "2,1";
       boolean uvloop = false;
