@@ -30,7 +30,7 @@ final class PageCaptures {
     }
     Long[] ids = new Long[list.size()];
     for (int i = 0; i < ids.length; i++) {
-      ids[i] = StoreVerticle.id(new JsonObject().put("id", list.getValue(i)));
+      ids[i] = Pages.id(new JsonObject().put("id", list.getValue(i)));
     }
     return pool.preparedQuery(Sql.BODY_BYTES).execute(Tuple.of(ids)).compose(weighed -> {
       long bytes = weighed.iterator().next().getLong("bytes");
