@@ -2,6 +2,7 @@ package io.fetchbus;
 
 import io.fetchbus.api.ApiVerticle;
 import io.fetchbus.bridge.BridgeVerticle;
+import io.fetchbus.auth.OpenExposure;
 import io.fetchbus.config.Settings;
 import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
@@ -31,8 +32,6 @@ import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,7 +93,7 @@ public final class MainVerticle extends VerticleBase {
           // The layout is chosen first, so that everything logged from here on has it.
           LogFormat.use(Settings.string(cfg, "log", "format"));
           roles = Roles.of(cfg);
-          String refusal = roles.contains(Roles.API) ? refuseOpenExposure(cfg) : null;
+          String refusal = roles.contains(Roles.API) ? OpenExposure.refusal(cfg) : null;
           return refusal == null ? Future.succeededFuture(cfg) : Future.failedFuture(new IllegalStateException(refusal));
         })
         .map(cfg -> {
@@ -160,7 +159,7 @@ public final class MainVerticle extends VerticleBase {
             chain = chain.compose(v -> deployApi(cfg, 3));
             // The bridge is the API's door for other languages, so it comes with the api role. Last, so that it
             // stops first: its clients reach the same verticles the API does.
-            if (bridgeEnabled(cfg)) {
+            if (Settings.bool(cfg, "bridge", "enabled")) {
               chain = chain.compose(v -> deploy(BridgeVerticle.class.getName(), cfg, 1, false,
                   "the TCP bridge", "its port closes and its clients are disconnected"));
             }
@@ -250,49 +249,6 @@ public final class MainVerticle extends VerticleBase {
       embedded.close();
       return null;
     }).onSuccess(v -> LOG.info("stopped the embedded PostgreSQL"));
-  }
-
-  /**
-   * Safe by default: without API keys the service (the REST API, and the TCP bridge when enabled) may only listen on
-   * a loopback address, unless open access is chosen explicitly. Returns why it must not start, or null.
-   */
-  static String refuseOpenExposure(JsonObject cfg) {
-    String host = Settings.string(cfg, "http", "host");
-    boolean hasKeys = !Settings.array(cfg, "auth", "keys").isEmpty() || !Settings.string(cfg, "auth", "keysFile").isBlank();
-    if (hasKeys || Settings.bool(cfg, "auth", "disabled")) {
-      return null;
-    }
-    String exposed = !isLoopback(host) ? "http.host is " + host
-        : bridgeEnabled(cfg) && !isLoopback(bridgeHost(cfg)) ? "bridge.host is " + bridgeHost(cfg) : null;
-    if (exposed == null) {
-      return null;
-    }
-    return exposed + ", which is not a loopback address, and no API keys are configured. Either "
-        + "configure keys (auth.keys, e.g. FETCHBUS_AUTH_KEYS=name:secret, or auth.keysFile), or set "
-        + "auth.disabled=true (FETCHBUS_AUTH_DISABLED=true) to serve without access control on purpose.";
-  }
-
-  private static boolean bridgeEnabled(JsonObject cfg) {
-    return Settings.bool(cfg, "bridge", "enabled");
-  }
-
-  private static String bridgeHost(JsonObject cfg) {
-    return Settings.string(cfg, "bridge", "host");
-  }
-
-  /** Loopback by name or literal address; never a DNS lookup. */
-  private static boolean isLoopback(String host) {
-    if (host.equalsIgnoreCase("localhost")) {
-      return true;
-    }
-    if (!host.matches("[0-9a-fA-F:.\\[\\]]+")) {
-      return false;
-    }
-    try {
-      return InetAddress.getByName(host.replace("[", "").replace("]", "")).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false;
-    }
   }
 
   /** Clustered with Hazelcast: from now on, a member that leaves has its crawl leases released ({@link ClusterMembers}). */
