@@ -21,7 +21,7 @@ public record FetchRequest(WebUrl url, Long maxAgeSeconds, boolean onlyIfCached,
       throw Failure.INVALID.exception("body: must be a JSON object");
     }
     Long maxConcurrency = Fields.wholeNumber(json, "maxConcurrency", 1, 1000);
-    return new FetchRequest(WebUrl.parse("url", json.getValue("url")),
+    return new FetchRequest(WebUrl.parseRecent("url", json.getValue("url")),
         Fields.wholeNumber(json, "maxAgeSeconds", 0, MAX_AGE_LIMIT),
         Fields.bool(json, "onlyIfCached", false), Fields.bool(json, "obeyRobots", true),
         maxConcurrency == null ? null : maxConcurrency.intValue(), validator(json, "ifNoneMatch"),

@@ -15,15 +15,30 @@ import java.util.Locale;
 public record WebUrl(URI uri, String key) {
   public static final int MAX_LENGTH = 2048;
   /**
-   * URLs parsed lately, by the string they were parsed from: a hot URL (the cache hits of {@code POST /v1/fetch})
-   * is parsed once, not at every request, where parsing was a tenth of a hit's CPU. Bounded by the characters held;
-   * its upkeep runs on the calling thread. A WebUrl depends on nothing but its string, so it never goes stale.
+   * URLs that clients sent lately, by the string they sent: a hot URL (the cache hits of {@code POST /v1/fetch}) is
+   * parsed once, not at every request, where parsing was a tenth of a hit's CPU. At most 4 MB: each entry weighs its
+   * strings (two bytes a character, twice: the URI keeps its parts) and a fixed 512 bytes for the objects around
+   * them. Its upkeep runs on the calling thread. A WebUrl depends on nothing but its string, so it never goes stale.
    */
-  private static final Cache<String, WebUrl> PARSED = Caffeine.newBuilder()
-      .maximumWeight(1 << 20)
-      .weigher((String raw, WebUrl url) -> raw.length() + url.key().length())
+  private static final Cache<String, WebUrl> RECENT = Caffeine.newBuilder()
+      .maximumWeight(4L << 20)
+      .weigher((String raw, WebUrl url) -> 512 + 4 * (raw.length() + url.key().length()))
       .executor(Runnable::run)
       .build();
+
+  /**
+   * {@link #parse}, remembered: for the URLs clients send, which repeat. Links found in pages are parsed with
+   * {@link #parse}, so that a crawl's stream of one-off URLs does not churn through this cache.
+   */
+  public static WebUrl parseRecent(String field, Object value) {
+    WebUrl known = value instanceof String s && s.length() <= MAX_LENGTH ? RECENT.getIfPresent(s) : null;
+    if (known != null) {
+      return known;
+    }
+    WebUrl parsed = parse(field, value);
+    RECENT.put((String) value, parsed);
+    return parsed;
+  }
 
   /**
    * Validates a client-supplied value. Characters browsers send percent-encoded ({@code |}, {@code {},
@@ -31,16 +46,6 @@ public record WebUrl(URI uri, String key) {
    * whose detail names {@code field}.
    */
   public static WebUrl parse(String field, Object value) {
-    WebUrl known = value instanceof String s ? PARSED.getIfPresent(s) : null;
-    if (known != null) {
-      return known;
-    }
-    WebUrl parsed = validated(field, value);
-    PARSED.put((String) value, parsed);
-    return parsed;
-  }
-
-  private static WebUrl validated(String field, Object value) {
     if (value == null) {
       throw invalid(field, "is required");
     }

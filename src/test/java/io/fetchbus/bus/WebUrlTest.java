@@ -54,12 +54,13 @@ class WebUrlTest {
   }
 
   @Test
-  @DisplayName("a URL parsed again is the same parse; a refused one is refused again, naming the new field")
+  @DisplayName("a client's URL sent again is the same parse; a refused one is refused again, naming the new field")
   void parsedOnce() {
-    WebUrl first = WebUrl.parse("url", "HTTP://Hot.Example:80/p?q=1");
-    assertThat(WebUrl.parse("seed", "HTTP://Hot.Example:80/p?q=1")).isSameAs(first);
+    WebUrl first = WebUrl.parseRecent("url", "HTTP://Hot.Example:80/p?q=1");
+    assertThat(WebUrl.parseRecent("seed", "HTTP://Hot.Example:80/p?q=1")).isSameAs(first);
     assertThat(first.key()).isEqualTo("http://hot.example/p?q=1");
-    assertThatThrownBy(() -> WebUrl.parse("url", "ftp://hot.example/")).hasMessageStartingWith("url: must use http");
-    assertThatThrownBy(() -> WebUrl.parse("seed", "ftp://hot.example/")).hasMessageStartingWith("seed: must use http");
+    assertThat(WebUrl.parse("url", "HTTP://Hot.Example:80/p?q=1")).isEqualTo(first).isNotSameAs(first);
+    assertThatThrownBy(() -> WebUrl.parseRecent("url", "ftp://hot.example/")).hasMessageStartingWith("url: must use http");
+    assertThatThrownBy(() -> WebUrl.parseRecent("seed", "ftp://hot.example/")).hasMessageStartingWith("seed: must use http");
   }
 }
