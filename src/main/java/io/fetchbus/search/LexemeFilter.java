@@ -17,6 +17,8 @@ import org.tartarus.snowball.ext.EnglishStemmer;
  */
 final class LexemeFilter extends FilteringTokenFilter {
   private static final int MAX_REMEMBERED = 16_384;
+  /** Longer words (codes, hashes, run-together text) are rare and would make the memory large: stemmed each time. */
+  private static final int MAX_REMEMBERED_CHARS = 40;
   /** What a stop word becomes: told apart by identity. */
   private static final String STOP = new String("stop");
 
@@ -42,10 +44,12 @@ final class LexemeFilter extends FilteringTokenFilter {
     if (known == null) {
       char[] word = Arrays.copyOf(term.buffer(), term.length());
       known = stopWords.contains(word) ? STOP : stem(word);
-      if (lexemes.size() >= MAX_REMEMBERED) {
-        lexemes.clear();
+      if (word.length <= MAX_REMEMBERED_CHARS) {
+        if (lexemes.size() >= MAX_REMEMBERED) {
+          lexemes.clear();
+        }
+        lexemes.put(word, known);
       }
-      lexemes.put(word, known);
     }
     if (known == STOP) {
       return false;
@@ -55,6 +59,7 @@ final class LexemeFilter extends FilteringTokenFilter {
     return true;
   }
 
+  /** The stem of {@code word}, which stays as it is: the stemmer works in place on the array it is given. */
   private String stem(char[] word) {
     stemmer.setCurrent(Arrays.copyOf(word, word.length), word.length);
     stemmer.stem();
