@@ -47,10 +47,10 @@ record FetchSettings(int connectTimeoutMs, int firstByteTimeoutMs, int idleTimeo
   static final int HEAP_SHARE = 16;
 
   /**
-   * {@code cache.maxBytes}, or when it is 0 a sixteenth of {@code maxHeap}. The cached bodies live as long as the
-   * cache keeps them, so they stay in the old generation: at a quarter of a 256 MB heap (the old fixed 64 MB) they
-   * left G1 so little room that it collected every few milliseconds under a miss load (0.3-0.6 ms of GC CPU per
-   * miss; 0.08 ms at 16 MB). Negative values stay negative, so that the check below refuses them.
+   * {@code cache.maxBytes}, or when it is 0 a sixteenth of {@code maxHeap} (1 MB at least). The cached bodies live
+   * as long as the cache keeps them, so they fill the old generation: a fixed share that is large for a small heap
+   * (the old 64 MB default was a quarter of -Xmx256m) leaves the collector too little room, and it collects all the
+   * time. Negative values stay negative, so that the check below refuses them.
    */
   static long cacheBound(long configured, long maxHeap) {
     return configured == 0 ? Math.max(1L << 20, maxHeap / HEAP_SHARE) : configured;
