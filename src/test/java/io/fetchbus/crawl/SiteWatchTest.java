@@ -3,6 +3,7 @@ package io.fetchbus.crawl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.WatchClient;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -76,14 +77,11 @@ class SiteWatchTest extends TestBase {
   }
 
   private Future<HttpResponse<Buffer>> create(JsonObject spec) {
-    return fb.http.post("/v1/watches").sendJsonObject(spec);
+    return WatchClient.create(fb, spec);
   }
 
   private Future<JsonObject> run(String id) {
-    return fb.http.post("/v1/watches/" + id + "/run").send().map(resp -> {
-      assertThat(resp.statusCode()).as(resp.bodyAsString()).isEqualTo(200);
-      return resp.bodyAsJsonObject();
-    });
+    return WatchClient.run(fb, id);
   }
 
   /** url -> changeStatus (or "error: ..." for a URL whose check failed) of a run's results. */

@@ -7,6 +7,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.ServiceUnderTest;
+import io.fetchbus.support.WatchClient;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
@@ -129,14 +130,11 @@ class WatchTest extends TestBase {
   }
 
   private Future<HttpResponse<Buffer>> create(JsonObject spec) {
-    return fb.http.post("/v1/watches").sendJsonObject(spec);
+    return WatchClient.create(fb, spec);
   }
 
   private Future<JsonObject> run(String id) {
-    return fb.http.post("/v1/watches/" + id + "/run").send().map(resp -> {
-      assertThat(resp.statusCode()).as(resp.bodyAsString()).isEqualTo(200);
-      return resp.bodyAsJsonObject();
-    });
+    return WatchClient.run(fb, id);
   }
 
   private static String statusOf(JsonObject run, String url) {
