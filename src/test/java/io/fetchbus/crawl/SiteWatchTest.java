@@ -70,10 +70,7 @@ class SiteWatchTest extends TestBase {
   }
 
   private Future<Void> deploy(JsonObject watches) {
-    JsonObject config = new JsonObject()
-        .put("watches", new JsonObject().put("pollMs", 3_600_000).put("minIntervalSeconds", 10).mergeIn(watches))
-        .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
-    return ServiceUnderTest.fresh(vertx, config).onSuccess(f -> fb = f).mapEmpty();
+    return ServiceUnderTest.fresh(vertx, WatchClient.config(watches)).onSuccess(f -> fb = f).mapEmpty();
   }
 
   private Future<HttpResponse<Buffer>> create(JsonObject spec) {

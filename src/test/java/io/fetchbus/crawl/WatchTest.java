@@ -122,10 +122,8 @@ class WatchTest extends TestBase {
   }
 
   private Future<Void> deploy(JsonObject watches, JsonObject more) {
-    JsonObject config = more.copy()
-        .put("watches", new JsonObject().put("pollMs", 3_600_000).put("minIntervalSeconds", 10).mergeIn(watches))
-        .put("webhooks", new JsonObject().put("retryBaseMs", 20).put("retryMaxMs", 100).put("timeoutMs", 5_000))
-        .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
+    JsonObject config = more.copy().mergeIn(WatchClient.config(watches))
+        .put("webhooks", new JsonObject().put("retryBaseMs", 20).put("retryMaxMs", 100).put("timeoutMs", 5_000));
     return ServiceUnderTest.fresh(vertx, config).onSuccess(f -> fb = f).mapEmpty();
   }
 

@@ -9,6 +9,16 @@ import io.vertx.ext.web.client.HttpResponse;
 public final class WatchClient {
   private WatchClient() {}
 
+  /**
+   * The service's config for a watch test: the scheduler looking only once an hour (the test runs watches itself),
+   * intervals from 10 s, no fetch retries; {@code watches} laid over that.
+   */
+  public static JsonObject config(JsonObject watches) {
+    return new JsonObject()
+        .put("watches", new JsonObject().put("pollMs", 3_600_000).put("minIntervalSeconds", 10).mergeIn(watches))
+        .put("fetch", new JsonObject().put("retry", new JsonObject().put("max", 0)));
+  }
+
   /** {@code POST /v1/watches}: the answer as it came, for the test to check. */
   public static Future<HttpResponse<Buffer>> create(ServiceUnderTest fb, JsonObject spec) {
     return fb.http.post("/v1/watches").sendJsonObject(spec);
