@@ -2,6 +2,7 @@ package io.fetchbus.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fetchbus.support.JobClient;
 import io.fetchbus.support.Scrape;
 import io.fetchbus.support.TestBase;
 import io.vertx.core.Future;
@@ -59,9 +60,10 @@ class MetricsDocTest extends TestBase {
         .compose(v -> fb.postFetch(new JsonObject().put("url", up.url("/page/one")).put("maxAgeSeconds", 60)))
         .compose(v -> fb.postFetch(new JsonObject().put("url", up.url("/page/private"))))
         .compose(v -> fb.postFetch(new JsonObject().put("url", "http://2130706433/")))
-        .compose(v -> fb.http.post("/v1/crawls").sendJsonObject(new JsonObject()
+        .compose(v -> JobClient.crawl(fb, new JsonObject()
             .put("url", up.url("/page/crawled")).put("maxDepth", 0).put("sitemap", "skip")))
-        .compose(v -> scrapeUntil(s -> s.value("fetchbus_crawl_jobs", "state", "completed") >= 1
+        .compose(id -> JobClient.finished(fb, "/v1/crawls/" + id))
+        .compose(job -> scrapeUntil(s -> s.value("fetchbus_crawl_jobs", "state", "completed") >= 1
             && s.has("fetchbus_guard_denials_total") && s.has("fetchbus_robots_blocks_total")))
         .onComplete(ctx.succeeding(scrape -> ctx.verify(() -> {
           String doc = Docs.read(DOC);
