@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,6 +24,16 @@ public final class ServiceProcess {
   private static final Path LOGS = Path.of("target", "it").toAbsolutePath();
   private static final Pattern LISTENING = Pattern.compile("Fetchbus listening on http://127\\.0\\.0\\.1:(\\d+)");
 
+  /**
+   * A test JVM stopped early (Ctrl-C, a timeout) kills its service processes too: left running, they would go on
+   * leasing crawl work and indexing pages in the database the next run uses, and fail its tests.
+   */
+  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly), "kill-services"));
+  }
+
   public final Process process;
   public final Path log;
   private final Vertx vertx;
@@ -30,6 +42,8 @@ public final class ServiceProcess {
     this.vertx = vertx;
     this.process = process;
     this.log = log;
+    LIVE.add(process);
+    process.onExit().thenRun(() -> LIVE.remove(process));
   }
 
   /**

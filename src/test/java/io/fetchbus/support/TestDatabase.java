@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The real PostgreSQL the tests use: the server named by {@code FETCHBUS_PG_URL} (what {@code .ci/run} sets),
@@ -29,6 +30,7 @@ public final class TestDatabase {
       String configured = System.getenv("FETCHBUS_PG_URL");
       if (configured != null && !configured.isBlank()) {
         url = configured;
+        warnIfShared();
       } else {
         try {
           Path dir = Files.createTempDirectory("fetchbus-test-pg");
@@ -47,6 +49,30 @@ public final class TestDatabase {
       }
     }
     return url;
+  }
+
+  /**
+   * Tests empty the tables and count what the service did, so a second user of the database (another test run, a
+   * service process left over from a killed one) makes them fail in ways that point elsewhere: say so up front.
+   */
+  private static void warnIfShared() {
+    Vertx probe = Vertx.vertx();
+    try {
+      Pool pool = PgBuilder.pool().connectingTo(connectOptions()).using(probe).build();
+      long others = pool.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+              + " AND pid <> pg_backend_pid() AND usename IS NOT NULL").execute()
+          .map(rows -> rows.iterator().next().getLong(0))
+          .eventually(pool::close)
+          .await(10, TimeUnit.SECONDS);
+      if (others > 0) {
+        System.err.println("WARNING: " + others + " other connection(s) to the test database " + url
+            .replaceAll("//[^@]*@", "//") + ": another test run or a service left running may make tests fail");
+      }
+    } catch (Exception e) {
+      System.err.println("WARNING: could not check who else uses the test database: " + e);
+    } finally {
+      probe.close();
+    }
   }
 
   public static PgConnectOptions connectOptions() {
