@@ -17,6 +17,9 @@ import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Page;
 import io.fetchbus.firecrawl.FirecrawlRoutes;
 import io.fetchbus.ops.MetricsSetup;
+import io.fetchbus.serve.FetchFlow;
+import io.fetchbus.serve.PageRecords;
+import io.fetchbus.serve.PageSaves;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -73,8 +76,8 @@ public final class ApiVerticle extends VerticleBase {
     Contract.shared(vertx);
     // The node's shared state, made here so that no instance waits on a lock while another makes it.
     ApiSettings settings = ApiSettings.from(config);
-    PageRecords.shared(vertx, settings);
-    PageSaves.shared(vertx, settings);
+    PageRecords.shared(vertx, settings.cacheTtlSeconds());
+    PageSaves.shared(vertx, settings.cacheTtlSeconds());
     Problems.unavailableLog(vertx);
     Admission.shared(vertx, config);
   }
@@ -86,8 +89,8 @@ public final class ApiVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    records = PageRecords.shared(vertx, settings);
-    flow = new FetchFlow(vertx, context, PageSaves.shared(vertx, settings), records,
+    records = PageRecords.shared(vertx, settings.cacheTtlSeconds());
+    flow = new FetchFlow(vertx, context, PageSaves.shared(vertx, settings.cacheTtlSeconds()), records,
         Extraction.shared(vertx, config()), settings.fetchTimeoutMs(), settings.storeTimeoutMs());
 
     cluster = new ClusterView(vertx, config(), settings.nodeTimeoutMs());
@@ -98,7 +101,7 @@ public final class ApiVerticle extends VerticleBase {
           for (Object gone : msg.body().getJsonArray("pages", new JsonArray())) {
             if (gone instanceof JsonObject page && page.getValue("id") instanceof Number id) {
               records.deleted(id.longValue(), page.getString("url"));
-              PageSaves.shared(vertx, settings).forget(page.getString("fetchId"));
+              PageSaves.shared(vertx, settings.cacheTtlSeconds()).forget(page.getString("fetchId"));
             }
           }
         }).completion())

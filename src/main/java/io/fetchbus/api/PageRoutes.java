@@ -10,6 +10,8 @@ import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
 import io.fetchbus.bus.SearchRequest;
+import io.fetchbus.serve.FetchFlow;
+import io.fetchbus.serve.PageRecords;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Vertx;

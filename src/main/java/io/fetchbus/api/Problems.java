@@ -5,6 +5,7 @@ import io.fetchbus.api.contract.Violations;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.ops.SampledLog;
+import io.fetchbus.serve.RecordedFailure;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;

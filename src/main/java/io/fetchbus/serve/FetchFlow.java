@@ -1,6 +1,6 @@
-package io.fetchbus.api;
+package io.fetchbus.serve;
 
-import io.fetchbus.api.PageSaves.Served;
+import io.fetchbus.serve.PageSaves.Served;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.MemberRouter;
@@ -26,7 +26,7 @@ import java.util.Set;
  * What {@code POST /v1/fetch} does, as bus calls: a fresh enough copy from the fetch cache, else from Postgres,
  * else fetch, extract and store. A failed fetch is stored too, as a page with its error.
  */
-final class FetchFlow {
+public final class FetchFlow {
   /** FailureReplies that describe the upstream and so are worth recording as a page. */
   private static final Set<Integer> RECORDED = Set.of(403, 413, 502, 504);
 
@@ -39,7 +39,7 @@ final class FetchFlow {
   private final String requestId;
   private final DeliveryOptions storeDelivery;
 
-  FetchFlow(Vertx vertx, Context context, PageSaves saves, PageRecords records, Extraction extraction,
+  public FetchFlow(Vertx vertx, Context context, PageSaves saves, PageRecords records, Extraction extraction,
             long fetchTimeoutMs, long storeTimeoutMs) {
     // The fetch enforces its own deadline; the margin lets its precise 504 arrive before the bus gives up. A node
     // that runs the fetch or the store role sends to its own verticles, another to a live member (MemberRouter).
@@ -60,7 +60,7 @@ final class FetchFlow {
   }
 
   /** The same flow, with every bus message it sends carrying {@code requestId} for the verticles' logs. */
-  FetchFlow forRequest(String requestId) {
+  public FetchFlow forRequest(String requestId) {
     return new FetchFlow(vertx, context, saves, records, extraction, requestId, tagged(fetchDelivery, requestId),
         tagged(storeDelivery, requestId));
   }
@@ -70,7 +70,7 @@ final class FetchFlow {
   }
 
   /** The page for {@code req}; a page stored now is stored with what {@code asked} needs (see {@link ContentFormats#toStore}). */
-  Future<Served> serve(FetchRequest req, Set<String> asked) {
+  public Future<Served> serve(FetchRequest req, Set<String> asked) {
     if (req.maxAgeSeconds() == null) {
       return remembered(req, fetchAndStore(req, asked));
     }
@@ -118,7 +118,7 @@ final class FetchFlow {
     });
   }
 
-  Future<JsonObject> storeRequest(String address, JsonObject body) {
+  public Future<JsonObject> storeRequest(String address, JsonObject body) {
     return MemberRouter.<JsonObject>request(vertx, address, body, storeDelivery).map(m -> m.body());
   }
 

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.serve;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -25,8 +25,10 @@ import java.util.concurrent.atomic.LongAdder;
  * encoded answer once a hit asked for it: a few KB), 16 MB of records by
  * id, for the fetch cache's TTL.
  */
-final class PageRecords implements Shareable {
+public final class PageRecords implements Shareable {
   static final int MAX_RECORDS = 10_000;
+  /** The local shared map that holds this package's node-wide state. */
+  static final String SHARED = "fetchbus.serve";
   private static final String ROBOTS_IGNORED = " (robots ignored)";
 
   /** The bytes of records kept by id: about 16,000 records of a typical page. */
@@ -46,9 +48,9 @@ final class PageRecords implements Shareable {
         .expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
   }
 
-  static PageRecords shared(Vertx vertx, ApiSettings settings) {
-    long ttl = settings.cacheTtlSeconds();
-    return vertx.sharedData().<String, PageRecords>getLocalMap(ApiVerticle.API)
+  /** The node's one instance; records are kept {@code ttlSeconds}, the fetch cache's TTL. */
+  public static PageRecords shared(Vertx vertx, long ttl) {
+    return vertx.sharedData().<String, PageRecords>getLocalMap(SHARED)
         .computeIfAbsent("records", k -> {
           PageRecords records = new PageRecords(ttl);
           Meters.of(vertx).recordHits(records::hits);
@@ -66,7 +68,7 @@ final class PageRecords implements Shareable {
    * The same page as {@link #fresh}, as the JSON that answers a request for it with the default formats (marked
    * {@code fromCache}), encoded once for all the requests it answers.
    */
-  Buffer freshJson(FetchRequest req) {
+  public Buffer freshJson(FetchRequest req) {
     Hot hot = freshHot(req);
     return hot == null ? null : hot.asHit();
   }
@@ -82,7 +84,7 @@ final class PageRecords implements Shareable {
   }
 
   /** A page record by id, as JSON, if this node holds it. */
-  Buffer byId(long id) {
+  public Buffer byId(long id) {
     Held held = byId.getIfPresent(id);
     return held == null ? null : held.json();
   }
@@ -100,12 +102,12 @@ final class PageRecords implements Shareable {
    * Keeps a page read by id. An older copy never replaces a newer one: a record remembered from before a
    * revalidation (an earlier read, a fetch-cache hit) may arrive after it.
    */
-  void remember(Page page) {
+  public void remember(Page page) {
     byId.asMap().merge(page.id(), Held.of(page), Held::newer);
   }
 
   /** A page found unchanged by a conditional fetch, on any node: the copies held here take its new times. */
-  void revalidated(Page page) {
+  public void revalidated(Page page) {
     Page record = page.withFromCache(false);
     byId.asMap().computeIfPresent(page.id(), (id, old) -> Held.newer(old, Held.of(record)));
     String key;
@@ -120,7 +122,7 @@ final class PageRecords implements Shareable {
   }
 
   /** A page deleted, on any node: this node answers with it no more, by id or as its URL's newest copy. */
-  void deleted(long id, String url) {
+  public void deleted(long id, String url) {
     byId.invalidate(id);
     String key;
     try {
@@ -134,11 +136,11 @@ final class PageRecords implements Shareable {
   }
 
   /** Fetch requests answered from these records (reads by id are not cache lookups of a URL). */
-  long hits() {
+  public long hits() {
     return hits.sum();
   }
 
-  long entries() {
+  public long entries() {
     return byUrl.estimatedSize() + byId.estimatedSize();
   }
 

@@ -1,7 +1,7 @@
-package io.fetchbus.api;
+package io.fetchbus.serve;
 
 /** A failed fetch whose attempt was stored as a page, so the problem can point at it with {@code instance}. */
-final class RecordedFailure extends RuntimeException {
+public final class RecordedFailure extends RuntimeException {
   private final long pageId;
 
   RecordedFailure(Throwable cause, long pageId) {
@@ -9,7 +9,7 @@ final class RecordedFailure extends RuntimeException {
     this.pageId = pageId;
   }
 
-  long pageId() {
+  public long pageId() {
     return pageId;
   }
 }

@@ -1,4 +1,4 @@
-package io.fetchbus.api;
+package io.fetchbus.serve;
 
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.SingleFlight;
@@ -17,9 +17,9 @@ import java.util.function.Supplier;
  * of recent fetches (bounded, like the fetch cache), so that a cache hit, served from memory by the fetch
  * verticle, is answered without reading PostgreSQL. Shared by the API verticles of one Vert.x instance.
  */
-final class PageSaves implements Shareable {
+public final class PageSaves implements Shareable {
   /** A page, whether this request created it, and whether a conditional fetch confirmed it unchanged. */
-  record Served(Page page, boolean created, boolean revalidated) {
+  public record Served(Page page, boolean created, boolean revalidated) {
     Served(Page page, boolean created) {
       this(page, created, false);
     }
@@ -35,9 +35,9 @@ final class PageSaves implements Shareable {
     records = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
   }
 
-  static PageSaves shared(Vertx vertx, ApiSettings settings) {
-    long ttl = settings.cacheTtlSeconds();
-    return vertx.sharedData().<String, PageSaves>getLocalMap("fetchbus.api")
+  /** The node's one instance; records are kept {@code ttl} seconds, the fetch cache's TTL. */
+  public static PageSaves shared(Vertx vertx, long ttl) {
+    return vertx.sharedData().<String, PageSaves>getLocalMap(PageRecords.SHARED)
         .computeIfAbsent("saves", k -> new PageSaves(ttl));
   }
 
@@ -47,7 +47,7 @@ final class PageSaves implements Shareable {
   }
 
   /** The page of this fetch was deleted. */
-  void forget(String fetchId) {
+  public void forget(String fetchId) {
     if (fetchId != null) {
       records.invalidate(fetchId);
     }
