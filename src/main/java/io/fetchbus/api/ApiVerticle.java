@@ -176,6 +176,7 @@ public final class ApiVerticle extends VerticleBase {
     builder.rootHandler(new Utf8Bodies()); // before anything parses a body
 
     // Each operation's first handler validates the request (on the event loop: see ContractRequests).
+    // The impl class: the public RequestValidator only validates asynchronously, on a worker (no synchronous check).
     RequestValidatorImpl validator = new RequestValidatorImpl(vertx, new ValidatorCache(contract.openapi()));
     for (OpenAPIRoute route : builder.getRoutes()) {
       Operation op = route.getOperation();

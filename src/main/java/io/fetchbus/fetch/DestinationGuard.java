@@ -115,6 +115,7 @@ final class DestinationGuard {
     Promise<List<InetSocketAddress>> promise = Promise.promise();
     // The resolver the HTTP client itself uses (hosts file, search domains, its cache), so the guard checks the
     // addresses a connection would go to; the public DnsClient asks a server directly and knows no hosts file.
+    // VertxInternal: Vert.x 5 has no public accessor for that resolver.
     ((VertxInternal) vertx).nameResolver().resolveAll(host, promise::handle);
     return promise.future().map(list -> {
       List<InetAddress> out = new ArrayList<>(list.size());

@@ -87,7 +87,8 @@ public final class MetricsSetup {
 
   /** The Prometheus registry of {@code vertx}, if it was built with metrics. */
   public static Optional<PrometheusMeterRegistry> prometheus(Vertx vertx) {
-    // MetricsService reaches the registry of an instance the same way: Vert.x exposes no public accessor for it.
+    // MetricsService reaches the registry of an instance the same way: Vert.x exposes no public accessor for it
+    // (BackendRegistries.getNow wants the registry's name, which the instance does not tell).
     if (vertx instanceof MetricsProvider provider && provider.getMetrics() instanceof MicrometerMetrics m
         && m.registry() instanceof PrometheusMeterRegistry prometheus) {
       return Optional.of(prometheus);

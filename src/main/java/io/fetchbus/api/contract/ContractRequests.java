@@ -45,6 +45,7 @@ public final class ContractRequests implements Handler<RoutingContext> {
   private static final Pattern BARE_WORD = Pattern.compile("\\w+");
   private static final Pattern LEADING_ZEROS = Pattern.compile("-?\\d{2,}");
 
+  // The impl class: validateParameter/validateBody (synchronous) are not on the public RequestValidator.
   private final RequestValidatorImpl validator;
   private final Operation operation;
 

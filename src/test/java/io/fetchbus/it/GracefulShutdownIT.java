@@ -1,4 +1,4 @@
-package io.fetchbus;
+package io.fetchbus.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -5,7 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * The JMH benchmarks' inputs, fixed files in src/test/resources/jmh so that one run compares with the next: a 14 KB
+ * The JMH benchmarks' inputs, fixed files in src/jmh/resources/jmh so that one run compares with the next: a 14 KB
  * blog article (head metadata, navigation, 15 links of every kind) and a shop's robots.txt (32 rules for {@code *}).
  */
 public final class Inputs {

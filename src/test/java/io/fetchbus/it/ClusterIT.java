@@ -1,9 +1,8 @@
-package io.fetchbus;
+package io.fetchbus.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fetchbus.bus.Rendezvous;
-import io.fetchbus.it.OtherAppVerticle;
 import io.fetchbus.support.CrawlChecks;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.GraphSite;
