@@ -130,10 +130,22 @@ public record WebUrl(URI uri, String key) {
    * and the effective port ({@code https://example.com:443}). Never the path or the query, which may hold a token.
    */
   public String origin() {
-    String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
     String host = host().endsWith(".") ? host().substring(0, host().length() - 1) : host();
-    int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
-    return scheme + "://" + host + ":" + port;
+    return uri.getScheme().toLowerCase(Locale.ROOT) + "://" + host + ":" + port();
+  }
+
+  /** The port a connection goes to: the URL's own, or its scheme's default (443 for https, 80 for http). */
+  public int port() {
+    return uri.getPort() > 0 ? uri.getPort() : (uri.getScheme().equalsIgnoreCase("https") ? 443 : 80);
+  }
+
+  /**
+   * The host as the URL writes it and its port only when the URL names one ({@code example.com},
+   * {@code example.com:8443}, {@code [::1]:8080}): the Host header a request sends, so also how a connection's errors
+   * name the server. Unlike {@link #origin()} it is not a key: {@code :80} on an http URL stays when written.
+   */
+  public String hostAndPort() {
+    return uri.getPort() > 0 ? uri.getHost() + ":" + uri.getPort() : uri.getHost();
   }
 
   /**

@@ -60,7 +60,7 @@ final class DestinationGuard {
   /** The address to connect to for {@code url}, or a 403 that says why the destination is refused. */
   Future<SocketAddress> check(WebUrl url) {
     String host = url.uri().getHost();
-    int port = url.uri().getPort() > 0 ? url.uri().getPort() : (url.uri().getScheme().equalsIgnoreCase("https") ? 443 : 80);
+    int port = url.port();
     if (!allowedPorts.isEmpty() && !allowedPorts.contains(port)) {
       return refuse(url, Meters.GUARD_PORT, "port " + port + " is not in fetch.guard.ports");
     }

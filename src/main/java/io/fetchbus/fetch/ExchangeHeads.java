@@ -17,12 +17,6 @@ import java.util.Map;
 final class ExchangeHeads {
   private ExchangeHeads() {}
 
-  /** The Host header of {@code url}: its host, and its port when the URL names one. */
-  static String host(WebUrl url) {
-    String host = url.uri().getHost();
-    return url.uri().getPort() > 0 ? host + ":" + url.uri().getPort() : host;
-  }
-
   /** {@code GET <path?query> HTTP/1.1}, then {@code headers} in the order they are written, then the empty line. */
   static String request(WebUrl url, MultiMap headers) {
     String path = url.uri().getRawPath() == null || url.uri().getRawPath().isEmpty() ? "/" : url.uri().getRawPath();

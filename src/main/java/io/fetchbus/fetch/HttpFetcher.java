@@ -483,7 +483,7 @@ final class HttpFetcher {
         .setServer(server)
         .setFollowRedirects(false)
         .setConnectTimeout(settings.connectTimeoutMs())
-        .putHeader(HttpHeaders.HOST, ExchangeHeads.host(url)) // the client's own value, first, as it goes out
+        .putHeader(HttpHeaders.HOST, url.hostAndPort()) // the client's own value, first, as it goes out
         .putHeader(HttpHeaders.USER_AGENT, settings.userAgent());
   }
 

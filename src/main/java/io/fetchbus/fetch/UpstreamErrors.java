@@ -28,7 +28,7 @@ final class UpstreamErrors {
     if (err instanceof ReplyException re) {
       return re;
     }
-    String where = url.uri().getHost() + (url.uri().getPort() > 0 ? ":" + url.uri().getPort() : "");
+    String where = url.hostAndPort();
     for (Throwable t = err; t != null; t = t.getCause()) {
       if (t instanceof UnknownHostException) {
         return Failure.DNS_FAILURE.exception("could not resolve host " + url.uri().getHost());

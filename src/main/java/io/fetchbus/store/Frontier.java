@@ -5,6 +5,7 @@ import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.DatabaseException;
@@ -210,12 +211,11 @@ final class Frontier {
 
   /** {@code {"owner","tokens":[...],"leaseMs"}} -> {@code {"renewed": n}}. */
   Future<JsonObject> renew(JsonObject req) {
-    // The column is uuid: the client encodes a uuid[] parameter only from UUIDs (Strings are refused, every time).
     UUID[] tokens;
     try {
-      tokens = req.getJsonArray("tokens", new JsonArray()).stream().map(t -> UUID.fromString(t.toString())).toArray(UUID[]::new);
-    } catch (IllegalArgumentException e) {
-      return Future.failedFuture(Failure.INVALID.exception("tokens: must be lease tokens (UUIDs)"));
+      tokens = leaseTokens(req.getJsonArray("tokens", new JsonArray()), "tokens");
+    } catch (ReplyException e) {
+      return Future.failedFuture(e);
     }
     return pool.preparedQuery(CrawlSql.RENEW).execute(Tuple.of(req.getString("owner"), tokens, req.getLong("leaseMs")))
         .map(rows -> new JsonObject().put("renewed", rows.rowCount()));
@@ -251,9 +251,9 @@ final class Frontier {
     if (keep != null) {
       UUID[] tokens;
       try {
-        tokens = keep.stream().map(t -> UUID.fromString(t.toString())).toArray(UUID[]::new);
-      } catch (IllegalArgumentException e) {
-        return Future.failedFuture(Failure.INVALID.exception("keep: must be lease tokens (UUIDs)"));
+        tokens = leaseTokens(keep, "keep");
+      } catch (ReplyException e) {
+        return Future.failedFuture(e);
       }
       int maxAttempts = req.getInteger("maxAttempts", 3);
       // Its "keep" is a snapshot of the sender's leases: should it commit after the sender gave up on it, it would
@@ -301,5 +301,14 @@ final class Frontier {
   /** The job's row lock, taken first by every transaction that changes its frontier (see {@link CrawlSql#LOCK_JOB}). */
   private static Future<Void> lockJob(SqlConnection tx, String jobId) {
     return tx.preparedQuery(CrawlSql.LOCK_JOB).execute(Tuple.of(jobId)).mapEmpty();
+  }
+
+  /**
+   * The lease tokens in {@code tokens}, under the one rule of a UUID field ({@link Fields#uuid}): the column is uuid,
+   * and the client encodes a uuid[] parameter only from UUIDs. A 400 naming {@code field} otherwise.
+   */
+  private static UUID[] leaseTokens(JsonArray tokens, String field) {
+    return tokens.stream().map(t -> Fields.uuid(field, t instanceof String s ? s : null, "lease tokens (UUIDs)"))
+        .toArray(UUID[]::new);
   }
 }

@@ -3,7 +3,6 @@ package io.fetchbus.store;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.CrawlJob;
 import io.fetchbus.bus.Failure;
-import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.ops.Meters;
 import io.vertx.core.Future;
@@ -137,14 +136,9 @@ final class Jobs {
     OffsetDateTime afterAt = null;
     String afterId = null;
     if (req.getString("after") != null) {
-      String[] cursor = Cursors.decode(req.getString("after"), "j1:", "this service").split("\\|", 2);
-      try {
-        afterAt = OffsetDateTime.parse(cursor[0]);
-        afterId = cursor[1];
-        Fields.uuid("after", afterId, "a UUID");
-      } catch (RuntimeException e) {
-        throw Failure.INVALID.exception("after: is not a cursor returned as 'next' by this service");
-      }
+      Cursors.TimeAndId cursor = Cursors.decodeTimeAndId(req.getString("after"), "j1:", "this service");
+      afterAt = cursor.at();
+      afterId = cursor.id();
     }
     String kind = req.getString("kind");
     if (kind != null && !kind.equals("crawl") && !kind.equals("batch")) {
@@ -157,7 +151,7 @@ final class Jobs {
       String lastId = null;
       for (Row r : rows) {
         if (items.size() == limit) {
-          next = Cursors.encode("j1:" + lastAt + "|" + lastId);
+          next = Cursors.encodeTimeAndId("j1:", lastAt.toString(), lastId);
           break;
         }
         CrawlJob job = job(r);

@@ -67,14 +67,10 @@ final class PageFinder {
   }
 
   static String encode(long id) {
-    return Cursors.encode(CURSOR_PREFIX + id);
+    return Cursors.encodeId(CURSOR_PREFIX, id);
   }
 
   static long decode(String cursor) {
-    String id = Cursors.decode(cursor, CURSOR_PREFIX, "this service");
-    if (!id.matches("[1-9][0-9]{0,17}")) {
-      throw Cursors.invalid("this service");
-    }
-    return Long.parseLong(id);
+    return Cursors.decodeId(cursor, CURSOR_PREFIX, "this service");
   }
 }

@@ -32,7 +32,7 @@ final class PageSearch {
     if (s.after() != null) {
       Matcher m = cursor(s.after());
       rank = Float.intBitsToFloat(Integer.parseUnsignedInt(m.group(1), 16));
-      id = Long.parseLong(m.group(2));
+      id = Cursors.id(m.group(2), SEARCHES);
       if (!Float.isFinite(rank) || rank < 0) {
         throw invalidCursor();
       }

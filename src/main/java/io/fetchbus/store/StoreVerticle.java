@@ -1,5 +1,6 @@
 package io.fetchbus.store;
 
+import io.fetchbus.bus.Backoff;
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Failure;
@@ -31,6 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class StoreVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
+  /** The schema check's retries while PostgreSQL is unreachable: {@link Backoff} from this, up to the cap. */
+  private static final long FIRST_RETRY_DELAY_MS = 250;
   private static final long MAX_RETRY_DELAY_MS = 10_000;
   /** The most saves one group commit writes. */
   private static final int WRITE_BATCH = 64;
@@ -40,7 +43,7 @@ public final class StoreVerticle extends VerticleBase {
   private Pool pool;
   private PgConnectOptions connect;
   private boolean ready;
-  private long retryDelayMs = 250;
+  private int failedMigrations;
   private long retryTimer = -1;
   private long gaugeTimer = -1;
   private SearchIndexer indexer;
@@ -174,10 +177,10 @@ public final class StoreVerticle extends VerticleBase {
               connect.getPort(), connect.getDatabase(), Migrations.LATEST, applied);
         })
         .onFailure(err -> {
+          long retryDelayMs = Backoff.delayMs(failedMigrations++, FIRST_RETRY_DELAY_MS, MAX_RETRY_DELAY_MS);
           LOG.warn("store not ready, PostgreSQL at {}:{} unreachable or failing ({}); retrying in {} ms",
               connect.getHost(), connect.getPort(), rootMessage(err), retryDelayMs);
           retryTimer = vertx.setTimer(retryDelayMs, t -> migrate());
-          retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY_DELAY_MS);
         });
   }
 

@@ -126,13 +126,9 @@ final class Watches {
     OffsetDateTime afterAt = null;
     String afterId = null;
     if (req.getString("after") != null) {
-      String[] cursor = Cursors.decode(req.getString("after"), "w1:", "this service").split("\\|", 2);
-      try {
-        afterAt = OffsetDateTime.parse(cursor[0]);
-        afterId = Fields.uuid("after", cursor[1], "a UUID").toString();
-      } catch (RuntimeException e) {
-        throw Cursors.invalid("this service");
-      }
+      Cursors.TimeAndId cursor = Cursors.decodeTimeAndId(req.getString("after"), "w1:", "this service");
+      afterAt = cursor.at();
+      afterId = cursor.id();
     }
     return pool.preparedQuery(LIST).execute(Tuple.of(afterAt, afterId, limit + 1, keyOf(req)))
         .compose(rows -> withUrls(pool, rows, false).map(items -> {
@@ -140,7 +136,7 @@ final class Watches {
           if (items.size() > limit) {
             items.remove(limit);
             JsonObject last = items.get(limit - 1);
-            next = Cursors.encode("w1:" + last.getString("createdCursor") + "|" + last.getString("id"));
+            next = Cursors.encodeTimeAndId("w1:", last.getString("createdCursor"), last.getString("id"));
           }
           JsonArray out = new JsonArray();
           items.forEach(w -> out.add(shown(w)));
@@ -161,21 +157,14 @@ final class Watches {
   Future<JsonObject> changes(JsonObject req) {
     String id = watchId(req);
     int limit = ListingParams.limit(req, 20);
-    Long after = null;
-    if (req.getString("after") != null) {
-      try {
-        after = Long.parseLong(Cursors.decode(req.getString("after"), "c1:", "this service"));
-      } catch (NumberFormatException e) {
-        throw Cursors.invalid("this service");
-      }
-    }
+    Long after = req.getString("after") == null ? null : Cursors.decodeId(req.getString("after"), "c1:", "this service");
     Tuple args = Tuple.of(id, req.getString("url"), after, limit + 1);
     return view(id, keyOf(req)).compose(watch -> pool.preparedQuery(CHANGES).execute(args)).map(rows -> {
       JsonArray items = new JsonArray();
       String next = null;
       for (Row r : rows) {
         if (items.size() == limit) {
-          next = Cursors.encode("c1:" + items.getJsonObject(limit - 1).getLong("id"));
+          next = Cursors.encodeId("c1:", items.getJsonObject(limit - 1).getLong("id"));
           break;
         }
         items.add(new JsonObject().put("id", r.getLong("id")).put("url", r.getString("url"))

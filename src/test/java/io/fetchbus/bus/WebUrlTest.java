@@ -63,4 +63,33 @@ class WebUrlTest {
     assertThatThrownBy(() -> WebUrl.parseRecent("url", "ftp://hot.example/")).hasMessageStartingWith("url: must use http");
     assertThatThrownBy(() -> WebUrl.parseRecent("seed", "ftp://hot.example/")).hasMessageStartingWith("seed: must use http");
   }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(delimiter = ' ', value = {
+      "HTTP://Example.COM/a?token=secret http://example.com:80",
+      "https://example.com/ https://example.com:443",
+      "http://example.com:80/ http://example.com:80",
+      "https://example.com:8443/x https://example.com:8443",
+      "https://example.com./ https://example.com:443",
+      "http://[2001:DB8::1]/ http://[2001:db8::1]:80",
+      "http://b\u00fccher.example/ http://xn--bcher-kva.example:80"})
+  @DisplayName("an origin is the lower-case scheme and host, no trailing dot, IPv6 bracketed, and always the effective port")
+  void originRule(String url, String origin) {
+    assertThat(WebUrl.parse("url", url).origin()).isEqualTo(origin);
+  }
+
+  @ParameterizedTest(name = "{0} -> {1} {2}")
+  @CsvSource(delimiter = ' ', value = {
+      "http://example.com/a example.com 80",
+      "https://example.com/a example.com 443",
+      "http://example.com:80/a example.com:80 80",
+      "https://example.com:8443/a example.com:8443 8443",
+      "http://[::1]:8080/x [::1]:8080 8080",
+      "https://[::1]/x [::1] 443"})
+  @DisplayName("the Host header names the port only when the URL does; the port connected to is the effective one")
+  void hostAndPortRule(String url, String hostAndPort, int port) {
+    WebUrl parsed = WebUrl.parse("url", url);
+    assertThat(parsed.hostAndPort()).isEqualTo(hostAndPort);
+    assertThat(parsed.port()).isEqualTo(port);
+  }
 }
