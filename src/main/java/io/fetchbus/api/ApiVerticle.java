@@ -157,9 +157,11 @@ public final class ApiVerticle extends VerticleBase {
     // not cut).
     TimeoutHandler timeout = TimeoutHandler.create(fetchTimeoutMs + 15_000);
     builder.rootHandler(ctx -> {
-      if (EVENT_STREAM.matcher(ctx.normalizedPath()).matches() || EXPORT.matcher(ctx.normalizedPath()).matches()
-          || JOB_SOCKET.matcher(ctx.normalizedPath()).matches()
-              && "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+      String path = ctx.normalizedPath();
+      // Cheap tests first: every request passes here, and few are streams.
+      if (path.endsWith("/events") && EVENT_STREAM.matcher(path).matches()
+          || path.endsWith("/export") && EXPORT.matcher(path).matches()
+          || "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade")) && JOB_SOCKET.matcher(path).matches()) {
         ctx.next();
       } else {
         timeout.handle(ctx);

@@ -27,8 +27,25 @@ public final class ClientAddress {
 
   /** Whether the peer is on this machine's loopback network (127.0.0.0/8, ::1). */
   public static boolean isLoopback(SocketAddress peer) {
+    if (peer != null && peer.isInetSocket() && isIpv4(peer.hostAddress())) {
+      return peer.hostAddress().startsWith("127."); // asked of every request: no parse for the common case
+    }
     InetAddress address = inet(peer);
     return address != null && address.isLoopbackAddress();
+  }
+
+  /** Whether {@code literal} is a dotted IPv4 address as the socket reports it (digits and dots only). */
+  private static boolean isIpv4(String literal) {
+    if (literal == null || literal.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < literal.length(); i++) {
+      char c = literal.charAt(i);
+      if (c != '.' && (c < '0' || c > '9')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The peer's address, parsed from its literal form (no DNS lookup), or null for a peer that has none. */
@@ -37,8 +54,7 @@ public final class ClientAddress {
       return null;
     }
     String literal = peer.hostAddress();
-    boolean ipv4 = literal.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
-    if (!ipv4 && literal.indexOf(':') < 0) {
+    if (!isIpv4(literal) && literal.indexOf(':') < 0) {
       return null; // not a literal address: never resolve a name here
     }
     try {
