@@ -12,18 +12,14 @@ import io.fetchbus.api.contract.Violations;
 import io.fetchbus.auth.FailedAuthThrottle;
 import io.fetchbus.auth.Keys;
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.Page;
 import io.fetchbus.firecrawl.FirecrawlRoutes;
-import io.fetchbus.ops.MetricsSetup;
 import io.fetchbus.serve.FetchFlow;
 import io.fetchbus.serve.PageRecords;
 import io.fetchbus.serve.PageSaves;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.Vertx;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -42,11 +38,8 @@ import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.validation.impl.RequestValidatorImpl;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The REST API, served as {@code openapi.yaml} describes it: the router is built from that document and validates
@@ -57,7 +50,6 @@ public final class ApiVerticle extends VerticleBase {
   private static final Pattern EXPORT = Pattern.compile("/v1/((crawls|batches)/[^/]+|pages)/export");
   /** Where Firecrawl's SDKs open their job status WebSocket (io.fetchbus.firecrawl.JobSocket). */
   private static final Pattern JOB_SOCKET = Pattern.compile("/v[12]/(crawl|batch/scrape)/[^/]+");
-  private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
   /** This node's API facts, in its local shared map {@link #API}: {@link #ROUTES}, the routes it serves. */
   static final String API = "fetchbus.api";
   static final String ROUTES = "routes";
@@ -201,9 +193,9 @@ public final class ApiVerticle extends VerticleBase {
         settings.watchStreams()).mount(builder);
     on(builder, "health", HealthCheckHandler.createWithHealthChecks(
         HealthChecks.create(vertx).register("process", promise -> promise.complete(Status.OK()))));
-    on(builder, "ready", HealthCheckHandler.createWithHealthChecks(readiness()));
+    on(builder, "ready", HealthCheckHandler.createWithHealthChecks(Readiness.of(vertx)));
     on(builder, "cluster", cluster::handle);
-    metrics(builder, keys);
+    MetricsRoute.mount(vertx, builder, settings.metrics(), keys, authThrottle());
     on(builder, "openapi", ctx -> ctx.response().putHeader("Content-Type", "application/yaml; charset=utf-8")
         .end(contract.document()));
 
@@ -283,89 +275,6 @@ public final class ApiVerticle extends VerticleBase {
     return out;
   }
 
-  /**
-   * {@code GET /metrics} in Prometheus format, outside {@code /v1} like the probes. {@code metrics.key} guards it
-   * when set; else, when the API has keys, the API keys do: an API closed to strangers does not show them its
-   * traffic, unless {@code metrics.open} says so. Without metrics it answers 404, as a path that is not served does.
-   */
-  private void metrics(RouterBuilder builder, ApiKeys apiKeys) {
-    ApiSettings.Metrics metrics = settings.metrics();
-    Optional<PrometheusMeterRegistry> registry =
-        metrics.enabled() ? MetricsSetup.prometheus(vertx) : Optional.empty();
-    if (registry.isEmpty()) {
-      if (metrics.enabled()) {
-        LOG.warn("metrics.enabled is true, but this Vert.x instance was built without metrics: /metrics is not served");
-      }
-      on(builder, "metrics", ctx -> ctx.fail(404));
-      return;
-    }
-    String key = metrics.key();
-    if (!key.isBlank()) {
-      FailedAuthThrottle throttle = authThrottle();
-      on(builder, "metrics", ApiKeys.metricsKey(key, throttle));
-    } else if (!apiKeys.isEmpty() && !metrics.open()) {
-      on(builder, "metrics", apiKeys.forMetrics());
-    }
-    on(builder, "metrics", scrapes(registry.get()));
-  }
-
-  /**
-   * Answers a scrape with the registry's text, written on a worker thread: a scrape walks every meter, CPU work that
-   * grows with the meters (a few ms, far more in a cold JVM) and has no business on an event loop. Scrapes that
-   * arrive while one is being written share it, so a flood of them makes one worker busy, not all of them.
-   */
-  private Handler<RoutingContext> scrapes(PrometheusMeterRegistry registry) {
-    var writing = new Object() {
-      Future<String> text;
-    };
-    return ctx -> {
-      if (writing.text == null) {
-        writing.text = vertx.executeBlocking(registry::scrape, false).onComplete(ar -> writing.text = null);
-      }
-      writing.text.onComplete(ar -> {
-        if (ar.failed()) {
-          ctx.fail(ar.cause());
-        } else {
-          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
-        }
-      });
-    };
-  }
-
-  /**
-   * Ready when every verticle of this node is deployed, it is not shutting down, and the store can reach PostgreSQL.
-   * The store is asked over the bus, so on a node without the store role this checks the store nodes of the cluster.
-   */
-  private HealthChecks readiness() {
-    HealthChecks checks = HealthChecks.create(vertx);
-    if (vertx.isClustered()) {
-      // Reported, not failed: a split leaves both halves able to serve, and taking both out would stop everything.
-      checks.register("cluster", promise -> {
-        Object outside = vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_OUTSIDE);
-        JsonArray ids = new JsonArray();
-        if (outside instanceof String s && !s.isEmpty()) {
-          for (String id : s.split(",")) {
-            ids.add(id);
-          }
-        }
-        JsonObject data = new JsonObject().put("outsideNodes", ids);
-        if (!ids.isEmpty()) {
-          data.put("detail", "nodes outside this cluster use its database: a split cluster, or a node cut off");
-        }
-        promise.complete(Status.OK(data));
-      });
-    }
-    return checks
-        .register("deployed", promise -> promise.complete(
-            Boolean.TRUE.equals(vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_DEPLOYED)) ? Status.OK() : Status.KO()))
-        .register("running", promise -> promise.complete(
-            vertx.sharedData().getLocalMap(Bus.NODE_INFO).get(Bus.NODE_SHUTDOWN_DEADLINE) == null ? Status.OK()
-                : Status.KO(new JsonObject().put("detail", "shutting down"))))
-        .register("store", 3_000, promise -> MemberRouter.request(vertx, Bus.STORE_PING, new JsonObject(),
-                new DeliveryOptions().setSendTimeout(2_500))
-            .onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
-                : Status.KO(new JsonObject().put("detail", ar.cause().getMessage())))));
-  }
   /**
    * Takes no new connection, and lets the requests in progress finish until the node's shutdown deadline (event
    * streams end at once: their clients reconnect to another node); then the connections are closed.
