@@ -9,7 +9,6 @@ import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.WireBodies;
 import io.fetchbus.config.ConfigLoader;
-import io.fetchbus.ops.FreePort;
 import io.fetchbus.ops.Meters;
 import io.fetchbus.ops.LogFormat;
 import io.fetchbus.config.EnvOverrides;
@@ -20,9 +19,7 @@ import io.fetchbus.store.EmbeddedDatabase;
 import io.fetchbus.store.NodePresence;
 import io.fetchbus.store.StoreVerticle;
 import io.vertx.core.Closeable;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
@@ -33,7 +30,6 @@ import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,7 +60,7 @@ public final class MainVerticle extends VerticleBase {
   /** This node's session in PostgreSQL when it lacks the store role (clustered, with pg.url); null otherwise. */
   private NodePresence presence;
   /** What this verticle deployed, in deployment order: the shutdown undeploys it from the end. */
-  private final List<Deployed> deployed = new ArrayList<>();
+  private NodeParts parts;
   private long graceMs;
   private Closeable shutdownHook;
   private Set<String> roles = Set.of();
@@ -74,8 +70,6 @@ public final class MainVerticle extends VerticleBase {
   /** Clustered: sends the requests of roles this node lacks to live members that run them. */
   private MemberRouter router;
 
-  /** A deployment, what it is, and what stopping it involves (for the log). */
-  private record Deployed(String id, String what, String stopping) {}
 
   public MainVerticle() {
     this(System.getenv());
@@ -88,6 +82,7 @@ public final class MainVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    parts = new NodeParts(vertx);
     return ConfigLoader.load(vertx, config(), env)
         .compose(cfg -> {
           // The layout is chosen first, so that everything logged from here on has it.
@@ -138,29 +133,29 @@ public final class MainVerticle extends VerticleBase {
           // In dependency order; a node deploys only its roles, and reaches the others' over the (clustered) bus.
           Future<String> chain = Future.succeededFuture();
           if (roles.contains(Roles.STORE)) {
-            chain = chain.compose(v -> deploy(StoreVerticle.class.getName(), cfg, instances(cfg, "store"),
+            chain = chain.compose(v -> parts.deploy(StoreVerticle.class.getName(), cfg, NodeParts.instances(cfg, "store"),
                 false, "the store", "its PostgreSQL pool closes"));
           }
           if (roles.contains(Roles.EXTRACT)) {
-            chain = chain.compose(v -> deploy(ExtractVerticle.class.getName(), cfg, perCore(cfg, "extract"), true, "extraction", ""));
+            chain = chain.compose(v -> parts.deploy(ExtractVerticle.class.getName(), cfg, NodeParts.perCore(cfg, "extract"), true, "extraction", ""));
           }
           if (roles.contains(Roles.FETCH)) {
             chain = chain.compose(v -> {
               FetchVerticle.preload(vertx, cfg);
-              return deploy(FetchVerticle.class.getName(), cfg, perEventLoop(cfg, "fetch"), false, "fetching", "");
+              return parts.deploy(FetchVerticle.class.getName(), cfg, NodeParts.perEventLoop(cfg, "fetch"), false, "fetching", "");
             });
           }
           if (roles.contains(Roles.CRAWL)) {
             // One crawl verticle per node is plenty: it only coordinates; the fetch and extract verticles do the work.
-            chain = chain.compose(v -> deploy(CrawlVerticle.class.getName(), cfg, instances(cfg, "crawl"),
+            chain = chain.compose(v -> parts.deploy(CrawlVerticle.class.getName(), cfg, NodeParts.instances(cfg, "crawl"),
                 false, "crawling", "no new claims; crawl fetches in flight finish, then this node's leases are released"));
           }
           if (roles.contains(Roles.API)) {
-            chain = chain.compose(v -> deployApi(cfg, 3));
+            chain = chain.compose(v -> parts.deployApi(cfg, 3));
             // The bridge is the API's door for other languages, so it comes with the api role. Last, so that it
             // stops first: its clients reach the same verticles the API does.
             if (Settings.bool(cfg, "bridge", "enabled")) {
-              chain = chain.compose(v -> deploy(BridgeVerticle.class.getName(), cfg, 1, false,
+              chain = chain.compose(v -> parts.deploy(BridgeVerticle.class.getName(), cfg, 1, false,
                   "the TCP bridge", "its port closes and its clients are disconnected"));
             }
           }
@@ -202,23 +197,10 @@ public final class MainVerticle extends VerticleBase {
       router.leave(); // the others send this node nothing new; what it has, it finishes
     }
     LOG.info("shutting down: /ready is red; work in progress has {} ms (shutdown.graceMs) to finish", graceMs);
-    Future<Void> chain = Future.succeededFuture();
-    for (int i = deployed.size() - 1; i >= 0; i--) {
-      Deployed part = deployed.get(i);
-      chain = chain.compose(v -> {
-        LOG.info("stopping {}{}", part.what(), part.stopping().isEmpty() ? "" : ": " + part.stopping());
-        return vertx.undeploy(part.id())
-            .onSuccess(x -> LOG.info("stopped {}", part.what()))
-            .recover(err -> {
-              LOG.warn("stopping {} failed; going on with the shutdown", part.what(), err);
-              return Future.succeededFuture();
-            });
-      });
-    }
+    Future<Void> chain = parts.stopInReverse();
     // Last, once the crawl has given its leases back: from now on they may be released for this node.
     chain = chain.compose(v -> presence == null ? Future.<Void>succeededFuture() : presence.stop());
     return chain.onComplete(v -> {
-      deployed.clear();
       LOG.info("shut down in {} ms", System.currentTimeMillis() - started);
     });
   }
@@ -293,38 +275,6 @@ public final class MainVerticle extends VerticleBase {
         });
   }
 
-  /**
-   * The API's instances share one port, and so spread its connections over the event loops. With
-   * {@code http.port: 0} Vert.x would give each instance a random port of its own, and every client would reach the
-   * one announced, on one event loop; so a free port is chosen first ({@link FreePort}) and every
-   * instance is given it. Another process could take that port in between: then the deployment is tried again.
-   */
-  private Future<String> deployApi(JsonObject cfg, int attempts) {
-    int instances = perEventLoop(cfg, "http");
-    String stopping = "no new connections; requests in progress finish";
-    if (Settings.number(cfg, "http", "port").intValue() != 0 || instances == 1) {
-      return deploy(ApiVerticle.class.getName(), cfg, instances, false, "the API", stopping);
-    }
-    return FreePort.on(vertx, Settings.string(cfg, "http", "host")).compose(port -> {
-      JsonObject shared = cfg.copy();
-      shared.getJsonObject("http").put("port", port);
-      return deploy(ApiVerticle.class.getName(), shared, instances, false, "the API", stopping);
-    }).recover(err -> attempts > 1 ? deployApi(cfg, attempts - 1) : Future.failedFuture(err));
-  }
-
-  private Future<String> deploy(String verticle, JsonObject cfg, int instances, boolean worker, String what,
-                                String stopping) {
-    DeploymentOptions options = new DeploymentOptions().setConfig(cfg).setInstances(instances);
-    if (worker) {
-      options.setThreadingModel(ThreadingModel.WORKER);
-    }
-    return vertx.deployVerticle(verticle, options)
-        .onSuccess(id -> {
-          deployed.add(new Deployed(id, what, stopping));
-          LOG.debug("deployed {} x{}", verticle, instances);
-        });
-  }
-
   /** {@code shutdown.graceMs}, checked: the launcher's own wait bounds it. */
   static long graceMs(JsonObject cfg) {
     long ms = Settings.graceMs(cfg);
@@ -335,18 +285,5 @@ public final class MainVerticle extends VerticleBase {
     return ms;
   }
 
-  /** {@code instances: 0} means one per event-loop thread, the Vert.x way to use every core without locks. */
-  private static int perEventLoop(JsonObject cfg, String part) {
-    int n = instances(cfg, part);
-    return n > 0 ? n : VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
-  }
 
-  private static int perCore(JsonObject cfg, String part) {
-    int n = instances(cfg, part);
-    return n > 0 ? n : Runtime.getRuntime().availableProcessors();
-  }
-
-  private static int instances(JsonObject cfg, String part) {
-    return Settings.number(cfg, part, "instances").intValue();
-  }
 }
