@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.fetchbus.support.Poll;
 import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.TcpProxy;
 import io.fetchbus.support.TestBase;
@@ -51,19 +52,19 @@ class StoreOutageTest extends TestBase {
   }
 
   /** POSTs until the answer is 201, every 100 ms: the service must recover without being restarted. */
+  /**
+   * Asks for {@code path} until it is stored (201), one request at a time: overlapping requests for one URL would
+   * share one fetch, and the one that joined it is rightly a 200. Anything but 503 or 201 fails.
+   */
   private Future<Integer> fetchUntilCreated(ServiceUnderTest fb, String path) {
-    Promise<Integer> created = Promise.promise();
     AtomicInteger attempts = new AtomicInteger();
-    vertx.setPeriodic(0, 100, id -> fb.postFetch(new JsonObject().put("url", up.url(path))).onSuccess(resp -> {
+    return Poll.until(vertx, () -> fb.postFetch(new JsonObject().put("url", up.url(path))).map(resp -> {
       attempts.incrementAndGet();
-      if (resp.statusCode() == 201 && created.tryComplete(attempts.get())) {
-        vertx.cancelTimer(id);
-      } else if (resp.statusCode() != 503 && resp.statusCode() != 201) {
-        created.tryFail("unexpected status " + resp.statusCode() + ": " + resp.bodyAsString());
-        vertx.cancelTimer(id);
+      if (resp.statusCode() != 503 && resp.statusCode() != 201) {
+        throw new AssertionError("unexpected status " + resp.statusCode() + ": " + resp.bodyAsString());
       }
-    }));
-    return created.future();
+      return resp.statusCode() == 201;
+    })).map(v -> attempts.get());
   }
 
   @Test
