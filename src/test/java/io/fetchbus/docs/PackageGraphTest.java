@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  */
 class PackageGraphTest {
   private static final Path MAIN = Path.of("src/main/java/io/fetchbus");
-  private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.fetchbus\\.([a-z]+)\\.", Pattern.MULTILINE);
+  private static final Pattern IMPORT =
+      Pattern.compile("^import (?:static )?io\\.fetchbus\\.([a-z]+)\\.", Pattern.MULTILINE);
   /** The packages with verticles of their own: they share only the contract and the helpers. */
   private static final Set<String> CAPABILITIES = Set.of("api", "fetch", "extract", "store", "crawl", "bridge");
   private static final Set<String> SHARED = Set.of("bus", "config", "auth", "ops", "search", "webhook");
@@ -37,6 +38,10 @@ class PackageGraphTest {
       Set<String> allowed = new HashSet<>(SHARED);
       allowed.addAll(ALSO.getOrDefault(capability, Set.of()));
       assertThat(graph.getOrDefault(capability, Set.of())).as("packages %s imports", capability).isSubsetOf(allowed);
+    }
+    // The API's parts reach nothing the API may not: the shared packages only.
+    for (String part : ALSO.get("api")) {
+      assertThat(graph.getOrDefault(part, Set.of())).as("packages %s imports", part).isSubsetOf(SHARED);
     }
   }
 

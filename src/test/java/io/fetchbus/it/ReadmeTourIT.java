@@ -39,7 +39,9 @@ class ReadmeTourIT {
     String api = String.valueOf(freePort());
     String site = String.valueOf(freePort());
     String script = "set -ex\ntrap 'kill $(jobs -p) 2> /dev/null; wait' EXIT\n"
-        + String.join("\n", blocks).replace("8080", api).replace("8000", site);
+        // Through placeholders: a free port may itself contain 8000 (38000).
+        + String.join("\n", blocks).replace("8080", "@API@").replace("8000", "@SITE@")
+            .replace("@API@", api).replace("@SITE@", site);
     Files.writeString(dir.resolve("tour.sh"), script);
     Files.createSymbolicLink(dir.resolve("target"), ServiceProcess.JAR.getParent());
 
@@ -49,12 +51,18 @@ class ReadmeTourIT {
     pb.environment().put("FETCHBUS_PG_URL", TestDatabase.url());
     pb.environment().put("FETCHBUS_HTTP_PORT", api);
     Process tour = pb.start();
+    // The tour starts the service and a site in the background: they go with the test, even a test JVM stopped early.
+    Thread killTour = new Thread(() -> {
+      tour.descendants().forEach(ProcessHandle::destroyForcibly);
+      tour.destroyForcibly();
+    }, "kill-tour");
+    Runtime.getRuntime().addShutdownHook(killTour);
     boolean ended;
     try {
       ended = tour.waitFor(200, TimeUnit.SECONDS);
     } finally {
-      tour.descendants().forEach(ProcessHandle::destroyForcibly);
-      tour.destroyForcibly();
+      killTour.run();
+      Runtime.getRuntime().removeShutdownHook(killTour);
     }
     String log = Files.readString(dir.resolve("tour.log"));
     assertThat(ended).as("the tour ended; its output:\n%s", log).isTrue();

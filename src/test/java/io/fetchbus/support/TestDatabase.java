@@ -65,8 +65,9 @@ public final class TestDatabase {
           .eventually(pool::close)
           .await(10, TimeUnit.SECONDS);
       if (others > 0) {
-        System.err.println("WARNING: " + others + " other connection(s) to the test database " + url
-            .replaceAll("//[^@]*@", "//") + ": another test run or a service left running may make tests fail");
+        String shown = url.replaceAll("//[^@]*@", "//").replaceAll("\\?.*", ""); // no credentials in the log
+        System.err.println("WARNING: " + others + " other connection(s) to the test database " + shown
+            + ": another test run or a service left running may make tests fail");
       }
     } catch (Exception e) {
       System.err.println("WARNING: could not check who else uses the test database: " + e);
