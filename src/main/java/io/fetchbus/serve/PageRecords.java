@@ -42,10 +42,13 @@ public final class PageRecords implements Shareable {
   private final LongAdder hits = new LongAdder();
 
   private PageRecords(long ttlSeconds) {
-    byUrl = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
+    // Their upkeep runs on the reading thread: handing it to the common pool woke a thread of its own every few
+    // reads, on every cache hit's path (a futex call each, about 2% of an event loop's time).
+    byUrl = Caffeine.newBuilder().maximumSize(MAX_RECORDS).expireAfterWrite(Duration.ofSeconds(ttlSeconds))
+        .executor(Runnable::run).build();
     byId = Caffeine.newBuilder().maximumWeight(MAX_ID_BYTES)
         .weigher((Long id, Held held) -> held.json().length() + ENTRY_OVERHEAD)
-        .expireAfterWrite(Duration.ofSeconds(ttlSeconds)).build();
+        .expireAfterWrite(Duration.ofSeconds(ttlSeconds)).executor(Runnable::run).build();
   }
 
   /** The node's one instance; records are kept {@code ttlSeconds}, the fetch cache's TTL. */

@@ -10,6 +10,7 @@ import io.vertx.json.schema.common.dsl.SchemaType;
 import io.vertx.openapi.contract.Location;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
+import io.vertx.openapi.contract.RequestBody;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.impl.RequestValidatorImpl;
 import io.vertx.openapi.validation.ValidatableRequest;
@@ -48,10 +49,12 @@ public final class ContractRequests implements Handler<RoutingContext> {
   // The impl class: validateParameter/validateBody (synchronous) are not on the public RequestValidator.
   private final RequestValidatorImpl validator;
   private final Operation operation;
+  private final RequestBody requestBody;
 
   public ContractRequests(RequestValidatorImpl validator, Operation operation) {
     this.validator = validator;
     this.operation = operation;
+    this.requestBody = operation.getRequestBody() == null ? null : new MediaTypeChoice(operation.getRequestBody());
   }
 
   @Override
@@ -66,7 +69,7 @@ public final class ContractRequests implements Handler<RoutingContext> {
           case COOKIE -> request.getCookies().get(param.getName());
         });
       }
-      RequestParameter body = validator.validateBody(operation.getRequestBody(), request);
+      RequestParameter body = validator.validateBody(requestBody, request);
       if (body != null && body.get() instanceof JsonObject json) {
         ctx.put(DECODED_BODY, json);
       }
