@@ -616,9 +616,23 @@ public class Bench {
         }
       }
       if (!problems.isEmpty()) {
-        log("Fetchbus log %s: %s", log, problems);
+        log("Fetchbus log %s: %s%s", log, problems, firstTrace());
         sampler.logProblems = problems;
       }
+    }
+
+    /** The stack trace under the log's first ERROR line, if any: the run's temporary directory is deleted at its end. */
+    String firstTrace() throws IOException {
+      List<String> lines = Files.readAllLines(log);
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).contains(" ERROR ")) {
+          List<String> trace = lines.subList(i + 1, lines.size()).stream()
+              .takeWhile(l -> l.startsWith("\t") || l.startsWith("Caused by") || l.matches("^[\\w.$]+(Exception|Error)\\b.*"))
+              .limit(30).toList();
+          return trace.isEmpty() ? "" : "\n" + String.join("\n", trace);
+        }
+      }
+      return "";
     }
   }
 
