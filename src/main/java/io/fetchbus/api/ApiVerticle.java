@@ -171,7 +171,8 @@ public final class ApiVerticle extends VerticleBase {
 
     // Each operation's first handler validates the request (on the event loop: see ContractRequests).
     // The impl class: the public RequestValidator only validates asynchronously, on a worker (no synchronous check).
-    RequestValidatorImpl validator = new RequestValidatorImpl(vertx, new ValidatorCache(contract.openapi()));
+    ValidatorCache validators = new ValidatorCache(contract.openapi());
+    RequestValidatorImpl validator = new RequestValidatorImpl(vertx, validators);
     for (OpenAPIRoute route : builder.getRoutes()) {
       Operation op = route.getOperation();
       route.setDoValidation(false);
@@ -179,7 +180,7 @@ public final class ApiVerticle extends VerticleBase {
         route.addHandler(KnownQueryParameters.of(op)); // the probes and /metrics take what a prober sends
       }
       if (!op.getParameters().isEmpty() || op.getRequestBody() != null) {
-        route.addHandler(new ContractRequests(validator, op));
+        route.addHandler(new ContractRequests(validator, validators, op));
       }
     }
     long storeTimeoutMs = settings.storeTimeoutMs();

@@ -2,12 +2,14 @@ package io.fetchbus.api.contract;
 
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.json.schema.common.dsl.SchemaType;
 import io.vertx.openapi.contract.Location;
+import io.vertx.openapi.contract.MediaType;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
 import io.vertx.openapi.contract.RequestBody;
@@ -21,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -51,14 +54,29 @@ public final class ContractRequests implements Handler<RoutingContext> {
   private final Operation operation;
   private final RequestBody requestBody;
 
-  public ContractRequests(RequestValidatorImpl validator, Operation operation) {
+  /** The operation's JSON media type, when a valid body of it can be proven so without vertx-openapi; else null. */
+  private final MediaType quickJson;
+  private final Predicate<Object> quickBody;
+
+  public ContractRequests(RequestValidatorImpl validator, ValidatorCache contract, Operation operation) {
     this.validator = validator;
     this.operation = operation;
     this.requestBody = operation.getRequestBody() == null ? null : new MediaTypeChoice(operation.getRequestBody());
+    MediaType json = requestBody == null || !operation.getParameters().isEmpty() ? null
+        : requestBody.getContent().get(JSON);
+    this.quickBody = json == null || json.getSchema() == null ? null : contract.quickCheck(json.getSchema());
+    this.quickJson = quickBody == null ? null : json;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
+    JsonObject proven = provenBody(ctx);
+    if (proven != null) {
+      ctx.put(Violations.OPERATION, operation);
+      ctx.put(DECODED_BODY, proven);
+      ctx.next();
+      return;
+    }
     ValidatableRequest request = validatable(ctx, operation);
     try {
       for (Parameter param : operation.getParameters()) {
@@ -78,6 +96,34 @@ public final class ContractRequests implements Handler<RoutingContext> {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * The body of a request without parameters, decoded, when it is JSON that {@link QuickSchema} proves valid: what
+   * vertx-openapi would answer for it (the same media type choice, the same decoding, the same schema), without its
+   * analyser and its schema lookups (a twentieth of a cache hit's event-loop time). Null for anything else, which
+   * vertx-openapi then decides and explains.
+   */
+  private JsonObject provenBody(RoutingContext ctx) {
+    if (quickBody == null) {
+      return null;
+    }
+    Buffer buffer = ctx.body().buffer();
+    if (buffer == null || buffer.length() == 0) {
+      return null;
+    }
+    String contentType = ctx.request().getHeader("Content-Type");
+    if (requestBody.determineContentType(contentType == null ? JSON : contentType.toLowerCase(Locale.ROOT))
+        != quickJson) {
+      return null;
+    }
+    Object value;
+    try {
+      value = Json.decodeValue(buffer);
+    } catch (DecodeException e) {
+      return null;
+    }
+    return value instanceof JsonObject json && quickBody.test(json) ? json : null;
   }
 
   static ValidatableRequest validatable(RoutingContext ctx, Operation operation) {

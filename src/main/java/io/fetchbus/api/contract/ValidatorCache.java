@@ -103,6 +103,11 @@ public final class ValidatorCache implements OpenAPIContract {
     return contract.securityScheme(name);
   }
 
+  /** The quick proof that a value is valid against {@code schema}, or null when {@link QuickSchema} has none. */
+  Predicate<Object> quickCheck(JsonSchema schema) {
+    return ((PassFailFirst) repository.validator(schema)).quick();
+  }
+
   /**
    * The quick proof of validity when it has one; else the pass/fail answer when it is valid; else the detailed
    * one, with the errors that explain it.
