@@ -136,9 +136,10 @@ final class PageRoutes {
         ctx.response().putHeader("Content-Type", "application/json").end(hot);
         return;
       }
+      // The same bytes as a read the records answer: encoded once, kept and sent.
       flow(ctx).storeRequest(Bus.PAGES_GET, req)
-          .onSuccess(json -> records.remember(Page.from(json)))
-          .onSuccess(ctx::json)
+          .onSuccess(json -> ctx.response().putHeader("Content-Type", "application/json")
+              .end(records.remember(Page.from(json))))
           .onFailure(ctx::fail);
       return;
     }

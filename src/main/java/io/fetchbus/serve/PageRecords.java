@@ -102,11 +102,14 @@ public final class PageRecords implements Shareable {
   }
 
   /**
-   * Keeps a page read by id. An older copy never replaces a newer one: a record remembered from before a
-   * revalidation (an earlier read, a fetch-cache hit) may arrive after it.
+   * Keeps a page read by id, and gives the JSON that answers a read of it, encoded once for this read and those
+   * after it. An older copy never replaces a newer one: a record remembered from before a revalidation (an earlier
+   * read, a fetch-cache hit) may arrive after it.
    */
-  public void remember(Page page) {
-    byId.asMap().merge(page.id(), Held.of(page), Held::newer);
+  public Buffer remember(Page page) {
+    Held held = Held.of(page);
+    byId.asMap().merge(page.id(), held, Held::newer);
+    return held.json();
   }
 
   /** A page found unchanged by a conditional fetch, on any node: the copies held here take its new times. */
