@@ -11,16 +11,24 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.metrics.MetricsOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.spi.metrics.HttpServerMetrics;
 import io.vertx.core.spi.metrics.MetricsProvider;
+import io.vertx.core.spi.metrics.VertxMetrics;
 import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.micrometer.impl.MicrometerMetrics;
+import io.vertx.micrometer.impl.VertxMetricsImpl;
+import io.vertx.micrometer.impl.meters.LongGauges;
 import java.util.EnumSet;
 import java.util.Optional;
-import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,9 +40,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * name, so that several instances in one JVM (the tests run several) never share or close each other's meters.
  */
 public final class MetricsSetup {
-  /** The HTTP methods that keep their name in the {@code method} label; anything else a client invents is OTHER. */
-  private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
-      "TRACE", "CONNECT");
   /** The {@code pool_name} of the HTTP client's connection pools, all upstream addresses together. */
   public static final String UPSTREAM_POOLS = "upstream";
   private static final AtomicLong INSTANCES = new AtomicLong();
@@ -50,6 +55,12 @@ public final class MetricsSetup {
     if (!enabled) {
       return Vertx.builder().with(options.setMetricsOptions(new MetricsOptions().setEnabled(false)));
     }
+    PrometheusMeterRegistry registry = newRegistry();
+    return Vertx.builder().with(options.setMetricsOptions(micrometerOptions())).withMetrics(new Factory(registry));
+  }
+
+  /** A fresh registry with the filters that keep Fetchbus's series few and named as documented. */
+  static PrometheusMeterRegistry newRegistry() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // Filters go on before Vert.x registers any meter, so they apply to all of them.
     registry.config()
@@ -59,7 +70,7 @@ public final class MetricsSetup {
             route -> route.substring(route.lastIndexOf('>') + 1)))
         // A client may send any token as a method: it must not be able to create time series at will.
         .meterFilter(MeterFilter.replaceTagValues(Label.HTTP_METHOD.toString(),
-            method -> METHODS.contains(method) ? method : "OTHER"))
+            method -> HttpServerMeters.METHODS.contains(method) ? method : "OTHER"))
         // Each fetch node has an address of its own (fetchbus.fetch.node.<id>), a new one at each restart: one series.
         .meterFilter(MeterFilter.replaceTagValues(Label.EB_ADDRESS.toString(),
             address -> address.startsWith(Bus.FETCH_NODE_PREFIX) ? Bus.FETCH_NODE_PREFIX + "*" : address))
@@ -73,7 +84,12 @@ public final class MetricsSetup {
                 : id;
           }
         });
-    MicrometerMetricsOptions micrometer = new MicrometerMetricsOptions()
+    return registry;
+  }
+
+  /** Vert.x Micrometer's options for an instance: which metrics, with which labels, in a registry of its own. */
+  static MicrometerMetricsOptions micrometerOptions() {
+    return new MicrometerMetricsOptions()
         .setEnabled(true)
         .setRegistryName("fetchbus-" + INSTANCES.incrementAndGet())
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
@@ -82,7 +98,38 @@ public final class MetricsSetup {
         // the event-bus address (Fetchbus's addresses are a fixed set; Vert.x leaves reply addresses out).
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME,
             Label.EB_SIDE, Label.EB_ADDRESS));
-    return Vertx.builder().with(options.setMetricsOptions(micrometer)).withMetrics(new MicrometerMetricsFactory(registry));
+  }
+
+  /**
+   * Vert.x Micrometer's metrics, but for the HTTP server's, which {@link HttpServerMeters} records with meters looked
+   * up once rather than per request. VertxMetricsImpl, LongGauges and BackendRegistries are Vert.x Micrometer's own
+   * (an impl package): its public API offers no way to replace one category's metrics.
+   */
+  private static final class Factory extends MicrometerMetricsFactory {
+    private final MeterRegistry registry;
+
+    Factory(MeterRegistry registry) {
+      super(registry);
+      this.registry = registry;
+    }
+
+    @Override
+    public VertxMetrics metrics(VertxOptions vertxOptions) {
+      MetricsOptions given = vertxOptions.getMetricsOptions();
+      MicrometerMetricsOptions options = given instanceof MicrometerMetricsOptions m ? m
+          : new MicrometerMetricsOptions(given.toJson());
+      LongGauges gauges = new LongGauges(new ConcurrentHashMap<>()); // a registry per instance: gauges of its own
+      VertxMetricsImpl metrics = new VertxMetricsImpl(options, BackendRegistries.setupBackend(options, registry),
+          gauges) {
+        @Override
+        public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(HttpServerOptions server, SocketAddress address) {
+          return new HttpServerMeters(registry,
+              options.getMetricsNaming().withBaseName(MetricsDomain.HTTP_SERVER.getPrefix()), gauges);
+        }
+      };
+      metrics.init();
+      return metrics;
+    }
   }
 
   /** The Prometheus registry of {@code vertx}, if it was built with metrics. */
