@@ -102,8 +102,8 @@ public final class MetricsSetup {
 
   /**
    * Vert.x Micrometer's metrics, but for the HTTP server's, which {@link HttpServerMeters} records with meters looked
-   * up once rather than per request. VertxMetricsImpl, LongGauges and BackendRegistries are Vert.x Micrometer's own
-   * (an impl package): its public API offers no way to replace one category's metrics.
+   * up once rather than per request. VertxMetricsImpl and LongGauges are Vert.x Micrometer's impl classes: its
+   * public API offers no way to replace one category's metrics.
    */
   private static final class Factory extends MicrometerMetricsFactory {
     private final MeterRegistry registry;
