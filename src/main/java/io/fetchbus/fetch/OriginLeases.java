@@ -94,6 +94,9 @@ final class OriginLeases implements HostLimiter.Gate {
   private final String[] otherHolder = new String[Rendezvous.BUCKETS];
   private final long[] otherToken = new long[Rendezvous.BUCKETS];
   private final long[] otherUntil = new long[Rendezvous.BUCKETS];
+  /** Whether the other holder was seen renewing, and when last (this node's monotonic clock, at the round's send). */
+  private final boolean[] otherRenewed = new boolean[Rendezvous.BUCKETS];
+  private final long[] otherRenewedNanos = new long[Rendezvous.BUCKETS];
   private Context context;
   private long watchdog = -1;
   private boolean roundInFlight;
@@ -501,9 +504,18 @@ final class OriginLeases implements HostLimiter.Gate {
         }
         long t = row.getLong("token", 0L);
         long until = row.getLong("untilMs", 0L);
-        // A holder this node does not hear, renewing its lease since the last round: a node of another part of the
-        // cluster (a split), alive. Requests for its origins are refused at once, not after a long wait.
-        boolean renewing = holder != null && holder.equals(otherHolder[b]) && t == otherToken[b] && until > otherUntil[b];
+        // A holder this node does not hear, seen renewing its lease within the last lease: a node of another part of
+        // the cluster (a split), alive. Requests for its origins are refused at once, not after a long wait. Within
+        // the last lease, not since the last round: a holder renews a quarter lease apart, this node's rounds may come
+        // every eighth of one while it lacks buckets, and the refusal must not lapse in between.
+        boolean same = holder != null && holder.equals(otherHolder[b]) && t == otherToken[b];
+        if (same && until > otherUntil[b]) {
+          otherRenewed[b] = true;
+          otherRenewedNanos[b] = sentNanos;
+        } else if (!same) {
+          otherRenewed[b] = false;
+        }
+        boolean renewing = same && otherRenewed[b] && sentNanos - otherRenewedNanos[b] < leaseMs * 1_000_000;
         otherHolder[b] = holder;
         otherToken[b] = t;
         otherUntil[b] = until;

@@ -153,6 +153,22 @@ class OriginLeasesTest extends TestBase {
     return Future.all(all).map(f -> f.<Object>list());
   }
 
+  /** Looks at {@code node}'s refusal of {@code bucket} every 25 ms for {@code ms}: fails if it ever lapses. */
+  private Future<Void> refusedThroughout(Node node, int bucket, long ms) {
+    Promise<Void> done = Promise.promise();
+    long end = System.nanoTime() + ms * 1_000_000;
+    vertx.setPeriodic(25, timer -> {
+      if (node.leases.refusal(bucket) == null) {
+        vertx.cancelTimer(timer);
+        done.tryFail(new AssertionError("the refusal lapsed while the other half renewed its lease"));
+      } else if (System.nanoTime() - end >= 0) {
+        vertx.cancelTimer(timer);
+        done.tryComplete();
+      }
+    });
+    return done.future();
+  }
+
   private static long served(List<Object> results) {
     return results.stream().filter(r -> r instanceof FetchResult fr && fr.status() == 200).count();
   }
@@ -222,8 +238,10 @@ class OriginLeasesTest extends TestBase {
           // A is back, still believing it is alone: B holds the lease and renews it, so A is refused at once.
           a.hears(a.id);
           a.cutOff.set(false);
-          return Poll.until(vertx, () -> Future.succeededFuture(a.leases.refusal(Rendezvous.bucket(
-                  WebUrl.parse("url", site.url("/")).origin())) != null))
+          int bucket = Rendezvous.bucket(WebUrl.parse("url", site.url("/")).origin());
+          return Poll.until(vertx, () -> Future.succeededFuture(a.leases.refusal(bucket) != null))
+              // Between two of B's renewals (a quarter lease apart) come several of A's rounds: it keeps refusing.
+              .compose(v -> refusedThroughout(a, bucket, LEASE_MS / 2))
               .compose(v -> Future.all(fetchAll(a, "a-split", 3), fetchAll(b, "b-split", 3)));
         })
         .compose(split -> {
