@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Bounded: at most {@code queueSize} events wait (8,192 by default); past that, events are dropped rather than
  * making the loop wait, and the writer reports how many with a WARN line of this class's logger (at most one a
- * second). {@link #stop} writes out what is queued, waiting {@code maxFlushMillis} at most (a second by default);
- * it leaves the appenders it holds running, since they are shared with other loggers.
+ * second, also while it is behind). {@link #stop} writes out what is queued, waiting {@code maxFlushMillis} at most
+ * (a second by default) and saying how many lines it could not write in time; it leaves the appenders it holds
+ * running, since they are shared with other loggers.
  */
 public final class HandOffAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
     implements AppenderAttachable<ILoggingEvent> {
@@ -85,6 +86,7 @@ public final class HandOffAppender extends UnsynchronizedAppenderBase<ILoggingEv
   private void write() {
     long nap = MIN_NAP;
     while (isStarted() || !queue.isEmpty()) {
+      reportDropped(false); // also while the queue never empties: that is when lines are dropped
       ILoggingEvent event = queue.poll();
       if (event != null) {
         queued.decrementAndGet();
@@ -92,7 +94,6 @@ public final class HandOffAppender extends UnsynchronizedAppenderBase<ILoggingEv
         nap = MIN_NAP;
         continue;
       }
-      reportDropped(false);
       if (isStarted()) {
         LockSupport.parkNanos(this, nap);
         nap = Math.min(MAX_NAP, nap * 2);
@@ -104,7 +105,10 @@ public final class HandOffAppender extends UnsynchronizedAppenderBase<ILoggingEv
   private long reported;
   private long lastReport = System.nanoTime() - REPORT_EVERY;
 
-  /** On the writer: how many were dropped since the last report, at most once a second unless {@code now}. */
+  /**
+   * On the writer: how many were dropped since the last report, at most once a second unless {@code now}. A volatile
+   * read per event while nothing is dropped.
+   */
   private void reportDropped(boolean now) {
     long lost = dropped.get();
     if (lost > reported && (now || System.nanoTime() - lastReport >= REPORT_EVERY)) {
@@ -125,6 +129,16 @@ public final class HandOffAppender extends UnsynchronizedAppenderBase<ILoggingEv
       writer.join(maxFlushMillis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (writer.isAlive()) {
+      LOG.warn("{}: the writer did not write out the queue within {} ms: about {} log lines may be lost", name,
+          maxFlushMillis, queued.get());
+      return;
+    }
+    // An event that passed the started check just as the writer saw the queue empty for the last time.
+    for (ILoggingEvent event = queue.poll(); event != null; event = queue.poll()) {
+      queued.decrementAndGet();
+      appenders.appendLoopOnAppenders(event);
     }
   }
 

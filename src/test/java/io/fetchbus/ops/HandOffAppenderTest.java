@@ -11,11 +11,15 @@ import ch.qos.logback.core.read.ListAppender;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.ThrowingConsumer;
 import org.slf4j.LoggerFactory;
 
 /** {@link HandOffAppender}: every event reaches its appenders, in order, and a full queue drops rather than waits. */
@@ -75,46 +79,103 @@ class HandOffAppenderTest {
     assertThat(appender.dropped()).isZero();
   }
 
-  @Test
-  @DisplayName("with the writer stuck, the queue holds queueSize events, the rest are dropped and counted, no wait")
-  void fullQueueDrops() throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch gate = new CountDownLatch(1);
-    List<String> written = new ArrayList<>();
-    AppenderBase<ILoggingEvent> stuck = new AppenderBase<>() {
-      @Override
-      protected void append(ILoggingEvent event) {
-        entered.countDown();
+  /** An appender that holds the writer in each of the messages named, until that message's gate opens. */
+  private static final class Gated extends AppenderBase<ILoggingEvent> {
+    final Map<String, CountDownLatch> entered = new ConcurrentHashMap<>();
+    final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+    final List<String> written = new CopyOnWriteArrayList<>();
+
+    Gated(String... messages) {
+      for (String m : messages) {
+        entered.put(m, new CountDownLatch(1));
+        gates.put(m, new CountDownLatch(1));
+      }
+    }
+
+    @Override
+    protected void append(ILoggingEvent event) {
+      String m = event.getFormattedMessage();
+      if (gates.containsKey(m)) {
+        entered.get(m).countDown();
         try {
-          gate.await();
+          gates.get(m).await();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        written.add(event.getFormattedMessage());
       }
-    };
-    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
-    warnings.start();
+      written.add(m);
+    }
+
+    void awaitEntered(String m) throws InterruptedException {
+      assertThat(entered.get(m).await(30, TimeUnit.SECONDS)).as("the writer reached " + m).isTrue();
+    }
+
+    void open(String m) {
+      gates.get(m).countDown();
+    }
+  }
+
+  /** Runs {@code body} with this class's own logger's lines (its WARN reports) collected in a list. */
+  private static void withReports(ThrowingConsumer<ListAppender<ILoggingEvent>> body) throws Throwable {
+    ListAppender<ILoggingEvent> reports = new ListAppender<>();
+    reports.start();
     Logger own = (Logger) LoggerFactory.getLogger(HandOffAppender.class);
-    own.addAppender(warnings);
+    own.addAppender(reports);
     try {
+      body.accept(reports);
+    } finally {
+      own.detachAppender(reports);
+    }
+  }
+
+  private static List<String> messages(ListAppender<ILoggingEvent> reports) {
+    return reports.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+  }
+
+  @Test
+  @DisplayName("with the writer stuck, the queue holds queueSize events, the rest are dropped and counted, no wait; "
+      + "the drops are reported while the writer is still behind, before the queue has emptied")
+  void fullQueueDrops() throws Throwable {
+    withReports(reports -> {
+      Gated stuck = new Gated("first", "line 0");
       HandOffAppender appender = handOff(stuck, 100);
       Logger logger = context.getLogger("handoff");
       logger.info("first");
-      assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue(); // the writer holds "first" and is stuck
+      stuck.awaitEntered("first");
       Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
         for (int i = 0; i < 500; i++) {
           logger.info("line {}", i);
         }
       });
       assertThat(appender.dropped()).isEqualTo(400);
-      gate.countDown();
+      stuck.open("first");
+      // The writer holds "line 0" with 99 lines still queued behind it: the report came before them.
+      stuck.awaitEntered("line 0");
+      assertThat(messages(reports)).containsExactly("test: 400 log lines dropped: the writer fell behind");
+      stuck.open("line 0");
       appender.stop();
-      assertThat(written).hasSize(101).startsWith("first", "line 0").endsWith("line 99");
-      assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage)
-          .contains("test: 400 log lines dropped: the writer fell behind");
-    } finally {
-      own.detachAppender(warnings);
-    }
+      assertThat(stuck.written).hasSize(101).startsWith("first", "line 0").endsWith("line 99");
+      assertThat(messages(reports)).hasSize(1);
+    });
+  }
+
+  @Test
+  @DisplayName("a stop() whose writer cannot write out the queue in maxFlushMillis says how many lines may be lost")
+  void stopThatTimesOutSaysSo() throws Throwable {
+    withReports(reports -> {
+      Gated stuck = new Gated("first");
+      HandOffAppender appender = handOff(stuck, 100);
+      appender.setMaxFlushMillis(1);
+      Logger logger = context.getLogger("handoff");
+      logger.info("first");
+      stuck.awaitEntered("first");
+      for (int i = 0; i < 10; i++) {
+        logger.info("line {}", i);
+      }
+      appender.stop(); // the writer is held in "first" for as long as the test wants: stop() cannot flush
+      assertThat(messages(reports)).containsExactly(
+          "test: the writer did not write out the queue within 1 ms: about 10 log lines may be lost");
+      stuck.open("first");
+    });
   }
 }
