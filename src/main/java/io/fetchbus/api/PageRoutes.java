@@ -138,8 +138,8 @@ final class PageRoutes {
       }
       // The same bytes as a read the records answer: encoded once, kept and sent.
       flow(ctx).storeRequest(Bus.PAGES_GET, req)
-          .onSuccess(json -> ctx.response().putHeader("Content-Type", "application/json")
-              .end(records.remember(Page.from(json))))
+          .map(json -> records.remember(Page.from(json)))
+          .onSuccess(bytes -> ctx.response().putHeader("Content-Type", "application/json").end(bytes))
           .onFailure(ctx::fail);
       return;
     }

@@ -64,11 +64,13 @@ public final class MetricsSetup {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // Filters go on before Vert.x registers any meter, so they apply to all of them.
     registry.config()
-        // Vert.x reports every matched route of a request, joined by '>' ("/v1/*>/v1/*>/v1/pages/:id"): keep the
-        // last, the route template that served it. A request no route matched has an empty route.
+        // Vert.x Micrometer reports every matched route of a request, joined by '>' ("/v1/*>/v1/pages/:id"): keep
+        // the last, the route template that served it, as HttpServerMeters does (the reference it is tested against
+        // is Vert.x Micrometer with this registry).
         .meterFilter(MeterFilter.replaceTagValues(Label.HTTP_ROUTE.toString(),
             route -> route.substring(route.lastIndexOf('>') + 1)))
-        // A client may send any token as a method: it must not be able to create time series at will.
+        // A client may send any token as a method: it must not be able to create time series at will (the HTTP
+        // server's are folded by HttpServerMeters before this; the HTTP client's series carry a method too).
         .meterFilter(MeterFilter.replaceTagValues(Label.HTTP_METHOD.toString(),
             method -> HttpServerMeters.METHODS.contains(method) ? method : "OTHER"))
         // Each fetch node has an address of its own (fetchbus.fetch.node.<id>), a new one at each restart: one series.

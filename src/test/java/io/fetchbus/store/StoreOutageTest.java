@@ -51,7 +51,6 @@ class StoreOutageTest extends TestBase {
         .put("acquireTimeoutMs", 1000));
   }
 
-  /** POSTs until the answer is 201, every 100 ms: the service must recover without being restarted. */
   /**
    * Asks for {@code path} until it is stored (201), one request at a time: overlapping requests for one URL would
    * share one fetch, and the one that joined it is rightly a 200. Anything but 503 or 201 fails.

@@ -112,9 +112,7 @@ public final class ContractRequests implements Handler<RoutingContext> {
     if (buffer == null || buffer.length() == 0) {
       return null;
     }
-    String contentType = ctx.request().getHeader("Content-Type");
-    if (requestBody.determineContentType(contentType == null ? JSON : contentType.toLowerCase(Locale.ROOT))
-        != quickJson) {
+    if (requestBody.determineContentType(contentType(ctx)) != quickJson) {
       return null;
     }
     Object value;
@@ -140,12 +138,16 @@ public final class ContractRequests implements Handler<RoutingContext> {
     if (operation.getRequestBody() != null) {
       Buffer buffer = ctx.body().buffer();
       body = () -> buffer == null ? Buffer.buffer() : buffer;
-      contentType = ctx.request().getHeader("Content-Type");
-      // Media types are case-insensitive; the validator compares them as written.
-      contentType = contentType == null ? JSON : contentType.toLowerCase(Locale.ROOT);
+      contentType = contentType(ctx);
     }
     return new Request(params.get(Location.COOKIE), params.get(Location.HEADER), params.get(Location.PATH),
         params.get(Location.QUERY), body, contentType);
+  }
+
+  /** The request's media type as the validator compares it: JSON when not given, lower case (it is case-insensitive). */
+  private static String contentType(RoutingContext ctx) {
+    String given = ctx.request().getHeader("Content-Type");
+    return given == null ? JSON : given.toLowerCase(Locale.ROOT);
   }
 
   private static List<String> raw(RoutingContext ctx, Parameter param) {
