@@ -15,6 +15,7 @@ import io.fetchbus.support.TestBase;
 import io.fetchbus.support.TestDatabase;
 import io.fetchbus.support.TestSite;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
@@ -212,6 +213,33 @@ class ClusterIT extends TestBase {
           assertThat(job.getInteger("completed")).isEqualTo(expected.size());
           return job;
         });
+  }
+
+  /**
+   * {@code work}, or, when it has not ended within {@code ms}, a failure that says where the crawls stand: the
+   * frontier's entries by state, lease owner and attempts, and the origin leases by node (a test's timeout would
+   * say nothing).
+   */
+  private <T> Future<T> explainedIfLate(Future<T> work, long ms) {
+    Promise<T> result = Promise.promise();
+    long timer = vertx.setTimer(ms, t -> Future.all(
+            TestDatabase.rows(vertx, "SELECT state, lease_owner, attempts, next_at > now() AS later, count(*) AS n "
+                + "FROM frontier GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"),
+            TestDatabase.rows(vertx, "SELECT id, state FROM crawl_jobs"),
+            TestDatabase.rows(vertx, "SELECT owner, count(*) AS buckets, max(lease_until) - now() AS left "
+                + "FROM origin_leases GROUP BY 1"))
+        .onComplete(ar -> result.tryFail(new AssertionError("not done within " + ms + " ms; "
+            + (ar.succeeded() ? "frontier " + ar.result().resultAt(0) + ", jobs " + ar.result().resultAt(1)
+            + ", origin leases " + ar.result().resultAt(2) : "and the database could not say why: " + ar.cause())))));
+    work.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        result.tryComplete(ar.result());
+      } else {
+        result.tryFail(ar.cause());
+      }
+    });
+    return result.future();
   }
 
   @Test
@@ -632,7 +660,7 @@ class ClusterIT extends TestBase {
                 ctx.verify(() -> assertThat(seen.<List<Object>>resultAt(0)).as("nodes outside A's cluster, as A knows")
                     .isEmpty());
                 List<Future<?>> load = new ArrayList<>();
-                load.add(crawlExactly(fbA, site, DEPTH));
+                load.add(explainedIfLate(crawlExactly(fbA, site, DEPTH), 100_000));
                 for (int i = 0; i < 8; i++) {
                   for (ServiceUnderTest fb : List.of(fbA, fbB)) {
                     load.add(fb.postFetch(new JsonObject().put("url", site.url("/orphan/" + i)))
