@@ -89,7 +89,7 @@ class ShutdownTest extends TestBase {
   @Test
   @DisplayName("an open event stream ends as soon as the node begins to shut down, not at the end of its grace period")
   void eventStreamEnds(VertxTestContext ctx) {
-    HttpClient client = vertx.createHttpClient();
+    HttpClient client = held(vertx.createHttpClient());
     TestSite.start(vertx, 10).compose(site -> deploy(new JsonObject().put("shutdown", new JsonObject().put("graceMs", 20_000)))
         .compose(fb -> {
           site.hold();

@@ -105,8 +105,8 @@ class AuthTest extends TestBase {
 
   /** A client whose connections come from 127.0.0.2: another address of the loopback network. */
   private WebClient fromOtherAddress(ServiceUnderTest service) {
-    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.port)
-        .setLocalAddress("127.0.0.2"));
+    return held(WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.port)
+        .setLocalAddress("127.0.0.2")));
   }
 
   @Test

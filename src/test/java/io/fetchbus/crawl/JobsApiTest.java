@@ -182,7 +182,7 @@ class JobsApiTest extends TestBase {
   void events(VertxTestContext ctx) {
     site.hold();
     JobClient.crawl(fb, CrawlSetup.linksOnly(site).put("maxDepth", 2))
-        .compose(id -> vertx.createHttpClient().request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/crawls/" + id + "/events")
+        .compose(id -> held(vertx.createHttpClient()).request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/crawls/" + id + "/events")
             .compose(req -> req.send())
             .compose(resp -> {
               ctx.verify(() -> assertThat(resp.getHeader("Content-Type")).startsWith("text/event-stream"));

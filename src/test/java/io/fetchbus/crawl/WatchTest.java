@@ -464,7 +464,7 @@ class WatchTest extends TestBase {
   void streamsChanges(VertxTestContext ctx) {
     String a = url("/a");
     pages.put("/a", new JsonObject().put("body", html("The original paragraph says hello.", "1", "t", "/one")));
-    HttpClient client = vertx.createHttpClient();
+    HttpClient client = held(vertx.createHttpClient());
     Buffer received = Buffer.buffer();
     String[] id = new String[1];
     HttpClientResponse[] stream = new HttpClientResponse[1];
@@ -593,7 +593,7 @@ class WatchTest extends TestBase {
 
   /** The status of a new stream of the watch, once the old one is gone (429 until then); the new one is closed. */
   private Future<Integer> reopened(String id) {
-    HttpClient client = vertx.createHttpClient();
+    HttpClient client = held(vertx.createHttpClient());
     return client.request(HttpMethod.GET, fb.port, "127.0.0.1", "/v1/watches/" + id + "/events")
         .compose(HttpClientRequest::send)
         .compose(resp -> {

@@ -8,7 +8,6 @@ import io.fetchbus.support.ServiceUnderTest;
 import io.fetchbus.support.Poll;
 import io.fetchbus.support.Receiver;
 import io.fetchbus.support.TestBase;
-import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.http.WebSocket;
@@ -64,20 +63,8 @@ class FirecrawlWatchTest extends TestBase {
   }
 
   private Future<WebSocket> connect(String path, String key) {
-    return connect(path, key, 3);
-  }
-
-  /**
-   * On a busy machine the client's connection is now and then closed before its handshake is sent or answered
-   * (the service sees no upgrade request, and logs nothing): that is a transport failure, tried again as an SDK
-   * would; any answer of the service (a refusal, a close code) is the test's to check.
-   */
-  private Future<WebSocket> connect(String path, String key, int attempts) {
-    return vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(fb.port)
-        .setURI(path).setSubProtocols(List.of(key)))
-        .recover(err -> attempts > 1 && err instanceof WebSocketHandshakeException
-            && String.valueOf(err.getMessage()).startsWith("Connection closed while handshake")
-            ? connect(path, key, attempts - 1) : Future.failedFuture(err));
+    return held(vertx.createWebSocketClient()).connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(fb.port)
+        .setURI(path).setSubProtocols(List.of(key)));
   }
 
   /** Watches until the server closes; {@code connected} runs once the socket is open. */

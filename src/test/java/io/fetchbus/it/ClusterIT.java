@@ -766,7 +766,7 @@ class ClusterIT extends TestBase {
         .compose(created -> {
           ctx.verify(() -> assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201));
           id[0] = created.bodyAsJsonObject().getString("id");
-          return vertx.createHttpClient().request(HttpMethod.GET, api[0].port, "127.0.0.1",
+          return held(vertx.createHttpClient()).request(HttpMethod.GET, api[0].port, "127.0.0.1",
               "/v1/watches/" + id[0] + "/events").compose(HttpClientRequest::send);
         })
         .compose(stream -> {

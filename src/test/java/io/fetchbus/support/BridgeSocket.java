@@ -5,6 +5,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.ext.eventbus.bridge.tcp.impl.protocol.FrameHelper;
@@ -28,7 +29,11 @@ public final class BridgeSocket {
 
   private record Waiter(Predicate<JsonObject> wanted, Promise<JsonObject> promise) {}
 
-  private BridgeSocket(NetSocket socket) {
+  /** Held for the socket's life: Vert.x 5 closes a client, its sockets too, once the garbage collector finds it unreachable. */
+  private final NetClient client;
+
+  private BridgeSocket(NetClient client, NetSocket socket) {
+    this.client = client;
     this.socket = socket;
     socket.handler(new FrameParser(ar -> {
       if (ar.succeeded()) {
@@ -39,13 +44,16 @@ public final class BridgeSocket {
   }
 
   public static Future<BridgeSocket> connect(Vertx vertx, int port) {
-    return vertx.createNetClient().connect(port, "127.0.0.1").map(BridgeSocket::new);
+    return connect(vertx.createNetClient(), port);
+  }
+
+  private static Future<BridgeSocket> connect(NetClient client, int port) {
+    return client.connect(port, "127.0.0.1").map(socket -> new BridgeSocket(client, socket));
   }
 
   /** A connection from {@code localAddress}, e.g. 127.0.0.2: another client address of the loopback network. */
   public static Future<BridgeSocket> connect(Vertx vertx, int port, String localAddress) {
-    return vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress)).connect(port, "127.0.0.1")
-        .map(BridgeSocket::new);
+    return connect(vertx.createNetClient(new NetClientOptions().setLocalAddress(localAddress)), port);
   }
 
   /** A frame of {@code type} to {@code address}; with {@code key}, its {@code authorization} header. */

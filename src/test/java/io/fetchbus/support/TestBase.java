@@ -8,6 +8,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -21,6 +23,11 @@ public abstract class TestBase {
   /** The service and an upstream, once {@link #deployWithUpstream} has run. */
   protected ServiceUnderTest fb;
   protected Upstream up;
+  /**
+   * The clients a test made: Vert.x 5 closes a client that is no longer reachable when the garbage collector finds
+   * it, with whatever it has under way (a WebSocket handshake, a stream), so a test keeps them here until its end.
+   */
+  private final List<Object> clients = new ArrayList<>();
 
   protected TestBase() {
     this(new VertxOptions());
@@ -60,6 +67,12 @@ public abstract class TestBase {
         })
         .onSuccess(f -> fb = f)
         .mapEmpty();
+  }
+
+  /** {@code client}, kept reachable until the test ends (see {@link #clients}); Vert.x closes it with the instance. */
+  protected <T> T held(T client) {
+    clients.add(client);
+    return client;
   }
 
   @AfterEach
