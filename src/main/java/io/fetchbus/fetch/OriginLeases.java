@@ -94,9 +94,8 @@ final class OriginLeases implements HostLimiter.Gate {
   private final String[] otherHolder = new String[Rendezvous.BUCKETS];
   private final long[] otherToken = new long[Rendezvous.BUCKETS];
   private final long[] otherUntil = new long[Rendezvous.BUCKETS];
-  /** Whether the other holder was seen renewing, and when last (this node's monotonic clock, at the round's send). */
+  /** Whether the other holder, under its present token, was seen renewing its lease. */
   private final boolean[] otherRenewed = new boolean[Rendezvous.BUCKETS];
-  private final long[] otherRenewedNanos = new long[Rendezvous.BUCKETS];
   private Context context;
   private long watchdog = -1;
   private boolean roundInFlight;
@@ -258,9 +257,14 @@ final class OriginLeases implements HostLimiter.Gate {
     return bucket < 0 ? 0 : heldSince.get(bucket);
   }
 
+  /** Why requests for {@code bucket} are refused at once now, or null; unlike {@link #refusal}, counts nothing. */
+  String refusalNow(int bucket) {
+    return bucket < 0 ? null : refusals.get(bucket);
+  }
+
   @Override
   public String refusal(int bucket) {
-    String why = bucket < 0 ? null : refusals.get(bucket);
+    String why = refusalNow(bucket);
     if (why != null) {
       meters.originLeaseRefusals(1);
     }
@@ -504,18 +508,18 @@ final class OriginLeases implements HostLimiter.Gate {
         }
         long t = row.getLong("token", 0L);
         long until = row.getLong("untilMs", 0L);
-        // A holder this node does not hear, seen renewing its lease within the last lease: a node of another part of
-        // the cluster (a split), alive. Requests for its origins are refused at once, not after a long wait. Within
-        // the last lease, not since the last round: a holder renews a quarter lease apart, this node's rounds may come
-        // every eighth of one while it lacks buckets, and the refusal must not lapse in between.
+        // A holder this node does not hear, seen renewing its lease, which has not run out: a node of another part
+        // of the cluster (a split), alive. Requests for its origins are refused at once, not after a long wait, until
+        // its lease ends by PostgreSQL's clock (msLeft) without a renewal. Not only in the round after a renewal: a
+        // holder renews a quarter of its lease apart, this node's rounds may come every eighth of one while it lacks
+        // buckets, and the refusal must not lapse in between.
         boolean same = holder != null && holder.equals(otherHolder[b]) && t == otherToken[b];
-        if (same && until > otherUntil[b]) {
-          otherRenewed[b] = true;
-          otherRenewedNanos[b] = sentNanos;
-        } else if (!same) {
+        if (!same) {
           otherRenewed[b] = false;
+        } else if (until > otherUntil[b]) {
+          otherRenewed[b] = true;
         }
-        boolean renewing = same && otherRenewed[b] && sentNanos - otherRenewedNanos[b] < leaseMs * 1_000_000;
+        boolean renewing = same && otherRenewed[b] && row.getLong("msLeft", 0L) > 0;
         otherHolder[b] = holder;
         otherToken[b] = t;
         otherUntil[b] = until;
