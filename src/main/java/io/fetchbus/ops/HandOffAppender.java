@@ -135,7 +135,8 @@ public final class HandOffAppender extends UnsynchronizedAppenderBase<ILoggingEv
           maxFlushMillis, queued.get());
       return;
     }
-    // An event that passed the started check just as the writer saw the queue empty for the last time.
+    // Events that passed the started check just as the writer saw the queue empty for the last time (one offered
+    // after this drain is still lost: the window narrows to a few instructions, it does not close).
     for (ILoggingEvent event = queue.poll(); event != null; event = queue.poll()) {
       queued.decrementAndGet();
       appenders.appendLoopOnAppenders(event);

@@ -216,19 +216,20 @@ class ClusterIT extends TestBase {
   }
 
   /**
-   * {@code work}, or, when it has not ended within {@code ms}, a failure that says where the crawls stand: the
-   * frontier's entries by state, lease owner and attempts, and the origin leases by node (a test's timeout would
-   * say nothing).
+   * {@code work}, or, when it has not ended by {@code deadline} ({@link System#nanoTime}), a failure that says where
+   * the crawls stand: the frontier's entries by state, lease owner and attempts, and the origin leases by node (a
+   * test's timeout would say nothing).
    */
-  private <T> Future<T> explainedIfLate(Future<T> work, long ms) {
+  private <T> Future<T> explainedIfLate(Future<T> work, long deadline) {
     Promise<T> result = Promise.promise();
+    long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     long timer = vertx.setTimer(ms, t -> Future.all(
             TestDatabase.rows(vertx, "SELECT state, lease_owner, attempts, next_at > now() AS later, count(*) AS n "
                 + "FROM frontier GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"),
             TestDatabase.rows(vertx, "SELECT id, state FROM crawl_jobs"),
             TestDatabase.rows(vertx, "SELECT owner, count(*) AS buckets, max(lease_until) - now() AS left "
                 + "FROM origin_leases GROUP BY 1"))
-        .onComplete(ar -> result.tryFail(new AssertionError("not done within " + ms + " ms; "
+        .onComplete(ar -> result.tryFail(new AssertionError("not done by the deadline; "
             + (ar.succeeded() ? "frontier " + ar.result().resultAt(0) + ", jobs " + ar.result().resultAt(1)
             + ", origin leases " + ar.result().resultAt(2) : "and the database could not say why: " + ar.cause())))));
     work.onComplete(ar -> {
@@ -637,6 +638,7 @@ class ClusterIT extends TestBase {
       + "other: the site never sees two requests at once, the crawl completes exactly, and each fetch is a 201 from "
       + "the half that holds the origin's lease or a 503 from the other")
   void aSplitNeverDoublesThePerHostLimit(VertxTestContext ctx) throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(140); // before the test's timeout, to say why
     Map<String, String> env = new HashMap<>(nodeEnv());
     // The split check's default: neither half can know of the other for the first 10 s, when all of this happens.
     env.put("FETCHBUS_CLUSTER_SPLIT_CHECK_MS", "5000");
@@ -660,7 +662,7 @@ class ClusterIT extends TestBase {
                 ctx.verify(() -> assertThat(seen.<List<Object>>resultAt(0)).as("nodes outside A's cluster, as A knows")
                     .isEmpty());
                 List<Future<?>> load = new ArrayList<>();
-                load.add(explainedIfLate(crawlExactly(fbA, site, DEPTH), 100_000));
+                load.add(explainedIfLate(crawlExactly(fbA, site, DEPTH), deadline));
                 for (int i = 0; i < 8; i++) {
                   for (ServiceUnderTest fb : List.of(fbA, fbB)) {
                     load.add(fb.postFetch(new JsonObject().put("url", site.url("/orphan/" + i)))

@@ -8,8 +8,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -27,7 +27,7 @@ public abstract class TestBase {
    * The clients a test made: Vert.x 5 closes a client that is no longer reachable when the garbage collector finds
    * it, with whatever it has under way (a WebSocket handshake, a stream), so a test keeps them here until its end.
    */
-  private final List<Object> clients = new ArrayList<>();
+  private final List<Object> clients = new CopyOnWriteArrayList<>(); // held() runs on event loops too
 
   protected TestBase() {
     this(new VertxOptions());
