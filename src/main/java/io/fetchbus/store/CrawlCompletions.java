@@ -28,15 +28,17 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Group commit for crawl completions that store a page. Every completion of a job holds the job's row lock until it
- * commits, so one job's completions run one after another; here those that arrive while one of the job's writes
- * runs wait, and go with each other as the next one: one transaction, one hold of the lock, one WAL flush, and one
- * statement per depth among them for the frontier ({@code crawl_complete_pages}, V14). An idle store completes a
- * page at once, with the single statement of {@link CrawlSql#COMPLETE_WITH_PAGE}. Each completion keeps its own
- * answer: its page, 409 {@code lease-lost} when its lease ended (nothing of it is written), or 409 {@code conflict}
- * when its fetch id was stored before. If a batch fails for one completion's data, each is written again on its own,
- * so that only that one fails. Completions wait in a bounded queue; past it they fail at once (503). Used from the
- * store verticle's event loop only.
+ * Group commit for crawl completions that store a page. Every completion of a job holds the job's row lock from its
+ * frontier changes to its commit, so one job's completions run one after another; here those that arrive while one
+ * of the job's writes runs wait, and go with each other as the next one: one transaction, one hold of the lock, one
+ * WAL flush, and one statement per depth among them for the frontier ({@code crawl_complete_pages}, V14). The pages
+ * and bodies go in before the lock is taken, so that claims wait for the frontier's part only. An idle store
+ * completes a page at once, with the single statement of {@link CrawlSql#COMPLETE_WITH_PAGE}. Each completion keeps
+ * its own answer: its page, 409 {@code lease-lost} when its lease ended (nothing of it is written), or 409
+ * {@code conflict} when its fetch id was stored before. If a batch fails for one completion (its data refused, or its
+ * lease lost between the first check and the lock), each is written again on its own, so that only that one fails.
+ * Completions wait in a bounded queue; past it they fail at once (503). Used from the store verticle's event loop
+ * only.
  */
 final class CrawlCompletions {
   /** One page to complete its entry with, and who waits for the answer. */
@@ -145,8 +147,9 @@ final class CrawlCompletions {
     // Answers that need no write (a lost lease, a fetch id stored before) wait for the commit like the others: until
     // then the transaction may still fail, and the whole batch be written again one by one.
     List<Runnable> answers = new ArrayList<>();
-    return pool.withTransaction(tx -> tx.preparedQuery(CrawlSql.LOCK_JOB).execute(Tuple.of(jobId))
-            .compose(locked -> heldLeases(tx, jobId, batch))
+    // The pages go in before the job's lock is taken, which crawl_complete_pages takes at the end: claims and the
+    // job's other completions wait for the frontier's few statements and the commit only, not for the bodies.
+    return pool.withTransaction(tx -> heldLeases(tx, jobId, batch)
             .compose(held -> {
               List<Pending> toStore = new ArrayList<>(batch.size());
               for (Pending p : batch) {
@@ -197,7 +200,9 @@ final class CrawlCompletions {
         });
   }
 
-  /** The URL keys of the batch's entries whose lease is still theirs, locked until the transaction ends. */
+  /**
+   * The URL keys of the batch's entries whose lease is still theirs, read without a lock ({@link CrawlSql#HELD_LEASES}).
+   */
   private static Future<Set<String>> heldLeases(SqlConnection tx, String jobId, List<Pending> batch) {
     String[] keys = batch.stream().map(p -> p.completion().urlKey()).toArray(String[]::new);
     // A uuid[] parameter is encoded only from UUIDs.
@@ -282,8 +287,7 @@ final class CrawlCompletions {
 
   /**
    * A refusal of one completion's data (SQLSTATE class 22 or 23), a deadlock, or a lease lost between the check and
-   * the completion (FB409, which the check under the job's lock should make impossible), rather than a failure of
-   * the store.
+   * the job's lock (FB409), rather than a failure of the store.
    */
   private static boolean oneAtFault(Throwable err) {
     String state = err instanceof DatabaseException db && db.getSqlState() != null ? db.getSqlState() : "";

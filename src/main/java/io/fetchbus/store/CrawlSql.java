@@ -130,13 +130,14 @@ final class CrawlSql {
 
   /**
    * Of a batch of completions of job $1, the entries ($2 their URL keys, $3 their lease tokens) whose lease is still
-   * theirs, locked in key order; run under the job's lock ({@link CrawlCompletions}). A LATERAL probe per entry, so
+   * theirs. A read without locks, before the job's lock is taken ({@link CrawlCompletions}): the pages of leases lost
+   * by then are not written; {@code crawl_complete_pages} checks again under the lock. A LATERAL probe per entry, so
    * that each is one lookup of the primary key whatever the planner believes of the job's size (see V14).
    */
   static final String HELD_LEASES = """
-      SELECT f.url_key FROM (SELECT k, t FROM unnest($2::text[], $3::uuid[]) AS e (k, t) ORDER BY k) e
+      SELECT f.url_key FROM unnest($2::text[], $3::uuid[]) AS e (k, t)
       CROSS JOIN LATERAL (SELECT url_key FROM frontier WHERE job_id = $1::uuid AND url_key = e.k
-                            AND lease_token = e.t AND state = 'leased' FOR UPDATE) f
+                            AND lease_token = e.t AND state = 'leased' OFFSET 0) f
       """;
 
   /** A crawled page, body and row, with the parameters of {@link PageRows#insertParams}; no row if its fetch id is in. */

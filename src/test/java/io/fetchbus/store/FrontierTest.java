@@ -20,8 +20,15 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -233,6 +240,64 @@ class FrontierTest extends TestBase {
         .onComplete(ctx.succeedingThenComplete());
   }
 
+  @Test
+  @DisplayName("a lease lost after a batch's pages went in, before the batch takes the job's lock, rolls the batch "
+      + "back: the others are written again one by one, and nothing of the lost one is stored")
+  void leaseLostWhileTheBatchWrites(VertxTestContext ctx) {
+    // / -> /t, /a, /b. /t goes alone and waits for the job's lock, held here, while /a and /b queue behind it; they
+    // then go as one batch, which waits for /a's body (a row of contents this test is inserting too) while the test
+    // takes /b's lease: after the batch read its leases, before crawl_complete_pages checks them again.
+    Map<String, JsonObject> leases = new HashMap<>();
+    Buffer bodyOfA = Buffer.buffer("the body of /a alone");
+    String shaOfA = sha256(bodyOfA);
+    Pool locker = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(TestDatabase.connectOptions())
+        .using(vertx).build();
+    newCrawl(2)
+        .compose(job -> claimInto(leases, 1).compose(v -> completeWith(leases.get("/"), "/t", "/a", "/b"))
+            .compose(v -> claimInto(leases, 3))
+            .compose(v -> locker.getConnection()).compose(jobLock -> locker.getConnection().compose(bodyLock -> {
+              JsonObject withOwnBody = completionWith(leases.get("/a"));
+              withOwnBody.getJsonObject("page").put("body", bodyOfA).put("sha256", shaOfA);
+              return jobLock.begin().compose(jobTx -> bodyLock.begin().compose(bodyTx -> jobLock
+                  .query("SELECT 1 FROM crawl_jobs WHERE id = '" + job + "' FOR UPDATE").execute()
+                  .compose(locked -> bodyLock.preparedQuery("INSERT INTO contents (sha256, body, bytes) VALUES ($1, $2, $3)")
+                      .execute(Tuple.of(shaOfA, bodyOfA, bodyOfA.length())))
+                  .compose(inserted -> {
+                    Future<JsonObject> alone = completeWith(leases.get("/t"));
+                    Future<JsonObject> a = request(Bus.FRONTIER_COMPLETE, withOwnBody);
+                    Future<JsonObject> b = completeWith(leases.get("/b"));
+                    return TestDatabase.someoneWaitsForALock(vertx) // /t, for the job
+                        .compose(w -> jobTx.commit()).compose(c -> alone)
+                        .compose(t -> TestDatabase.someoneWaitsForALock(vertx)) // the batch, for /a's body
+                        .compose(w -> bodyLock.query("UPDATE frontier SET lease_token = gen_random_uuid() WHERE job_id = '"
+                            + job + "' AND url_key = '" + SITE + "/b'").execute())
+                        .compose(taken -> bodyTx.commit())
+                        .compose(c -> Future.join(a, b).otherwiseEmpty())
+                        .compose(all -> TestDatabase.rows(vertx, "SELECT url FROM pages WHERE job_id = '" + job + "'"))
+                        .map(rows -> {
+                          List<String> stored = new ArrayList<>();
+                          rows.forEach(r -> stored.add(r.getString("url").substring(SITE.length())));
+                          ctx.verify(() -> {
+                            assertThat(a.succeeded()).as(String.valueOf(a.cause())).isTrue();
+                            assertThat(Failure.LEASE_LOST.is(b.cause())).as(String.valueOf(b.cause())).isTrue();
+                            assertThat(stored).containsExactlyInAnyOrder("/", "/t", "/a");
+                          });
+                          return null;
+                        });
+                  })).eventually(bodyLock::close)).eventually(jobLock::close);
+            })))
+        .eventually(locker::close)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static String sha256(Buffer body) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body.getBytes()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static final String SITE = "http://example.com";
 
   private Future<String> newCrawl(int maxDepth) {
@@ -255,13 +320,17 @@ class FrontierTest extends TestBase {
 
   /** Completes the leased entry with a page of its own URL and links to {@code paths}. */
   private Future<JsonObject> completeWith(JsonObject lease, String... paths) {
+    return request(Bus.FRONTIER_COMPLETE, completionWith(lease, paths));
+  }
+
+  private static JsonObject completionWith(JsonObject lease, String... paths) {
     JsonArray links = new JsonArray();
     for (String path : paths) {
       links.add(new JsonObject().put("url", SITE + path).put("key", SITE + path).put("host", "example.com"));
     }
     JsonObject req = complete(lease).put("links", links);
     req.getJsonObject("page").put("url", lease.getString("url")).put("finalUrl", lease.getString("url"));
-    return request(Bus.FRONTIER_COMPLETE, req);
+    return req;
   }
 
   private Future<Map<String, Integer>> depths(String job) {
