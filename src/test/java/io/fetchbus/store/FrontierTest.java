@@ -21,6 +21,7 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -287,6 +288,45 @@ class FrontierTest extends TestBase {
                   })).eventually(bodyLock::close)).eventually(jobLock::close);
             })))
         .eventually(locker::close)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  @DisplayName("completing entries never reads the frontier from end to end, not even a frontier so small that a "
+      + "sequential scan is the cheaper plan (the plan a crawl's connections would keep as it grows)")
+  void completionsLookEntriesUp(VertxTestContext ctx) {
+    Map<String, JsonObject> leases = new HashMap<>();
+    Pool own = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
+        .using(vertx).build();
+    newCrawl(3)
+        .compose(job -> claimInto(leases, 1).compose(v -> completeWith(leases.get("/"), "/a", "/b"))
+            .compose(v -> claimInto(leases, 2))
+            // Statistics of a frontier of a few rows: a sequential scan is then the cheaper plan of every lookup.
+            .compose(v -> own.query("ANALYZE frontier").execute())
+            .compose(v -> own.getConnection()).compose(conn -> conn.begin().compose(tx -> {
+              // Rolled back: the test's own call, on its own connection, so that the counts are of this call only.
+              String a = SITE + "/a";
+              String b = SITE + "/b";
+              return conn.preparedQuery(CrawlSql.COMPLETE_PAGES).execute(Tuple.tuple().addValue(job)
+                      .addValue(new String[] {a, b})
+                      .addValue(new UUID[] {UUID.fromString(leases.get("/a").getString("token")),
+                          UUID.fromString(leases.get("/b").getString("token"))})
+                      .addValue(new Long[] {1L, 2L}).addValue(new Integer[] {1, 2})
+                      .addValue(new String[] {SITE + "/c", SITE + "/a"}).addValue(new String[] {SITE + "/c", SITE + "/a"})
+                      .addValue(new String[] {"example.com", "example.com"}))
+                  .compose(done -> conn.query("SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables "
+                      + "WHERE relname = 'frontier'").execute())
+                  .map(rows -> {
+                    Row counts = rows.iterator().next();
+                    ctx.verify(() -> {
+                      assertThat(counts.getLong("seq_scan")).as("sequential scans of the frontier").isZero();
+                      assertThat(counts.getLong("idx_scan")).as("index scans of the frontier").isPositive();
+                    });
+                    return null;
+                  })
+                  .eventually(tx::rollback);
+            }).eventually(conn::close)))
+        .eventually(own::close)
         .onComplete(ctx.succeedingThenComplete());
   }
 

@@ -46,27 +46,30 @@ class MigrationsTest extends TestBase {
   void olderSchemaIsMigrated(VertxTestContext ctx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
-    String tables = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'watch_changes' "
-        + "AND column_name = 'page_id'";
+    String pinned = "SELECT count(*) FROM pg_proc WHERE proname = 'crawl_complete_pages' "
+        + "AND 'enable_seqscan=off' = ANY (proconfig)";
     // The first start makes sure the schema is current; then the newest migration is undone, as an older release
     // of the service left the schema, and the service starts again.
     String undoNewest = """
-        DROP INDEX watch_changes_by_page; ALTER TABLE watch_changes DROP COLUMN page_id;
+        ALTER FUNCTION crawl_complete_pages(uuid, text[], uuid[], bigint[], integer[], text[], text[], text[])
+          RESET enable_seqscan;
+        ALTER FUNCTION crawl_complete(uuid, text, uuid, bigint, text[], text[], text[], integer) RESET enable_seqscan;
+        ALTER FUNCTION crawl_add_urls(uuid, text[], text[], text[], integer) RESET enable_seqscan;
         """;
     startStore()
         .compose(v -> Migrations.current(pool))
         .compose(currentBefore -> pool.query(undoNewest
                 + "DELETE FROM flyway_schema_history WHERE version = '" + Migrations.LATEST + "'").execute()
             .compose(v -> Migrations.current(pool))
-            .compose(currentWhenOlder -> TestDatabase.count(vertx, tables).compose(tablesWhenOlder -> startStore()
+            .compose(currentWhenOlder -> TestDatabase.count(vertx, pinned).compose(pinnedWhenOlder -> startStore()
                 .compose(v -> Migrations.current(pool))
-                .compose(currentAfter -> TestDatabase.count(vertx, tables).map(tablesAfter -> {
+                .compose(currentAfter -> TestDatabase.count(vertx, pinned).map(pinnedAfter -> {
                   ctx.verify(() -> {
                     assertThat(currentBefore).isTrue();
                     assertThat(currentWhenOlder).isFalse();
-                    assertThat(tablesWhenOlder).isZero();
+                    assertThat(pinnedWhenOlder).isZero();
                     assertThat(currentAfter).isTrue();
-                    assertThat(tablesAfter).isEqualTo(1);
+                    assertThat(pinnedAfter).isEqualTo(1);
                   });
                   return null;
                 })))))
