@@ -56,7 +56,10 @@ final class CrawlCompletions {
   private final long maxBatchBytes;
   private final int maxInFlight;
   private final int maxQueued;
-  /** Per job, the completions waiting; a job has one write in flight at a time (they would wait for its lock). */
+  /**
+   * Per job, the completions waiting; a job has one write in flight at a time (a second one's frontier part would
+   * wait for the job's lock, and a second write of each was measured no faster).
+   */
   private final Map<String, ArrayDeque<Pending>> queued = new LinkedHashMap<>();
   private final Set<String> writing = new HashSet<>();
   private int waiting;
@@ -147,8 +150,8 @@ final class CrawlCompletions {
     // Answers that need no write (a lost lease, a fetch id stored before) wait for the commit like the others: until
     // then the transaction may still fail, and the whole batch be written again one by one.
     List<Runnable> answers = new ArrayList<>();
-    // The pages go in before the job's lock is taken, which crawl_complete_pages takes at the end: claims and the
-    // job's other completions wait for the frontier's few statements and the commit only, not for the bodies.
+    // The pages go in before the job's lock is taken, which crawl_complete_pages takes at the end: claims wait for
+    // the frontier's few statements and the commit only, not for the bodies.
     return pool.withTransaction(tx -> heldLeases(tx, jobId, batch)
             .compose(held -> {
               List<Pending> toStore = new ArrayList<>(batch.size());
@@ -190,8 +193,8 @@ final class CrawlCompletions {
             batch.forEach(p -> p.done().fail(err)); // PostgreSQL is gone or failing: none would do better alone
             return Future.succeededFuture();
           }
-          // One completion the database refused rolled the batch back: each again on its own, one after the other,
-          // so that only the one at fault fails.
+          // One completion the database refused, or a lease lost since the first check, rolled the batch back: each
+          // again on its own, one after the other, so that only the one at fault fails.
           Future<Void> chain = Future.succeededFuture();
           for (Pending p : batch) {
             chain = chain.compose(v -> one(p));
@@ -214,7 +217,7 @@ final class CrawlCompletions {
     });
   }
 
-  /** Marks the entries of the stored pages done and adds their links, under the leases just checked. */
+  /** Marks the entries of the stored pages done and adds their links, once their leases pass the check under the lock. */
   private static Future<Void> completePages(SqlConnection tx, String jobId, List<Pending> stored, List<Page> pages) {
     int n = stored.size();
     String[] keys = new String[n];

@@ -52,10 +52,12 @@ final class CrawlSql {
       """;
 
   /**
-   * Every transaction that changes a job's frontier takes this lock on the job first: its counters change with
-   * every frontier change (the triggers), and taking the row lock up front, always in the same order, is what
-   * keeps concurrent claims, completions and reaps free of deadlocks. For a claim it also means two nodes
-   * cannot both fill the job's last free places, nor go past its spec's {@code maxConcurrency} together.
+   * Every transaction that changes a job's frontier takes this lock on the job before its first frontier change: its
+   * counters change with every frontier change (the triggers), and taking the row lock first, always in the same
+   * order, is what keeps concurrent claims, completions and reaps free of deadlocks. A completion writes its page
+   * and body before it takes the lock: no transaction holding a job's lock waits for a page or body row. For a claim
+   * it also means two nodes cannot both fill the job's last free places, nor go past its spec's
+   * {@code maxConcurrency} together.
    */
   static final String LOCK_JOB = """
       SELECT state, page_limit - done - leased AS room, queued, leased,
@@ -124,9 +126,12 @@ final class CrawlSql {
    * below the entry's depth as the frontier has it then, within the job's maxDepth, and are kept for a shorter
    * path found later (V11). A lost lease fails it with SQLSTATE {@link #LEASE_LOST}, and nothing is stored.
    */
-  static final String COMPLETE_WITH_PAGE = "WITH body AS (" + Sql.INSERT_BODY + "), page AS (" + Sql.INSERT_PAGE_ROW
-      + " RETURNING " + Sql.PAGE_COLUMNS + ") SELECT page.*, "
-      + "crawl_complete($23::uuid, $28, $29::uuid, page.id, $30::text[], $31::text[], $32::text[], $33) AS completed FROM page";
+  static final String COMPLETE_WITH_PAGE = "WITH body AS (" + Sql.INSERT_BODY + " RETURNING 1), page AS ("
+      + Sql.INSERT_PAGE_ROW + " RETURNING " + Sql.PAGE_COLUMNS + ") SELECT page.*, "
+      + "crawl_complete($23::uuid, $28, $29::uuid, page.id, $30::text[], $31::text[], $32::text[], $33) AS completed "
+      // Read here so that the body goes in before crawl_complete runs: PostgreSQL runs a data-modifying WITH that
+      // nothing reads after the statement, which would wait for a body row while holding the job's lock.
+      + "FROM page CROSS JOIN (SELECT count(*) FROM body) AS written";
 
   /**
    * Of a batch of completions of job $1, the entries ($2 their URL keys, $3 their lease tokens) whose lease is still
@@ -146,7 +151,9 @@ final class CrawlSql {
 
   /**
    * Completes the entries $2 (lease tokens $3, pages $4) of job $1 with their links: the link at position n of $6..$8
-   * (keys, URLs, hosts) belongs to the entry at position $5[n] (1-based). See {@code crawl_complete_pages} (V14).
+   * (keys, URLs, hosts) belongs to the entry at position $5[n] (1-based). See {@code crawl_complete_pages} (V14): it
+   * takes the job's lock and checks every lease under it, raising FB409 if one is lost (the lock-free check that
+   * came before, {@link #HELD_LEASES}, may have been overtaken).
    */
   static final String COMPLETE_PAGES = "SELECT crawl_complete_pages($1::uuid, $2::text[], $3::uuid[], $4::bigint[], "
       + "$5::integer[], $6::text[], $7::text[], $8::text[]) AS completed";

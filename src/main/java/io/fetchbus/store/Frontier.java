@@ -298,7 +298,7 @@ final class Frontier {
     return total;
   }
 
-  /** The job's row lock, taken first by every transaction that changes its frontier (see {@link CrawlSql#LOCK_JOB}). */
+  /** The job's row lock, taken before its first frontier change by every transaction (see {@link CrawlSql#LOCK_JOB}). */
   private static Future<Void> lockJob(SqlConnection tx, String jobId) {
     return tx.preparedQuery(CrawlSql.LOCK_JOB).execute(Tuple.of(jobId)).mapEmpty();
   }

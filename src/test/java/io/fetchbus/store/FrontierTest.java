@@ -292,6 +292,39 @@ class FrontierTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a completion waiting for its body's row holds no lock of its job: the page and body go in before the "
+      + "job's lock is taken, so no two completions of a job on two stores can wait for each other")
+  void aCompletionWritesItsBodyBeforeTheJobsLock(VertxTestContext ctx) {
+    Map<String, JsonObject> leases = new HashMap<>();
+    Buffer body = Buffer.buffer("a body this test is inserting too");
+    String sha = sha256(body);
+    Pool own = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(TestDatabase.connectOptions())
+        .using(vertx).build();
+    newCrawl(2)
+        .compose(job -> claimInto(leases, 1).compose(v -> own.getConnection()).compose(bodyLock -> bodyLock.begin()
+            .compose(bodyTx -> bodyLock.preparedQuery("INSERT INTO contents (sha256, body, bytes) VALUES ($1, $2, $3)")
+                .execute(Tuple.of(sha, body, body.length()))
+                .compose(inserted -> {
+                  JsonObject req = completionWith(leases.get("/"), "/a");
+                  req.getJsonObject("page").put("body", body).put("sha256", sha);
+                  Future<JsonObject> done = request(Bus.FRONTIER_COMPLETE, req); // alone: one statement
+                  return TestDatabase.someoneWaitsForALock(vertx) // the completion, for the body's row
+                      .compose(w -> own.withTransaction(tx -> tx.query("SELECT 1 FROM crawl_jobs WHERE id = '" + job
+                          + "' FOR NO KEY UPDATE NOWAIT").execute()))
+                      .transform(jobLock -> bodyTx.commit().compose(c -> done).map(page -> {
+                        ctx.verify(() -> {
+                          assertThat(jobLock.succeeded()).as("the job's lock is free: " + jobLock.cause()).isTrue();
+                          assertThat(page.getJsonObject("page").getString("sha256")).isEqualTo(sha);
+                        });
+                        return null;
+                      }));
+                }))
+            .eventually(bodyLock::close)))
+        .eventually(own::close)
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   @DisplayName("completing entries never reads the frontier from end to end, not even a frontier so small that a "
       + "sequential scan is the cheaper plan (the plan a crawl's connections would keep as it grows)")
   void completionsLookEntriesUp(VertxTestContext ctx) {
