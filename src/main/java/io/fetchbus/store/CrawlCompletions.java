@@ -18,8 +18,10 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -148,8 +150,10 @@ final class CrawlCompletions {
     List<Pending> stored = new ArrayList<>(batch.size());
     List<Page> pages = new ArrayList<>(batch.size());
     // Answers that need no write (a lost lease, a fetch id stored before) wait for the commit like the others: until
-    // then the transaction may still fail, and the whole batch be written again one by one.
+    // then the transaction may still fail, and the rest of the batch be written again one by one.
     List<Runnable> answers = new ArrayList<>();
+    // Leases the first check found lost stay lost (a token is never given again), whatever becomes of the batch.
+    Set<Pending> lost = Collections.newSetFromMap(new IdentityHashMap<>());
     // The pages go in before the job's lock is taken, which crawl_complete_pages takes at the end: claims wait for
     // the frontier's few statements and the commit only, not for the bodies.
     return pool.withTransaction(tx -> heldLeases(tx, jobId, batch)
@@ -159,7 +163,7 @@ final class CrawlCompletions {
                 if (held.contains(p.completion().urlKey())) {
                   toStore.add(p);
                 } else {
-                  answers.add(() -> p.done().fail(leaseLost(p.completion())));
+                  lost.add(p);
                 }
               }
               toStore.sort(LOCK_ORDER);
@@ -182,6 +186,7 @@ final class CrawlCompletions {
             .compose(v -> stored.isEmpty() ? Future.succeededFuture() : completePages(tx, jobId, stored, pages)))
         .<Void>map(v -> {
           meters.crawlGroupCommit(batch.size());
+          lost.forEach(p -> p.done().fail(leaseLost(p.completion())));
           answers.forEach(Runnable::run);
           for (int i = 0; i < stored.size(); i++) {
             answer(stored.get(i), pages.get(i));
@@ -197,7 +202,11 @@ final class CrawlCompletions {
           // again on its own, one after the other, so that only the one at fault fails.
           Future<Void> chain = Future.succeededFuture();
           for (Pending p : batch) {
-            chain = chain.compose(v -> one(p));
+            if (lost.contains(p)) {
+              p.done().fail(leaseLost(p.completion()));
+            } else {
+              chain = chain.compose(v -> one(p));
+            }
           }
           return chain;
         });

@@ -275,16 +275,20 @@ class FrontierTest extends TestBase {
                         .compose(taken -> bodyTx.commit())
                         .compose(c -> Future.join(a, b).otherwiseEmpty())
                         .compose(all -> TestDatabase.rows(vertx, "SELECT url FROM pages WHERE job_id = '" + job + "'"))
-                        .map(rows -> {
+                        .compose(rows -> TestDatabase.rows(vertx, "SELECT url, state FROM frontier WHERE job_id = '"
+                            + job + "'").map(entries -> {
                           List<String> stored = new ArrayList<>();
                           rows.forEach(r -> stored.add(r.getString("url").substring(SITE.length())));
+                          Map<String, String> states = new HashMap<>();
+                          entries.forEach(e -> states.put(e.getString("url").substring(SITE.length()), e.getString("state")));
                           ctx.verify(() -> {
                             assertThat(a.succeeded()).as(String.valueOf(a.cause())).isTrue();
                             assertThat(Failure.LEASE_LOST.is(b.cause())).as(String.valueOf(b.cause())).isTrue();
                             assertThat(stored).containsExactlyInAnyOrder("/", "/t", "/a");
+                            assertThat(states).containsEntry("/a", "done").containsEntry("/b", "leased"); // by its new holder
                           });
                           return null;
-                        });
+                        }));
                   })).eventually(bodyLock::close)).eventually(jobLock::close);
             })))
         .eventually(locker::close)
