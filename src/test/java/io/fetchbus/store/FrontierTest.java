@@ -195,7 +195,7 @@ class FrontierTest extends TestBase {
     // 3 -> 2) and /x -> /y in one batch, with /a sent twice, /s under a token that is not its lease, and /u with the
     // fetch id of a page stored before.
     Map<String, JsonObject> leases = new HashMap<>();
-    Pool locker = PgBuilder.pool().connectingTo(TestDatabase.connectOptions()).using(vertx).build();
+    Pool locker = testPool(4);
     newCrawl(4)
         .compose(job -> claimInto(leases, 1).compose(v -> completeWith(leases.get("/"), "/a", "/l1"))
             .compose(v -> claimInto(leases, 2)).compose(v -> completeWith(leases.get("/l1"), "/l2")) // /a stays leased
@@ -251,8 +251,7 @@ class FrontierTest extends TestBase {
     Map<String, JsonObject> leases = new HashMap<>();
     Buffer bodyOfA = Buffer.buffer("the body of /a alone");
     String shaOfA = sha256(bodyOfA);
-    Pool locker = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(TestDatabase.connectOptions())
-        .using(vertx).build();
+    Pool locker = testPool(2);
     newCrawl(2)
         .compose(job -> claimInto(leases, 1).compose(v -> completeWith(leases.get("/"), "/t", "/a", "/b"))
             .compose(v -> claimInto(leases, 3))
@@ -302,8 +301,7 @@ class FrontierTest extends TestBase {
     Map<String, JsonObject> leases = new HashMap<>();
     Buffer body = Buffer.buffer("a body this test is inserting too");
     String sha = sha256(body);
-    Pool own = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(TestDatabase.connectOptions())
-        .using(vertx).build();
+    Pool own = testPool(2);
     newCrawl(2)
         .compose(job -> claimInto(leases, 1).compose(v -> own.getConnection()).compose(bodyLock -> bodyLock.begin()
             .compose(bodyTx -> bodyLock.preparedQuery("INSERT INTO contents (sha256, body, bytes) VALUES ($1, $2, $3)")
@@ -333,8 +331,7 @@ class FrontierTest extends TestBase {
       + "sequential scan is the cheaper plan (the plan a crawl's connections would keep as it grows)")
   void completionsLookEntriesUp(VertxTestContext ctx) {
     Map<String, JsonObject> leases = new HashMap<>();
-    Pool own = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
-        .using(vertx).build();
+    Pool own = testPool(1);
     newCrawl(3)
         .compose(job -> claimInto(leases, 1).compose(v -> completeWith(leases.get("/"), "/a", "/b"))
             .compose(v -> claimInto(leases, 2))
@@ -365,6 +362,12 @@ class FrontierTest extends TestBase {
             }).eventually(conn::close)))
         .eventually(own::close)
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** Connections of the test's own to the service's database, to hold its locks and read its counts. */
+  private Pool testPool(int connections) {
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(connections)).connectingTo(TestDatabase.connectOptions())
+        .using(vertx).build();
   }
 
   private static String sha256(Buffer body) {
