@@ -6,7 +6,8 @@ import java.util.Locale;
 
 /**
  * Masks secrets in a config before it is logged: passwords in URLs, and keys whose name says secret (password,
- * secret, {@code keys} such as {@code auth.keys}, {@code key} such as {@code metrics.key}).
+ * secret, {@code keys} such as {@code auth.keys}, {@code key} such as {@code metrics.key}), not the limits per key
+ * ({@code limits.maxActiveJobsPerKey}).
  */
 public final class Secrets {
   private Secrets() {}
@@ -19,7 +20,7 @@ public final class Secrets {
       if (v instanceof JsonObject child) {
         out.put(key, mask(child));
       } else if (v != null && (lower.contains("password") || lower.contains("secret") || lower.endsWith("keys")
-          || lower.endsWith("key"))) {
+          || lower.endsWith("key") && !lower.endsWith("perkey"))) {
         // An empty value stays visible: it says the secret is not set.
         out.put(key, v instanceof JsonArray a && a.isEmpty() || "".equals(v) ? v : "***");
       } else if (v instanceof String s) {
