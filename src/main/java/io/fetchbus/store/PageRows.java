@@ -4,9 +4,11 @@ import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Comparator;
@@ -50,14 +52,23 @@ final class PageRows {
         .addValue(p.timing())
         .addValue(p.errorClass())
         .addValue(p.extracted().getJsonObject("metadata"))
-        .addValue(p.extracted().getString("text"))
-        .addValue(p.extracted().getString("markdown"))
+        .addValue(utf8(p.extracted().getString("text")))
+        .addValue(utf8(p.extracted().getString("markdown")))
         .addValue(p.extracted().getJsonArray("links"))
         .addValue(jobId)
-        .addValue(searchable && p.error() == null ? p.extracted().getString("search") : null)
+        .addValue(searchable && p.error() == null ? utf8(p.extracted().getString("search")) : null)
         .addValue(p.error() == null && p.exchange() != null ? p.exchange().request() : null)
         .addValue(p.error() == null && p.exchange() != null ? p.exchange().response() : null)
         .addValue(p.error() == null && p.exchange() != null ? p.exchange().peerIp() : null);
+  }
+
+  /**
+   * A page's long strings (its text, markdown and search vector, a few KB each) go to PostgreSQL as UTF-8 bytes that
+   * the statement reads back as text: the client encodes a text parameter a character at a time on the event loop
+   * (14% of its time on a miss), where {@link String#getBytes} copies an ASCII string's array at once.
+   */
+  private static Buffer utf8(String s) {
+    return s == null ? null : Buffer.buffer(s.getBytes(StandardCharsets.UTF_8));
   }
 
   static Page page(Row r) {

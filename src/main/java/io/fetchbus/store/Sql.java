@@ -43,14 +43,16 @@ final class Sql {
 
   /**
    * The page row, once by fetch id ($4, or a new one); $23 is its crawl job or null, $24 its search vector (text form)
-   * or null for the indexer to make, $25..$27 its HTTP exchange for the WARC export. Followed by a RETURNING.
+   * or null for the indexer to make, $25..$27 its HTTP exchange for the WARC export. The text, markdown and search
+   * vector ($20, $21, $24) come as UTF-8 bytes ({@link PageRows#insertParams}). Followed by a RETURNING.
    */
   static final String INSERT_PAGE_ROW = """
       INSERT INTO pages (fetch_id, url, url_key, host, final_url, status, content_type, headers, bytes,
                          content_sha256, title, fetched_at, elapsed_ms, error, retries, timing, error_class,
                          metadata, text, markdown, links, job_id, search, request_head, response_head, peer_ip)
       VALUES (COALESCE($4::uuid, gen_random_uuid()), $5, $6, $7, $8, $9, $10, $11, $3, $1, $12, $13, $14, $15, $16, $17, $18,
-              $19, $20, $21, $22, $23::uuid, $24::text::tsvector, $25, $26, $27)
+              $19, convert_from($20, 'UTF8'), convert_from($21, 'UTF8'), $22, $23::uuid,
+              convert_from($24, 'UTF8')::tsvector, $25, $26, $27)
       ON CONFLICT (fetch_id) DO NOTHING
       """;
 
