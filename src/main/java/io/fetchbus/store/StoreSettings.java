@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
  * defaults: the configuration holds the jar's ({@link Settings}).
  */
 record StoreSettings(String url, int poolSize, int maxWaitQueue, int connectTimeoutMs, int acquireTimeoutMs,
-                     long requestTimeoutMs) {
+                     long requestTimeoutMs, boolean preparedStatements) {
 
   static StoreSettings from(JsonObject config) {
     String url = Settings.string(config, "pg", "url");
@@ -16,7 +16,8 @@ record StoreSettings(String url, int poolSize, int maxWaitQueue, int connectTime
       throw new IllegalArgumentException("pg.url is empty: the main verticle sets it, to the embedded server if need be");
     }
     StoreSettings s = new StoreSettings(url, integer(config, "poolSize"), integer(config, "maxWaitQueue"),
-        integer(config, "connectTimeoutMs"), integer(config, "acquireTimeoutMs"), Settings.storeTimeoutMs(config));
+        integer(config, "connectTimeoutMs"), integer(config, "acquireTimeoutMs"), Settings.storeTimeoutMs(config),
+        Settings.bool(config, "pg", "preparedStatements"));
     if (s.maxWaitQueue < 1) {
       // Vert.x reads -1 as unbounded: every queue here has a bound.
       throw new IllegalArgumentException("pg.maxWaitQueue must be at least 1, not " + s.maxWaitQueue);
