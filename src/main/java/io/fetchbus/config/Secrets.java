@@ -20,7 +20,7 @@ public final class Secrets {
       if (v instanceof JsonObject child) {
         out.put(key, mask(child));
       } else if (v != null && (lower.contains("password") || lower.contains("secret") || lower.endsWith("keys")
-          || lower.endsWith("key") && !lower.endsWith("perkey"))) {
+          || (lower.endsWith("key") && !key.endsWith("PerKey")))) {
         // An empty value stays visible: it says the secret is not set.
         out.put(key, v instanceof JsonArray a && a.isEmpty() || "".equals(v) ? v : "***");
       } else if (v instanceof String s) {

@@ -16,11 +16,12 @@ class SecretsTest {
         .put("pg", new JsonObject().put("url", "postgresql://fetchbus:pg-s3cret@127.0.0.1:5432/fetchbus"))
         .put("auth", new JsonObject().put("keys", new JsonArray().add("ci:api-s3cret")).put("keysFile", "/etc/keys"))
         .put("metrics", new JsonObject().put("enabled", true).put("key", "scrape-s3cret"))
+        .put("upstream", new JsonObject().put("upperKey", "upper-s3cret"))
         .put("http", new JsonObject().put("port", 8080))
         .put("limits", new JsonObject().put("maxActiveJobsPerKey", 4))
         .put("watches", new JsonObject().put("maxPerKey", 100));
     JsonObject masked = Secrets.mask(cfg);
-    assertThat(masked.encode()).doesNotContain("pg-s3cret", "api-s3cret", "scrape-s3cret");
+    assertThat(masked.encode()).doesNotContain("pg-s3cret", "api-s3cret", "scrape-s3cret", "upper-s3cret");
     assertThat(masked.getJsonObject("metrics").getString("key")).isEqualTo("***");
     assertThat(masked.getJsonObject("metrics").getBoolean("enabled")).isTrue();
     assertThat(masked.getJsonObject("auth").getString("keys")).isEqualTo("***");

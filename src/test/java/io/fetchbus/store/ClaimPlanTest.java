@@ -25,8 +25,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The frontier's hot statements on a 50,000-entry frontier stay on their indexes: what PostgreSQL plans is
  * checked with EXPLAIN, not with a timing a busy machine would spoil. Both plans PostgreSQL may choose for a
  * prepared statement are checked: the custom plan for the values given, and the generic plan it may switch to
- * after a few executions of a cached statement (EXPLAIN's GENERIC_PLAN, PostgreSQL 16 and later: the private
- * server is the embedded 17). In a private server, so the 50,000 rows disturb nobody.
+ * after a few executions of a statement kept prepared (EXPLAIN's GENERIC_PLAN, PostgreSQL 16 and later: the private
+ * server is the embedded 17). Of these statements only the lease check of a batch of completions is kept prepared
+ * ({@link StoreConnections#KEPT_PREPARED}); the others' generic plans are checked as a safeguard. In a private
+ * server, so the 50,000 rows disturb nobody.
  */
 @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class ClaimPlanTest extends TestBase {
@@ -138,6 +140,24 @@ class ClaimPlanTest extends TestBase {
       }
       ctx.completeNow();
     })));
+  }
+
+  @Test
+  @DisplayName("the lease check of a batch of completions, a statement kept prepared, looks each entry up by its key "
+      + "in both plans")
+  void heldLeasesLookEntriesUp(VertxTestContext ctx) {
+    assertThat(StoreConnections.KEPT_PREPARED).contains(CrawlSql.HELD_LEASES);
+    Tuple held = Tuple.of(JOB, new String[] {"http://host-1.example/p/49901"},
+        new java.util.UUID[] {java.util.UUID.randomUUID()});
+    Future.all(explain(false, CrawlSql.HELD_LEASES, held), explain(true, CrawlSql.HELD_LEASES, held))
+        .onComplete(ctx.succeeding(plans -> ctx.verify(() -> {
+          for (int i = 0; i < 2; i++) {
+            JsonObject plan = plans.resultAt(i);
+            assertThat(frontierScans(plan, new ArrayList<>())).as(plan.encodePrettily()).isNotEmpty()
+                .allMatch(s -> s.startsWith("Index"));
+          }
+          ctx.completeNow();
+        })));
   }
 
   @Test
