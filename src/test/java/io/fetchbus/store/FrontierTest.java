@@ -22,6 +22,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -241,6 +242,18 @@ class FrontierTest extends TestBase {
         .onComplete(ctx.succeedingThenComplete());
   }
 
+  /** The body's row of contents, inserted in {@code conn}'s open transaction: a completion with it waits for it. */
+  private static Future<?> insertBody(SqlConnection conn, Buffer body) {
+    return conn.preparedQuery("INSERT INTO contents (sha256, body, bytes) VALUES ($1, $2, $3)")
+        .execute(Tuple.of(sha256(body), body, body.length()));
+  }
+
+  /** {@code completion} with {@code body} as its page's body. */
+  private static JsonObject withBody(JsonObject completion, Buffer body) {
+    completion.getJsonObject("page").put("body", body).put("sha256", sha256(body));
+    return completion;
+  }
+
   @Test
   @DisplayName("a lease lost after a batch's pages went in, before the batch takes the job's lock, rolls the batch "
       + "back: the others are written again one by one, and nothing of the lost one is stored")
@@ -250,18 +263,15 @@ class FrontierTest extends TestBase {
     // takes /b's lease: after the batch read its leases, before crawl_complete_pages checks them again.
     Map<String, JsonObject> leases = new HashMap<>();
     Buffer bodyOfA = Buffer.buffer("the body of /a alone");
-    String shaOfA = sha256(bodyOfA);
     Pool locker = testPool(2);
     newCrawl(2)
         .compose(job -> claimInto(leases, 1).compose(v -> completeWith(leases.get("/"), "/t", "/a", "/b"))
             .compose(v -> claimInto(leases, 3))
             .compose(v -> locker.getConnection()).compose(jobLock -> locker.getConnection().compose(bodyLock -> {
-              JsonObject withOwnBody = completionWith(leases.get("/a"));
-              withOwnBody.getJsonObject("page").put("body", bodyOfA).put("sha256", shaOfA);
+              JsonObject withOwnBody = withBody(completionWith(leases.get("/a")), bodyOfA);
               return jobLock.begin().compose(jobTx -> bodyLock.begin().compose(bodyTx -> jobLock
                   .query("SELECT 1 FROM crawl_jobs WHERE id = '" + job + "' FOR UPDATE").execute()
-                  .compose(locked -> bodyLock.preparedQuery("INSERT INTO contents (sha256, body, bytes) VALUES ($1, $2, $3)")
-                      .execute(Tuple.of(shaOfA, bodyOfA, bodyOfA.length())))
+                  .compose(locked -> insertBody(bodyLock, bodyOfA))
                   .compose(inserted -> {
                     Future<JsonObject> alone = completeWith(leases.get("/t"));
                     Future<JsonObject> a = request(Bus.FRONTIER_COMPLETE, withOwnBody);
@@ -304,11 +314,9 @@ class FrontierTest extends TestBase {
     Pool own = testPool(2);
     newCrawl(2)
         .compose(job -> claimInto(leases, 1).compose(v -> own.getConnection()).compose(bodyLock -> bodyLock.begin()
-            .compose(bodyTx -> bodyLock.preparedQuery("INSERT INTO contents (sha256, body, bytes) VALUES ($1, $2, $3)")
-                .execute(Tuple.of(sha, body, body.length()))
+            .compose(bodyTx -> insertBody(bodyLock, body)
                 .compose(inserted -> {
-                  JsonObject req = completionWith(leases.get("/"), "/a");
-                  req.getJsonObject("page").put("body", body).put("sha256", sha);
+                  JsonObject req = withBody(completionWith(leases.get("/"), "/a"), body);
                   Future<JsonObject> done = request(Bus.FRONTIER_COMPLETE, req); // alone: one statement
                   return TestDatabase.someoneWaitsForALock(vertx) // the completion, for the body's row
                       .compose(w -> own.withTransaction(tx -> tx.query("SELECT 1 FROM crawl_jobs WHERE id = '" + job
