@@ -44,6 +44,14 @@ public final class CrawlVerticle extends VerticleBase {
   private String owner;
   private final Map<String, Lease> inFlight = new HashMap<>();
   private final Map<String, Integer> perHost = new HashMap<>();
+  /**
+   * Per job and host ({@link Lease#hostKey}), until when (wall clock, ms) this verticle's claims skip it: its node's
+   * engine refused one of its entries (429, 503; in a split, because the other half holds the origin's lease), which
+   * went back uncounted. Until the entry is due and the other nodes have polled twice, they claim it first; without
+   * this, a node that cannot fetch a host may take its entries back each time they are due, for good when its poll
+   * timer runs just ahead of theirs (a requeue is due after exactly four default polls).
+   */
+  private final Map<String, Long> refusedUntil = new HashMap<>();
   private final Set<String> dirty = new HashSet<>();
   private final Map<String, Future<JobPlan>> plans = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
@@ -84,7 +92,8 @@ public final class CrawlVerticle extends VerticleBase {
         Settings.storeTimeoutMs(config()));
     webhooks = new WebhookSender(vertx, WebhookSettings.from(config()), storeDelivery);
     entries = new EntryWorker(vertx, settings, sitemaps, extraction, webhooks, fetchDelivery, storeDelivery,
-        () -> stopping);
+        () -> stopping, (lease, delayMs) -> refusedUntil.put(lease.hostKey(),
+            System.currentTimeMillis() + delayMs + 2 * settings.pollMs()));
     vertx.setPeriodic(settings.pollMs(), t -> pump());
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew());
     // Every node reaps: whichever is alive returns the leases of one that died.
@@ -206,21 +215,30 @@ public final class CrawlVerticle extends VerticleBase {
     });
   }
 
-  /** Per job, the hosts this node already has its share of in flight: the next claim skips them. */
+  /**
+   * Per job, the hosts this node already has its share of in flight, and those its engine has just refused
+   * ({@link #refusedUntil}): the next claim skips them.
+   */
   private JsonObject busyHosts() {
-    JsonObject busy = new JsonObject();
+    long now = System.currentTimeMillis();
+    refusedUntil.values().removeIf(until -> until <= now);
+    Set<String> skipped = new HashSet<>(refusedUntil.keySet());
     perHost.forEach((key, n) -> {
       if (n >= settings.perHostInFlight()) {
-        int space = key.indexOf(' ');
-        String job = key.substring(0, space);
-        JsonArray hosts = busy.getJsonArray(job);
-        if (hosts == null) {
-          hosts = new JsonArray();
-          busy.put(job, hosts);
-        }
-        hosts.add(key.substring(space + 1));
+        skipped.add(key);
       }
     });
+    JsonObject busy = new JsonObject();
+    for (String key : skipped) {
+      int space = key.indexOf(' ');
+      String job = key.substring(0, space);
+      JsonArray hosts = busy.getJsonArray(job);
+      if (hosts == null) {
+        hosts = new JsonArray();
+        busy.put(job, hosts);
+      }
+      hosts.add(key.substring(space + 1));
+    }
     return busy;
   }
 

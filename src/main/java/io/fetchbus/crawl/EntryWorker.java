@@ -19,6 +19,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,9 +42,15 @@ final class EntryWorker {
   private final DeliveryOptions storeDelivery;
   /** Whether the verticle is stopping: then a result the store cannot take now is not retried. */
   private final BooleanSupplier stopping;
+  /**
+   * Told of each entry given back as {@code requeue} (this node's own engine refused it: 429, 503) and its delay, so
+   * that the crawl verticle leaves the entry's host to the other nodes for a while.
+   */
+  private final BiConsumer<Lease, Long> requeued;
 
   EntryWorker(Vertx vertx, CrawlSettings settings, Sitemaps sitemaps, Extraction extraction, WebhookSender webhooks,
-              DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery, BooleanSupplier stopping) {
+              DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery, BooleanSupplier stopping,
+              BiConsumer<Lease, Long> requeued) {
     this.vertx = vertx;
     this.settings = settings;
     this.sitemaps = sitemaps;
@@ -52,6 +59,7 @@ final class EntryWorker {
     this.fetchDelivery = fetchDelivery;
     this.storeDelivery = storeDelivery;
     this.stopping = stopping;
+    this.requeued = requeued;
   }
 
   /** Works {@code lease} of the job {@code plan} describes, until its result is back in the store or given back. */
@@ -160,8 +168,18 @@ final class EntryWorker {
   private Future<Void> giveBack(Lease lease, GiveBack verdict) {
     LOG.debug("crawl entry {} of job {} given back ({}): {}", lease.url(), lease.jobId(), verdict.outcome(),
         verdict.error());
+    boolean notHere = "requeue".equals(verdict.outcome());
+    if (notHere) {
+      requeued.accept(lease, verdict.delayMs()); // before it is queued again: no later claim of ours takes it back
+    }
     return storeUntilLeaseEnds(Bus.FRONTIER_RETRY, verdict.request(lease.ref(), settings.maxAttempts()),
-        System.currentTimeMillis() + settings.leaseMs()).mapEmpty();
+        System.currentTimeMillis() + settings.leaseMs())
+        .onSuccess(stored -> {
+          if (notHere) {
+            requeued.accept(lease, verdict.delayMs()); // and counted from when it is queued
+          }
+        })
+        .mapEmpty();
   }
 
   /**
