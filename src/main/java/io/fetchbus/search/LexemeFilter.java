@@ -2,6 +2,7 @@ package io.fetchbus.search;
 
 import java.util.Arrays;
 import org.apache.lucene.analysis.CharArrayMap;
+import org.apache.lucene.analysis.CharacterUtils;
 import org.apache.lucene.analysis.CharArraySet;
 import org.apache.lucene.analysis.FilteringTokenFilter;
 import org.apache.lucene.analysis.TokenStream;
@@ -9,11 +10,12 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.tartarus.snowball.ext.EnglishStemmer;
 
 /**
- * Lucene's StopFilter and SnowballFilter (English stemmer) in one, remembering what each word it saw becomes: its
- * lexeme as a string, or nothing for a stop word, which still takes its position. Stemming was three quarters of
- * the analysis of a page, and the words of a language repeat (a few thousand make most of any text), so one lookup
- * per word replaces the stop-word lookup, the stemmer and the making of the lexeme's string. One per analysing
- * thread (Lucene reuses a token stream per thread), so the memory needs no lock; bounded by starting over when full.
+ * Lucene's EnglishPossessiveFilter, LowerCaseFilter, StopFilter and SnowballFilter (English stemmer) in one,
+ * remembering what each word it saw, as the tokenizer gave it, becomes: its lexeme as a string, or nothing for a stop
+ * word, which still takes its position. Stemming was three quarters of the analysis of a page, then lower-casing and
+ * the filters' chain a quarter of what was left; the words of a language repeat (a few thousand make most of any
+ * text), so one lookup per word replaces them all and the making of the lexeme's string. One per analysing thread
+ * (Lucene reuses a token stream per thread), so the memory needs no lock; bounded by starting over when full.
  */
 final class LexemeFilter extends FilteringTokenFilter {
   private static final int MAX_REMEMBERED = 16_384;
@@ -43,7 +45,8 @@ final class LexemeFilter extends FilteringTokenFilter {
     String known = lexemes.get(term.buffer(), 0, term.length());
     if (known == null) {
       char[] word = Arrays.copyOf(term.buffer(), term.length());
-      known = stopWords.contains(word) ? STOP : stem(word);
+      char[] lower = lowerCaseWithoutPossessive(word);
+      known = stopWords.contains(lower) ? STOP : stem(lower);
       if (word.length <= MAX_REMEMBERED_CHARS) {
         if (lexemes.size() >= MAX_REMEMBERED) {
           lexemes.clear();
@@ -59,9 +62,24 @@ final class LexemeFilter extends FilteringTokenFilter {
     return true;
   }
 
-  /** The stem of {@code word}, which stays as it is: the stemmer works in place on the array it is given. */
+  /**
+   * The word as EnglishPossessiveFilter then LowerCaseFilter leave it: a trailing {@code 's} (any of its three
+   * apostrophes, either case of s) dropped, each code point lower-cased; a copy, so {@code word} stays as it is.
+   */
+  private static char[] lowerCaseWithoutPossessive(char[] word) {
+    int n = word.length;
+    if (n >= 2 && (word[n - 1] == 's' || word[n - 1] == 'S')
+        && (word[n - 2] == '\'' || word[n - 2] == '\u2019' || word[n - 2] == '\uFF07')) {
+      n -= 2;
+    }
+    char[] lower = Arrays.copyOf(word, n);
+    CharacterUtils.toLowerCase(lower, 0, n);
+    return lower;
+  }
+
+  /** The stem of {@code word}, a copy of its own: the stemmer works in place on the array it is given. */
   private String stem(char[] word) {
-    stemmer.setCurrent(Arrays.copyOf(word, word.length), word.length);
+    stemmer.setCurrent(word, word.length);
     stemmer.stem();
     return new String(stemmer.getCurrentBuffer(), 0, stemmer.getCurrentBufferLength());
   }

@@ -6,9 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.CharArraySet;
-import org.apache.lucene.analysis.LowerCaseFilter;
 import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.en.EnglishPossessiveFilter;
 import org.apache.lucene.analysis.standard.StandardTokenizer;
 import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
 
@@ -21,7 +19,7 @@ import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
  */
 public final class SearchAnalyzer {
   /** PostgreSQL's {@code tsearch_data/english.stop}, so stop words are the ones its english configuration drops. */
-  private static final CharArraySet STOP_WORDS = new CharArraySet(List.of(
+  static final CharArraySet STOP_WORDS = new CharArraySet(List.of(
       "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself", "yourselves",
       "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself", "they", "them", "their",
       "theirs", "themselves", "what", "which", "who", "whom", "this", "that", "these", "those", "am", "is", "are",
@@ -37,9 +35,7 @@ public final class SearchAnalyzer {
     @Override
     protected TokenStreamComponents createComponents(String field) {
       StandardTokenizer words = new StandardTokenizer();
-      TokenStream out = new EnglishPossessiveFilter(words);
-      out = new LowerCaseFilter(out);
-      return new TokenStreamComponents(words, new LexemeFilter(out, STOP_WORDS));
+      return new TokenStreamComponents(words, new LexemeFilter(words, STOP_WORDS)); // the other filters are in it
     }
   };
 

@@ -12,13 +12,24 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.LowerCaseFilter;
+import org.apache.lucene.analysis.StopFilter;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.en.EnglishPossessiveFilter;
+import org.apache.lucene.analysis.snowball.SnowballFilter;
+import org.apache.lucene.analysis.standard.StandardTokenizer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.tartarus.snowball.ext.EnglishStemmer;
 
 /**
  * The search analysis made in Java agrees with PostgreSQL's {@code english} configuration on ordinary prose: the
@@ -113,5 +124,40 @@ class SearchAnalysisTest extends TestBase {
     assertThat(SearchQuery.of("-the")).isNull();
     assertThat(SearchVector.of(null, null)).isEmpty();
     assertThat(SearchVector.quote("it's\\", new StringBuilder()).toString()).isEqualTo("'it''s\\\\'");
+  }
+
+  @Test
+  @DisplayName("one lookup per word gives what Lucene's possessive, lower-case, stop and Snowball filters give")
+  void sameAsLucenesFilters() throws IOException {
+    StringBuilder text = new StringBuilder("The THE the Müller's MÜLLER’S müller＇S IT'S it's Its. ΟΔΟΣ Οδός "
+        + "İstanbul ISTANBUL Straße STRASSE don't O'Neill's 3.14 2024 U.S.A. e-mail user@example.com "
+        + "Supercalifragilisticexpialidocious-and-then-some-more-words-joined-together RUNNING Runs ran. ");
+    Random r = new Random(11);
+    Random words = new Random(3);
+    for (int i = 0; i < 20_000; i++) {  // more distinct words than the filter remembers: it starts over
+      text.append(prose(r, 3)).append(Long.toString(words.nextLong() & Long.MAX_VALUE, 36)).append("'s ");
+    }
+    List<SearchAnalyzer.Positioned> reference = new ArrayList<>();
+    try (Analyzer lucene = new Analyzer() {
+      @Override
+      protected TokenStreamComponents createComponents(String field) {
+        StandardTokenizer tokens = new StandardTokenizer();
+        TokenStream out = new LowerCaseFilter(new EnglishPossessiveFilter(tokens));
+        return new TokenStreamComponents(tokens,
+            new SnowballFilter(new StopFilter(out, SearchAnalyzer.STOP_WORDS), new EnglishStemmer()));
+      }
+    }; TokenStream tokens = lucene.tokenStream("", text.toString())) {
+      CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
+      PositionIncrementAttribute step = tokens.addAttribute(PositionIncrementAttribute.class);
+      tokens.reset();
+      int position = 0;
+      while (tokens.incrementToken()) {
+        position += step.getPositionIncrement();
+        reference.add(new SearchAnalyzer.Positioned(term.toString(), position));
+      }
+      tokens.end();
+    }
+    assertThat(reference).hasSizeGreaterThan(60_000);
+    assertThat(SearchAnalyzer.lexemes(text.toString())).isEqualTo(reference);
   }
 }
