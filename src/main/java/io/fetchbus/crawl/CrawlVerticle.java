@@ -44,14 +44,7 @@ public final class CrawlVerticle extends VerticleBase {
   private String owner;
   private final Map<String, Lease> inFlight = new HashMap<>();
   private final Map<String, Integer> perHost = new HashMap<>();
-  /**
-   * Per job and host ({@link Lease#hostKey}), until when (wall clock, ms) this verticle's claims skip it: its node's
-   * engine refused one of its entries (429, 503; in a split, because the other half holds the origin's lease), which
-   * went back uncounted. Until the entry is due and the other nodes have polled twice, they claim it first; without
-   * this, a node that cannot fetch a host may take its entries back each time they are due, for good when its poll
-   * timer runs just ahead of theirs (a requeue is due after exactly four default polls).
-   */
-  private final Map<String, Long> refusedUntil = new HashMap<>();
+  private RefusedHosts refused;
   private final Set<String> dirty = new HashSet<>();
   private final Map<String, Future<JobPlan>> plans = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
@@ -91,9 +84,9 @@ public final class CrawlVerticle extends VerticleBase {
     storeDelivery = new DeliveryOptions().setSendTimeout(
         Settings.storeTimeoutMs(config()));
     webhooks = new WebhookSender(vertx, WebhookSettings.from(config()), storeDelivery);
+    refused = RefusedHosts.of(vertx);
     entries = new EntryWorker(vertx, settings, sitemaps, extraction, webhooks, fetchDelivery, storeDelivery,
-        () -> stopping, (lease, delayMs) -> refusedUntil.put(lease.hostKey(),
-            System.currentTimeMillis() + delayMs + 2 * settings.pollMs()));
+        () -> stopping, refused);
     vertx.setPeriodic(settings.pollMs(), t -> pump());
     vertx.setPeriodic(Math.max(1, settings.leaseMs() / 3), t -> renew());
     // Every node reaps: whichever is alive returns the leases of one that died.
@@ -216,13 +209,11 @@ public final class CrawlVerticle extends VerticleBase {
   }
 
   /**
-   * Per job, the hosts this node already has its share of in flight, and those its engine has just refused
-   * ({@link #refusedUntil}): the next claim skips them.
+   * Per job, the hosts this verticle already has its share of in flight, and those this node has just refused
+   * ({@link RefusedHosts}): the next claim skips them.
    */
   private JsonObject busyHosts() {
-    long now = System.currentTimeMillis();
-    refusedUntil.values().removeIf(until -> until <= now);
-    Set<String> skipped = new HashSet<>(refusedUntil.keySet());
+    Set<String> skipped = new HashSet<>(refused.skipped());
     perHost.forEach((key, n) -> {
       if (n >= settings.perHostInFlight()) {
         skipped.add(key);

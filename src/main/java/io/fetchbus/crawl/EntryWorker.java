@@ -19,7 +19,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,15 +41,12 @@ final class EntryWorker {
   private final DeliveryOptions storeDelivery;
   /** Whether the verticle is stopping: then a result the store cannot take now is not retried. */
   private final BooleanSupplier stopping;
-  /**
-   * Told of each entry given back as {@code requeue} (this node's own engine refused it: 429, 503) and its delay, so
-   * that the crawl verticle leaves the entry's host to the other nodes for a while.
-   */
-  private final BiConsumer<Lease, Long> requeued;
+  /** The hosts of entries this node refused itself, which its claims leave to the other nodes for a while. */
+  private final RefusedHosts refused;
 
   EntryWorker(Vertx vertx, CrawlSettings settings, Sitemaps sitemaps, Extraction extraction, WebhookSender webhooks,
               DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery, BooleanSupplier stopping,
-              BiConsumer<Lease, Long> requeued) {
+              RefusedHosts refused) {
     this.vertx = vertx;
     this.settings = settings;
     this.sitemaps = sitemaps;
@@ -59,7 +55,7 @@ final class EntryWorker {
     this.fetchDelivery = fetchDelivery;
     this.storeDelivery = storeDelivery;
     this.stopping = stopping;
-    this.requeued = requeued;
+    this.refused = refused;
   }
 
   /** Works {@code lease} of the job {@code plan} describes, until its result is back in the store or given back. */
@@ -169,14 +165,18 @@ final class EntryWorker {
     LOG.debug("crawl entry {} of job {} given back ({}): {}", lease.url(), lease.jobId(), verdict.outcome(),
         verdict.error());
     boolean notHere = "requeue".equals(verdict.outcome());
+    // The entry is due again after its delay; the node's claims skip its host until two polls later, so that
+    // another node, one that can fetch it, claims it first. Set before it is queued again (no claim of ours
+    // takes it back meanwhile) and again once the store answered (counted from then).
+    long skipMs = verdict.delayMs() + 2 * settings.pollMs();
     if (notHere) {
-      requeued.accept(lease, verdict.delayMs()); // before it is queued again: no later claim of ours takes it back
+      refused.skip(lease.hostKey(), skipMs);
     }
     return storeUntilLeaseEnds(Bus.FRONTIER_RETRY, verdict.request(lease.ref(), settings.maxAttempts()),
         System.currentTimeMillis() + settings.leaseMs())
-        .onSuccess(stored -> {
+        .onComplete(stored -> {
           if (notHere) {
-            requeued.accept(lease, verdict.delayMs()); // and counted from when it is queued
+            refused.skip(lease.hostKey(), skipMs);
           }
         })
         .mapEmpty();

@@ -2,8 +2,8 @@ package io.fetchbus.search;
 
 import java.util.Arrays;
 import org.apache.lucene.analysis.CharArrayMap;
-import org.apache.lucene.analysis.CharacterUtils;
 import org.apache.lucene.analysis.CharArraySet;
+import org.apache.lucene.analysis.CharacterUtils;
 import org.apache.lucene.analysis.FilteringTokenFilter;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;

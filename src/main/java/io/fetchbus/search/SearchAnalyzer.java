@@ -19,7 +19,7 @@ import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
  */
 public final class SearchAnalyzer {
   /** PostgreSQL's {@code tsearch_data/english.stop}, so stop words are the ones its english configuration drops. */
-  static final CharArraySet STOP_WORDS = new CharArraySet(List.of(
+  static final CharArraySet STOP_WORDS = CharArraySet.unmodifiableSet(new CharArraySet(List.of(
       "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself", "yourselves",
       "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself", "they", "them", "their",
       "theirs", "themselves", "what", "which", "who", "whom", "this", "that", "these", "those", "am", "is", "are",
@@ -29,7 +29,7 @@ public final class SearchAnalyzer {
       "down", "in", "out", "on", "off", "over", "under", "again", "further", "then", "once", "here", "there", "when",
       "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor",
       "not", "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will", "just", "don", "should",
-      "now"), false);
+      "now"), false));
 
   private static final Analyzer ANALYZER = new Analyzer() {
     @Override

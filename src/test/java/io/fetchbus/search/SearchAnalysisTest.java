@@ -131,7 +131,10 @@ class SearchAnalysisTest extends TestBase {
   void sameAsLucenesFilters() throws IOException {
     StringBuilder text = new StringBuilder("The THE the Müller's MÜLLER’S müller＇S IT'S it's Its. ΟΔΟΣ Οδός "
         + "İstanbul ISTANBUL Straße STRASSE don't O'Neill's 3.14 2024 U.S.A. e-mail user@example.com "
-        + "Supercalifragilisticexpialidocious-and-then-some-more-words-joined-together RUNNING Runs ran. ");
+        + "RUNNING Runs ran. "
+        // Longer than the words the filter remembers: analysed anew each time.
+        + "Pneumonoultramicroscopicsilicovolcanoconiosis PNEUMONOULTRAMICROSCOPICSILICOVOLCANOCONIOSIS's "
+        + "Pneumonoultramicroscopicsilicovolcanoconiosis’s. ");
     Random r = new Random(11);
     Random words = new Random(3);
     for (int i = 0; i < 20_000; i++) {  // more distinct words than the filter remembers: it starts over
