@@ -13,7 +13,7 @@ import org.tartarus.snowball.ext.EnglishStemmer;
  * Lucene's EnglishPossessiveFilter, LowerCaseFilter, StopFilter and SnowballFilter (English stemmer) in one,
  * remembering what each word it saw, as the tokenizer gave it, becomes: its lexeme as a string, or nothing for a stop
  * word, which still takes its position. Stemming was three quarters of the analysis of a page, then lower-casing and
- * the filters' chain a quarter of what was left; the words of a language repeat (a few thousand make most of any
+ * the filters' chain a fifth of what was left; the words of a language repeat (a few thousand make most of any
  * text), so one lookup per word replaces them all and the making of the lexeme's string. One per analysing thread
  * (Lucene reuses a token stream per thread), so the memory needs no lock; bounded by starting over when full.
  */
