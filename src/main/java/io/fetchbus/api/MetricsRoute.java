@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,20 +51,39 @@ final class MetricsRoute {
    * arrive while one is being written share it, so a flood of them makes one worker busy, not all of them.
    */
   private static Handler<RoutingContext> scrapes(Vertx vertx, PrometheusMeterRegistry registry) {
-    var writing = new Object() {
-      Future<String> text;
-    };
-    return ctx -> {
-      if (writing.text == null) {
-        writing.text = vertx.executeBlocking(registry::scrape, false).onComplete(ar -> writing.text = null);
+    Supplier<Future<String>> text = shared(() -> vertx.executeBlocking(registry::scrape, false));
+    return ctx -> text.get().onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
       }
-      writing.text.onComplete(ar -> {
-        if (ar.failed()) {
-          ctx.fail(ar.cause());
-        } else {
-          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
-        }
-      });
+    });
+  }
+
+  /**
+   * {@code start}'s future, shared by every call made until it ends; the first call after its end starts another.
+   * Called on one event loop. The future is kept before its end is listened for: a worker can finish a scrape
+   * before the listener is added, which then runs at once, so clearing it there and keeping it after would serve
+   * that one scrape's text for ever.
+   */
+  static <T> Supplier<Future<T>> shared(Supplier<Future<T>> start) {
+    var running = new Object() {
+      Future<T> future;
+    };
+    return () -> {
+      Future<T> current = running.future;
+      if (current == null) {
+        Future<T> started = start.get();
+        running.future = started;
+        started.onComplete(ar -> {
+          if (running.future == started) {
+            running.future = null;
+          }
+        });
+        current = started;
+      }
+      return current;
     };
   }
 }

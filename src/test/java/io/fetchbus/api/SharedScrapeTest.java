@@ -1,0 +1,49 @@
+package io.fetchbus.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The sharing of one scrape by the /metrics requests that arrive while it is written ({@link MetricsRoute#shared}). */
+class SharedScrapeTest {
+
+  @Test
+  @DisplayName("requests while a scrape is written share it; the first after its end starts a new one")
+  void sharedWhileRunning() {
+    List<Promise<String>> started = new ArrayList<>();
+    Supplier<Future<String>> text = MetricsRoute.shared(() -> {
+      Promise<String> p = Promise.promise();
+      started.add(p);
+      return p.future();
+    });
+    Future<String> first = text.get();
+    Future<String> second = text.get();
+    started.get(0).complete("scrape 1");
+    Future<String> third = text.get();
+    started.get(1).complete("scrape 2");
+
+    assertThat(started).hasSize(2);
+    assertThat(second).isSameAs(first);
+    assertThat(first.result()).isEqualTo("scrape 1");
+    assertThat(third.result()).isEqualTo("scrape 2");
+  }
+
+  @Test
+  @DisplayName("a scrape that ended before its end was listened for is not served again (it was, for ever)")
+  void endedAtOnce() {
+    // What a worker that finishes before the event loop adds its listener looks like: a future already complete.
+    int[] scrapes = {0};
+    Supplier<Future<String>> text = MetricsRoute.shared(() -> Future.succeededFuture("scrape " + ++scrapes[0]));
+    List<String> served = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      served.add(text.get().result());
+    }
+    assertThat(served).containsExactly("scrape 1", "scrape 2", "scrape 3");
+  }
+}
