@@ -46,15 +46,24 @@ class MigrationsTest extends TestBase {
   void olderSchemaIsMigrated(VertxTestContext ctx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
-    String pinned = "SELECT count(*) FROM pg_proc WHERE proname = 'crawl_complete_pages' "
-        + "AND 'enable_seqscan=off' = ANY (proconfig)";
+    String pinned = "SELECT count(*) FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+        + "WHERE p.proname = 'frontier_apply' AND l.lanname = 'plpgsql'";
     // The first start makes sure the schema is current; then the newest migration is undone, as an older release
-    // of the service left the schema, and the service starts again.
+    // of the service left the schema (frontier_apply in SQL, as V5 made it), and the service starts again.
     String undoNewest = """
-        ALTER FUNCTION crawl_complete_pages(uuid, text[], uuid[], bigint[], integer[], text[], text[], text[])
-          RESET enable_seqscan;
-        ALTER FUNCTION crawl_complete(uuid, text, uuid, bigint, text[], text[], text[], integer) RESET enable_seqscan;
-        ALTER FUNCTION crawl_add_urls(uuid, text[], text[], text[], integer) RESET enable_seqscan;
+        CREATE OR REPLACE FUNCTION frontier_apply(jobs uuid[], states text[], deltas integer[]) RETURNS void
+        LANGUAGE sql AS $$
+          UPDATE crawl_jobs c SET queued = c.queued + x.queued, leased = c.leased + x.leased, done = c.done + x.done,
+            failed = c.failed + x.failed, robots = c.robots + x.robots, skipped = c.skipped + x.skipped
+          FROM (SELECT job_id, COALESCE(sum(n) FILTER (WHERE state = 'queued'), 0) AS queued,
+                  COALESCE(sum(n) FILTER (WHERE state = 'leased'), 0) AS leased,
+                  COALESCE(sum(n) FILTER (WHERE state = 'done'), 0) AS done,
+                  COALESCE(sum(n) FILTER (WHERE state = 'failed'), 0) AS failed,
+                  COALESCE(sum(n) FILTER (WHERE state = 'robots'), 0) AS robots,
+                  COALESCE(sum(n) FILTER (WHERE state = 'skipped'), 0) AS skipped
+                FROM unnest(jobs, states, deltas) AS d (job_id, state, n) GROUP BY job_id ORDER BY job_id) x
+          WHERE c.id = x.job_id
+        $$;
         """;
     startStore()
         .compose(v -> Migrations.current(pool))
