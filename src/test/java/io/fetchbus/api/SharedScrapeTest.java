@@ -35,6 +35,27 @@ class SharedScrapeTest {
   }
 
   @Test
+  @DisplayName("a failed scrape fails every request that shared it, and the next request starts a new one")
+  void failedScrapeIsNotKept() {
+    List<Promise<String>> started = new ArrayList<>();
+    Supplier<Future<String>> text = MetricsRoute.shared(() -> {
+      Promise<String> p = Promise.promise();
+      started.add(p);
+      return p.future();
+    });
+    Future<String> first = text.get();
+    Future<String> second = text.get();
+    started.get(0).fail(new IllegalStateException("registry closed"));
+    Future<String> third = text.get();
+    started.get(1).complete("scrape 2");
+
+    assertThat(first.cause()).hasMessage("registry closed");
+    assertThat(second.cause()).hasMessage("registry closed");
+    assertThat(started).hasSize(2);
+    assertThat(third.result()).isEqualTo("scrape 2");
+  }
+
+  @Test
   @DisplayName("a scrape that ended before its end was listened for is not served again (it was, for ever)")
   void endedAtOnce() {
     // What a worker that finishes before the event loop adds its listener looks like: a future already complete.

@@ -46,7 +46,7 @@ class MigrationsTest extends TestBase {
   void olderSchemaIsMigrated(VertxTestContext ctx) {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(TestDatabase.connectOptions())
         .using(vertx).build();
-    String pinned = "SELECT count(*) FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+    String inPlpgsql = "SELECT count(*) FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
         + "WHERE p.proname = 'frontier_apply' AND l.lanname = 'plpgsql'";
     // The first start makes sure the schema is current; then the newest migration is undone, as an older release
     // of the service left the schema (frontier_apply in SQL, as V5 made it), and the service starts again.
@@ -70,15 +70,15 @@ class MigrationsTest extends TestBase {
         .compose(currentBefore -> pool.query(undoNewest
                 + "DELETE FROM flyway_schema_history WHERE version = '" + Migrations.LATEST + "'").execute()
             .compose(v -> Migrations.current(pool))
-            .compose(currentWhenOlder -> TestDatabase.count(vertx, pinned).compose(pinnedWhenOlder -> startStore()
+            .compose(currentWhenOlder -> TestDatabase.count(vertx, inPlpgsql).compose(plpgsqlWhenOlder -> startStore()
                 .compose(v -> Migrations.current(pool))
-                .compose(currentAfter -> TestDatabase.count(vertx, pinned).map(pinnedAfter -> {
+                .compose(currentAfter -> TestDatabase.count(vertx, inPlpgsql).map(plpgsqlAfter -> {
                   ctx.verify(() -> {
                     assertThat(currentBefore).isTrue();
                     assertThat(currentWhenOlder).isFalse();
-                    assertThat(pinnedWhenOlder).isZero();
+                    assertThat(plpgsqlWhenOlder).isZero();
                     assertThat(currentAfter).isTrue();
-                    assertThat(pinnedAfter).isEqualTo(1);
+                    assertThat(plpgsqlAfter).isEqualTo(1);
                   });
                   return null;
                 })))))
