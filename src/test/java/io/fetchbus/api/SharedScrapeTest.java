@@ -13,15 +13,18 @@ import org.junit.jupiter.api.Test;
 /** The sharing of one scrape by the /metrics requests that arrive while it is written ({@link MetricsRoute#shared}). */
 class SharedScrapeTest {
 
+  /** A scrape that ends when the test completes or fails its promise, kept in {@code started}. */
+  private static Future<String> scrapeUnderWay(List<Promise<String>> started) {
+    Promise<String> scrape = Promise.promise();
+    started.add(scrape);
+    return scrape.future();
+  }
+
   @Test
   @DisplayName("requests while a scrape is written share it; the first after its end starts a new one")
   void sharedWhileRunning() {
     List<Promise<String>> started = new ArrayList<>();
-    Supplier<Future<String>> text = MetricsRoute.shared(() -> {
-      Promise<String> p = Promise.promise();
-      started.add(p);
-      return p.future();
-    });
+    Supplier<Future<String>> text = MetricsRoute.shared(() -> scrapeUnderWay(started));
     Future<String> first = text.get();
     Future<String> second = text.get();
     started.get(0).complete("scrape 1");
@@ -38,11 +41,7 @@ class SharedScrapeTest {
   @DisplayName("a failed scrape fails every request that shared it, and the next request starts a new one")
   void failedScrapeIsNotKept() {
     List<Promise<String>> started = new ArrayList<>();
-    Supplier<Future<String>> text = MetricsRoute.shared(() -> {
-      Promise<String> p = Promise.promise();
-      started.add(p);
-      return p.future();
-    });
+    Supplier<Future<String>> text = MetricsRoute.shared(() -> scrapeUnderWay(started));
     Future<String> first = text.get();
     Future<String> second = text.get();
     started.get(0).fail(new IllegalStateException("registry closed"));
