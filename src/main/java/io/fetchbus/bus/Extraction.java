@@ -32,6 +32,7 @@ public final class Extraction implements Shareable {
     this.vertx = vertx;
     this.maxQueued = maxQueued;
     this.timeoutMs = timeoutMs;
+    HandedOverJson.register(vertx);
   }
 
   /**
@@ -87,7 +88,8 @@ public final class Extraction implements Shareable {
     }
     JsonObject req = new JsonObject().put("url", url).put("contentType", contentType)
         .put("body", body).put("formats", new JsonArray(formats));
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    // The request is made for this message alone: its body goes to an extractor of this JVM without a copy.
+    DeliveryOptions options = HandedOverJson.handOver(new DeliveryOptions().setSendTimeout(timeoutMs));
     if (requestId != null) {
       options.addHeader(Bus.REQUEST_ID, requestId);
     }

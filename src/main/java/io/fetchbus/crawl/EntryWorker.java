@@ -5,6 +5,7 @@ import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.HandedOverJson;
 import io.fetchbus.bus.MediaTypes;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.SavePage;
@@ -39,6 +40,8 @@ final class EntryWorker {
   private final WebhookSender webhooks;
   private final DeliveryOptions fetchDelivery;
   private final DeliveryOptions storeDelivery;
+  /** A completion with its page, body and text, goes to a store of this JVM without a copy. */
+  private final DeliveryOptions pageDelivery;
   /** Whether the verticle is stopping: then a result the store cannot take now is not retried. */
   private final BooleanSupplier stopping;
   /** The hosts of entries this node refused itself, which its claims leave to the other nodes for a while. */
@@ -54,6 +57,8 @@ final class EntryWorker {
     this.webhooks = webhooks;
     this.fetchDelivery = fetchDelivery;
     this.storeDelivery = storeDelivery;
+    this.pageDelivery = HandedOverJson.handOver(storeDelivery);
+    HandedOverJson.register(vertx);
     this.stopping = stopping;
     this.refused = refused;
   }
@@ -115,9 +120,11 @@ final class EntryWorker {
           .put("undecided", selected.undecided()).put("undecidedDepth", lease.depth() + 1);
       long deadline = System.currentTimeMillis() + settings.leaseMs();
       // A caller that joined our fetch may have stored its page under our fetch id first: then a new id is ours.
-      return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, deadline)
+      // Handed over: once sent, neither the request nor the page is changed (a conflict's retry sends new ones).
+      return storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req, deadline, pageDelivery)
           .recover(err -> !Failure.CONFLICT.is(err) || json.getValue("fetchId") == null ? Future.failedFuture(err)
-              : storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE, req.put("page", json.copy().putNull("fetchId")), deadline));
+              : storeUntilLeaseEnds(Bus.FRONTIER_COMPLETE,
+                  req.copy().put("page", json.copy().putNull("fetchId")), deadline, pageDelivery));
     })
         .onSuccess(stored -> webhooks.page(lease.jobId(), stored.getJsonObject("page"),
             () -> firecrawlDocument(stored.getJsonObject("page"), plan, result, extracted)))
@@ -187,17 +194,22 @@ final class EntryWorker {
    * the lease lasts: after that the entry is someone else's and the result is dropped.
    */
   private Future<JsonObject> storeUntilLeaseEnds(String address, JsonObject req, long deadline) {
-    return store(address, req).recover(err -> {
+    return storeUntilLeaseEnds(address, req, deadline, storeDelivery);
+  }
+
+  private Future<JsonObject> storeUntilLeaseEnds(String address, JsonObject req, long deadline,
+                                                 DeliveryOptions options) {
+    return store(address, req, options).recover(err -> {
       int status = FailureReplies.status(err);
       boolean transientFailure = status == 503 || status == 504 || status == 500;
       if (!transientFailure || stopping.getAsBoolean() || System.currentTimeMillis() + 1_000 > deadline) {
         return Future.failedFuture(err);
       }
-      return vertx.timer(1_000).compose(t -> storeUntilLeaseEnds(address, req, deadline));
+      return vertx.timer(1_000).compose(t -> storeUntilLeaseEnds(address, req, deadline, options));
     });
   }
 
-  private Future<JsonObject> store(String address, JsonObject body) {
-    return MemberRouter.<JsonObject>request(vertx, address, body, storeDelivery).map(Message::body);
+  private Future<JsonObject> store(String address, JsonObject body, DeliveryOptions options) {
+    return MemberRouter.<JsonObject>request(vertx, address, body, options).map(Message::body);
   }
 }

@@ -2,10 +2,12 @@ package io.fetchbus.extract;
 
 import io.fetchbus.bus.Bus;
 import io.fetchbus.bus.Failure;
+import io.fetchbus.bus.HandedOverJson;
 import io.fetchbus.search.SearchSettings;
 import io.fetchbus.search.SearchVector;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
@@ -25,10 +27,13 @@ public final class ExtractVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ExtractVerticle.class);
 
   private boolean searchable;
+  /** What a page yields, its text and search vector, is handed to a requester of this JVM without a copy. */
+  private final DeliveryOptions answer = HandedOverJson.handOver(new DeliveryOptions());
 
   @Override
   public Future<?> start() {
     searchable = SearchSettings.from(config()).enabled();
+    HandedOverJson.register(vertx);
     return vertx.eventBus().<JsonObject>consumer(Bus.EXTRACT, this::extract).completion();
   }
 
@@ -63,7 +68,7 @@ public final class ExtractVerticle extends VerticleBase {
         // Here, on a worker, rather than in PostgreSQL, whose text search parser cost more than the rest of a save.
         out.put("search", SearchVector.of(out.getString("title"), out.getString("text")));
       }
-      msg.reply(out);
+      msg.reply(out, answer);
     } catch (Exception e) {
       // A page jsoup cannot read still gets stored, without a title.
       LOG.debug("could not extract {}: {}", req.getString("url"), e.toString());

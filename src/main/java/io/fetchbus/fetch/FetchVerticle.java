@@ -5,6 +5,7 @@ import io.fetchbus.bus.Failure;
 import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.HandedOverJson;
 import io.fetchbus.bus.WebUrl;
 import io.fetchbus.ops.Meters;
 import io.fetchbus.webhook.WebhookPoster;
@@ -56,6 +57,8 @@ public final class FetchVerticle extends VerticleBase {
   private FetchSettings settings;
   private Meters meters;
   private FetchOwners owners;
+  /** The answer, with the page's body, is handed to a requester of this JVM without a copy. */
+  private final DeliveryOptions answer = HandedOverJson.handOver(new DeliveryOptions());
 
   /**
    * Makes the node's shared fetch state (cache, host limits, owners, robots rules) before its instances start,
@@ -71,6 +74,7 @@ public final class FetchVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     settings = FetchSettings.from(config());
+    HandedOverJson.register(vertx);
     client = vertx.createHttpClient(new HttpClientOptions()
             .setConnectTimeout(settings.connectTimeoutMs())
             .setKeepAlive(true)
@@ -175,7 +179,7 @@ public final class FetchVerticle extends VerticleBase {
         .onSuccess(result -> {
           LOG.debug("fetched {} -> {} {} bytes in {} ms{} [request {}]", req.url(), result.status(), result.bytes(),
               result.elapsedMs(), result.fromCache() ? " (from cache)" : "", requestId);
-          msg.reply(result.toJson());
+          msg.reply(result.toJson(), answer);
         })
         .onFailure(err -> {
           LOG.debug("fetch {} failed: {} [request {}]", req.url(), err.getMessage(), requestId);

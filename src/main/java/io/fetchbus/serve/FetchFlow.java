@@ -8,6 +8,7 @@ import io.fetchbus.bus.Extraction;
 import io.fetchbus.bus.FailureReplies;
 import io.fetchbus.bus.FetchRequest;
 import io.fetchbus.bus.FetchResult;
+import io.fetchbus.bus.HandedOverJson;
 import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.PageQuery;
@@ -38,6 +39,8 @@ public final class FetchFlow {
   private final Extraction extraction;
   private final String requestId;
   private final DeliveryOptions storeDelivery;
+  /** A save, with the page's body and text, goes to a store of this JVM without a copy. */
+  private final DeliveryOptions saveDelivery;
 
   public FetchFlow(Vertx vertx, Context context, PageSaves saves, PageRecords records, Extraction extraction,
             long fetchTimeoutMs, long storeTimeoutMs) {
@@ -45,6 +48,7 @@ public final class FetchFlow {
     // that runs the fetch or the store role sends to its own verticles, another to a live member (MemberRouter).
     this(vertx, context, saves, records, extraction, null,
         new DeliveryOptions().setSendTimeout(fetchTimeoutMs + 5_000), new DeliveryOptions().setSendTimeout(storeTimeoutMs));
+    HandedOverJson.register(vertx);
   }
 
   private FetchFlow(Vertx vertx, Context context, PageSaves saves, PageRecords records, Extraction extraction,
@@ -57,6 +61,7 @@ public final class FetchFlow {
     this.requestId = requestId;
     this.fetchDelivery = fetchDelivery;
     this.storeDelivery = storeDelivery;
+    this.saveDelivery = HandedOverJson.handOver(storeDelivery);
   }
 
   /** The same flow, with every bus message it sends carrying {@code requestId} for the verticles' logs. */
@@ -151,7 +156,8 @@ public final class FetchFlow {
 
   private Future<Served> store(FetchResult result, Set<String> asked) {
     return extraction.toStore(result, asked, requestId)
-        .compose(extracted -> storeRequest(Bus.PAGES_SAVE, SavePage.of(result, extracted).toJson()))
+        .compose(extracted -> MemberRouter.<JsonObject>request(vertx, Bus.PAGES_SAVE,
+            SavePage.of(result, extracted).toJson(), saveDelivery).map(m -> m.body()))
         .map(json -> new Served(Page.from(json.getJsonObject("page")), json.getBoolean("created")));
   }
 

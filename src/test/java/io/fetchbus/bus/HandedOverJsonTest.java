@@ -1,0 +1,71 @@
+package io.fetchbus.bus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fetchbus.support.TestBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.impl.codecs.JsonObjectMessageCodec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxTestContext;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The codec of the pages' bodies on the bus: no copy within the JVM, Vert.x's own JSON between nodes. */
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class HandedOverJsonTest extends TestBase {
+  private static JsonObject page() {
+    return new JsonObject().put("url", "http://127.0.0.1/a").put("body", Buffer.buffer("<p>caf\u00e9</p>"))
+        .put("headers", new JsonObject().put("etag", "\"x\"")).put("links", new JsonArray().add("http://127.0.0.1/b"));
+  }
+
+  @Test
+  @DisplayName("a consumer of the same JVM gets the very object sent, where the default codec gives it a copy")
+  void handsTheObjectOver(VertxTestContext ctx) {
+    HandedOverJson.register(vertx);
+    HandedOverJson.register(vertx); // every part of a node registers it: the second time changes nothing
+    JsonObject sent = page();
+    vertx.eventBus().<JsonObject>consumer("test.handed", msg -> msg.reply(msg.body() == sent));
+    vertx.eventBus().<Boolean>request("test.handed", sent, HandedOverJson.handOver(new DeliveryOptions()))
+        .compose(same -> {
+          ctx.verify(() -> assertThat(same.body()).as("handed over").isTrue());
+          return vertx.eventBus().<Boolean>request("test.handed", sent);
+        })
+        .onComplete(ctx.succeeding(copied -> ctx.verify(() -> {
+          assertThat(copied.body()).as("default codec").isFalse();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("on the wire it is byte for byte what Vert.x's own codec sends, and reads back to equal JSON, body included")
+  void wireIsVertxJson() {
+    JsonObject sent = page();
+    Buffer ours = Buffer.buffer("prefix");
+    Buffer theirs = Buffer.buffer("prefix");
+    HandedOverJson codec = new HandedOverJson();
+    codec.encodeToWire(ours, sent);
+    new JsonObjectMessageCodec().encodeToWire(theirs, sent);
+    assertThat(ours).isEqualTo(theirs);
+
+    JsonObject read = codec.decodeFromWire("prefix".length(), ours);
+    assertThat(read).isEqualTo(sent);
+    assertThat(read.getBuffer("body").toString()).isEqualTo("<p>caf\u00e9</p>");
+    assertThat(read).isNotSameAs(sent);
+  }
+
+  @Test
+  @DisplayName("a node's interceptor lets it through to Fetchbus addresses as data")
+  void passesTheInterceptor(VertxTestContext ctx) {
+    deployWithUpstream(new JsonObject())
+        .compose(v -> vertx.eventBus().<JsonObject>request(Bus.STORE_PING, new JsonObject(),
+            HandedOverJson.handOver(new DeliveryOptions())))
+        .onComplete(ctx.succeeding(pong -> ctx.verify(() -> {
+          assertThat(pong.body()).isNotNull();
+          ctx.completeNow();
+        })));
+  }
+}
