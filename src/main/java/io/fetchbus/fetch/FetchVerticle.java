@@ -179,12 +179,23 @@ public final class FetchVerticle extends VerticleBase {
         .onSuccess(result -> {
           LOG.debug("fetched {} -> {} {} bytes in {} ms{} [request {}]", req.url(), result.status(), result.bytes(),
               result.elapsedMs(), result.fromCache() ? " (from cache)" : "", requestId);
-          msg.reply(result.toJson(), answer);
+          msg.reply(handedOver(result), answer);
         })
         .onFailure(err -> {
           LOG.debug("fetch {} failed: {} [request {}]", req.url(), err.getMessage(), requestId);
           FailureReplies.reply(msg, err);
         });
+  }
+
+  /**
+   * A fetch result as the requester gets it, not copied: the cache may keep {@code result} for the next requests, so
+   * the requester gets JSON objects of its own for the headers and timings (a few entries), and shares only the
+   * body, which nobody writes to.
+   */
+  private static JsonObject handedOver(FetchResult result) {
+    JsonObject json = result.toJson();
+    return json.put("headers", result.headers() == null ? null : result.headers().copy())
+        .put("timing", result.timing() == null ? null : result.timing().copy());
   }
 
   /** The redirects another fetch node followed before it handed this request here ({@link Bus#REDIRECTS}), else 0. */
