@@ -58,6 +58,27 @@ class HandedOverJsonTest extends TestBase {
   }
 
   @Test
+  @DisplayName("a fetch's answer is handed over, yet a client that changes its headers leaves the cached ones alone")
+  void cachedAnswersKeepTheirHeaders(VertxTestContext ctx) {
+    var bus = vertx.eventBus();
+    JsonObject again = new JsonObject().put("maxAgeSeconds", 600);
+    deployWithUpstream(new JsonObject())
+        .compose(v -> bus.<JsonObject>request(Bus.FETCH, new JsonObject().put("url", up.url("/page/handed"))))
+        .compose(first -> {
+          first.body().getJsonObject("headers").put("content-type", "changed/by-client");
+          first.body().getJsonObject("timing").put("totalMs", -1);
+          return bus.<JsonObject>request(Bus.FETCH, again.copy().put("url", up.url("/page/handed")));
+        })
+        .onComplete(ctx.succeeding(second -> ctx.verify(() -> {
+          assertThat(second.body().getBoolean("fromCache")).isTrue();
+          assertThat(second.body().getJsonObject("headers").getString("content-type")).startsWith("text/html");
+          assertThat(second.body().getJsonObject("timing").getValue("totalMs")).isNotEqualTo(-1);
+          assertThat(up.hits("/page/handed")).isEqualTo(1);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   @DisplayName("a node's interceptor lets it through to Fetchbus addresses as data")
   void passesTheInterceptor(VertxTestContext ctx) {
     deployWithUpstream(new JsonObject())
