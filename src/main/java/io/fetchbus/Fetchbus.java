@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
  * The fat jar's main class: the Vert.x launcher ({@link VertxApplication}, so {@code -conf}, {@code -options},
  * {@code -cluster} and the rest work as usual), deploying the manifest's {@code Main-Verticle}
  * ({@link MainVerticle}), with its hooks: Vert.x is built with metrics, which can only be switched on while the
- * instance is built, and, clustered, with the Hazelcast cluster manager of {@link ClusterMode}. Fetchbus's own
- * option {@code --roles api,fetch,...}, which the launcher does not know, is taken out of the arguments here and
- * becomes the {@code roles} of the configuration; {@code cluster.enabled} (file or environment) adds
- * {@code -cluster}.
+ * instance is built, with {@code vertx.eventLoops} event-loop threads ({@link EventLoops}), and, clustered, with
+ * the Hazelcast cluster manager of {@link ClusterMode}. Fetchbus's own option {@code --roles api,fetch,...}, which
+ * the launcher does not know, is taken out of the arguments here and becomes the {@code roles} of the
+ * configuration; {@code cluster.enabled} (file or environment) adds {@code -cluster}.
  * <p>
  * It extends the launcher because the launcher reads {@code Main-Verticle} from the manifest whose
  * {@code Main-Class} is its own class, and it is its own hooks (the launcher's convention).
@@ -123,6 +123,7 @@ public final class Fetchbus extends VertxApplication implements VertxApplication
   @Override
   public VertxBuilder createVertxBuilder(VertxOptions options) {
     JsonObject config = configNow();
+    EventLoops.apply(options, config);
     VertxBuilder builder = MetricsSetup.vertxBuilder(options, config == null
         || Settings.bool(config, "metrics", "enabled"));
     if (clustered) {

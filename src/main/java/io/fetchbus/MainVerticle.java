@@ -22,7 +22,6 @@ import io.fetchbus.store.StoreVerticle;
 import io.vertx.core.Closeable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.JsonArray;
@@ -89,7 +88,10 @@ public final class MainVerticle extends VerticleBase {
           // The layout is chosen first, so that everything logged from here on has it.
           LogFormat.use(Settings.string(cfg, "log", "format"));
           roles = Roles.of(cfg);
-          String refusal = roles.contains(Roles.API) ? OpenExposure.refusal(cfg) : null;
+          String refusal = EventLoops.refusal(cfg);
+          if (refusal == null && roles.contains(Roles.API)) {
+            refusal = OpenExposure.refusal(cfg);
+          }
           return refusal == null ? Future.succeededFuture(cfg) : Future.failedFuture(new IllegalStateException(refusal));
         })
         .map(cfg -> {
@@ -145,7 +147,7 @@ public final class MainVerticle extends VerticleBase {
           if (roles.contains(Roles.FETCH)) {
             chain = chain.compose(v -> {
               FetchVerticle.preload(vertx, cfg);
-              return parts.deploy(FetchVerticle.class.getName(), cfg, NodeParts.perEventLoop(cfg, "fetch"), false, "fetching", "");
+              return parts.deploy(FetchVerticle.class.getName(), cfg, parts.perEventLoop(cfg, "fetch"), false, "fetching", "");
             });
           }
           if (roles.contains(Roles.CRAWL)) {
@@ -164,7 +166,7 @@ public final class MainVerticle extends VerticleBase {
           }
           // Once every verticle is up, the node takes requests from the others and says it is alive.
           return chain
-              .compose(v -> router == null ? Future.succeededFuture() : router.announce(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE))
+              .compose(v -> router == null ? Future.succeededFuture() : router.announce(parts.eventLoops()))
               .onSuccess(v -> {
                 watchMembers(cfg);
                 // A close hook of Vert.x itself runs before Vert.x undeploys any verticle, and Vert.x undeploys

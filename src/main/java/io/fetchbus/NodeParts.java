@@ -7,7 +7,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,9 +83,18 @@ final class NodeParts {
   }
 
   /** {@code instances: 0} means one per event-loop thread, the Vert.x way to use every core without locks. */
-  static int perEventLoop(JsonObject cfg, String part) {
+  int perEventLoop(JsonObject cfg, String part) {
     int n = instances(cfg, part);
-    return n > 0 ? n : VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+    return n > 0 ? n : eventLoops();
+  }
+
+  /** The event-loop threads of this Vert.x instance: {@code vertx.eventLoops} ({@link EventLoops}). */
+  int eventLoops() {
+    int n = 0;
+    for (var loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+      n++;
+    }
+    return Math.max(1, n);
   }
 
   static int perCore(JsonObject cfg, String part) {
