@@ -1,32 +1,32 @@
 package io.fetchbus.bus;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.impl.clustered.ClusteredMessage;
+import io.vertx.core.eventbus.impl.codecs.JsonObjectMessageCodec;
 import io.vertx.core.json.JsonObject;
 
 /**
- * A JSON object handed to a verticle of the same JVM as it is, and sent to another node as the same JSON as Vert.x's
- * own codec sends it. Vert.x copies a JSON object at every local delivery, a body in it too: on a miss the page's
- * body crossed the bus three times (the fetch's answer, the extraction's request, the save), each a deep copy on an
- * event loop. Used for those messages only: their sender builds the object for the message and never changes it
- * after, and their receiver only reads it. Every node registers it ({@link #register}); what it decodes from the
- * wire is a plain JSON object, as data as any ({@link WireBodies}).
+ * A JSON object handed to a verticle of the same JVM as it is. Vert.x copies a JSON object at every local delivery,
+ * a body in it too: on a miss the page's body crossed the bus three times (the fetch's answer, the extraction's
+ * request, the save), each a deep copy on an event loop. Used for those messages only, whose senders build the
+ * object for the message and never change it after, and whose receivers only read it; and only within the JVM:
+ * {@link MemberRouter} sends them to another node with Vert.x's own codec, and {@link #answering} answers a message
+ * that came from another node with it, so a node that does not know this codec never gets it. Its wire form, unused,
+ * is Vert.x's (this class extends Vert.x's codec, internal API); {@link WireBodies} lets it through as data.
  */
-public final class HandedOverJson implements MessageCodec<JsonObject, JsonObject> {
+public final class HandedOverJson extends JsonObjectMessageCodec {
   public static final String NAME = "fetchbus.json";
 
   HandedOverJson() {}
 
-  /** Registers the codec on {@code vertx}'s event bus unless it is there already; every part that uses it calls this. */
+  /** Registers the codec on {@code vertx}'s event bus unless it is there already: every sender calls this first. */
   public static void register(Vertx vertx) {
-    synchronized (HandedOverJson.class) {
-      try {
-        vertx.eventBus().registerCodec(new HandedOverJson());
-      } catch (IllegalStateException registered) {
-        // Another part of this node registered it first.
-      }
+    try {
+      vertx.eventBus().registerCodec(new HandedOverJson());
+    } catch (IllegalStateException registered) {
+      // Another part of this node registered it first.
     }
   }
 
@@ -35,17 +35,14 @@ public final class HandedOverJson implements MessageCodec<JsonObject, JsonObject
     return new DeliveryOptions(options).setCodecName(NAME);
   }
 
-  @Override
-  public void encodeToWire(Buffer buffer, JsonObject json) {
-    Buffer encoded = json.toBuffer();
-    buffer.appendInt(encoded.length());
-    buffer.appendBuffer(encoded);
+  /** The options to answer {@code msg} with: {@code handedOver} unless it came from another node. */
+  public static DeliveryOptions answering(Message<?> msg, DeliveryOptions handedOver) {
+    return msg instanceof ClusteredMessage<?, ?> cm && cm.isFromWire() ? new DeliveryOptions() : handedOver;
   }
 
-  @Override
-  public JsonObject decodeFromWire(int pos, Buffer buffer) {
-    int length = buffer.getInt(pos);
-    return new JsonObject(buffer.slice(pos + 4, pos + 4 + length));
+  /** {@code options} for a message that may leave this JVM: with Vert.x's own codec. */
+  static DeliveryOptions forTheWire(DeliveryOptions options) {
+    return NAME.equals(options.getCodecName()) ? new DeliveryOptions(options).setCodecName(null) : options;
   }
 
   @Override

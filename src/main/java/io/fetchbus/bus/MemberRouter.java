@@ -180,14 +180,16 @@ public final class MemberRouter implements Shareable {
   public static <T> Future<Message<T>> request(Vertx vertx, String address, Object body, DeliveryOptions options) {
     EventBus bus = vertx.eventBus();
     String role = Bus.roleServing(address);
-    if (!vertx.isClustered() || role == null || options.isLocalOnly()) {
+    if (!vertx.isClustered() || options.isLocalOnly()) {
       return bus.request(address, body, options);
     }
-    if (runs(vertx, role)) {
+    if (role != null && runs(vertx, role)) {
       return bus.request(address, body, new DeliveryOptions(options).setLocalOnly(true));
     }
-    MemberRouter router = (MemberRouter) vertx.sharedData().getLocalMap(SHARED_MAP).get(KEY);
-    return router == null ? bus.request(address, body, options) : router.route(address, role, body, options, null, null);
+    // From here the request may leave this JVM: a body handed over within it goes as Vert.x's own JSON.
+    DeliveryOptions wire = HandedOverJson.forTheWire(options);
+    MemberRouter router = role == null ? null : (MemberRouter) vertx.sharedData().getLocalMap(SHARED_MAP).get(KEY);
+    return router == null ? bus.request(address, body, wire) : router.route(address, role, body, wire, null, null);
   }
 
   /** Whether this node serves {@code address} itself: it runs the role of that address ({@link Bus#NODE_ROLES}). */

@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An inbound interceptor that lets through only bodies that are data: JSON objects and arrays (also as
- * {@link HandedOverJson}), strings, buffers and null (and the failures of replies). Anything else, above all a Java-serialized object, is refused before its
- * body is decoded: a request is failed with 400, and a line is logged. It applies to every message that came from
+ * {@link HandedOverJson}), strings, buffers and null (and the failures of replies). Anything else, above all a
+ * Java-serialized object, is refused before its body is decoded: a request is failed with 400, and a line is logged. It applies to every message that came from
  * another node of the cluster, and to every message for a {@code fetchbus.*} address; the messages other verticles
  * of the same JVM send each other are theirs to type.
  * <p>
@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class WireBodies implements Handler<DeliveryContext<Object>> {
   private static final Logger LOG = LoggerFactory.getLogger(WireBodies.class);
-  /** The codecs of Vert.x for data: json object and array, string, buffer, null; and the failure of a reply. */
-  private static final Set<String> ALLOWED = Set.of("jsonobject", "jsonarray", "string", "buffer", "null", "replyexception",
-      HandedOverJson.NAME);
+  /** The codecs of Vert.x for data (json object and array, string, buffer, null), the failure of a reply, ours. */
+  private static final Set<String> ALLOWED = Set.of("jsonobject", "jsonarray", "string", "buffer", "null",
+      "replyexception", HandedOverJson.NAME);
   private static final long LOG_EVERY_MS = 10_000;
 
   private final AtomicLong refused = new AtomicLong();

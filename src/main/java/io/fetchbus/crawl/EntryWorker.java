@@ -50,6 +50,7 @@ final class EntryWorker {
   EntryWorker(Vertx vertx, CrawlSettings settings, Sitemaps sitemaps, Extraction extraction, WebhookSender webhooks,
               DeliveryOptions fetchDelivery, DeliveryOptions storeDelivery, BooleanSupplier stopping,
               RefusedHosts refused) {
+    HandedOverJson.register(vertx);
     this.vertx = vertx;
     this.settings = settings;
     this.sitemaps = sitemaps;
@@ -58,7 +59,6 @@ final class EntryWorker {
     this.fetchDelivery = fetchDelivery;
     this.storeDelivery = storeDelivery;
     this.pageDelivery = HandedOverJson.handOver(storeDelivery);
-    HandedOverJson.register(vertx);
     this.stopping = stopping;
     this.refused = refused;
   }

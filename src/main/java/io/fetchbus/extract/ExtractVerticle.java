@@ -68,7 +68,7 @@ public final class ExtractVerticle extends VerticleBase {
         // Here, on a worker, rather than in PostgreSQL, whose text search parser cost more than the rest of a save.
         out.put("search", SearchVector.of(out.getString("title"), out.getString("text")));
       }
-      msg.reply(out, answer);
+      msg.reply(out, HandedOverJson.answering(msg, answer));
     } catch (Exception e) {
       // A page jsoup cannot read still gets stored, without a title.
       LOG.debug("could not extract {}: {}", req.getString("url"), e.toString());

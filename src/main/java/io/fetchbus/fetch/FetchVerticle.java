@@ -179,7 +179,7 @@ public final class FetchVerticle extends VerticleBase {
         .onSuccess(result -> {
           LOG.debug("fetched {} -> {} {} bytes in {} ms{} [request {}]", req.url(), result.status(), result.bytes(),
               result.elapsedMs(), result.fromCache() ? " (from cache)" : "", requestId);
-          msg.reply(handedOver(result), answer);
+          msg.reply(handedOver(result), HandedOverJson.answering(msg, answer));
         })
         .onFailure(err -> {
           LOG.debug("fetch {} failed: {} [request {}]", req.url(), err.getMessage(), requestId);

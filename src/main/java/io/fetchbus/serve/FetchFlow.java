@@ -124,7 +124,11 @@ public final class FetchFlow {
   }
 
   public Future<JsonObject> storeRequest(String address, JsonObject body) {
-    return MemberRouter.<JsonObject>request(vertx, address, body, storeDelivery).map(m -> m.body());
+    return storeRequest(address, body, storeDelivery);
+  }
+
+  private Future<JsonObject> storeRequest(String address, JsonObject body, DeliveryOptions options) {
+    return MemberRouter.<JsonObject>request(vertx, address, body, options).map(m -> m.body());
   }
 
   private Future<Served> fetchAndStore(FetchRequest req, Set<String> asked) {
@@ -156,8 +160,7 @@ public final class FetchFlow {
 
   private Future<Served> store(FetchResult result, Set<String> asked) {
     return extraction.toStore(result, asked, requestId)
-        .compose(extracted -> MemberRouter.<JsonObject>request(vertx, Bus.PAGES_SAVE,
-            SavePage.of(result, extracted).toJson(), saveDelivery).map(m -> m.body()))
+        .compose(extracted -> storeRequest(Bus.PAGES_SAVE, SavePage.of(result, extracted).toJson(), saveDelivery))
         .map(json -> new Served(Page.from(json.getJsonObject("page")), json.getBoolean("created")));
   }
 
