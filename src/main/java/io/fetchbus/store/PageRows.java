@@ -4,8 +4,6 @@ import io.fetchbus.bus.Fields;
 import io.fetchbus.bus.Page;
 import io.fetchbus.bus.SavePage;
 import io.fetchbus.bus.WebUrl;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
@@ -70,20 +68,56 @@ final class PageRows {
    * A page's long strings (its text, markdown and search vector, a few KB each) go to PostgreSQL as UTF-8 bytes that
    * the statement reads back as text: the client encodes a text parameter a character at a time on the event loop
    * (14% of its time on a miss), where {@link String#getBytes} copies an ASCII string's array at once. A string with
-   * one character beyond ASCII (a curly quote is enough, as on most pages) is written into a buffer of its exact
-   * length: {@code getBytes} would allocate three bytes per character, then copy the result to its length.
+   * a character beyond ASCII (one curly quote is enough, as on most pages) is encoded into an array of its exact
+   * length, where {@code getBytes} allocates three bytes a character and then copies the result to its length; the
+   * bytes are the same, an unpaired surrogate included ({@code ?}). Netty's encoder is not used: it counts and
+   * writes an unpaired high surrogate followed by another character wrongly. Either array is wrapped, not copied.
    */
   static Buffer utf8(String s) {
     if (s == null) {
       return null;
     }
-    int length = ByteBufUtil.utf8Bytes(s);
-    if (length == s.length()) {
-      return Buffer.buffer(s.getBytes(StandardCharsets.US_ASCII));
+    int n = s.length();
+    int length = 0;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        length++;
+      } else if (c < 0x800) {
+        length += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+        length += 4;
+        i++;
+      } else {
+        length += Character.isSurrogate(c) ? 1 : 3;
+      }
     }
-    ByteBuf out = Unpooled.buffer(length, length);
-    ByteBufUtil.reserveAndWriteUtf8(out, s, length);
-    return BufferInternal.buffer(out);
+    byte[] out = length == n ? s.getBytes(StandardCharsets.UTF_8) : new byte[length];
+    if (length != n) {
+      int p = 0;
+      for (int i = 0; i < n; i++) {
+        char c = s.charAt(i);
+        if (c < 0x80) {
+          out[p++] = (byte) c;
+        } else if (c < 0x800) {
+          out[p++] = (byte) (0xC0 | c >> 6);
+          out[p++] = (byte) (0x80 | c & 0x3F);
+        } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+          int cp = Character.toCodePoint(c, s.charAt(++i));
+          out[p++] = (byte) (0xF0 | cp >> 18);
+          out[p++] = (byte) (0x80 | cp >> 12 & 0x3F);
+          out[p++] = (byte) (0x80 | cp >> 6 & 0x3F);
+          out[p++] = (byte) (0x80 | cp & 0x3F);
+        } else if (Character.isSurrogate(c)) {
+          out[p++] = '?';
+        } else {
+          out[p++] = (byte) (0xE0 | c >> 12);
+          out[p++] = (byte) (0x80 | c >> 6 & 0x3F);
+          out[p++] = (byte) (0x80 | c & 0x3F);
+        }
+      }
+    }
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(out));
   }
 
   static Page page(Row r) {
