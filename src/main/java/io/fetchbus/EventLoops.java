@@ -18,19 +18,22 @@ final class EventLoops {
 
   /** Sets the event loops of the Vert.x instance about to be built; {@code config} may be null (not readable yet). */
   static void apply(VertxOptions options, JsonObject config) {
-    int configured = config == null ? 0 : configured(config);
-    if (configured > 0 && configured <= MAX) {
+    int configured = config == null || refusal(config) != null ? 0 : configured(config);
+    if (configured > 0) {
       options.setEventLoopPoolSize(configured);
     } else if (options.getEventLoopPoolSize() == VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE) {
-      options.setEventLoopPoolSize(Runtime.getRuntime().availableProcessors());
+      // Vert.x's default is two per core as its own sensor counts them (-Dvertx.availableProcessors included).
+      options.setEventLoopPoolSize(Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE / 2));
     }
   }
 
   /** Why the setting cannot be used, or null: the node refuses to start rather than guess. */
   static String refusal(JsonObject config) {
-    int n = configured(config);
-    return n >= 0 && n <= MAX ? null
-        : "vertx.eventLoops must be 0 (one per CPU core) or a number of threads up to " + MAX + ", not " + n;
+    Object value = config.getJsonObject("vertx", new JsonObject()).getValue("eventLoops");
+    boolean whole = value instanceof Integer || value instanceof Long;
+    long n = whole ? ((Number) value).longValue() : -1;
+    return whole && n >= 0 && n <= MAX ? null
+        : "vertx.eventLoops must be 0 (one per CPU core) or a whole number of threads up to " + MAX + ", not " + value;
   }
 
   private static int configured(JsonObject config) {

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** {@code vertx.eventLoops}: one event loop per core unless told otherwise, and an instance of the API and fetch per loop. */
+/** {@code vertx.eventLoops}: one event loop per core unless told otherwise; an API and a fetch instance per loop. */
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class EventLoopsTest extends TestBase {
   EventLoopsTest() {
@@ -28,7 +28,7 @@ class EventLoopsTest extends TestBase {
   @Test
   @DisplayName("0 is one loop per core, or what -options gave; a number is that many loops")
   void chosenWhenVertxIsBuilt() {
-    int cores = Runtime.getRuntime().availableProcessors();
+    int cores = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE / 2; // as Vert.x counts them
     VertxOptions defaults = new VertxOptions();
     EventLoops.apply(defaults, eventLoops(0));
     assertThat(defaults.getEventLoopPoolSize()).isEqualTo(cores);
@@ -53,6 +53,13 @@ class EventLoopsTest extends TestBase {
     assertThat(EventLoops.refusal(eventLoops(EventLoops.MAX))).isNull();
     assertThat(EventLoops.refusal(eventLoops(-1))).contains("vertx.eventLoops").contains("-1");
     assertThat(EventLoops.refusal(eventLoops(EventLoops.MAX + 1))).contains("vertx.eventLoops");
+    JsonObject fraction = new JsonObject().put("vertx", new JsonObject().put("eventLoops", 2.5));
+    assertThat(EventLoops.refusal(fraction)).contains("2.5");
+    JsonObject text = new JsonObject().put("vertx", new JsonObject().put("eventLoops", "four"));
+    assertThat(EventLoops.refusal(text)).contains("four");
+    VertxOptions refused = new VertxOptions();
+    EventLoops.apply(refused, fraction); // the node will refuse to start; Vert.x is still built, one loop per core
+    assertThat(refused.getEventLoopPoolSize()).isEqualTo(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE / 2);
   }
 
   @Test
