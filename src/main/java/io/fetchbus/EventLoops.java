@@ -9,7 +9,8 @@ import io.vertx.core.json.JsonObject;
  * Vert.x's own default is two per core, a margin for handlers that block a little; Fetchbus blocks no event loop
  * (blocking and CPU-heavy work go to worker threads), and on a loaded machine twice as many loops only take turns on
  * the same cores, handing each request between more threads. The API and fetch verticles run one instance per loop.
- * With 0, a number given with the launcher's {@code -options} ({@code eventLoopPoolSize}) is kept.
+ * With 0, a number given with the launcher's {@code -options} ({@code eventLoopPoolSize}) is kept, unless it is
+ * Vert.x's default, which cannot be told from no option.
  */
 final class EventLoops {
   static final int MAX = 1024;

@@ -6,7 +6,6 @@ import io.fetchbus.auth.OpenExposure;
 import io.fetchbus.config.Settings;
 import io.fetchbus.crawl.CrawlVerticle;
 import io.fetchbus.bus.Bus;
-import io.fetchbus.bus.HandedOverJson;
 import io.fetchbus.bus.MemberRouter;
 import io.fetchbus.bus.WireBodies;
 import io.fetchbus.config.ConfigLoader;
@@ -98,8 +97,6 @@ public final class MainVerticle extends VerticleBase {
           graceMs = graceMs(cfg);
           // Whatever this node runs, nothing but data reaches it over the bus (no Java serialization).
           vertx.eventBus().addInboundInterceptor(wireBodies);
-          // Registered on every node: another node's verticles send their pages' bodies with it.
-          HandedOverJson.register(vertx);
           // The cluster manager (its node id, nodes and ports) is reachable through VertxInternal only: Vert.x 5 has no
           // public accessor, and the launcher's builder keeps the instance it was given to itself.
           String nodeId = vertx.isClustered() ? ((VertxInternal) vertx).clusterManager().getNodeId() : UUID.randomUUID().toString();
