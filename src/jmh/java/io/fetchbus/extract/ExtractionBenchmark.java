@@ -2,6 +2,7 @@ package io.fetchbus.extract;
 
 import io.fetchbus.bus.ContentFormats;
 import io.fetchbus.jmh.Inputs;
+import io.fetchbus.search.SearchAnalyzer;
 import io.fetchbus.search.SearchVector;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -93,5 +94,11 @@ public class ExtractionBenchmark {
   @Benchmark
   public String searchVector() {
     return SearchVector.of(title, text);
+  }
+
+  /** The words and lexemes of the article's text alone, without the vector made of them. */
+  @Benchmark
+  public int searchAnalysis() {
+    return SearchAnalyzer.analyze(text, (lexeme, position) -> {});
   }
 }

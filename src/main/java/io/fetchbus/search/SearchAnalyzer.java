@@ -1,14 +1,8 @@
 package io.fetchbus.search;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.CharArraySet;
-import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.standard.StandardTokenizer;
-import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
 
 /**
  * The words of a text as the search index and its queries see them: Unicode word segmentation (UAX #29),
@@ -31,13 +25,8 @@ public final class SearchAnalyzer {
       "not", "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will", "just", "don", "should",
       "now"), false));
 
-  private static final Analyzer ANALYZER = new Analyzer() {
-    @Override
-    protected TokenStreamComponents createComponents(String field) {
-      StandardTokenizer words = new StandardTokenizer();
-      return new TokenStreamComponents(words, new LexemeFilter(words, STOP_WORDS)); // the other filters are in it
-    }
-  };
+  /** One per analysing thread: the tokenizer and the memory of lexemes are not thread-safe, and are reused. */
+  private static final ThreadLocal<Analysis> ANALYSES = ThreadLocal.withInitial(Analysis::new);
 
   private SearchAnalyzer() {}
 
@@ -49,22 +38,12 @@ public final class SearchAnalyzer {
 
   /** Feeds {@code to} with the lexemes of {@code text}; returns the position of the last one (0 when none). */
   public static int analyze(String text, Lexemes to) {
-    try (TokenStream tokens = ANALYZER.tokenStream("", text)) {
-      LexemeFilter lexemes = (LexemeFilter) tokens; // the stream's last filter, as createComponents made it
-      PositionIncrementAttribute step = tokens.addAttribute(PositionIncrementAttribute.class);
-      tokens.reset();
-      int position = 0;
-      int last = 0;
-      while (tokens.incrementToken()) {
-        position += step.getPositionIncrement();
-        to.accept(lexemes.lexeme(), position);
-        last = position;
-      }
-      tokens.end();
-      return last;
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading a string cannot fail", e);
-    }
+    return analyze(text, text.length(), to);
+  }
+
+  /** As {@link #analyze(String, Lexemes)}, of the first {@code max} characters of {@code text} (no copy of them). */
+  public static int analyze(String text, int max, Lexemes to) {
+    return ANALYSES.get().run(text, Math.min(max, text.length()), to);
   }
 
   /** The lexemes of {@code text}, in order, with their positions. */

@@ -42,7 +42,7 @@ public final class SearchVector {
     if (s == null || s.isEmpty()) {
       return offset;
     }
-    int last = SearchAnalyzer.analyze(s.length() > max ? s.substring(0, max) : s, (lexeme, position) -> {
+    int last = SearchAnalyzer.analyze(s, max, (lexeme, position) -> {
       if (lexeme.length() > MAX_LEXEME_CHARS) {
         return;
       }

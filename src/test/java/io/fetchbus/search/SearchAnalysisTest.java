@@ -140,6 +140,41 @@ class SearchAnalysisTest extends TestBase {
     for (int i = 0; i < 20_000; i++) {  // more distinct words than the filter remembers: it starts over
       text.append(prose(r, 3)).append(Long.toString(words.nextLong() & Long.MAX_VALUE, 36)).append("'s ");
     }
+    List<SearchAnalyzer.Positioned> reference = lucene(text.toString());
+    assertThat(reference).hasSizeGreaterThan(60_000);
+    assertThat(SearchAnalyzer.lexemes(text.toString())).isEqualTo(reference);
+  }
+
+  @Test
+  @DisplayName("random text of tricky characters gets the lexemes and positions Lucene's own chain gives it")
+  void sameAsLuceneOnRandomText() throws IOException {
+    // Letters, digits and every ASCII mark a word rule looks at, whitespace of each kind, and non-ASCII that joins
+    // (curly apostrophe, middle dot, combining accent, zero-width joiner), stands alone (CJK, emoji) or breaks.
+    String[] ascii = {"a", "B", "z", "e", "s", "S", "7", "0", "_", ".", ",", ";", ":", "'", "\"", "-", "/", "@",
+        "#", "$", "&", "(", ")", " ", " ", " ", "\t", "\n", "\r", "\u000B", "\u000C", "\u0000", "\u007F",
+        "running ", "the ", "it's ", "U.S.A. ", "3.14 ", "1,000 ", "a.b_c.d ", "x1.2;3 "};
+    String[] other = {"\u2019", "\u00B7", "\u00A0", "\u0301", "\u200D", "\u00E9", "\u00DF", "\u4E2D",
+        "\u3042", "\u30A2", "\uD83D\uDE00", "\u0E01", "\u05D0", "\uFF07", "\u2028", "\u3000"};
+    Random r = new Random(5);
+    for (int i = 0; i < 4_000; i++) {
+      StringBuilder text = new StringBuilder();
+      int length = r.nextInt(i % 10 == 0 ? 2_000 : 60);
+      int otherPercent = i % 3 == 0 ? 0 : i % 3 == 1 ? 3 : 30;
+      for (int k = 0; k < length; k++) {
+        String[] from = r.nextInt(100) < otherPercent ? other : ascii;
+        text.append(from[r.nextInt(from.length)]);
+      }
+      if (i % 50 == 0) {  // a word longer than the tokenizer's longest: the whole text goes to it
+        text.insert(r.nextInt(text.length() + 1), "x".repeat(250 + r.nextInt(20)));
+      }
+      String t = text.toString();
+      assertThat(SearchAnalyzer.lexemes(t)).as("%s", t.chars().mapToObj(c -> Integer.toHexString(c)).toList())
+          .isEqualTo(lucene(t));
+    }
+  }
+
+  /** What Lucene's own tokenizer and filters make of {@code text}: the reference. */
+  private static List<SearchAnalyzer.Positioned> lucene(String text) throws IOException {
     List<SearchAnalyzer.Positioned> reference = new ArrayList<>();
     try (Analyzer lucene = new Analyzer() {
       @Override
@@ -149,7 +184,7 @@ class SearchAnalysisTest extends TestBase {
         return new TokenStreamComponents(tokens,
             new SnowballFilter(new StopFilter(out, SearchAnalyzer.STOP_WORDS), new EnglishStemmer()));
       }
-    }; TokenStream tokens = lucene.tokenStream("", text.toString())) {
+    }; TokenStream tokens = lucene.tokenStream("", text)) {
       CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
       PositionIncrementAttribute step = tokens.addAttribute(PositionIncrementAttribute.class);
       tokens.reset();
@@ -160,7 +195,6 @@ class SearchAnalysisTest extends TestBase {
       }
       tokens.end();
     }
-    assertThat(reference).hasSizeGreaterThan(60_000);
-    assertThat(SearchAnalyzer.lexemes(text.toString())).isEqualTo(reference);
+    return reference;
   }
 }

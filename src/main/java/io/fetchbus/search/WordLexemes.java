@@ -4,20 +4,17 @@ import java.util.Arrays;
 import org.apache.lucene.analysis.CharArrayMap;
 import org.apache.lucene.analysis.CharArraySet;
 import org.apache.lucene.analysis.CharacterUtils;
-import org.apache.lucene.analysis.FilteringTokenFilter;
-import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.tartarus.snowball.ext.EnglishStemmer;
 
 /**
- * Lucene's EnglishPossessiveFilter, LowerCaseFilter, StopFilter and SnowballFilter (English stemmer) in one,
- * remembering what each word it saw, as the tokenizer gave it, becomes: its lexeme as a string, or nothing for a stop
- * word, which still takes its position. Stemming was three quarters of the analysis of a page, then lower-casing and
+ * What a word becomes in the index: Lucene's EnglishPossessiveFilter, LowerCaseFilter, StopFilter and SnowballFilter
+ * (English stemmer) in one, remembering what each word it saw, as the tokenizer gave it, becomes: its lexeme as a
+ * string, or nothing for a stop word. Stemming was three quarters of the analysis of a page, then lower-casing and
  * the filters' chain a fifth of what was left; the words of a language repeat (a few thousand make most of any
- * text), so one lookup per word replaces them all and the making of the lexeme's string. One per analysing thread
- * (Lucene reuses a token stream per thread), so the memory needs no lock; bounded by starting over when full.
+ * text), so one lookup per word replaces them all and the making of the lexeme's string. One per analysing thread,
+ * so the memory needs no lock; bounded by starting over when full.
  */
-final class LexemeFilter extends FilteringTokenFilter {
+final class WordLexemes {
   private static final int MAX_REMEMBERED = 16_384;
   /** Longer words (codes, hashes, run-together text) are rare and would make the memory large: stemmed each time. */
   private static final int MAX_REMEMBERED_CHARS = 40;
@@ -27,39 +24,26 @@ final class LexemeFilter extends FilteringTokenFilter {
   private final CharArraySet stopWords;
   private final EnglishStemmer stemmer = new EnglishStemmer();
   private final CharArrayMap<String> lexemes = new CharArrayMap<>(1024, false);
-  private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
-  private String lexeme;
 
-  LexemeFilter(TokenStream input, CharArraySet stopWords) {
-    super(input);
+  WordLexemes(CharArraySet stopWords) {
     this.stopWords = stopWords;
   }
 
-  /** The lexeme of the word the last {@code incrementToken} gave. */
-  String lexeme() {
-    return lexeme;
-  }
-
-  @Override
-  protected boolean accept() {
-    String known = lexemes.get(term.buffer(), 0, term.length());
+  /** The lexeme of the word at {@code word[offset, offset + length)}, or null for a stop word. */
+  String of(char[] word, int offset, int length) {
+    String known = lexemes.get(word, offset, length);
     if (known == null) {
-      char[] word = Arrays.copyOf(term.buffer(), term.length());
-      char[] lower = lowerCaseWithoutPossessive(word);
+      char[] copy = Arrays.copyOfRange(word, offset, offset + length);
+      char[] lower = lowerCaseWithoutPossessive(copy);
       known = stopWords.contains(lower) ? STOP : stem(lower);
-      if (word.length <= MAX_REMEMBERED_CHARS) {
+      if (length <= MAX_REMEMBERED_CHARS) {
         if (lexemes.size() >= MAX_REMEMBERED) {
           lexemes.clear();
         }
-        lexemes.put(word, known);
+        lexemes.put(copy, known);
       }
     }
-    if (known == STOP) {
-      return false;
-    }
-    lexeme = known;
-    term.setEmpty().append(known);
-    return true;
+    return known == STOP ? null : known;
   }
 
   /**
