@@ -1151,8 +1151,9 @@ public class Bench {
    */
   record Snap(Map<String, Long> ticks) {
     static final List<Map.Entry<String, String>> THREAD_KINDS = List.of(Map.entry("vert.x-eventloo", "event loops"),
-        Map.entry("vert.x-worker", "workers"), Map.entry("Compiler", "JIT"), Map.entry("GC ", "GC"),
-        Map.entry("G1 ", "GC"));
+        // The extraction's own pool ("fetchbus-extraction-N", cut to 15 characters by Linux) is workers too.
+        Map.entry("vert.x-worker", "workers"), Map.entry("fetchbus-extrac", "workers"), Map.entry("Compiler", "JIT"),
+        Map.entry("GC ", "GC"), Map.entry("G1 ", "GC"));
 
     /** A backend's title: "postgres: 15/main: USER DATABASE HOST(PORT) STATE". */
     static final java.util.regex.Pattern BACKEND =
