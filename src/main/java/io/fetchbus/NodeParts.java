@@ -55,9 +55,10 @@ final class NodeParts {
                         String stopping) {
     DeploymentOptions options = new DeploymentOptions().setConfig(cfg).setInstances(instances);
     if (worker) {
-      // A pool of its own, one thread per instance: an instance's messages run one at a time anyway, and on the
-      // shared pool of 20 they hopped between threads, so that what each thread keeps warm (the search analysis's
-      // memory of lexemes, jsoup's buffers) was cold at every message.
+      // A pool of its own, as many threads as instances: an instance's messages run one at a time anyway, and on the
+      // shared pool of 20 they hopped among 20 threads, so that what each thread keeps warm (the search analysis's
+      // memory of lexemes) was mostly cold. Vert.x still lets an instance's next message take any free thread of
+      // the pool, but there are only as many as instances. One such part per node: a pool's name keeps its size.
       options.setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("fetchbus-" + what.replace(' ', '-'))
           .setWorkerPoolSize(instances);
     }

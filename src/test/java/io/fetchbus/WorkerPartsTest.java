@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** A worker part (the extraction) runs on a pool of its own, one thread per instance, not on the shared workers. */
+/** A worker part (the extraction) runs on a pool of its own, as many threads as instances, not the shared workers. */
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class WorkerPartsTest extends TestBase {
   private static final String ADDRESS = "test.worker-parts.thread";
@@ -30,7 +30,7 @@ class WorkerPartsTest extends TestBase {
   }
 
   @Test
-  @DisplayName("two worker instances answer from two threads of their own pool, whoever sends")
+  @DisplayName("two worker instances answer from their own pool of two threads, not the shared one")
   void ownPoolOneThreadPerInstance(VertxTestContext ctx) {
     NodeParts parts = new NodeParts(vertx);
     parts.deploy(ThreadName.class.getName(), new JsonObject(), 2, true, "extraction", "")

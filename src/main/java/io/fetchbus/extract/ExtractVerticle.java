@@ -52,11 +52,17 @@ public final class ExtractVerticle extends VerticleBase {
     }
     if (req.getValue("watch") instanceof JsonObject watch) {
       try {
-        msg.reply(new JsonObject().put("watch", WatchText.of(req.getString("url"), req.getString("contentType"),
-            req.getBuffer("body"), watch)));
+        JsonObject watched = new JsonObject().put("watch", WatchText.of(req.getString("url"),
+            req.getString("contentType"), req.getBuffer("body"), watch));
+        if (!stoppedMidway(msg)) {
+          msg.reply(watched);
+        }
       } catch (ReplyException invalid) {
         msg.fail(invalid.failureCode(), invalid.getMessage());
       } catch (Exception e) {
+        if (stoppedMidway(msg)) {
+          return;
+        }
         LOG.debug("could not read {} for a watch: {}", req.getString("url"), e.toString());
         msg.fail(Failure.INVALID.code, "the page could not be read as HTML or text");
       }
@@ -68,11 +74,29 @@ public final class ExtractVerticle extends VerticleBase {
         // Here, on a worker, rather than in PostgreSQL, whose text search parser cost more than the rest of a save.
         out.put("search", SearchVector.of(out.getString("title"), out.getString("text")));
       }
-      msg.reply(out, HandedOverJson.answering(msg, answer));
+      if (!stoppedMidway(msg)) {
+        msg.reply(out, HandedOverJson.answering(msg, answer));
+      }
     } catch (Exception e) {
+      if (stoppedMidway(msg)) {
+        return;
+      }
       // A page jsoup cannot read still gets stored, without a title.
       LOG.debug("could not extract {}: {}", req.getString("url"), e.toString());
       msg.reply(new JsonObject().putNull("title"));
     }
+  }
+
+  /**
+   * Whether the node's shutdown interrupted this thread while it read the page: the extraction's pool is closed with
+   * the verticle, and jsoup takes an interrupt for the end of the body, so what it read would be a cut page. The
+   * sender gets a 503 rather than that.
+   */
+  private static boolean stoppedMidway(Message<JsonObject> msg) {
+    if (!Thread.interrupted()) {
+      return false;
+    }
+    msg.fail(Failure.UNAVAILABLE.code, "extraction stopped midway: this node is shutting down; retry");
+    return true;
   }
 }
